@@ -1,0 +1,209 @@
+"""The ``recall`` command line: parses arguments and calls into the package.
+
+Heavy modules (SQLAlchemy, Alembic, Celery) are imported inside the commands that need them,
+so commands that don't need them stay quick to start.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from contextrecall.settings import get_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class RecallError(click.ClickException):
+    """A user-facing failure: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"recall: error: {self.format_message()}", err=True)
+
+
+def one_line_errors(func: F) -> F:
+    """Turn expected failures (bad input, unreachable database) into one-line errors."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from alembic.util import CommandError
+        from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+        try:
+            return func(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except CommandError as exc:
+            raise RecallError(f"migration: {str(exc).splitlines()[0]}") from exc
+        except OperationalError as exc:
+            raise RecallError(f"database unavailable: {str(exc.orig).splitlines()[0]}") from exc
+        except SQLAlchemyError as exc:
+            raise RecallError(f"database error: {str(exc).splitlines()[0]}") from exc
+        except (OSError, ValueError) as exc:
+            raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.version_option(package_name="contextrecall")
+def cli() -> None:
+    """Context Recall: persistent, cross-machine memory for AI coding agents."""
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Schema migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@one_line_errors
+def db_upgrade(revision: str) -> None:
+    """Upgrade the schema to REVISION (default: head)."""
+    from contextrecall import migrate
+
+    migrate.upgrade(revision=revision)
+    click.echo(f"database at {migrate.current_revision()}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@one_line_errors
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION ('base' removes every table)."""
+    from contextrecall import migrate
+
+    migrate.downgrade(revision=revision)
+    click.echo(f"database at {migrate.current_revision() or 'base'}")
+
+
+@db.command("current")
+@one_line_errors
+def db_current() -> None:
+    """Print the revision the database is at."""
+    from contextrecall import migrate
+
+    current, head = migrate.current_revision(), migrate.head_revision()
+    suffix = " (head)" if current == head else f" (head is {head})"
+    click.echo(f"{current or 'base'}{suffix}")
+
+
+@db.command("check")
+@one_line_errors
+def db_check() -> None:
+    """Fail if the models and the migrations disagree."""
+    from contextrecall import migrate
+
+    drift = migrate.check()
+    if drift:
+        raise RecallError(f"models and migrations differ: {drift}")
+    click.echo("models and migrations agree")
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@one_line_errors
+def status(as_json: bool) -> None:
+    """Show the database revision and rows per table."""
+    from contextrecall import operations
+
+    report = operations.status_report(get_settings())
+    if as_json:
+        click.echo(json.dumps(report, sort_keys=True))
+        return
+    click.echo(operations.format_status(report))
+
+
+# --- memory extraction ----------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "claude", "chat"]),
+    default="auto",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the memory as JSON.")
+@one_line_errors
+def compress(path: str, fmt: str, as_json: bool) -> None:
+    """Show the memory a transcript would yield, storing nothing."""
+    from contextrecall.compression import compress_file, render_memory
+
+    memory = compress_file(path, fmt=fmt)
+    if as_json:
+        click.echo(json.dumps(memory.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_memory(memory))
+
+
+# --- Celery processes: Celery's own commands, with the project's app -----------------------
+
+PASSTHROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+
+
+def _celery(argv: list[str]) -> None:
+    from contextrecall.worker.app import app
+
+    app.start(argv=argv)
+
+
+@cli.command(context_settings=PASSTHROUGH)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def worker(celery_args: tuple[str, ...]) -> None:
+    """Start a Celery worker (arguments go to `celery worker`)."""
+    _celery(["worker", "--loglevel=INFO", *celery_args])
+
+
+@cli.command(context_settings=PASSTHROUGH)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def beat(celery_args: tuple[str, ...]) -> None:
+    """Start Celery beat (arguments go to `celery beat`)."""
+    _celery(["beat", "--loglevel=INFO", *celery_args])
+
+
+@cli.command(context_settings=PASSTHROUGH)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+def flower(celery_args: tuple[str, ...]) -> None:
+    """Start Flower with basic auth from RECALL_FLOWER_BASIC_AUTH (arguments go to Flower)."""
+    auth = get_settings().flower_basic_auth
+    if not auth or ":" not in auth:
+        raise RecallError("set RECALL_FLOWER_BASIC_AUTH to user:password; Flower never runs open")
+    _celery(["flower", f"--basic-auth={auth}", *celery_args])
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@one_line_errors
+def demo() -> None:
+    """Run the whole loop on the embedded defaults, with no server."""
+    from contextrecall import demo as demo_module
+
+    demo_module.run(echo=click.echo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="recall")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

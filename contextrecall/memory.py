@@ -1,0 +1,130 @@
+"""Plain data for what one session yields: the contract between extraction and storage.
+
+Compression produces a ``SessionMemory``; the save task maps it onto rows. Pure data,
+no I/O, JSON round-trippable through ``to_dict`` / ``from_dict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+IMPACTS = ("low", "medium", "high", "critical")
+SNIPPET_CATEGORIES = (
+    "command",  # a command that worked
+    "fix",  # an error and what resolved it
+    "configuration",  # a configuration value
+    "gotcha",  # a pitfall worth remembering
+    "fact",  # a fact stated in a conversation (chat sessions)
+    "note",  # something saved by hand
+)
+
+
+@dataclass
+class Decision:
+    """A choice the session made, with why and what else was considered."""
+
+    text: str
+    rationale: str | None = None
+    alternatives: list[str] = field(default_factory=list)
+    impact: str = "medium"
+    decision_type: str = "technical"
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Snippet:
+    """A reusable fact: a working command, a fix, a configuration value, a gotcha."""
+
+    category: str
+    title: str
+    content: str
+    tags: list[str] = field(default_factory=list)
+    speaker: str | None = None
+    occurred_at: str | None = None  # ISO-8601
+    importance: float = 1.0
+
+
+@dataclass
+class FileActivity:
+    """A file the session touched, with how often it was edited, created or read."""
+
+    path: str
+    edits: int = 0
+    created: bool = False
+    reads: int = 0
+
+
+@dataclass
+class CommandRun:
+    """A shell command and what came of it."""
+
+    command: str
+    outcome: str  # "ok", "failed", "tests-passed", "tests-failed", "unknown"
+    error: str | None = None
+    resolved: bool | None = None
+
+
+@dataclass
+class ProjectStateUpdate:
+    """Where the project stands after the session."""
+
+    phase: str | None = None
+    progress_percentage: int | None = None
+    blockers: list[str] = field(default_factory=list)
+    next_actions: list[str] = field(default_factory=list)
+    key_files: list[str] = field(default_factory=list)
+    important_decisions: list[str] = field(default_factory=list)
+    summary: str | None = None
+
+
+@dataclass
+class ParseReport:
+    """What the parser saw and what it had to skip."""
+
+    lines: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    bytes_read: int = 0
+    end_offset: int = 0
+    text_chars: int = 0  # characters of conversational text seen (for token estimates)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+
+@dataclass
+class SessionMemory:
+    """Everything one session (or one delta of it) yields."""
+
+    title: str
+    summary: str
+    session_id: str | None = None
+    source_format: str = "claude"
+    decisions: list[Decision] = field(default_factory=list)
+    snippets: list[Snippet] = field(default_factory=list)
+    state: ProjectStateUpdate = field(default_factory=ProjectStateUpdate)
+    files: list[FileActivity] = field(default_factory=list)
+    commands: list[CommandRun] = field(default_factory=list)
+    commits: list[str] = field(default_factory=list)
+    branch: str | None = None
+    cwd: str | None = None
+    first_request: str | None = None
+    last_request: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    tags: list[str] = field(default_factory=list)
+    report: ParseReport = field(default_factory=ParseReport)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SessionMemory:
+        data = dict(data)
+        data["decisions"] = [Decision(**d) for d in data.get("decisions", [])]
+        data["snippets"] = [Snippet(**s) for s in data.get("snippets", [])]
+        data["state"] = ProjectStateUpdate(**data.get("state", {}))
+        data["files"] = [FileActivity(**f) for f in data.get("files", [])]
+        data["commands"] = [CommandRun(**c) for c in data.get("commands", [])]
+        data["report"] = ParseReport(**data.get("report", {}))
+        return cls(**data)

@@ -1,0 +1,176 @@
+"""The four context tables of the Context Recall migration report, plus their tag index.
+
+Columns, types, defaults, index names and ON DELETE rules follow the report exactly; list
+fields (tags, decisions, next actions...) are TEXT holding JSON, as there. ``context_tags``
+is our addition: one row per (item, tag) so tag lookups use an index instead of LIKE.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CHAR,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from contextrecall.models.base import Base, Timestamps, UUIDKey
+
+
+class ConversationContext(UUIDKey, Timestamps, Base):
+    """A compressed session: title, dense summary, decisions, state and tags."""
+
+    __tablename__ = "conversation_contexts"
+
+    session_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("sessions.id", ondelete="SET NULL")
+    )
+    project_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("projects.id", ondelete="SET NULL")
+    )
+    machine_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("machines.id", ondelete="SET NULL")
+    )
+    context_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    dense_summary: Mapped[str | None] = mapped_column(Text)
+    key_decisions: Mapped[str | None] = mapped_column(Text)
+    current_state: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[str | None] = mapped_column(Text)
+    relevance_score: Mapped[float] = mapped_column(
+        Float, nullable=False, default=1.0, server_default="1.0"
+    )
+
+    __table_args__ = (
+        Index("idx_conversation_contexts_session", "session_id"),
+        Index("idx_conversation_contexts_project", "project_id"),
+        Index("idx_conversation_contexts_machine", "machine_id"),
+        Index("idx_conversation_contexts_type", "context_type"),
+        Index("idx_conversation_contexts_relevance", "relevance_score"),
+    )
+
+
+class ContextSnippet(UUIDKey, Timestamps, Base):
+    """A small reusable fact: a command that worked, a fix, a configuration value."""
+
+    __tablename__ = "context_snippets"
+
+    project_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("projects.id", ondelete="SET NULL")
+    )
+    client_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("clients.id", ondelete="SET NULL")
+    )
+    category: Mapped[str] = mapped_column(String(100), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    dense_content: Mapped[str] = mapped_column(Text, nullable=False)
+    structured_data: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[str | None] = mapped_column(Text)
+    relevance_score: Mapped[float] = mapped_column(
+        Float, nullable=False, default=1.0, server_default="1.0"
+    )
+    usage_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+
+    __table_args__ = (
+        Index("idx_context_snippets_project", "project_id"),
+        Index("idx_context_snippets_client", "client_id"),
+        Index("idx_context_snippets_category", "category"),
+        Index("idx_context_snippets_relevance", "relevance_score"),
+        Index("idx_context_snippets_usage", "usage_count"),
+    )
+
+
+class ProjectState(UUIDKey, Timestamps, Base):
+    """Where a project stands: phase, progress, blockers, next actions, key files."""
+
+    __tablename__ = "project_states"
+
+    project_id: Mapped[str] = mapped_column(
+        CHAR(36), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    last_session_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("sessions.id", ondelete="SET NULL")
+    )
+    current_phase: Mapped[str | None] = mapped_column(String(100))
+    progress_percentage: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0"
+    )
+    blockers: Mapped[str | None] = mapped_column(Text)
+    next_actions: Mapped[str | None] = mapped_column(Text)
+    context_summary: Mapped[str | None] = mapped_column(Text)
+    key_files: Mapped[str | None] = mapped_column(Text)
+    important_decisions: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("idx_project_states_project", "project_id"),
+        Index("idx_project_states_last_session", "last_session_id"),
+        Index("idx_project_states_progress", "progress_percentage"),
+    )
+
+
+class DecisionLog(UUIDKey, Timestamps, Base):
+    """A decision with its rationale, the alternatives and its impact."""
+
+    __tablename__ = "decision_logs"
+
+    project_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("projects.id", ondelete="SET NULL")
+    )
+    session_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("sessions.id", ondelete="SET NULL")
+    )
+    decision_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    impact: Mapped[str] = mapped_column(
+        String(50), nullable=False, default="medium", server_default="medium"
+    )
+    decision_text: Mapped[str] = mapped_column(Text, nullable=False)
+    rationale: Mapped[str | None] = mapped_column(Text)
+    alternatives_considered: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("idx_decision_logs_project", "project_id"),
+        Index("idx_decision_logs_session", "session_id"),
+        Index("idx_decision_logs_type", "decision_type"),
+        Index("idx_decision_logs_impact", "impact"),
+    )
+
+
+class ContextTag(UUIDKey, Base):
+    """One tag of one memory item, so tag search is an indexed equality lookup.
+
+    Exactly one of the three item columns is set; deleting the item deletes its tags.
+    """
+
+    __tablename__ = "context_tags"
+
+    project_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("projects.id", ondelete="CASCADE")
+    )
+    tag: Mapped[str] = mapped_column(String(100), nullable=False)
+    context_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("conversation_contexts.id", ondelete="CASCADE")
+    )
+    snippet_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("context_snippets.id", ondelete="CASCADE")
+    )
+    decision_id: Mapped[str | None] = mapped_column(
+        CHAR(36), ForeignKey("decision_logs.id", ondelete="CASCADE")
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "(context_id IS NOT NULL) + (snippet_id IS NOT NULL) + (decision_id IS NOT NULL) = 1",
+            name="one_item",
+        ),
+        Index("idx_context_tags_project_tag", "project_id", "tag"),
+        Index("idx_context_tags_tag", "tag"),
+        Index("idx_context_tags_context", "context_id"),
+        Index("idx_context_tags_snippet", "snippet_id"),
+        Index("idx_context_tags_decision", "decision_id"),
+    )

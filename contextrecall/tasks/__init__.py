@@ -1,0 +1,1 @@
+"""Celery tasks: thin shells that load, call plain functions, and store."""

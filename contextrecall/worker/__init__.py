@@ -1,0 +1,1 @@
+"""The Celery application, its configuration and its signals."""

@@ -1,0 +1,22 @@
+"""The one place that builds the Celery app."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from contextrecall.settings import Settings, get_settings
+from contextrecall.worker.config import celery_config
+
+TASK_MODULES = ["contextrecall.tasks"]
+
+
+def create_app(settings: Settings | None = None) -> Celery:
+    """A Celery app configured from ``settings`` (default: the environment)."""
+    settings = settings or get_settings()
+    app = Celery("contextrecall", set_as_current=True)
+    app.conf.update(celery_config(settings))
+    app.conf.update(include=TASK_MODULES)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,134 @@
+"""Shared fixtures: real services, both database backends, the shared data folder.
+
+A test that needs a service which is absent is skipped with a visible reason on a developer's
+machine, and fails under CI=true, where every service must be there.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from contextrecall.settings import Settings
+
+IN_CI = (os.environ.get("CI") or "").lower() in {"1", "true", "yes"}
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+MARIADB_ADMIN_URL = os.environ.get("RECALL_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
+REDIS_URL = os.environ.get("RECALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def require(available: bool, what: str) -> None:
+    """Skip (or, under CI, fail) when a service or data set is missing."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true but is not available")
+    pytest.skip(f"{what} not available on this machine")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data beside the clone (real transcripts and LoCoMo)."""
+    require(SHARED_DATA.is_dir(), f"shared data folder {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def mariadb_server_url() -> Iterator[str]:
+    """A fresh, empty MariaDB database for this test run, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = make_url(MARIADB_ADMIN_URL)
+    require(_port_open(admin.host or "127.0.0.1", admin.port or 3306), "MariaDB")
+    name = f"recall_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    require(_port_open("127.0.0.1", 6379), "Redis")
+    return REDIS_URL
+
+
+def _settings_for(home: Path, database_url: str) -> Settings:
+    return Settings.from_env({"RECALL_HOME": str(home), "RECALL_DATABASE_URL": database_url})
+
+
+@pytest.fixture(scope="session", params=["sqlite", "mariadb"])
+def migrated_backend(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Settings]:
+    """Settings for a database of each supported backend, migrated to head once per run."""
+    from contextrecall import migrate
+    from contextrecall.db import get_engine
+
+    home = tmp_path_factory.mktemp(f"home-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{home / 'recall.db'}"
+    else:
+        url = request.getfixturevalue("mariadb_server_url")
+    settings = _settings_for(home, url)
+    migrate.upgrade(settings)
+    yield settings
+    get_engine(settings).dispose()
+
+
+@pytest.fixture
+def backend(migrated_backend: Settings) -> Iterator[Settings]:
+    """A migrated database of each backend, emptied before each test."""
+    from sqlalchemy import delete
+
+    from contextrecall.db import get_engine
+    from contextrecall.models import Base
+
+    with get_engine(migrated_backend).begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(delete(table))
+    yield migrated_backend
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for an empty (unmigrated) database of each backend."""
+    from contextrecall.db import dispose_engines
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'recall.db'}"
+        yield _settings_for(tmp_path, url)
+        dispose_engines()
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(request.getfixturevalue("mariadb_server_url"))
+    name = f"{base.database}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base.set(database=None))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield _settings_for(tmp_path, base.set(database=name).render_as_string(False))
+    finally:
+        dispose_engines()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
