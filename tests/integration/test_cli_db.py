@@ -18,9 +18,7 @@ def run_recall(settings, *args: str, extra_env: dict | None = None):
         "RECALL_DATABASE_URL": settings.database_url,
         **(extra_env or {}),
     }
-    return subprocess.run(
-        [*RECALL, *args], env=env, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([*RECALL, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_db_commands_round_trip(empty_backend):
