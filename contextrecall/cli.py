@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -144,13 +145,89 @@ def status(as_json: bool) -> None:
 @one_line_errors
 def compress(path: str, fmt: str, as_json: bool) -> None:
     """Show the memory a transcript would yield, storing nothing."""
-    from contextrecall.compression import compress_file, render_memory
+    from contextrecall.compression import compress_file, render_summary_block
 
     memory = compress_file(path, fmt=fmt)
     if as_json:
         click.echo(json.dumps(memory.to_dict(), indent=2, ensure_ascii=False))
     else:
-        click.echo(render_memory(memory))
+        click.echo(render_summary_block(memory))
+
+
+# --- write path -----------------------------------------------------------------------------
+
+
+@cli.command()
+def hook() -> None:
+    """Claude Code hook entry: reads the hook JSON on stdin; always exits 0."""
+    from contextrecall.hook import main as hook_main
+
+    sys.exit(hook_main())
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--project", help="Project name (default: the project of the current directory).")
+@click.option("--session", help="Session id (default: each file's name without extension).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "claude", "chat"]),
+    default="auto",
+    show_default=True,
+)
+@click.option("--wait", is_flag=True, help="Return once the worker has stored every job.")
+@click.option(
+    "--timeout", type=float, default=300.0, show_default=True, help="Seconds --wait waits at most."
+)
+@one_line_errors
+def save(
+    paths: tuple[str, ...],
+    project: str | None,
+    session: str | None,
+    fmt: str,
+    wait: bool,
+    timeout: float,
+) -> None:
+    """Enqueue saves of transcripts (only what is new since the last save of each)."""
+    from contextrecall import saving_client
+
+    settings = get_settings()
+    if session and len(paths) > 1:
+        raise RecallError("--session names one session; give one PATH with it")
+    jobs = saving_client.enqueue_files(
+        settings,
+        [Path(p) for p in paths],
+        project=project,
+        session=session,
+        fmt=fmt,
+        progress=sys.stderr.isatty(),
+    )
+    click.echo(f"enqueued {len(jobs)} job(s) from {len(paths)} file(s)", err=True)
+    if wait and jobs:
+        failures = saving_client.wait_for(settings, jobs, timeout=timeout)
+        if failures:
+            for job_id, reason in failures.items():
+                click.echo(f"recall: job {job_id} failed: {reason}", err=True)
+            raise RecallError(f"{len(failures)} of {len(jobs)} job(s) failed")
+        click.echo(f"stored {len(jobs)} job(s)", err=True)
+
+
+@cli.group()
+def spool() -> None:
+    """The local outbox of jobs the hook could not publish."""
+
+
+@spool.command("flush")
+@one_line_errors
+def spool_flush() -> None:
+    """Deliver spooled jobs to the broker."""
+    from contextrecall.enqueue import flush_spool
+
+    delivered, remaining = flush_spool(get_settings())
+    click.echo(f"delivered {delivered}, {remaining} left in the spool")
+    if remaining:
+        raise RecallError(f"{remaining} job(s) could not be delivered; is the broker up?")
 
 
 # --- Celery processes: Celery's own commands, with the project's app -----------------------

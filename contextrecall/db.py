@@ -35,7 +35,11 @@ def build_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() in {"mysql", "mariadb"} and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    return create_engine(parsed, pool_pre_ping=True, pool_recycle=3600)
+    # READ COMMITTED: a get-or-create that lost a race must see the winner's committed row,
+    # which REPEATABLE READ's snapshot would hide.
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_recycle=3600, isolation_level="READ COMMITTED"
+    )
 
 
 def get_engine(settings: Settings | None = None) -> Engine:

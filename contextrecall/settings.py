@@ -1,31 +1,71 @@
 """Configuration in one place: a frozen Settings object built once from the environment.
 
-Nothing else in the package reads ``os.environ``. This module imports only the standard
-library, because the hook fast path loads it.
+Nothing else in the package reads ``os.environ``. The hook loads this module on every agent
+event, so it avoids ``dataclasses`` (which pulls in ``inspect``) and other costly imports.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_HOME = "~/.local/share/contextrecall"
+_FIELDS = (
+    "home",
+    "database_url",
+    "broker_url",
+    "cache_url",
+    "encryption_key",
+    "flower_basic_auth",
+    "visibility_timeout",
+    "ci",
+)
 
 
-@dataclass(frozen=True)
 class Settings:
-    """Where Context Recall keeps its state and which services it talks to."""
+    """Where Context Recall keeps its state and which services it talks to (immutable)."""
 
+    __slots__ = _FIELDS
     home: Path
     database_url: str
     broker_url: str
     cache_url: str | None
     encryption_key: str | None
-    flower_basic_auth: str | None = None
-    ci: bool = False
+    flower_basic_auth: str | None
+    visibility_timeout: int
+    ci: bool
+
+    def __init__(
+        self,
+        home: Path,
+        database_url: str,
+        broker_url: str,
+        cache_url: str | None = None,
+        encryption_key: str | None = None,
+        flower_basic_auth: str | None = None,
+        visibility_timeout: int = 3600,
+        ci: bool = False,
+    ) -> None:
+        values = locals()
+        for name in _FIELDS:
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Settings is immutable; use with_overrides()")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and all(
+            getattr(self, n) == getattr(other, n) for n in _FIELDS
+        )
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, n) for n in _FIELDS))
+
+    def __repr__(self) -> str:
+        shown = {n: getattr(self, n) for n in _FIELDS if n not in {"encryption_key"}}
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     @property
     def spool_dir(self) -> Path:
@@ -49,22 +89,23 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests and the demo use this)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        values = {n: getattr(self, n) for n in _FIELDS}
+        values.update(changes)
+        return Settings(**values)  # type: ignore[arg-type]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``env`` (default: the process environment)."""
         env = os.environ if env is None else env
         home = Path(env.get("RECALL_HOME") or DEFAULT_HOME).expanduser()
-        database_url = env.get("RECALL_DATABASE_URL") or f"sqlite:///{home / 'recall.db'}"
-        broker_url = env.get("RECALL_BROKER_URL") or "filesystem://"
         return cls(
             home=home,
-            database_url=database_url,
-            broker_url=broker_url,
+            database_url=env.get("RECALL_DATABASE_URL") or f"sqlite:///{home / 'recall.db'}",
+            broker_url=env.get("RECALL_BROKER_URL") or "filesystem://",
             cache_url=env.get("RECALL_CACHE_URL") or None,
             encryption_key=env.get("RECALL_ENCRYPTION_KEY") or None,
             flower_basic_auth=env.get("RECALL_FLOWER_BASIC_AUTH") or None,
+            visibility_timeout=int(env.get("RECALL_VISIBILITY_TIMEOUT") or 3600),
             ci=(env.get("CI") or "").lower() in {"1", "true", "yes"},
         )
 

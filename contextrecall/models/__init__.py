@@ -8,6 +8,7 @@ from contextrecall.models.context import (
     DecisionLog,
     ProjectState,
 )
+from contextrecall.models.jobs import FailedJob, SavedDelta
 from contextrecall.models.parents import Client, Machine, Project, Session
 
 __all__ = [
@@ -17,9 +18,11 @@ __all__ = [
     "ContextTag",
     "ConversationContext",
     "DecisionLog",
+    "FailedJob",
     "Machine",
     "Project",
     "ProjectState",
+    "SavedDelta",
     "Session",
     "new_uuid",
 ]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,6 +53,9 @@ class ConversationContext(UUIDKey, Timestamps, Base):
         Index("idx_conversation_contexts_machine", "machine_id"),
         Index("idx_conversation_contexts_type", "context_type"),
         Index("idx_conversation_contexts_relevance", "relevance_score"),
+        UniqueConstraint(
+            "session_id", "context_type", name="uq_conversation_contexts_session_type"
+        ),
     )
 
 
@@ -75,8 +79,12 @@ class ContextSnippet(UUIDKey, Timestamps, Base):
         Float, nullable=False, default=1.0, server_default="1.0"
     )
     usage_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # Added: content hash for idempotent upserts, and how often the same snippet recurred.
+    content_hash: Mapped[str | None] = mapped_column(CHAR(64))
+    occurrences: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
     __table_args__ = (
+        UniqueConstraint("project_id", "content_hash", name="uq_context_snippets_project_hash"),
         Index("idx_context_snippets_project", "project_id"),
         Index("idx_context_snippets_client", "client_id"),
         Index("idx_context_snippets_category", "category"),
@@ -132,8 +140,11 @@ class DecisionLog(UUIDKey, Timestamps, Base):
     rationale: Mapped[str | None] = mapped_column(Text)
     alternatives_considered: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[str | None] = mapped_column(Text)
+    # Added: content hash so a re-saved decision is stored once.
+    content_hash: Mapped[str | None] = mapped_column(CHAR(64))
 
     __table_args__ = (
+        UniqueConstraint("project_id", "content_hash", name="uq_decision_logs_project_hash"),
         Index("idx_decision_logs_project", "project_id"),
         Index("idx_decision_logs_session", "session_id"),
         Index("idx_decision_logs_type", "decision_type"),

@@ -16,6 +16,8 @@ def create_app(settings: Settings | None = None) -> Celery:
     app = Celery("contextrecall", set_as_current=True)
     app.conf.update(celery_config(settings))
     app.conf.update(include=TASK_MODULES)
+    import contextrecall.worker.signals  # noqa: F401  (connects the lifecycle handlers)
+
     return app
 
 

@@ -121,3 +121,12 @@ REPORT: dict[str, dict] = {
         "unique": [],
     },
 }
+
+
+# Our additions (DESIGN.md allows added columns, never dropped or retyped ones): the keys that
+# make saves idempotent. Listed so that any other unique constraint still fails the test.
+ADDED_UNIQUE: dict[str, list[list[str]]] = {
+    "conversation_contexts": [["session_id", "context_type"]],
+    "context_snippets": [["project_id", "content_hash"]],
+    "decision_logs": [["project_id", "content_hash"]],
+}

@@ -1,0 +1,110 @@
+"""`recall hook` on a Stop event for a 3 MB transcript with a few new lines, against
+`python -c pass`, both as fresh processes measured alternately in the same run.
+
+Target (issue 4): hook wall time at most 3x that of `python -c pass`.
+Needs Redis on 127.0.0.1:6379 (jobs go to db 11, which is flushed afterwards).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT.parent / "shared" / "data" / "transcripts" / "claude-code-2.1"
+RUNS = 25
+BROKER = "redis://127.0.0.1:6379/11"
+
+
+def synthetic_transcript(path: Path, size: int = 3 * 1024 * 1024) -> None:
+    source = SAMPLE / "4d5611e5-241a-462a-8d15-5122611a9569.jsonl"
+    if source.exists():
+        shutil.copyfile(source, path)
+        return
+    line = json.dumps({"type": "user", "message": {"role": "user", "content": "x" * 500}})
+    with path.open("w") as handle:
+        while handle.tell() < size:
+            handle.write(line + "\n")
+
+
+def timed(cmd: list[str], env: dict, stdin: str = "") -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        cmd,
+        input=stdin,
+        env=env,
+        text=True,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        home = Path(folder) / "home"
+        transcript = Path(folder) / "session.jsonl"
+        synthetic_transcript(transcript)
+        env = {
+            **os.environ,
+            "RECALL_HOME": str(home),
+            "RECALL_BROKER_URL": BROKER,
+            "PYTHONPYCACHEPREFIX": str(Path(folder) / "pycache"),
+        }
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure an installed hook, with bytecode
+        event = json.dumps(
+            {
+                "session_id": "bench",
+                "transcript_path": str(transcript),
+                "cwd": str(ROOT),
+                "hook_event_name": "Stop",
+            }
+        )
+        hook = [str(Path(sys.executable).parent / "recall"), "hook"]
+        timed(hook, env, event)  # first save consumes the 3 MB and warms the caches
+        baseline, hooks = [], []
+        for i in range(RUNS):
+            with transcript.open("a") as handle:
+                for j in range(3):
+                    handle.write(
+                        json.dumps(
+                            {
+                                "type": "user",
+                                "message": {"role": "user", "content": f"new line {i}.{j}"},
+                            }
+                        )
+                        + "\n"
+                    )
+            baseline.append(timed([sys.executable, "-c", "pass"], env))
+            hooks.append(timed(hook, env, event))
+        spooled = len(list((home / "spool").glob("*.json")))
+    import redis
+
+    queued = redis.Redis.from_url(BROKER).llen("recall")
+    redis.Redis.from_url(BROKER).flushdb()
+    base, ours = statistics.median(baseline), statistics.median(hooks)
+    print(f"{'process':<40}{'median ms':>12}{'p90 ms':>10}{'ratio':>8}")
+    for name, values in (
+        ("python -c pass", baseline),
+        ("recall hook (Stop, 3 MB, +3 lines)", hooks),
+    ):
+        p90 = sorted(values)[int(len(values) * 0.9) - 1]
+        print(
+            f"{name:<40}{statistics.median(values) * 1000:>12.1f}{p90 * 1000:>10.1f}"
+            f"{statistics.median(values) / base:>8.2f}"
+        )
+    print(f"jobs published: {queued}, left in spool: {spooled}")
+    verdict = "PASS" if ours <= 3 * base else "FAIL"
+    print(f"target hook <= 3.0x python -c pass: {ours / base:.2f}x {verdict}")
+
+
+if __name__ == "__main__":
+    main()

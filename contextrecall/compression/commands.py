@@ -1,0 +1,256 @@
+"""Shell commands from Bash tool calls: what they were for and how they ended.
+
+Recognises test-runner summaries (pytest, jest, vitest, go test, cargo test, ExUnit, rspec,
+unittest), non-zero exits, and ``git commit`` output (branch, short SHA, subject).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from contextrecall.compression.text import shorten, squash
+
+_EXPLORATION_TEXT = """
+ls cat head tail grep rg ag find fd tree pwd echo wc which whereis file stat less more du
+df env printenv type whoami date sleep true false cd realpath basename dirname sort uniq
+cut diff cmp lsof ps top id uname hostname
+"""
+EXPLORATION = frozenset(_EXPLORATION_TEXT.split())
+_GIT_TRIVIAL = re.compile(
+    r"^git (status|diff|log|show|branch|add|rev-parse|remote -v|stash list)\b"
+)
+_CD_PREFIX = re.compile(r"^(?:cd\s+(?:\"[^\"]*\"|'[^']*'|\S+)\s*(?:&&|;)\s*)+")
+_NOISE_SUFFIX = re.compile(
+    r"(?:\s*2>&1|\s*\|\s*(?:tail|head|grep|rg|less|cat|tee|sort|uniq|wc)\b"
+    r"(?:\"[^\"]*\"|'[^']*'|[^|\"'])*)+\s*$"
+)
+_READ_ONLY_VERBS = frozenset(
+    ["show", "list", "ls", "status", "log", "info", "view", "get", "describe", "inspect", "ps"]
+)
+_CHAIN = re.compile(r"\s*(?:&&|\|\||;)\s*")
+_REDIRECT = re.compile(r"\s*(?:2>&1|\d?>\s*/dev/null)")
+_HEREDOC = re.compile(r"\$\(cat <<'?\"?(\w+)'?\"?\s*\n(.*?)\n\s*\1\s*\)", re.S)
+_EXIT_CODE = re.compile(r"^Exit code (\d+)", re.M)
+_TAG_EXIT_CODE = re.compile(r"<exit_code>(\d+)</exit_code>")
+_BACKGROUND = re.compile(r"running in background with ID: ([\w-]+)")
+_COMMIT = re.compile(
+    r"^\[(?P<branch>[^\]\s]+)(?: \(root-commit\))? (?P<sha>[0-9a-f]{7,40})\] (?P<subject>.+)$",
+    re.M,
+)
+_ERROR_LINE = re.compile(
+    r"(error|fatal|failed|failure|exception|traceback|cannot|can't|could not|no such|"
+    r"not found|denied|undefined|invalid|refused|timed? ?out|panic)",
+    re.I,
+)
+_SPECIFIC_ERROR = re.compile(
+    r"(\b\w+(?:Error|Exception)\b|\b(?:error|fatal|panic)(?:\[\w+\])?:|\bE\d{3,}\b|FAILED|"
+    r"No such file|not found|denied|undefined \w+)"
+)
+_NOISE_LINE = re.compile(r"^(npm warn|warning:|\s*│|\s*$|Exit code \d+)", re.I)
+
+# A test runner's summary line: pytest, jest, vitest, cargo, ExUnit, rspec.
+_TEST_SUMMARY_LINE = re.compile(
+    r"^(?:=+ )?(?:\d+ [a-z]+(?:, )?)+ in [\d.]+m?s\b"
+    r"|^Tests:\s+.*\d+ total"
+    r"|^\s*Tests\s+.*\(\d+\)"
+    r"|^test result: "
+    r"|\d+ tests?, \d+ failures?"
+    r"|\d+ examples?, \d+ failures?",
+    re.M,
+)
+_FAILURES = re.compile(r"(\d+) (?:failed|failures?|errors?)\b")
+_PASSES = re.compile(r"(\d+) passed\b")
+_TOTAL = re.compile(r"(\d+) (?:tests?|examples?)\b")
+_GO_FAIL = re.compile(r"^(?:--- FAIL|FAIL\s)", re.M)
+_GO_OK = re.compile(r"^ok\s+\S+", re.M)
+_UNITTEST = re.compile(r"^Ran (\d+) tests? in .*?\n\s*\n?(OK|FAILED)", re.M | re.S)
+TEST_COMMAND = re.compile(
+    r"\b(pytest|py\.test|jest|vitest|rspec|phpunit|ctest|tox|nox|unittest|"
+    r"(?:go|cargo|mix|npm|yarn|pnpm|bun|dotnet|gradle|mvn|deno|make) (?:run )?test)\b"
+)
+_PURPOSES = (
+    ("test", TEST_COMMAND),
+    (
+        "lint",
+        re.compile(
+            r"\b(lint|eslint|ruff check|flake8|pylint|mypy|credo|dialyzer|clippy|vet|"
+            r"tsc --noEmit)\b"
+        ),
+    ),
+    ("format", re.compile(r"\b(format|fmt|prettier|black|ruff format)\b")),
+    ("migrate", re.compile(r"\b(migrat\w*|alembic|ash\.codegen|db:\w+)\b")),
+    (
+        "install",
+        re.compile(
+            r"^(npm|pnpm|yarn|bun|pip3?|uv|poetry|cargo|go|mix|bundle|gem|composer|"
+            r"brew|apt|apt-get) (install|i|ci|deps\.get|sync|add|get)\b|^bundle$"
+        ),
+    ),
+    ("scaffold", re.compile(r"\b(create-[\w.@-]+|init|new|startproject|phx\.new)\b")),
+    ("build", re.compile(r"\b(build|compile|make|tsc|webpack)\b")),
+    (
+        "deploy",
+        re.compile(r"\b(deploy|kubectl apply|helm (install|upgrade)|docker push|publish)\b"),
+    ),
+    ("run", re.compile(r"\b(run|serve|phx\.server|runserver|start|dev|up)\b")),
+)
+
+
+@dataclass
+class Outcome:
+    """How one command run ended."""
+
+    outcome: str  # "ok", "failed", "tests-passed", "tests-failed", "unknown"
+    error: str | None = None
+    tests: str | None = None  # the test summary line, when there is one
+
+
+def _commit_subject(match: re.Match[str]) -> str:
+    return next((line.strip() for line in match.group(2).splitlines() if line.strip()), "")
+
+
+def display(command: str, limit: int = 160) -> str:
+    """A one-line form of ``command``: commit messages shown by subject, long lines cut."""
+    command = _HEREDOC.sub(_commit_subject, command).strip()
+    first_line = command.splitlines()[0] if command else ""
+    more = " …" if "\n" in command else ""
+    return shorten(first_line, limit - len(more)) + more
+
+
+def command_key(command: str) -> str:
+    """The command without a leading ``cd``, ``2>&1`` and trailing output filters."""
+    text = squash(_HEREDOC.sub(_commit_subject, command))
+    text = _CD_PREFIX.sub("", text)
+    text = _NOISE_SUFFIX.sub("", text)
+    return _REDIRECT.sub("", text).strip()
+
+
+def command_family(key: str) -> str:
+    """Program and subcommand (``git push``, ``npm run build``, ``mix test``)."""
+    words = key.split()
+    if not words:
+        return ""
+    program = words[0].rsplit("/", 1)[-1]
+    rest = [w for w in words[1:] if not w.startswith("-")]
+    if program in ("npm", "yarn", "pnpm", "bun") and rest[:1] == ["run"]:
+        return " ".join([program, *rest[:2]])
+    if program in ("python", "python3") and words[1:2] == ["-m"]:
+        return " ".join(words[:3])
+    if program in ("npx", "uv", "poetry", "bundle") and rest[:1] in (["run"], ["exec"]):
+        return " ".join([program, *rest[:2]])
+    return " ".join([program, *rest[:1]]) if rest else program
+
+
+def command_families(key: str) -> set[str]:
+    """The family of each command of a ``&&`` / ``;`` chain."""
+    return {command_family(part) for part in _CHAIN.split(key) if part.strip()}
+
+
+def is_exploration(key: str) -> bool:
+    """True for commands that only look around (ls, cat, grep, git status …)."""
+    for part in _CHAIN.split(key):
+        words = part.split()
+        if not words:
+            continue
+        program = words[0].rsplit("/", 1)[-1]
+        if program not in EXPLORATION and program != "mkdir" and not _GIT_TRIVIAL.match(part):
+            return False
+    return True
+
+
+def is_read_only(key: str) -> bool:
+    """True for subcommands that only show things (``bd show``, ``kubectl get`` …)."""
+    words = key.split()
+    return len(words) > 1 and words[1] in _READ_ONLY_VERBS
+
+
+def is_test_command(key: str) -> bool:
+    return bool(TEST_COMMAND.search(key))
+
+
+def purpose(key: str) -> str:
+    """What a command is for: test, lint, format, migrate, install, build, deploy, run, other."""
+    first = _CHAIN.split(key)[0].split()
+    words = [w for w in first if not w.startswith(("-", "+")) and "/" not in w][:3]
+    if "tsc" in words and "--noEmit" in first:
+        words.append("--noEmit")
+    text = " ".join(words)
+    for name, pattern in _PURPOSES:
+        if pattern.search(text):
+            return name
+    return "other"
+
+
+def test_summary(output: str) -> tuple[int, int, str] | None:
+    """(failures, passes, summary line) of a test runner's output, if it printed one."""
+    matches = list(_TEST_SUMMARY_LINE.finditer(output))
+    if matches:
+        match = matches[-1]
+        start = output.rfind("\n", 0, match.start()) + 1
+        end = output.find("\n", match.end())
+        line = squash(output[start : end if end != -1 else len(output)].strip("= "))
+        failures = sum(int(n) for n in _FAILURES.findall(line))
+        passed = _PASSES.search(line)
+        total = _TOTAL.search(line)
+        if passed:
+            passes = int(passed.group(1))
+        elif total:
+            passes = max(int(total.group(1)) - failures, 0)
+        else:
+            passes = 0
+        return failures, passes, line
+    unittest = _UNITTEST.search(output)
+    if unittest:
+        failed = 0 if unittest.group(2) == "OK" else 1
+        return failed, int(unittest.group(1)), f"Ran {unittest.group(1)} tests: {unittest.group(2)}"
+    if _GO_FAIL.search(output):
+        return 1, 0, "go test: FAIL"
+    if _GO_OK.search(output):
+        return 0, 1, "go test: ok"
+    return None
+
+
+def error_line(output: str, limit: int = 200) -> str | None:
+    """The most telling error line of a command's output."""
+    if "\\n" in output[:500]:
+        output = output.replace("\\n", "\n")
+    lines = [line.strip() for line in output.splitlines()]
+    candidates = [line for line in lines if line and not _NOISE_LINE.match(line)]
+    for pattern in (_SPECIFIC_ERROR, _ERROR_LINE):
+        for line in candidates:
+            if pattern.search(line):
+                return shorten(line, limit)
+    return shorten(candidates[0], limit) if candidates else None
+
+
+def exit_code(output: str) -> int | None:
+    """The exit code the Bash tool or a background task reported, if any."""
+    match = _EXIT_CODE.search(output[:200]) or _TAG_EXIT_CODE.search(output)
+    return int(match.group(1)) if match else None
+
+
+def background_id(output: str) -> str | None:
+    """The id of a command the tool moved to the background."""
+    match = _BACKGROUND.search(output[:300])
+    return match.group(1) if match else None
+
+
+def classify(key: str, output: str, is_error: bool) -> Outcome:
+    """The outcome of one run of ``key`` given its output and the tool's error flag."""
+    code = exit_code(output)
+    failed = is_error or (code is not None and code != 0)
+    summary = test_summary(output) if is_test_command(key) or failed else None
+    if summary is not None and is_test_command(key):
+        failures, _passes, line = summary
+        if failures or failed:
+            return Outcome("tests-failed", error_line(output) if failures == 0 else line, line)
+        return Outcome("tests-passed", None, line)
+    if failed:
+        return Outcome("tests-failed" if is_test_command(key) else "failed", error_line(output))
+    return Outcome("ok")
+
+
+def commits_in(output: str) -> list[tuple[str, str, str]]:
+    """(branch, short sha, subject) of each commit ``git commit`` reported."""
+    return [(m["branch"], m["sha"], m["subject"].strip()) for m in _COMMIT.finditer(output)]

@@ -1,0 +1,70 @@
+"""Small text operations compression is built from: redact, shorten, split sentences."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+
+from contextrecall.redaction import redact
+
+_SPACE = re.compile(r"\s+")
+_CODE_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
+_MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^\s*[-*>]\s+|^\s*\d+\.\s+", re.M)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(\[])|\n+")
+
+
+def estimate_tokens(text: str) -> int:
+    """Tokens as estimated everywhere in Context Recall: ceil(len / 4)."""
+    return math.ceil(len(text) / 4)
+
+
+def squash(text: str) -> str:
+    """Whitespace runs collapsed to single spaces."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
+    text = squash(text)
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit - 1)
+    if cut < limit // 2:
+        cut = limit - 1
+    return text[:cut].rstrip(" ,;:-(") + "…"
+
+
+def clean(text: str, limit: int) -> str:
+    """Redacted first (so no secret is cut in half and missed), then shortened."""
+    return shorten(redact(text), limit)
+
+
+def plain(text: str) -> str:
+    """Prose without code blocks and markdown markers."""
+    return _MARKDOWN.sub("", _CODE_FENCE.sub(" ", text))
+
+
+def sentences(text: str) -> Iterator[str]:
+    """Sentences and bullet lines of prose (code blocks dropped), whitespace squashed."""
+    for piece in _SENTENCE_END.split(plain(text)):
+        piece = squash(piece)
+        if piece:
+            yield piece
+
+
+def first_sentences(text: str, limit: int) -> str:
+    """As many leading sentences of ``text`` as fit in ``limit`` characters (at least one)."""
+    out: list[str] = []
+    size = 0
+    for sentence in sentences(text):
+        if out and size + len(sentence) + 1 > limit:
+            break
+        out.append(sentence)
+        size += len(sentence) + 1
+    return shorten(" ".join(out), limit)
+
+
+def words(text: str) -> list[str]:
+    """Lowercase word tokens."""
+    return re.findall(r"[a-z0-9][a-z0-9'_-]*", text.lower())

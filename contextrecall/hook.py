@@ -1,0 +1,167 @@
+"""`recall hook`: the Claude Code hook entry, built to never break or stall the agent.
+
+It reads the hook JSON on stdin and dispatches on ``hook_event_name``. Save events spool and
+publish a job; context events print the project's memory. Whatever happens, it exits 0
+within its time budget; failures go to ``$RECALL_HOME/hook.log`` and jobs stay spooled.
+Imports here stay on the standard library (plus the redactor) to keep start-up cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing import BinaryIO, TextIO
+
+from contextrecall.settings import Settings
+
+SAVE_EVENTS = frozenset({"Stop", "SubagentStop", "PreCompact", "SessionEnd"})
+CONTEXT_EVENTS = frozenset({"SessionStart", "UserPromptSubmit"})
+BUDGET_SECONDS = 0.9
+MAX_STDIN_BYTES = 1024 * 1024
+MAX_LOG_BYTES = 1024 * 1024
+
+
+class HookInputError(ValueError):
+    """The hook JSON is missing, malformed or lacks a field the event needs."""
+
+
+class HookTimeout(BaseException):
+    """The watchdog fired: stop where we are (jobs already spooled stay spooled)."""
+
+
+def read_stdin(stream: BinaryIO, deadline: float, limit: int = MAX_STDIN_BYTES) -> bytes:
+    """Read stdin until EOF, ``limit`` bytes or ``deadline``, whichever comes first."""
+    chunks, size = [], 0
+    fd = stream.fileno()
+    while size <= limit:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise HookInputError("stdin was not closed in time")
+        ready, _, _ = select.select([fd], [], [], remaining)
+        if not ready:
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise HookInputError(f"hook input larger than {limit} bytes")
+    return b"".join(chunks)
+
+
+def parse_event(raw: bytes) -> dict[str, Any]:
+    try:
+        event = json.loads(raw.decode("utf-8", errors="replace") or "null")
+    except ValueError as exc:
+        raise HookInputError(f"hook input is not JSON: {exc}") from None
+    if not isinstance(event, dict):
+        raise HookInputError("hook input is not a JSON object")
+    return event
+
+
+def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> None:
+    """Spool what is new in the event's transcript, then publish it while time allows."""
+    from contextrecall.enqueue import flush_spool, publish_spooled, spool_new_deltas
+    from contextrecall.identity import project_for_directory, this_machine
+
+    name = event.get("hook_event_name")
+    session_id = str(event.get("session_id") or "").strip()
+    transcript = event.get("transcript_path")
+    external_id = session_id
+    if name == "SubagentStop" and event.get("agent_transcript_path"):
+        transcript = event["agent_transcript_path"]
+        external_id = f"{session_id}/{Path(str(transcript)).stem}"
+    if not session_id or not transcript:
+        raise HookInputError(f"{name} event without session_id or transcript path")
+    path = Path(str(transcript)).expanduser()
+    if not path.is_file():
+        raise HookInputError(f"transcript {path} does not exist")
+    project = project_for_directory(event.get("cwd") or os.getcwd())
+    spooled = spool_new_deltas(
+        settings,
+        transcript=path,
+        project=project.to_dict(),
+        machine=this_machine().to_dict(),
+        session_external_id=external_id,
+        source_format="claude",
+        event=str(name),
+    )
+    publish_spooled(settings, spooled, deadline=deadline)
+    if time.monotonic() < deadline - 0.1:
+        flush_spool(settings, deadline=deadline, limit=20)  # an older backlog, if any
+
+
+def context_event(event: dict[str, Any], settings: Settings, deadline: float) -> str | None:
+    """The context block for SessionStart / UserPromptSubmit (the read path)."""
+    try:
+        from contextrecall.recall import hook_context  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return hook_context(event, settings, deadline)
+
+
+def handle(event: dict[str, Any], settings: Settings, deadline: float) -> str | None:
+    name = event.get("hook_event_name")
+    if name in SAVE_EVENTS:
+        save_event(event, settings, deadline)
+        return None
+    if name in CONTEXT_EVENTS:
+        return context_event(event, settings, deadline)
+    return None  # events we don't act on
+
+
+def log_failure(settings: Settings | None, message: str) -> None:
+    """Append one line to the hook log (kept small); never raises."""
+    try:
+        home = (
+            settings.home if settings else Path(os.path.expanduser("~/.local/share/contextrecall"))
+        )
+        home.mkdir(parents=True, exist_ok=True)
+        log = home / "hook.log"
+        if log.exists() and log.stat().st_size > MAX_LOG_BYTES:
+            log.replace(home / "hook.log.1")
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {message}\n")
+    except Exception:
+        pass
+
+
+def _on_alarm(_signum: int, _frame: object) -> None:
+    raise HookTimeout()
+
+
+def main(
+    stdin: BinaryIO | None = None, stdout: TextIO | None = None, budget: float = BUDGET_SECONDS
+) -> int:
+    """Run the hook; always returns 0."""
+    started = time.monotonic()
+    deadline = started + budget
+    settings: Settings | None = None
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, budget + 0.05)
+    try:
+        settings = Settings.from_env()
+        raw = read_stdin(stdin or sys.stdin.buffer, deadline)
+        output = handle(parse_event(raw), settings, deadline)
+        if output:
+            (stdout or sys.stdout).write(output)
+    except HookTimeout:
+        log_failure(settings, "timed out; unsent jobs stay in the spool")
+    except HookInputError as exc:
+        log_failure(settings, f"bad input: {exc}")
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}"
+        log_failure(settings, f"error: {detail}")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return 0

@@ -1,0 +1,672 @@
+"""Secret redaction: replace secrets in free text with typed ``[REDACTED:<kind>]`` placeholders.
+
+Pure, standard library only, and fast enough for multi-megabyte transcripts: each rule's
+regex starts with a literal (a fast scan), a short text is first checked with one prefix-tree
+regex of every rule's trigger and only the triggered rules run, case-insensitive rules scan an
+ASCII-lowered copy instead of using ``(?i)``, and every quantifier is bounded, with no nested
+repetition that could backtrack catastrophically.
+
+Rules run in order, most specific first, so a provider token inside an assignment or a header
+is reported with its provider's kind; later rules never touch a ``[REDACTED:`` placeholder,
+which makes ``redact`` idempotent.
+
+What is kept: the key of an assignment (``DB_PASSWORD=[REDACTED:password]``), the header name
+and scheme word of an Authorization header, the scheme and host of a URL with credentials, and
+the user of ``curl -u user:pass``.
+
+Borderline decisions:
+
+* Assignments are redacted only when the key *ends* with a secret word (password, passwd,
+  passphrase, ``_pass``, ``_pwd``, secret, token, api key, access key, private key,
+  credentials...), so ``password_hash``, ``token_count`` and ``max_tokens`` are identifiers.
+  Bare ``pwd`` (the shell's working directory) and ``bypass`` are not secret words.
+* A value is left alone when it is a reference rather than a secret: ``$VAR``/``${VAR}``,
+  ``<placeholder>``, ``{{template}}``, ``%(name)s``, a call or attribute access
+  (``getpass()``, ``os.environ.get(...)``, ``self.token``), a variable named like the key
+  (``password=password``, ``token=access_token``), a literal such as None/null/true/false,
+  a type annotation (``token: str``), an empty string, a masked value (``****``), a path
+  (``/run/secrets/db``) or a short number (``token: 0``).
+* An unquoted value after ``:`` must be at least four characters and not a common prose word,
+  which keeps "the password: it is stored hashed" intact; quoted values are redacted even when
+  they look like placeholders (``"changeme"``) because that costs nothing.
+* Values stop at whitespace, quotes, commas, semicolons, closing brackets and backslashes (the
+  raw JSON escape of a newline), so a password containing those characters is redacted only up
+  to the first of them; quoted values may contain any of them but the closing quote.
+* ``sk-`` keys need a digit and at least 32 characters without dashes (legacy and DeepSeek
+  style) or an explicit ``sk-proj-``/``sk-svcacct-``/``sk-admin-``/``sk-ant-`` prefix, so CSS
+  class names such as ``sk-notification`` or ``sk-spinner-large`` survive.
+* Git SHAs, UUIDs and ``sha256:`` digests are hex: no rule matches bare hex except AWS secret
+  keys and Twilio keys, which need their key name or their ``SK`` prefix respectively.
+* URLs with credentials are redacted even when the password looks like a placeholder
+  (``postgres://user:password@localhost``), unless it is a ``$VAR`` reference.
+* ``--password word`` (space separated) needs a value with a digit or symbol, so prose such
+  as "pass --password flag" survives; ``--password=value`` is always redacted.
+* A private key block is replaced whole, from BEGIN to END (or to the end of its base64 body
+  when the END line is missing), so no fragment of the key remains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+PLACEHOLDER = "[REDACTED:{}]"
+_MARK = "[REDACTED:"
+
+
+class _Hit:
+    """A match found in the haystack, read back from the original text by position."""
+
+    __slots__ = ("match", "text")
+
+    def __init__(self, match: re.Match[str], text: str) -> None:
+        self.match = match
+        self.text = text
+
+    def group(self, name: int | str) -> str | None:
+        start, end = self.match.span(name)
+        return None if start < 0 else self.text[start:end]
+
+    def before(self) -> str:
+        start = self.match.start()
+        return self.text[start - 1] if start else ""
+
+    def after_escape(self) -> bool:
+        """The match follows a JSON escape such as ``\\n`` in raw transcript text."""
+        start = self.match.start()
+        return start >= 2 and self.text[start - 2] == "\\"
+
+    def value_span(self, group: int | str) -> tuple[int, int]:
+        if group == "assignment":
+            name = "qv" if self.match.start("qv") >= 0 else "uv"
+            return self.match.span(name)
+        return self.match.span(group)
+
+
+_Check = Callable[[_Hit], bool]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One detector: ``group`` of each match of ``pattern`` becomes a placeholder."""
+
+    kind: str
+    pattern: re.Pattern[str]
+    group: int | str = 0
+    check: _Check | None = None
+    kind_of: Callable[[_Hit], str] | None = None
+    boundary: bool = True  # the match must not continue a word
+    lower: bool = False  # a lowercase pattern, run over an ASCII-lowered copy of the text
+    triggers: tuple[str, ...] = ()  # lowercase; one must occur (default: the literal prefix)
+
+    def __post_init__(self) -> None:
+        if not self.triggers:
+            object.__setattr__(self, "triggers", (_literal_prefix(self.pattern.pattern),))
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The lowercased literal text every match of ``pattern`` starts with."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern) and pattern[i + 1] in ".-/":
+            out.append(pattern[i + 1])
+            i += 2
+            continue
+        if char in ".^$*+?{}[]()|\\":
+            if char in "?*{" and out:
+                out.pop()
+            break
+        out.append(char)
+        i += 1
+    return "".join(out).lower()
+
+
+def _mixed(value: str) -> bool:
+    """A token-like value: has a digit and a letter."""
+    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+
+
+def _upper_and_lower(value: str) -> bool:
+    return any(c.isupper() for c in value) and any(c.islower() for c in value)
+
+
+# --- values that are references, not secrets ---------------------------------------------
+
+_LITERALS = frozenset(
+    [
+        "none",
+        "null",
+        "nil",
+        "true",
+        "false",
+        "undefined",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "empty",
+        "required",
+        "optional",
+        "str",
+        "string",
+        "int",
+        "integer",
+        "bytes",
+        "bool",
+        "boolean",
+        "any",
+        "object",
+        "number",
+        "text",
+        "password",
+        "secret",
+        "token",
+        "redacted",
+        "masked",
+        "hidden",
+        "unset",
+        "default",
+        "env",
+    ]
+)
+_PROSE = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "is",
+        "are",
+        "was",
+        "it",
+        "its",
+        "this",
+        "that",
+        "to",
+        "of",
+        "for",
+        "and",
+        "or",
+        "not",
+        "be",
+        "in",
+        "on",
+        "with",
+        "as",
+        "by",
+        "from",
+        "at",
+        "you",
+        "your",
+        "our",
+        "we",
+        "they",
+        "them",
+        "if",
+        "then",
+        "when",
+        "will",
+        "can",
+        "should",
+        "must",
+        "may",
+        "use",
+        "used",
+        "using",
+        "set",
+        "stored",
+        "hashed",
+        "required",
+        "missing",
+        "invalid",
+        "wrong",
+        "incorrect",
+        "expired",
+        "needed",
+        "optional",
+        "here",
+        "there",
+        "below",
+        "above",
+        "none",
+        "see",
+        "enter",
+        "type",
+        "provide",
+    ]
+)
+_SECRET_WORD = re.compile(
+    r"(?i)(?:password|passwd|pwd|pass|passphrase|secret|token|key|credentials?)$"
+)
+_REFERENCE_START = ("$", "<", "{{", "%(", "%", "[", "@", "&", "*", "(", "{")
+
+
+def _is_reference(value: str, quoted: bool) -> bool:
+    """True when ``value`` names or computes a secret rather than containing one."""
+    stripped = value.strip()
+    if not stripped or stripped.startswith(_REFERENCE_START):
+        return True
+    if set(stripped) <= set("*x.•-_#?"):  # masked or elided
+        return True
+    if stripped.lower() in _LITERALS and not quoted:
+        return True
+    if quoted:
+        return stripped.startswith(("{", "process.env", "os.environ")) and stripped.endswith("}")
+    if "(" in stripped or "[" in stripped or stripped.startswith(("/", "./", "../", "~/")):
+        return True
+    if stripped.isdigit() and len(stripped) <= 5:
+        return True
+    ident = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+", stripped)
+    if ident and not stripped[0].isdigit():  # attribute access: self.token, args.password
+        return True
+    # password=password, token=access_token, secret=clientSecret
+    return bool(
+        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", stripped)
+        and _SECRET_WORD.search(stripped)
+        and ("_" in stripped or stripped.lower() in _LITERALS or _upper_and_lower(stripped[1:]))
+    )
+
+
+def _assignment_ok(match: _Hit) -> bool:
+    key = match.group("key").lower()
+    if key == "pass" and match.before().isalnum():  # bypass, compass
+        return False
+    if key == "pwd" and match.before() != "_":  # the shell's working directory
+        return False
+    if key == "key":  # only api_key, accessKey, private-key, ...
+        start = match.match.start()
+        if not _KEY_PREFIX.search(match.text[max(0, start - 12) : start].lower()):
+            return False
+    quoted = match.group("qv") is not None
+    value = match.group("qv") if quoted else match.group("uv")
+    if _is_reference(value, quoted):
+        return False
+    if not quoted and match.group("sep") == ":":
+        if len(value) < 4 or value.lower() in _PROSE:
+            return False
+        if value.isalpha() and value.islower() and match.group("key")[:1].islower():
+            # "password: hunter" reads like prose or YAML with a type; keep lowercase words
+            # only when long enough to be a credential.
+            return len(value) >= 8
+    return True
+
+
+def _assignment_kind(match: _Hit) -> str:
+    key = match.group("key").lower()
+    return "password" if "pass" in key or "pwd" in key else "secret"
+
+
+def _value_ok(match: _Hit) -> bool:
+    value = match.group("v")
+    return not _is_reference(value, False)
+
+
+def _flag_ok(match: _Hit) -> bool:
+    value = match.group("v")
+    if _is_reference(value, False) or value.startswith("-"):
+        return False
+    if match.group("eq") == "=":
+        return True
+    return not value.isalpha()
+
+
+def _url_ok(match: _Hit) -> bool:
+    password = match.group("v").split(":", 1)[1]
+    return match.before().isalnum() and not password.startswith(("$", "[", "{", "<"))
+
+
+def _sk_ok(match: _Hit) -> bool:
+    return _mixed(match.group(0)[3:])  # type: ignore[index]
+
+
+def _hf_ok(match: _Hit) -> bool:
+    return _upper_and_lower(match.group(0)[3:])
+
+
+def _bearer_ok(match: _Hit) -> bool:
+    return _mixed(match.group("v"))
+
+
+# --- patterns ------------------------------------------------------------------------------
+# Patterns start with a literal where possible (the regex engine then skips ahead quickly);
+# word boundaries before a match are checked in Python, never with a leading ``\b``.
+# Case-insensitive rules are written in lowercase and run over an ASCII-lowered copy of the
+# text (same length, so spans carry over): a ``(?i)`` scan would be ten times slower.
+
+
+_Q = r"\\?[\"']"  # a quote, possibly JSON-escaped in raw transcript text
+_UNQUOTED = r"[^\s\"'`,;)\]}\\]{1,512}"
+
+_AWS_ID_PREFIXES = ("akia", "asia", "abia", "acca", "agpa", "aida", "aroa", "aipa", "anpa")
+_AWS_ID_PREFIXES += ("anva", "apka")
+_KEY_PREFIX = re.compile(r"(?:api|access|private|auth|signing|encryption|master)[_-]?$")
+_ASSIGNMENT_VALUE = (
+    r"(?P<pre>" + _Q + r"?[ \t]{0,3}(?P<sep>:(?!:)|=(?![=>~]))[ \t]{0,3})"
+    r"(?:(?P<q>" + _Q + r")(?P<qv>(?:[^\"'\\\n]|\\[^\"'\n]){1,512}?)(?P=q)"
+    r"|(?P<uv>(?![\"'])" + _UNQUOTED + r"))"
+)
+_ASSIGNMENT_KEYS = (
+    r"pass(?:word|wd|phrase)?",
+    r"pwd",
+    r"secret(?:[_-]?key(?:[_-]?base)?)?",
+    r"token",
+    r"key",
+    r"credentials?",
+)
+
+
+def _rules() -> tuple[_Rule, ...]:
+    c = re.compile
+    return (
+        _Rule(
+            "private-key",
+            c(
+                r"-----BEGIN[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
+                r"(?:(?:(?!-----)[\s\S]){20,20000}?-----END[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
+                r"|(?:[A-Za-z0-9+/=\s]|\\[nr]){40,20000})"
+            ),
+            boundary=False,
+        ),
+        _Rule(
+            "url-credentials",
+            c(r"://(?P<v>[^\s:/?#@'\"\[\]<>\\]{0,256}:[^\s/?#@'\"<>\\]{1,256})@"),
+            group="v",
+            check=_url_ok,
+            boundary=False,
+        ),
+        _Rule(
+            "slack-webhook",
+            c(r"hooks\.slack\.com/(?P<v>(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,200})"),
+            group="v",
+        ),
+        _Rule(
+            "anthropic-key",
+            c(r"sk-ant-(?:api|admin|oat|ort|sid)?[0-9]{0,2}-?[A-Za-z0-9_\-]{20,300}"),
+        ),
+        _Rule(
+            "openai-key",
+            c(
+                r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{20,300}"
+                r"|sk-[A-Za-z0-9]{32,200}(?![A-Za-z0-9_\-])"
+            ),
+            check=_sk_ok,
+        ),
+        _Rule(
+            "stripe-key",
+            c(r"sk_(?:live|test)_[A-Za-z0-9]{16,247}(?!\w)"),
+        ),
+        _Rule("stripe-key", c(r"rk_(?:live|test)_[A-Za-z0-9]{16,247}(?!\w)")),
+        _Rule("stripe-key", c(r"whsec_[A-Za-z0-9]{24,64}(?!\w)")),
+        _Rule(
+            "github-token",
+            c(r"gh[pousr]_[A-Za-z0-9]{36,255}(?!\w)|github_pat_[A-Za-z0-9_]{22,255}(?!\w)"),
+            triggers=("gh", "github_pat_"),
+        ),
+        _Rule(
+            "gitlab-token",
+            c(r"gl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent)-[A-Za-z0-9_\-]{20,64}(?![\w-])"),
+        ),
+        _Rule(
+            "slack-token",
+            c(
+                r"xox[abposre]-[A-Za-z0-9\-]{10,250}|xapp-\d-[A-Z0-9]{6,20}-\d{6,20}-[a-f0-9]{20,80}"
+            ),
+            triggers=("xox", "xapp-"),
+        ),
+        _Rule(
+            "aws-access-key",
+            c(r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[0-9A-Z]{16}(?!\w)"),
+            triggers=_AWS_ID_PREFIXES,
+        ),
+        _Rule(
+            "aws-secret-key",
+            c(
+                r"aws_?(?:secret_?(?:access_?)?key|secret)"
+                + _Q
+                + r"?\s{0,3}[:=]\s{0,3}"
+                + _Q
+                + r"?(?P<v>[a-z0-9/+]{40})(?![a-z0-9/+])"
+            ),
+            lower=True,
+            group="v",
+            boundary=False,
+        ),
+        _Rule("google-api-key", c(r"AIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])")),
+        _Rule(
+            "google-oauth-secret",
+            c(r"GOCSPX-[A-Za-z0-9_\-]{20,40}(?![A-Za-z0-9_\-])"),
+        ),
+        _Rule(
+            "google-oauth-token",
+            c(r"ya29\.[A-Za-z0-9_\-]{20,2048}"),
+        ),
+        _Rule(
+            "google-oauth-token",
+            c(r"1//0[A-Za-z0-9_\-]{40,512}"),
+            check=lambda h: h.before() != "/",
+        ),
+        _Rule("npm-token", c(r"npm_[A-Za-z0-9]{36}(?!\w)")),
+        _Rule(
+            "npm-token",
+            c(r":_authToken=(?P<v>[^\s\"'\\$\[]{1}[^\s\"'\\]{7,511})"),
+            group="v",
+            boundary=False,
+        ),
+        _Rule("pypi-token", c(r"pypi-Ag[A-Za-z0-9_\-]{50,500}")),
+        _Rule(
+            "huggingface-token",
+            c(r"hf_[A-Za-z0-9]{34,40}(?![A-Za-z0-9_])"),
+            check=_hf_ok,
+        ),
+        _Rule(
+            "sendgrid-key",
+            c(r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])"),
+        ),
+        _Rule("twilio-key", c(r"SK[0-9a-f]{32}(?!\w)")),
+        _Rule(
+            "azure-storage-key",
+            c(r"accountkey=(?P<v>[a-z0-9+/]{40,120}={0,2})"),
+            lower=True,
+            group="v",
+            boundary=False,
+        ),
+        _Rule(
+            "azure-storage-key",
+            c(r"sharedaccesskey=(?P<v>[a-z0-9+/]{40,120}={0,2})"),
+            lower=True,
+            group="v",
+            boundary=False,
+        ),
+        _Rule(
+            "jwt",
+            c(r"eyJ[A-Za-z0-9_\-]{8,4096}\.eyJ[A-Za-z0-9_\-]{8,8192}\.[A-Za-z0-9_\-]{0,4096}"),
+        ),
+        _Rule(
+            "authorization",
+            c(
+                r"authorization"
+                + _Q
+                + r"?[ \t]{0,3}[:=][ \t]{0,3}"
+                + _Q
+                + r"?(?:bearer|basic|token|bot|digest)[ \t]{1,3}(?P<v>[a-z0-9._~+/=\-]{6,4096})"
+            ),
+            lower=True,
+            group="v",
+            boundary=False,
+        ),
+        _Rule(
+            "authorization",
+            c(r"Bearer[ \t]{1,3}(?P<v>[A-Za-z0-9._~+/\-]{20,4096}=*)"),
+            group="v",
+            check=_bearer_ok,
+        ),
+        _Rule(
+            "password",
+            c(
+                r"mysql(?:dump|admin)?(?![\w.-])[^\n|;&]{0,200}?"
+                r"[ \t]-p(?P<q>['\"]?)(?P<v>[^\s'\"\-\[$][^\s'\"]{0,255})(?P=q)"
+            ),
+            group="v",
+        ),
+        _Rule(
+            "password",
+            c(
+                r"mariadb(?:-dump)?(?![\w.-])[^\n|;&]{0,200}?"
+                r"[ \t]-p(?P<q>['\"]?)(?P<v>[^\s'\"\-\[$][^\s'\"]{0,255})(?P=q)"
+            ),
+            group="v",
+        ),
+        _Rule(
+            "password",
+            c(
+                r"sshpass[ \t](?:[^\n|;&]{0,100}?[ \t])?-p[ \t]?"
+                r"(?P<q>['\"]?)(?P<v>[^\s'\"\-][^\s'\"]{0,255})(?P=q)"
+            ),
+            group="v",
+            check=_value_ok,
+        ),
+        _Rule(
+            "password",
+            c(
+                r"curl[ \t][^\n|;&]{0,300}?(?:-u|--user)[ \t]{1,3}[\"']?"
+                r"[^\s:\"'\[$]{1,128}:(?P<v>[^\s\"'\\]{1,256})"
+            ),
+            group="v",
+            check=_value_ok,
+        ),
+        _Rule(
+            "password",
+            c(
+                r"--(?:password|passwd|pass|db-password)(?P<eq>=|[ \t]{1,3})[\"']?"
+                r"(?P<v>[^\s\"'\\]{1,256})"
+            ),
+            group="v",
+            check=_flag_ok,
+            boundary=False,
+        ),
+        _Rule(
+            "secret",
+            c(
+                r"--(?:token|api-key|apikey|secret|client-secret|auth-token|access-token)"
+                r"(?P<eq>=|[ \t]{1,3})[\"']?(?P<v>[^\s\"'\\]{1,256})"
+            ),
+            group="v",
+            check=_flag_ok,
+            boundary=False,
+        ),
+        *(
+            _Rule(
+                "secret",
+                c(f"(?P<key>{key})" + _ASSIGNMENT_VALUE),
+                triggers=(key[:3],),
+                lower=True,
+                group="assignment",
+                check=_assignment_ok,
+                kind_of=_assignment_kind,
+                boundary=False,
+            )
+            for key in _ASSIGNMENT_KEYS
+        ),
+    )
+
+
+_RULES = _rules()
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _lower_ascii(text: str) -> str:
+    """``text`` lowercased, with every non-ASCII character as ``?``: same length, cheap."""
+    if not text.isascii():
+        text = text.encode("ascii", "replace").decode("ascii")
+    return text.lower()
+
+
+def _apply(rule: _Rule, text: str, lowered: str, counts: dict[str, int]) -> str:
+    """``text`` with ``rule`` applied."""
+    pieces: list[str] = []
+    last = 0
+    for match in rule.pattern.finditer(lowered if rule.lower else text):
+        hit = _Hit(match, text)
+        if rule.boundary and hit.before() in _WORD and not hit.after_escape():
+            continue
+        if rule.check is not None and not rule.check(hit):
+            continue
+        start, end = hit.value_span(rule.group)
+        if text.startswith(_MARK, start):
+            continue
+        kind = rule.kind_of(hit) if rule.kind_of else rule.kind
+        counts[kind] = counts.get(kind, 0) + 1
+        pieces.append(text[last:start])
+        pieces.append(PLACEHOLDER.format(kind))
+        last = end
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """A regex for any of ``words``, factored by common prefixes so a scan stays cheap."""
+    tree: dict[str, dict] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        if set(node) == {""}:
+            return ""
+        alternatives = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if len(alternatives) == 1 and "" not in node:
+            return alternatives[0]
+        return "(?:" + "|".join(alternatives) + (")?" if "" in node else ")")
+
+    return build(tree)
+
+
+_TRIGGERS = sorted({t for rule in _RULES for t in rule.triggers})
+_GATE = re.compile(_trie_pattern(_TRIGGERS))
+_EVERY_TRIGGER = re.compile(f"(?=({_trie_pattern(_TRIGGERS)}))")  # overlapping ones too
+# The longest trigger found at a position stands for the shorter ones it starts with.
+_RULES_BY_TRIGGER = {
+    found: frozenset(
+        i for i, rule in enumerate(_RULES) if any(found.startswith(t) for t in rule.triggers)
+    )
+    for found in _TRIGGERS
+}
+_GATE_LIMIT = 32_768  # longer texts skip the gate: scanning with every rule is cheaper there
+
+
+def _rules_for(lowered: str) -> tuple[_Rule, ...]:
+    """The rules worth running over ``lowered``: those whose trigger occurs, or all for long
+    texts. Most transcript strings contain no trigger and cost one scan."""
+    if len(lowered) > _GATE_LIMIT:
+        return _RULES
+    first = _GATE.search(lowered)
+    if first is None:
+        return ()
+    wanted: set[int] = set()
+    for found in set(_EVERY_TRIGGER.findall(lowered, first.start())):
+        wanted |= _RULES_BY_TRIGGER[found]
+    return tuple(_RULES[i] for i in sorted(wanted))
+
+
+def redact_counts(text: str) -> tuple[str, dict[str, int]]:
+    """``text`` with its secrets replaced, and how many secrets of each kind were replaced."""
+    counts: dict[str, int] = {}
+    lowered = _lower_ascii(text)
+    for rule in _rules_for(lowered):
+        if rule.lower and len(lowered) != len(text):
+            lowered = _lower_ascii(text)
+        redacted = _apply(rule, text, lowered, counts)
+        if redacted is not text:
+            text, lowered = redacted, ""
+    return text, counts
+
+
+def redact(text: str) -> str:
+    """Replace secrets in ``text`` with ``[REDACTED:<kind>]`` placeholders."""
+    return redact_counts(text)[0]

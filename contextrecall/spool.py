@@ -1,0 +1,80 @@
+"""The outbox: jobs are written here first (atomically), published, then removed.
+
+If the broker is down or slow a job simply stays; the next hook, a worker at start-up or
+`recall spool flush` delivers it. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+
+class Spool:
+    """Job files under ``directory``: ``<time>-<job id>.json``, oldest first."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def put(self, job: dict[str, Any]) -> Path:
+        """Write ``job`` durably and atomically; a reader never sees a half-written file."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}-{job['job_id']}.json"
+        final = self.directory / name
+        tmp = self.directory / f".{name}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(job, handle, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+        return final
+
+    def pending(self) -> Iterator[Path]:
+        """Spooled job files, oldest first."""
+        try:
+            names = sorted(n for n in os.listdir(self.directory) if n.endswith(".json"))
+        except FileNotFoundError:
+            return
+        for name in names:
+            yield self.directory / name
+
+    def count(self) -> int:
+        return sum(1 for _ in self.pending())
+
+    def flush(
+        self,
+        deliver: Callable[[dict[str, Any]], None],
+        *,
+        deadline: float | None = None,
+        limit: int | None = None,
+    ) -> tuple[int, int]:
+        """Deliver spooled jobs in order until one fails, time runs out or ``limit`` is hit.
+
+        Returns (delivered, remaining). A file that is not valid JSON is moved aside to
+        ``<name>.bad`` so it cannot block the queue forever.
+        """
+        delivered = 0
+        for path in self.pending():
+            if limit is not None and delivered >= limit:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            try:
+                job = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue  # another flusher took it
+            except (ValueError, OSError):
+                os.replace(path, path.with_suffix(".bad"))
+                continue
+            try:
+                deliver(job)
+            except Exception:
+                break
+            path.unlink(missing_ok=True)
+            delivered += 1
+        return delivered, self.count()

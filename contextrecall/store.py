@@ -1,0 +1,352 @@
+"""Writing a session's memory: parents, the stored delta, context, decisions, snippets, state.
+
+Plain functions over a SQLAlchemy session, no Celery: the save task is a thin shell over
+``store_job``. Everything happens in the caller's transaction; the (session, delta hash)
+unique key makes a redelivered job a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DBSession
+
+from contextrecall.dialect import (
+    insert_ignoring_duplicates,
+    lock_row_for_update,
+    upsert_counting,
+)
+from contextrecall.memory import SessionMemory
+from contextrecall.models import (
+    ContextSnippet,
+    ContextTag,
+    ConversationContext,
+    DecisionLog,
+    Machine,
+    Project,
+    ProjectState,
+    SavedDelta,
+    Session,
+    new_uuid,
+)
+
+SESSION_SUMMARY = "session_summary"
+MAX_STATE_ITEMS = 20
+
+
+class DuplicateDelta(Exception):
+    """This delta of this session is already stored."""
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    project_id: str
+    session_id: str
+    context_id: str
+    decisions_added: int
+    snippets_seen: int
+
+
+def content_hash(*parts: str) -> str:
+    """Hash of normalized text, so trivially different copies count as the same memory."""
+    normalized = "\x1f".join(re.sub(r"\s+", " ", p).strip().lower() for p in parts)
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+def _get_or_create(db: DBSession, model: type, lookup: dict[str, Any], **values: Any) -> Any:
+    """The row matching ``lookup``, created (race-safely) when missing."""
+    row = db.scalars(select(model).filter_by(**lookup)).first()
+    if row is not None:
+        return row
+    try:
+        with db.begin_nested():
+            row = model(**lookup, **values)
+            db.add(row)
+    except IntegrityError:
+        row = db.scalars(select(model).filter_by(**lookup)).one()
+    return row
+
+
+def resolve_project(db: DBSession, ref: dict[str, Any]) -> Project:
+    """The project row for a client's reference: by identity, then (for names) by name."""
+    identity = str(ref["identity"])
+    name = str(ref.get("name") or identity)[:255]
+    project = db.scalars(select(Project).where(Project.identity == identity)).first()
+    if project is None and identity.startswith("name:"):
+        project = db.scalars(select(Project).where(Project.name == name)).first()
+    if project is not None:
+        return project
+    taken = db.scalars(select(Project.id).where(Project.name == name)).first()
+    if taken is not None:  # two repositories with the same short name
+        name = f"{name[:240]}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
+    return _get_or_create(
+        db,
+        Project,
+        {"identity": identity},
+        name=name,
+        git_remote=ref.get("git_remote"),
+        root_path=ref.get("root_path"),
+    )
+
+
+def find_project(db: DBSession, name: str) -> Project | None:
+    """A project by the name a user types (or its identity)."""
+    return db.scalars(
+        select(Project).where((Project.name == name) | (Project.identity == name))
+    ).first()
+
+
+def resolve_machine(db: DBSession, ref: dict[str, Any] | None) -> Machine | None:
+    if not ref or not ref.get("fingerprint"):
+        return None
+    machine = _get_or_create(
+        db,
+        Machine,
+        {"fingerprint": str(ref["fingerprint"])[:64]},
+        hostname=str(ref.get("hostname") or "unknown")[:255],
+        platform=ref.get("platform"),
+    )
+    machine.last_seen_at = _now()
+    return machine
+
+
+def resolve_session(
+    db: DBSession, project: Project, machine: Machine | None, ref: dict[str, Any]
+) -> Session:
+    return _get_or_create(
+        db,
+        Session,
+        {"project_id": project.id, "external_id": str(ref["external_id"])[:255]},
+        machine_id=machine.id if machine else None,
+        source_format=str(ref.get("format") or "claude")[:20],
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def record_delta(
+    db: DBSession,
+    session: Session,
+    project: Project,
+    job: dict[str, Any],
+    encrypt: Callable[[bytes, str | None, str], tuple[bytes, str]],
+    text: bytes,
+) -> SavedDelta:
+    """Store the encrypted delta; DuplicateDelta if this (session, hash) is already there."""
+    delta = job["delta"]
+    row_id = new_uuid()
+    payload, key_id = encrypt(text, project.id, session.id)
+    row = SavedDelta(
+        id=row_id,
+        session_id=session.id,
+        project_id=project.id,
+        job_id=str(job["job_id"])[:64],
+        delta_hash=delta["sha256"],
+        start_offset=int(delta["start"]),
+        end_offset=int(delta["end"]),
+        key_id=key_id,
+        payload=payload,
+    )
+    try:
+        with db.begin_nested():
+            db.add(row)
+    except IntegrityError as exc:
+        raise DuplicateDelta(delta["sha256"]) from exc
+    return row
+
+
+def session_deltas(db: DBSession, session_id: str) -> list[SavedDelta]:
+    """A session's stored deltas in transcript order."""
+    return list(
+        db.scalars(
+            select(SavedDelta)
+            .where(SavedDelta.session_id == session_id)
+            .order_by(SavedDelta.start_offset, SavedDelta.created_at)
+        )
+    )
+
+
+def _replace_tags(
+    db: DBSession, project_id: str, column: str, item_id: str, tags: Iterable[str]
+) -> None:
+    db.execute(delete(ContextTag).where(getattr(ContextTag, column) == item_id))
+    rows = [
+        {"id": new_uuid(), "project_id": project_id, "tag": tag[:100], column: item_id}
+        for tag in sorted(set(tags))
+    ]
+    if rows:
+        db.execute(ContextTag.__table__.insert(), rows)
+
+
+def upsert_context(
+    db: DBSession,
+    project: Project,
+    session: Session,
+    machine: Machine | None,
+    memory: SessionMemory,
+) -> ConversationContext:
+    """The one session-summary context of a session, refreshed from its whole memory."""
+    context = _get_or_create(
+        db,
+        ConversationContext,
+        {"session_id": session.id, "context_type": SESSION_SUMMARY},
+        project_id=project.id,
+        title=memory.title[:200] or "(untitled session)",
+    )
+    context.project_id = project.id
+    context.machine_id = machine.id if machine else context.machine_id
+    context.title = (memory.title or "(untitled session)")[:200]
+    context.dense_summary = memory.summary
+    context.key_decisions = _json(
+        [{"text": d.text, "rationale": d.rationale, "impact": d.impact} for d in memory.decisions]
+    )
+    context.current_state = _json(
+        {
+            "state": memory.state.__dict__,
+            "files": [f.__dict__ for f in memory.files[:MAX_STATE_ITEMS]],
+            "commands": [c.__dict__ for c in memory.commands[:MAX_STATE_ITEMS]],
+            "commits": memory.commits[:MAX_STATE_ITEMS],
+            "branch": memory.branch,
+            "first_request": memory.first_request,
+            "last_request": memory.last_request,
+            "started_at": memory.started_at,
+            "ended_at": memory.ended_at,
+        }
+    )
+    context.tags = _json(memory.tags)
+    context.updated_at = _now()
+    db.flush()
+    _replace_tags(db, project.id, "context_id", context.id, memory.tags)
+    session.git_branch = memory.branch or session.git_branch
+    session.started_at = session.started_at or _parse_time(memory.started_at)
+    session.ended_at = _parse_time(memory.ended_at) or session.ended_at
+    return context
+
+
+def add_decisions(db: DBSession, project: Project, session: Session, memory: SessionMemory) -> int:
+    """Append the delta's decisions; one already logged for the project is not repeated."""
+    rows, tags = [], {}
+    for decision in memory.decisions:
+        row_id = new_uuid()
+        tags[row_id] = decision.tags
+        rows.append(
+            {
+                "id": row_id,
+                "project_id": project.id,
+                "session_id": session.id,
+                "decision_type": decision.decision_type[:100],
+                "impact": decision.impact[:50],
+                "decision_text": decision.text,
+                "rationale": decision.rationale,
+                "alternatives_considered": _json(decision.alternatives),
+                "tags": _json(decision.tags),
+                "content_hash": content_hash(decision.text),
+            }
+        )
+    insert_ignoring_duplicates(db, DecisionLog.__table__, rows, key=("project_id", "content_hash"))
+    return _tag_new_rows(db, project.id, DecisionLog, "decision_id", tags)
+
+
+def add_snippets(db: DBSession, project: Project, memory: SessionMemory) -> int:
+    """Upsert the delta's snippets by content hash; a repeat bumps its occurrence count."""
+    rows, tags = [], {}
+    for snippet in memory.snippets:
+        row_id = new_uuid()
+        tags[row_id] = snippet.tags
+        structured = {
+            "speaker": snippet.speaker,
+            "occurred_at": snippet.occurred_at,
+            "importance": snippet.importance,
+        }
+        rows.append(
+            {
+                "id": row_id,
+                "project_id": project.id,
+                "category": snippet.category[:100],
+                "title": snippet.title[:200] or snippet.category,
+                "dense_content": snippet.content,
+                "structured_data": _json({k: v for k, v in structured.items() if v is not None}),
+                "tags": _json(snippet.tags),
+                "content_hash": content_hash(snippet.category, snippet.content),
+                "updated_at": _now(),
+            }
+        )
+    # De-duplicate inside the batch too: MariaDB and SQLite both count a second copy.
+    upsert_counting(
+        db,
+        ContextSnippet.__table__,
+        rows,
+        key=("project_id", "content_hash"),
+        counter="occurrences",
+        refresh=("updated_at",),
+    )
+    _tag_new_rows(db, project.id, ContextSnippet, "snippet_id", tags)
+    return len(rows)
+
+
+def _tag_new_rows(
+    db: DBSession, project_id: str, model: type, column: str, tags: dict[str, list[str]]
+) -> int:
+    """Tag the rows of ``tags`` that were really inserted (not merged into an old row)."""
+    if not tags:
+        return 0
+    inserted = set(db.scalars(select(model.id).where(model.id.in_(list(tags)))))
+    rows = [
+        {"id": new_uuid(), "project_id": project_id, "tag": tag[:100], column: item_id}
+        for item_id in inserted
+        for tag in sorted(set(tags[item_id]))
+    ]
+    if rows:
+        db.execute(ContextTag.__table__.insert(), rows)
+    return len(inserted)
+
+
+def upsert_project_state(
+    db: DBSession, project: Project, session: Session, memory: SessionMemory
+) -> ProjectState:
+    """The project's one state row, updated with what the latest session knows."""
+    state = _get_or_create(db, ProjectState, {"project_id": project.id})
+    update = memory.state
+    state.last_session_id = session.id
+    if update.phase:
+        state.current_phase = update.phase[:100]
+    if update.progress_percentage is not None:
+        state.progress_percentage = max(0, min(100, int(update.progress_percentage)))
+    state.blockers = _json(update.blockers[:MAX_STATE_ITEMS])
+    state.next_actions = _json(update.next_actions[:MAX_STATE_ITEMS])
+    key_files = update.key_files or [f.path for f in memory.files]
+    state.key_files = _json(key_files[:MAX_STATE_ITEMS])
+    decisions = update.important_decisions or [d.text for d in memory.decisions]
+    state.important_decisions = _json(decisions[-MAX_STATE_ITEMS:])
+    state.context_summary = update.summary or memory.summary
+    state.updated_at = _now()
+    return state
+
+
+def lock_session(db: DBSession, session: Session) -> None:
+    """Serialize saves of one session so each sees every earlier delta."""
+    db.execute(lock_row_for_update(db, select(Session.id).where(Session.id == session.id)))

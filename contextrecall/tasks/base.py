@@ -1,0 +1,91 @@
+"""The task base class: one database session per task, retries for transient failures,
+a failed-jobs record (never an endless retry) for jobs that can never succeed."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from contextrecall.db import session_scope
+from contextrecall.settings import get_settings
+from contextrecall.worker.config import max_retry_delay
+
+log = logging.getLogger(__name__)
+MAX_RETRIES = 8
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure worth retrying: the database or a connection went away for a while."""
+    if isinstance(exc, IntegrityError):
+        return False
+    if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def backoff(retries: int) -> int:
+    """Seconds before retry number ``retries + 1``: 1, 2, 4, ... capped well under the
+    broker's visibility timeout."""
+    return int(min(max_retry_delay(get_settings()), 2**retries))
+
+
+def record_failure(job_id: str, task_name: str, reason: str, summary: str | None) -> None:
+    """Write the failed-jobs row; a repeat of the same job only counts an attempt."""
+    from contextrecall.dialect import upsert_counting
+    from contextrecall.models import FailedJob, new_uuid
+
+    row = {
+        "id": new_uuid(),
+        "job_id": job_id[:64],
+        "task_name": task_name[:200],
+        "reason": reason[:4000],
+        "summary": summary,
+    }
+    try:
+        with session_scope() as db:
+            upsert_counting(db, FailedJob.__table__, [row], key=("job_id",), counter="attempts")
+    except Exception as exc:  # database down too: keep the record on local disk
+        settings = get_settings()
+        settings.home.mkdir(parents=True, exist_ok=True)
+        with (settings.home / "failed-jobs.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({**row, "at": time.time(), "db_error": str(exc)}) + "\n")
+    log.error("job %s failed permanently: %s", job_id, reason)
+
+
+class RecallTask(Task):
+    """Runs ``body(db)`` in one transaction per attempt and sorts failures."""
+
+    abstract = True
+    max_retries = MAX_RETRIES
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def run_in_transaction(
+        self,
+        body: Callable[[Any], Any],
+        *,
+        job_id: str,
+        summary: str,
+        poison: tuple[type[BaseException], ...],
+        done: tuple[type[BaseException], ...] = (),
+    ) -> Any:
+        try:
+            with session_scope() as db:
+                return body(db)
+        except done:
+            return None
+        except poison as exc:
+            record_failure(job_id, self.name, f"{type(exc).__name__}: {exc}", summary)
+            return None
+        except Exception as exc:
+            if is_transient(exc) and self.request.retries < self.max_retries:
+                raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+            reason = "gave up after retries: " if is_transient(exc) else "unexpected error: "
+            record_failure(job_id, self.name, reason + f"{type(exc).__name__}: {exc}", summary)
+            return None

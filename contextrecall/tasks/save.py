@@ -1,0 +1,44 @@
+"""The save task: a job from a hook or `recall save` becomes stored memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contextrecall.tasks.base import RecallTask
+from contextrecall.worker.app import app
+
+_ring = None
+
+
+def key_ring():  # type: ignore[no-untyped-def]
+    """The worker's key ring, loaded once per process."""
+    global _ring
+    if _ring is None:
+        from contextrecall.crypto import load_key_ring
+        from contextrecall.settings import get_settings
+
+        _ring = load_key_ring(get_settings())
+    return _ring
+
+
+@app.task(base=RecallTask, bind=True, name="recall.save_delta")
+def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
+    """Store one delta of one session, exactly once."""
+    from contextrecall import cache, saving, store
+    from contextrecall.crypto import TamperedError
+    from contextrecall.delta import job_argsrepr
+    from contextrecall.settings import get_settings
+
+    job_id = str(job.get("job_id") if isinstance(job, dict) else self.request.id)
+    summary = job_argsrepr(job) if isinstance(job, dict) else repr(type(job))
+    stored = self.run_in_transaction(
+        lambda db: saving.save_job(db, job, key_ring()),
+        job_id=job_id,
+        summary=summary,
+        poison=(saving.PoisonJob, TamperedError, KeyError, TypeError),
+        done=(store.DuplicateDelta,),
+    )
+    if stored is None:
+        return None
+    cache.bump_generation(get_settings(), stored.project_id)
+    return {"project_id": stored.project_id, "session_id": stored.session_id}

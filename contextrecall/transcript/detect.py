@@ -1,0 +1,53 @@
+"""Tell a Claude Code transcript from a chat JSONL file by sniffing its first lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from contextrecall.transcript.claude import CLAUDE_LINE_TYPES
+from contextrecall.transcript.reader import open_transcript
+
+FORMATS = ("auto", "claude", "chat")
+SNIFF_LINES = 50
+SNIFF_LINE_BYTES = 1024 * 1024
+_CLAUDE_KEYS = ("message", "sessionId", "uuid", "summary", "snapshot", "operation")
+
+
+def object_format(obj: dict[str, Any]) -> str | None:
+    """ "claude" or "chat" when one decoded line says which format it is, else None."""
+    line_type = obj.get("type")
+    if line_type in CLAUDE_LINE_TYPES and any(key in obj for key in _CLAUDE_KEYS):
+        return "claude"
+    if isinstance(obj.get("content"), str) and "message" not in obj and line_type is None:
+        return "chat"
+    return None
+
+
+def looks_binary(path: str | Path) -> bool:
+    """True when the start of the file holds NUL bytes, which JSON text never does."""
+    with open_transcript(path) as stream:
+        return b"\x00" in stream.read(8192)
+
+
+def detect_format(path: str | Path) -> str | None:
+    """The format of the transcript at ``path`` ("claude" or "chat"), or None if unknown."""
+    with open_transcript(path) as stream:
+        for _ in range(SNIFF_LINES):
+            line = stream.readline(SNIFF_LINE_BYTES)
+            if not line:
+                break
+            if not line.endswith(b"\n") and len(line) >= SNIFF_LINE_BYTES:
+                while line and not line.endswith(b"\n"):  # skip the rest of a huge line
+                    line = stream.readline(SNIFF_LINE_BYTES)
+                continue
+            try:
+                obj = json.loads(line.decode("utf-8", "replace"))
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(obj, dict):
+                found = object_format(obj)
+                if found:
+                    return found
+    return None

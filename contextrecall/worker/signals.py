@@ -1,0 +1,32 @@
+"""Worker lifecycle: fresh database connections after fork, spool delivery at start-up."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery.signals import worker_process_init, worker_ready
+
+log = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def _fresh_connections(**_: object) -> None:
+    # A forked child must not share its parent's pooled sockets.
+    from contextrecall.db import dispose_engines
+
+    dispose_engines()
+
+
+@worker_ready.connect
+def _deliver_spool(**_: object) -> None:
+    from contextrecall.enqueue import flush_spool
+    from contextrecall.settings import get_settings
+
+    try:
+        delivered, remaining = flush_spool(get_settings(), deadline=time.monotonic() + 30)
+    except Exception as exc:
+        log.warning("spool flush at start-up failed: %s", exc)
+        return
+    if delivered or remaining:
+        log.info("spool: delivered %d job(s), %d left", delivered, remaining)

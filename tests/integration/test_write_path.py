@@ -1,0 +1,475 @@
+"""The write path end to end: hook JSON in, rows out, with a real worker, broker and database."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from contextrecall.db import session_scope
+from contextrecall.delta import Delta, build_job
+from contextrecall.enqueue import deliver
+from contextrecall.models import (
+    ContextSnippet,
+    ConversationContext,
+    DecisionLog,
+    FailedJob,
+    Project,
+    SavedDelta,
+)
+from contextrecall.settings import Settings
+from tests.integration.workers import WorkerProcess, settings_env, wait_until
+
+BROKER_DB, CACHE_DB = 13, 12
+
+
+def transcript_lines(session: str, n: int, start: int = 0) -> list[dict]:
+    """A small Claude Code 2.x session: prompts, answers with a decision, a Bash call."""
+    lines = []
+    for i in range(start, start + n):
+        lines.append(
+            {
+                "type": "user",
+                "sessionId": session,
+                "gitBranch": "main",
+                "uuid": f"u{i}",
+                "timestamp": f"2026-11-20T10:{i % 60:02d}:00Z",
+                "message": {"role": "user", "content": f"Please add feature number {i}"},
+            }
+        )
+        lines.append(
+            {
+                "type": "assistant",
+                "sessionId": session,
+                "uuid": f"a{i}",
+                "timestamp": f"2026-11-20T10:{i % 60:02d}:30Z",
+                "message": {
+                    "id": f"msg{i}",
+                    "role": "assistant",
+                    "content": [
+                        {
+                            "type": "text",
+                            "text": f"I decided to use SQLite for feature {i} "
+                            "because it needs no server.",
+                        }
+                    ],
+                },
+            }
+        )
+    return lines
+
+
+def write_transcript(path: Path, lines: list[dict], mode: str = "w") -> None:
+    with path.open(mode, encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(json.dumps(line) + "\n")
+
+
+def make_repo(root: Path, remote: str = "git@github.com:Acme/Widget.git") -> Path:
+    (root / ".git").mkdir(parents=True)
+    (root / ".git" / "config").write_text(f'[remote "origin"]\n\turl = {remote}\n')
+    return root
+
+
+def run_hook(settings: Settings, event: dict, timeout: float = 10) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "contextrecall.launcher", "hook"],
+        input=json.dumps(event),
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def count(settings: Settings, model, *where) -> int:
+    with session_scope(settings) as db:
+        return db.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def make_job(session: str, text: bytes, project: str = "proj", start: int = 0) -> dict:
+    return build_job(
+        project={"name": project, "identity": f"name:{project}"},
+        machine=None,
+        session_external_id=session,
+        source_format="claude",
+        delta=Delta(start, start + len(text), text),
+        event="test",
+    )
+
+
+@pytest.fixture
+def write_settings(backend: Settings, redis_url: str, tmp_path: Path) -> Settings:
+    import redis
+
+    base = redis_url.rsplit("/", 1)[0]
+    for db in (BROKER_DB, CACHE_DB):
+        redis.Redis.from_url(f"{base}/{db}").flushdb()
+    home = tmp_path / "home"
+    return backend.with_overrides(
+        home=home,
+        broker_url=f"{base}/{BROKER_DB}",
+        cache_url=f"{base}/{CACHE_DB}",
+        visibility_timeout=6,
+    )
+
+
+@pytest.fixture
+def worker(write_settings: Settings, tmp_path: Path):
+    process = WorkerProcess(write_settings, tmp_path / "worker.log").start()
+    yield process
+    process.stop()
+
+
+def test_hook_json_in_rows_out(write_settings, worker, tmp_path):
+    repo = make_repo(tmp_path / "widget")
+    session = str(uuid.uuid4())
+    transcript = tmp_path / f"{session}.jsonl"
+    write_transcript(transcript, transcript_lines(session, 3))
+    event = {
+        "session_id": session,
+        "transcript_path": str(transcript),
+        "cwd": str(repo),
+        "hook_event_name": "Stop",
+    }
+    started = time.monotonic()
+    result = run_hook(write_settings, event)
+    assert result.returncode == 0 and result.stdout == ""
+    assert time.monotonic() - started < 5
+    wait_until(lambda: count(write_settings, SavedDelta) == 1, what="first delta stored")
+    with session_scope(write_settings) as db:
+        project = db.scalars(select(Project)).one()
+        assert project.identity == "git:github.com/acme/widget"
+        context = db.scalars(select(ConversationContext)).one()
+        assert context.project_id == project.id and context.context_type == "session_summary"
+
+    write_transcript(transcript, transcript_lines(session, 2, start=3), mode="a")
+    assert run_hook(write_settings, {**event, "hook_event_name": "SessionEnd"}).returncode == 0
+    wait_until(lambda: count(write_settings, SavedDelta) == 2, what="second delta stored")
+    assert count(write_settings, ConversationContext) == 1  # refreshed, not duplicated
+    with session_scope(write_settings) as db:
+        state = json.loads(db.scalars(select(ConversationContext)).one().current_state)
+    assert "feature number 4" in (state["last_request"] or "")
+    assert "feature number 0" in (state["first_request"] or "")
+    assert list((write_settings.home / "spool").glob("*.json")) == []
+
+
+def test_redelivered_job_stores_nothing_twice(write_settings, worker):
+    text = "".join(json.dumps(x) + "\n" for x in transcript_lines("s1", 2)).encode()
+    job = make_job("s1", text)
+    deliver(write_settings, job)
+    wait_until(lambda: count(write_settings, SavedDelta) == 1, what="stored")
+    before = (count(write_settings, DecisionLog), count(write_settings, ContextSnippet))
+    deliver(write_settings, job)  # the very same message again
+    deliver(write_settings, {**job, "job_id": str(uuid.uuid4())})  # a duplicate from a retry
+    marker = make_job("s2", text)
+    deliver(write_settings, marker)
+    wait_until(lambda: count(write_settings, SavedDelta) == 2, what="marker stored")
+    assert count(write_settings, SavedDelta, SavedDelta.delta_hash == job["delta"]["sha256"]) == 2
+    assert count(write_settings, ConversationContext) == 2
+    with session_scope(write_settings) as db:
+        occurrences = db.scalars(select(ContextSnippet.occurrences)).all()
+    assert (count(write_settings, DecisionLog), count(write_settings, ContextSnippet)) == before
+    assert all(n <= 2 for n in occurrences)  # once for s1, at most once more for s2
+    assert count(write_settings, FailedJob) == 0
+
+
+def test_corrupt_jobs_land_in_failed_jobs_while_worker_keeps_serving(write_settings, worker):
+    from contextrecall.publish import publish_task
+
+    good = make_job("good", b'{"type":"user","message":{"content":"hello there"}}\n')
+    bad_data = {**make_job("bad1", b"x\n"), "job_id": "bad-data"}
+    bad_data["delta"] = {**bad_data["delta"], "data": "!!not base64!!"}
+    bad_version = {**make_job("bad2", b"x\n"), "job_id": "bad-version", "v": 99}
+    for job in (bad_data, bad_version):
+        deliver(write_settings, job)
+    publish_task(
+        write_settings.broker_url, "recall.save_delta", ["not an object"], {}, task_id="bad-type"
+    )
+    deliver(write_settings, good)
+    wait_until(lambda: count(write_settings, FailedJob) == 3, what="3 failed jobs")
+    wait_until(lambda: count(write_settings, SavedDelta) == 1, what="good job stored")
+    with session_scope(write_settings) as db:
+        reasons = dict(db.execute(select(FailedJob.job_id, FailedJob.reason)).all())
+    assert "corrupt delta payload" in reasons["bad-data"]
+    assert "unsupported job version" in reasons["bad-version"]
+    assert "not an object" in reasons["bad-type"]
+    assert worker.process.poll() is None
+
+
+def test_worker_killed_mid_save_completes_once(write_settings, tmp_path):
+    big = "".join(json.dumps(x) + "\n" for x in transcript_lines("big", 3000)).encode()
+    job = make_job("big", big)
+    first = WorkerProcess(write_settings, tmp_path / "w1.log", concurrency=1).start()
+    try:
+        deliver(write_settings, job)
+        wait_until(lambda: "Task recall.save_delta" in first.output(), what="task received")
+        first.kill()
+    finally:
+        first.stop()
+    assert count(write_settings, SavedDelta) == 0  # killed before it could commit
+    second = WorkerProcess(write_settings, tmp_path / "w2.log").start()
+    try:
+        wait_until(
+            lambda: count(write_settings, SavedDelta) == 1,
+            timeout=90,
+            what="redelivered job stored",
+        )
+        time.sleep(2)
+        assert count(write_settings, SavedDelta) == 1
+        assert count(write_settings, ConversationContext) == 1
+    finally:
+        second.stop()
+
+
+def test_saves_from_many_threads_each_stored_exactly_once(write_settings, worker):
+    n = 1000 if write_settings.database_url.startswith("mysql") else 300
+    jobs = [
+        make_job(f"c{i}", f'{{"type":"user","message":{{"content":"task {i}"}}}}\n'.encode())
+        for i in range(n)
+    ]
+    jobs += jobs[:50]  # duplicates, as a broker may redeliver
+
+    def send(chunk):
+        for job in chunk:
+            deliver(write_settings, job)
+
+    threads = [threading.Thread(target=send, args=(jobs[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wait_until(
+        lambda: count(write_settings, SavedDelta) >= n,
+        timeout=240,
+        interval=0.5,
+        what=f"{n} saves stored",
+    )
+    time.sleep(1)
+    assert count(write_settings, SavedDelta) == n
+    assert count(write_settings, ConversationContext) == n
+    assert count(write_settings, FailedJob) == 0
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A Redis server of our own that the test may stop and start."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server binary not available")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    class Server:
+        url = f"redis://127.0.0.1:{port}/0"
+        process = None
+
+        def start(self):
+            self.process = subprocess.Popen(
+                [
+                    binary,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(tmp_path),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            wait_until(lambda: _port_open(port), timeout=10, what="redis up")
+
+        def stop(self):
+            if self.process:
+                self.process.terminate()
+                self.process.wait(timeout=10)
+
+    server = Server()
+    yield server
+    server.stop()
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def test_broker_down_while_50_hooks_fire_then_all_stored_after_flush(
+    write_settings, private_redis, tmp_path
+):
+    settings = write_settings.with_overrides(broker_url=private_redis.url)
+    repo = make_repo(tmp_path / "repo")
+    for i in range(50):
+        transcript = tmp_path / f"s{i}.jsonl"
+        write_transcript(transcript, transcript_lines(f"s{i}", 1, start=i))
+        started = time.monotonic()
+        result = run_hook(
+            settings,
+            {
+                "session_id": f"s{i}",
+                "transcript_path": str(transcript),
+                "cwd": str(repo),
+                "hook_event_name": "Stop",
+            },
+        )
+        assert result.returncode == 0
+        assert time.monotonic() - started < 3
+    assert len(list(settings.spool_dir.glob("*.json"))) == 50
+    private_redis.start()
+    flushed = subprocess.run(
+        [sys.executable, "-m", "contextrecall.cli", "spool", "flush"],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert flushed.returncode == 0, flushed.stderr
+    assert list(settings.spool_dir.glob("*.json")) == []
+    worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    try:
+        wait_until(lambda: count(settings, SavedDelta) == 50, timeout=60, what="50 stored")
+    finally:
+        worker.stop()
+
+
+class FlakyProxy:
+    """A TCP proxy to the database that the test can take down and bring back."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target, self.up, self.conns = target, True, []
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                with contextlib.suppress(OSError):
+                    s.close()
+
+    def down(self):
+        self.up = False
+        for conn in self.conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self.conns = []
+
+
+def test_database_unavailable_then_back_retried_jobs_are_stored(write_settings, tmp_path):
+    from sqlalchemy.engine import make_url
+
+    if not write_settings.database_url.startswith("mysql"):
+        pytest.skip("an embedded SQLite file cannot be unavailable; covered on MariaDB")
+    url = make_url(write_settings.database_url)
+    proxy = FlakyProxy((url.host, url.port or 3306))
+    proxied = write_settings.with_overrides(
+        database_url=url.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
+    )
+    worker = WorkerProcess(proxied, tmp_path / "worker.log").start()
+    try:
+        proxy.down()
+        jobs = [
+            make_job(f"d{i}", f'{{"type":"user","message":{{"content":"x{i}"}}}}\n'.encode())
+            for i in range(5)
+        ]
+        for job in jobs:
+            deliver(proxied, job)
+        wait_until(lambda: worker.output().count("Retry in") >= 5, timeout=60, what="retries")
+        assert count(write_settings, SavedDelta) == 0
+        proxy.up = True
+        wait_until(lambda: count(write_settings, SavedDelta) == 5, timeout=90, what="stored")
+        assert count(write_settings, FailedJob) == 0
+    finally:
+        worker.stop()
+
+
+def test_hook_returns_fast_when_broker_never_answers(write_settings, tmp_path):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts connections (the kernel does) and never replies
+    settings = write_settings.with_overrides(
+        broker_url=f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+    )
+    transcript = tmp_path / "t.jsonl"
+    write_transcript(transcript, transcript_lines("silent", 2))
+    started = time.monotonic()
+    result = run_hook(
+        settings,
+        {
+            "session_id": "silent",
+            "transcript_path": str(transcript),
+            "cwd": str(tmp_path),
+            "hook_event_name": "Stop",
+        },
+    )
+    elapsed = time.monotonic() - started
+    silent.close()
+    assert result.returncode == 0
+    assert elapsed < 1.0 + 0.5  # the hook's own budget is 0.9 s; allow process start-up
+    assert len(list(settings.spool_dir.glob("*.json"))) == 1
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        "",
+        "not json",
+        "[1,2]",
+        '{"hook_event_name": "Stop"}',
+        '{"hook_event_name": "Stop", "session_id": "x", "transcript_path": "/nonexistent"}',
+    ],
+)
+def test_hook_survives_bad_input(write_settings, stdin):
+    result = subprocess.run(
+        [sys.executable, "-m", "contextrecall.launcher", "hook"],
+        input=stdin,
+        env=settings_env(write_settings),
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert (write_settings.home / "hook.log").exists()

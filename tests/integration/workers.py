@@ -1,0 +1,98 @@
+"""A real Celery worker process for tests: started, waited for, killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from contextrecall.settings import Settings
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "RECALL_HOME": str(settings.home),
+        "RECALL_DATABASE_URL": settings.database_url,
+        "RECALL_BROKER_URL": settings.broker_url,
+        "RECALL_VISIBILITY_TIMEOUT": str(settings.visibility_timeout),
+    }
+    if settings.cache_url:
+        env["RECALL_CACHE_URL"] = settings.cache_url
+    if settings.encryption_key:
+        env["RECALL_ENCRYPTION_KEY"] = settings.encryption_key
+    return env
+
+
+class WorkerProcess:
+    """`recall worker` as a child process, logging to a file."""
+
+    def __init__(
+        self, settings: Settings, log: Path, concurrency: int = 2, pool: str = "prefork"
+    ) -> None:
+        self.settings, self.log_path = settings, log
+        self.args = [
+            sys.executable,
+            "-m",
+            "contextrecall.cli",
+            "worker",
+            "-Q",
+            "recall",
+            f"--concurrency={concurrency}",
+            f"--pool={pool}",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"test-{os.getpid()}-{time.time_ns()}@%h",
+        ]
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> WorkerProcess:
+        self.log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.args,
+            env=settings_env(self.settings),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
+            if b" ready." in self.log_path.read_bytes():
+                return self
+            time.sleep(0.1)
+        raise TimeoutError(f"worker not ready: {self.log_path.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (the worker and its pool children)."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def wait_until(predicate, timeout: float = 60, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not reached within {timeout}s")

@@ -1,0 +1,689 @@
+"""Compression: small hand-written sessions in, a dense and redacted memory out."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from contextrecall.compression import (
+    TranscriptError,
+    compress,
+    compress_file,
+    render_summary_block,
+)
+from contextrecall.memory import SessionMemory
+from contextrecall.settings import Settings
+from contextrecall.transcript import parse_file
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+TRANSCRIPTS = DATA / "transcripts"
+CWD = "/home/dev/shop"
+GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
+
+
+def shared(name: str) -> Path:
+    path = TRANSCRIPTS / name
+    if not path.exists():
+        reason = f"shared transcript not found at {path}"
+        if Settings.from_env(os.environ).ci:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return path
+
+
+class Transcript:
+    """Builds a Claude Code 2.x transcript line by line."""
+
+    def __init__(self, branch: str = "feature/cart") -> None:
+        self.lines: list[dict[str, object]] = []
+        self.branch = branch
+        self._ids = 0
+
+    def _base(self, kind: str) -> dict[str, object]:
+        return {
+            "type": kind,
+            "sessionId": "sess-1",
+            "cwd": CWD,
+            "gitBranch": self.branch,
+            "timestamp": f"2026-02-11T10:{len(self.lines) % 60:02d}:00Z",
+        }
+
+    def user(self, content: object, **extra: object) -> Transcript:
+        self.lines.append(
+            {**self._base("user"), "message": {"role": "user", "content": content}, **extra}
+        )
+        return self
+
+    def say(self, text: str) -> Transcript:
+        self._ids += 1
+        self.lines.append(
+            {
+                **self._base("assistant"),
+                "message": {
+                    "id": f"msg_{self._ids}",
+                    "role": "assistant",
+                    "content": [{"type": "text", "text": text}],
+                },
+            }
+        )
+        return self
+
+    def tool(
+        self,
+        name: str,
+        tool_input: dict[str, object],
+        result: str = "ok",
+        is_error: bool = False,
+        details: object = None,
+    ) -> Transcript:
+        self._ids += 1
+        tool_id = f"toolu_{self._ids}"
+        self.lines.append(
+            {
+                **self._base("assistant"),
+                "message": {
+                    "id": f"msg_{self._ids}",
+                    "role": "assistant",
+                    "content": [
+                        {"type": "tool_use", "id": tool_id, "name": name, "input": tool_input}
+                    ],
+                },
+            }
+        )
+        line = {
+            **self._base("user"),
+            "message": {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": tool_id,
+                        "content": result,
+                        "is_error": is_error,
+                    }
+                ],
+            },
+        }
+        if details is not None:
+            line["toolUseResult"] = details
+        self.lines.append(line)
+        return self
+
+    def bash(self, command: str, output: str, is_error: bool = False) -> Transcript:
+        return self.tool("Bash", {"command": command}, output, is_error)
+
+    def edit(self, path: str) -> Transcript:
+        return self.tool(
+            "Edit",
+            {"file_path": f"{CWD}/{path}", "old_string": "a", "new_string": "b"},
+            "The file has been updated.",
+        )
+
+    def write(self, path: str, content: str = "x = 1\n", created: bool = True) -> Transcript:
+        kind = "create" if created else "update"
+        return self.tool(
+            "Write",
+            {"file_path": f"{CWD}/{path}", "content": content},
+            "File created successfully" if created else "The file has been updated",
+            details={"type": kind, "filePath": f"{CWD}/{path}"},
+        )
+
+    def save(self, path: Path) -> Path:
+        path.write_text("".join(json.dumps(line) + "\n" for line in self.lines))
+        return path
+
+    def memory(self, tmp_path: Path) -> SessionMemory:
+        return compress_file(self.save(tmp_path / "session.jsonl"))
+
+
+def all_text(memory: SessionMemory) -> str:
+    return json.dumps(memory.to_dict(), ensure_ascii=False)
+
+
+# -- decisions -----------------------------------------------------------------------------
+
+
+def test_decision_keeps_rationale_alternatives_and_impact(tmp_path):
+    memory = (
+        Transcript()
+        .user("Store carts somewhere durable")
+        .say("I decided to use PostgreSQL instead of SQLite because we need concurrent writes.")
+        .memory(tmp_path)
+    )
+    decision = memory.decisions[0]
+    assert decision.text.startswith("I decided to use PostgreSQL instead of SQLite")
+    assert decision.rationale == "we need concurrent writes"
+    assert decision.alternatives == ["SQLite"]
+    assert decision.impact == "high"  # a storage / database choice
+
+
+def test_narration_and_questions_are_not_decisions(tmp_path):
+    memory = (
+        Transcript()
+        .user("look around")
+        .say("Let me read the file instead of guessing. Should we use Redis instead of Memcached?")
+        .say("I can see the code uses tabs instead of spaces.")
+        .memory(tmp_path)
+    )
+    assert memory.decisions == []
+
+
+def test_person_instruction_is_a_requirement_decision(tmp_path):
+    memory = Transcript().user("Let's use ruff instead of flake8 for linting.").memory(tmp_path)
+    decision = memory.decisions[0]
+    assert decision.decision_type == "requirement"
+    assert decision.alternatives == ["flake8 for linting"] or decision.alternatives == ["flake8"]
+
+
+def test_answered_question_and_approved_plan_become_decisions(tmp_path):
+    question = {
+        "question": "Which queue should jobs use?",
+        "header": "Queue",
+        "options": [{"label": "Redis"}, {"label": "RabbitMQ"}],
+        "multiSelect": False,
+    }
+    memory = (
+        Transcript()
+        .user("set up background jobs")
+        .tool(
+            "AskUserQuestion",
+            {"questions": [question]},
+            'User has answered your questions: "Which queue should jobs use?"="Redis".',
+        )
+        .tool(
+            "ExitPlanMode",
+            {},
+            "User has approved exiting plan mode.",
+            details={"plan": "# Add Celery workers\n- broker on Redis\n- beat for decay"},
+        )
+        .memory(tmp_path)
+    )
+    kinds = {d.decision_type: d for d in memory.decisions}
+    assert kinds["user-choice"].text == "Which queue should jobs use? → Redis"
+    assert kinds["user-choice"].alternatives == ["RabbitMQ"]
+    assert kinds["plan"].text == "Plan: Add Celery workers"
+    assert "broker on Redis" in kinds["plan"].rationale
+    assert memory.state.phase == "planning"
+
+
+# -- state, todos, files -------------------------------------------------------------------
+
+
+def test_last_todo_list_gives_next_actions_and_progress(tmp_path):
+    old = [{"content": "Sketch API", "status": "pending", "activeForm": "Sketching"}]
+    todos = [
+        {"content": "Write cart model", "status": "completed", "activeForm": "Writing"},
+        {"content": "Add checkout endpoint", "status": "pending", "activeForm": "Adding"},
+        {"content": "Wire payment provider", "status": "in_progress", "activeForm": "Wiring"},
+        {"content": "Blocked on API keys from finance", "status": "pending", "activeForm": "-"},
+    ]
+    memory = (
+        Transcript()
+        .user("build checkout")
+        .tool("TodoWrite", {"todos": old}, "Todos have been modified successfully.")
+        .tool("TodoWrite", {"todos": todos}, "Todos have been modified successfully.")
+        .memory(tmp_path)
+    )
+    assert memory.state.next_actions == [
+        "Wire payment provider",
+        "Add checkout endpoint",
+        "Blocked on API keys from finance",
+    ]
+    assert memory.state.progress_percentage == 25
+    assert memory.state.blockers == ["Blocked on API keys from finance"]
+    block = render_summary_block(memory)
+    assert "Wire payment provider" in block and "Add checkout endpoint" in block
+
+
+def test_without_a_todo_list_next_steps_come_from_the_final_message(tmp_path):
+    memory = (
+        Transcript()
+        .user("start the migration")
+        .say("I need to do a few things first.")
+        .say("Done with the schema.\n\n**Next steps:**\n- Backfill old rows\n- Drop the column")
+        .memory(tmp_path)
+    )
+    assert memory.state.next_actions == ["Backfill old rows", "Drop the column"]
+
+
+def test_task_tools_track_open_tasks(tmp_path):
+    memory = (
+        Transcript()
+        .user("plan the work")
+        .tool(
+            "TaskCreate",
+            {"subject": "Add index", "description": "d"},
+            "Task #1 created successfully: Add index",
+        )
+        .tool(
+            "TaskCreate",
+            {"subject": "Drop old table", "description": "d"},
+            "Task #2 created successfully: Drop old table",
+        )
+        .tool("TaskUpdate", {"taskId": "1", "status": "completed"}, "Updated task #1 status")
+        .memory(tmp_path)
+    )
+    assert memory.state.next_actions == ["Drop old table"]
+    assert memory.state.progress_percentage == 50
+
+
+def test_files_are_ranked_by_edits_with_created_files_marked(tmp_path):
+    memory = (
+        Transcript()
+        .user("refactor the cart")
+        .tool("Read", {"file_path": f"{CWD}/README.md"}, "# Shop")
+        .write("cart/model.py")
+        .edit("cart/views.py")
+        .edit("cart/views.py")
+        .edit("cart/views.py")
+        .edit("cart/model.py")
+        .tool(
+            "Edit",
+            {"file_path": f"{CWD}/cart/urls.py", "old_string": "a", "new_string": "b"},
+            "<tool_use_error>File has not been read yet.</tool_use_error>",
+            is_error=True,
+        )
+        .memory(tmp_path)
+    )
+    files = [(f.path, f.edits, f.created, f.reads) for f in memory.files]
+    assert files == [
+        ("cart/views.py", 3, False, 0),
+        ("cart/model.py", 2, True, 0),
+        ("README.md", 0, False, 1),
+    ]
+    assert memory.state.key_files[:2] == ["cart/views.py", "cart/model.py"]
+
+
+# -- commands, fixes, commits --------------------------------------------------------------
+
+
+def test_failing_tests_later_passing_are_resolved_with_a_fix_snippet(tmp_path):
+    memory = (
+        Transcript()
+        .user("make the cart tests pass")
+        .bash(
+            "cd /home/dev/shop && pytest tests/ 2>&1 | tail -5",
+            "Exit code 1\nE   fixture 'db' not found\n1 failed, 4 passed in 0.21s",
+            True,
+        )
+        .say("The test fails because the db fixture is missing from conftest.py.")
+        .edit("tests/conftest.py")
+        .bash("pytest tests/", "5 passed in 0.20s")
+        .memory(tmp_path)
+    )
+    run = next(c for c in memory.commands if c.command == "pytest tests/")
+    assert run.outcome == "tests-passed"
+    assert run.resolved is True and "1 failed" in run.error
+    fix = next(s for s in memory.snippets if s.category == "fix")
+    assert "db fixture is missing" in fix.content
+    assert "tests/conftest.py" in fix.content
+    command = next(s for s in memory.snippets if s.category == "command")
+    assert command.content == "pytest tests/" and "pytest" in command.tags
+    assert memory.state.blockers == []
+    assert "testing" in memory.tags and "debugging" in memory.tags
+
+
+@pytest.mark.parametrize(
+    ("command", "output", "is_error", "outcome"),
+    [
+        ("pytest -q", "..F\n==== 1 failed, 2 passed in 0.12s ====", True, "tests-failed"),
+        ("python -m pytest", "===== 12 passed, 1 skipped in 1.02s =====", False, "tests-passed"),
+        ("npx jest", "Tests:       1 failed, 5 passed, 6 total", True, "tests-failed"),
+        ("npm test", "Tests:       6 passed, 6 total\nTime: 1.2 s", False, "tests-passed"),
+        (
+            "npx vitest run",
+            " Test Files  1 passed (1)\n      Tests  9 passed (9)",
+            False,
+            "tests-passed",
+        ),
+        (
+            "go test ./...",
+            "--- FAIL: TestCart (0.00s)\nFAIL\tshop/cart\t0.01s",
+            True,
+            "tests-failed",
+        ),
+        ("go test ./...", "ok  \tshop/cart\t0.01s", False, "tests-passed"),
+        ("cargo test", "test result: FAILED. 3 passed; 1 failed; 0 ignored", True, "tests-failed"),
+        ("cargo test", "test result: ok. 4 passed; 0 failed; 0 ignored", False, "tests-passed"),
+        (
+            "mix test",
+            "Finished in 0.3 seconds\n14 doctests, 65 tests, 0 failures",
+            False,
+            "tests-passed",
+        ),
+        ("mix test 2>&1 | tail -3", "65 tests, 2 failures", False, "tests-failed"),
+        ("make build", "Exit code 2\nmake: *** [build] Error 2", True, "failed"),
+        ("make build", "built", False, "ok"),
+    ],
+)
+def test_command_outcomes_follow_runner_output(tmp_path, command, output, is_error, outcome):
+    memory = Transcript().user("check").bash(command, output, is_error).memory(tmp_path)
+    assert memory.commands[0].outcome == outcome
+
+
+def test_unresolved_failure_is_a_blocker_and_sets_debugging_phase(tmp_path):
+    memory = (
+        Transcript()
+        .user("deploy it")
+        .edit("deploy.sh")
+        .bash(
+            "npm run build",
+            "Exit code 1\n> Build error occurred\n[TypeError: x is not a function]",
+            True,
+        )
+        .memory(tmp_path)
+    )
+    run = memory.commands[-1]
+    assert (run.outcome, run.resolved) == ("failed", False)
+    assert run.error == "[TypeError: x is not a function]"
+    assert memory.state.blockers == ["`npm run build` fails: [TypeError: x is not a function]"]
+    assert memory.state.phase == "debugging"
+
+
+def test_git_commit_output_gives_commits_and_exploration_is_not_recorded(tmp_path):
+    message = "git add -A && git commit -m \"$(cat <<'EOF'\nAdd cart totals\n\nDetails\nEOF\n)\""
+    memory = (
+        Transcript()
+        .user("commit it")
+        .bash("git status", "On branch feature/cart")
+        .bash("ls -la", "total 0")
+        .bash(message, "[feature/cart 1a2b3c4] Add cart totals\n 2 files changed, 10 insertions(+)")
+        .memory(tmp_path)
+    )
+    assert memory.commits == ["1a2b3c4 Add cart totals"]
+    assert [c.command for c in memory.commands] == ['git add -A && git commit -m "Add cart totals"']
+    assert "1a2b3c4 Add cart totals" in render_summary_block(memory)
+
+
+def test_background_command_outcome_comes_from_its_output(tmp_path):
+    memory = (
+        Transcript()
+        .user("run the suite")
+        .bash("mix test", "Command running in background with ID: b12. Output is being written")
+        .tool(
+            "TaskOutput",
+            {"task_id": "b12", "block": True},
+            "<status>completed</status>\n<exit_code>0</exit_code>\n"
+            "<output>Finished\n12 tests, 0 failures</output>",
+        )
+        .memory(tmp_path)
+    )
+    assert [(c.command, c.outcome) for c in memory.commands] == [("mix test", "tests-passed")]
+
+
+def test_configuration_values_and_gotchas_become_snippets(tmp_path):
+    memory = (
+        Transcript()
+        .user("configure the broker")
+        .tool(
+            "Write",
+            {
+                "file_path": f"{CWD}/config/settings.toml",
+                "content": '# broker\nbroker_url = "redis://localhost:6379/0"\n',
+            },
+            "File created successfully",
+            details={"type": "create"},
+        )
+        .say("Note that Celery beat must run as a single instance, or jobs run twice.")
+        .memory(tmp_path)
+    )
+    config = next(s for s in memory.snippets if s.category == "configuration")
+    assert 'broker_url = "redis://localhost:6379/0"' in config.content
+    gotcha = next(s for s in memory.snippets if s.category == "gotcha")
+    assert "single instance" in gotcha.content
+
+
+# -- requests, branch, summary -------------------------------------------------------------
+
+
+def test_first_and_last_typed_requests_skip_harness_lines(tmp_path):
+    memory = (
+        Transcript(branch="main")
+        .user("<local-command-caveat>Caveat: local commands</local-command-caveat>")
+        .user("skill instructions", isMeta=True)
+        .user("Add a discount field to the cart")
+        .bash("pytest", "3 passed in 0.1s")
+        .user("<task-notification><status>completed</status></task-notification>")
+        .user([{"type": "text", "text": "[Request interrupted by user]"}])
+        .user("now rename it to coupon")
+        .user("<command-name>/model</command-name><command-args></command-args>")
+        .memory(tmp_path)
+    )
+    assert memory.first_request == "Add a discount field to the cart"
+    assert memory.last_request == "now rename it to coupon"
+    assert memory.branch == "main"
+    assert memory.cwd == CWD
+    assert memory.session_id == "sess-1"
+    assert memory.title == "Add a discount field to the cart"
+
+
+def test_compaction_summary_is_reused_in_the_summary(tmp_path):
+    summary = (
+        "This session is being continued from a previous conversation that ran out of context.\n"
+        "Summary:\n1. Primary Request and Intent:\n"
+        "   The user asked to migrate carts to Postgres.\n"
+        "4. Errors and fixes:\n   - Alembic autogenerate missed the index: added it by hand.\n"
+        "5. Problem Solving:\n   - Decided to keep UUID primary keys as CHAR(36) for MariaDB.\n"
+    )
+    memory = Transcript().user(summary, isCompactSummary=True).user("continue").memory(tmp_path)
+    assert "The user asked to migrate carts to Postgres." in memory.summary
+    assert any("added it by hand" in s.content for s in memory.snippets if s.category == "fix")
+    assert any("CHAR(36)" in d.text for d in memory.decisions)
+
+
+def test_summary_block_respects_its_budget_and_keeps_the_essentials(tmp_path):
+    t = Transcript(branch="release/2.0").user("Ship the release: " + "details " * 200)
+    for i in range(30):
+        t.say(f"I decided to use approach {i} instead of approach {i + 1} because it is simpler.")
+        t.edit(f"src/module_{i % 7}.py")
+    memory = t.user("tag it please").memory(tmp_path)
+    full = render_summary_block(memory, max_tokens=5000)
+    small = render_summary_block(memory, max_tokens=200)
+    assert math.ceil(len(small) / 4) <= 200 < math.ceil(len(full) / 4)
+    for text in ("release/2.0", "Ship the release", "tag it please", "src/module_0.py"):
+        assert text in small
+
+
+def test_secrets_in_a_transcript_are_redacted_in_the_memory(tmp_path):
+    memory = (
+        Transcript()
+        .user(f"deploy with token {GITHUB_TOKEN} please")
+        .say(f"I decided to use the key {AWS_KEY} instead of the old one because it rotates.")
+        .bash(
+            f"GH_TOKEN={GITHUB_TOKEN} gh release create v1",
+            f"error: bad token {GITHUB_TOKEN}",
+            True,
+        )
+        .tool(
+            "Write",
+            {"file_path": f"{CWD}/.env", "content": f"AWS_ACCESS_KEY_ID={AWS_KEY}\n"},
+            "File created successfully",
+            details={"type": "create"},
+        )
+        .memory(tmp_path)
+    )
+    text = all_text(memory)
+    assert GITHUB_TOKEN not in text and AWS_KEY not in text
+    assert GITHUB_TOKEN[:12] not in text  # no half-cut secret survives either
+    assert "[REDACTED" in memory.first_request
+    assert any("[REDACTED" in c.command for c in memory.commands)
+
+
+def test_memory_round_trips_through_a_dict(tmp_path):
+    memory = (
+        Transcript()
+        .user("do it")
+        .bash("pytest", "Exit code 1\n1 failed in 0.1s", True)
+        .edit("a.py")
+        .bash("pytest", "1 passed in 0.1s")
+        .memory(tmp_path)
+    )
+    again = SessionMemory.from_dict(json.loads(json.dumps(memory.to_dict())))
+    assert again == memory
+
+
+def test_compress_accepts_a_parsed_session(tmp_path):
+    path = Transcript().user("hello there").save(tmp_path / "t.jsonl")
+    memory = compress(parse_file(path))
+    assert memory.first_request == "hello there"
+    assert memory.report.lines == 1
+
+
+def test_compressing_from_an_offset_covers_only_the_delta(tmp_path):
+    t = Transcript().user("first part").edit("a.py")
+    path = t.save(tmp_path / "t.jsonl")
+    offset = path.stat().st_size
+    t.user("second part").edit("b.py").save(path)
+    delta = compress_file(path, offset=offset)
+    assert delta.first_request == "second part"
+    assert [f.path for f in delta.files] == ["b.py"]
+    assert delta.report.end_offset == path.stat().st_size
+
+
+# -- not a transcript ----------------------------------------------------------------------
+
+
+def test_compress_file_raises_a_one_line_error_for_non_transcripts(tmp_path):
+    binary = tmp_path / "image.png"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + os.urandom(2048))
+    prose = tmp_path / "notes.txt"
+    prose.write_text("just some notes\nnot json at all\n")
+    for path, words in [
+        (tmp_path / "missing.jsonl", "no such transcript"),
+        (tmp_path, "is a directory"),
+        (binary, "binary"),
+        (prose, "not a Claude Code or chat transcript"),
+    ]:
+        with pytest.raises(TranscriptError, match=words) as caught:
+            compress_file(path)
+        assert "\n" not in str(caught.value)
+
+
+def test_forcing_the_wrong_format_names_the_format_in_the_error(tmp_path):
+    path = tmp_path / "chat.jsonl"
+    path.write_text(json.dumps({"role": "user", "content": "hello"}) + "\n")
+    with pytest.raises(TranscriptError, match="is not a Claude Code transcript"):
+        compress_file(path, fmt="claude")
+    assert compress_file(path, fmt="chat").first_request == "hello"
+
+
+def test_empty_file_compresses_to_an_empty_memory(tmp_path):
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(b"")
+    memory = compress_file(path)
+    assert memory.first_request is None and memory.files == [] and memory.decisions == []
+
+
+# -- chat ----------------------------------------------------------------------------------
+
+TURNS = [
+    (
+        "Caroline",
+        "I went to a LGBTQ support group yesterday and it was so powerful.",
+        "2023-05-08T13:56:00Z",
+    ),
+    (
+        "Melanie",
+        "Wow, that's cool Caroline!   What happened that was so awesome?",
+        "2023-05-08T13:57:00Z",
+    ),
+    (
+        "Caroline",
+        "The transgender stories were so inspiring! I decided to volunteer there.",
+        "2023-05-08T13:58:00Z",
+    ),
+]
+
+
+def _content_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def test_chat_turns_become_near_verbatim_fact_snippets(tmp_path):
+    path = tmp_path / "chat.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"role": "user", "speaker": s, "content": c, "timestamp": t, "id": f"D1:{i}"}
+            )
+            + "\n"
+            for i, (s, c, t) in enumerate(TURNS)
+        )
+    )
+    memory = compress_file(path, fmt="chat")
+    facts = [s for s in memory.snippets if s.category == "fact"]
+    assert [(f.speaker, f.occurred_at) for f in facts] == [
+        ("Caroline", "2023-05-08T13:56:00+00:00"),
+        ("Melanie", "2023-05-08T13:57:00+00:00"),
+        ("Caroline", "2023-05-08T13:58:00+00:00"),
+    ]
+    for fact, (_, content, _) in zip(facts, TURNS, strict=True):
+        expected = _content_words(content)
+        window = _content_words(fact.content)[: 3 * len(expected) + 5]
+        found = sum(1 for word in expected if word in window)
+        assert found / len(expected) >= 0.7
+    assert facts[1].content == "Wow, that's cool Caroline! What happened that was so awesome?"
+    assert memory.source_format == "chat"
+    assert memory.title == "Chat between Caroline and Melanie (2023-05-08)"
+    assert "3 turns between Caroline and Melanie" in memory.summary
+    assert memory.first_request.startswith("I went to a LGBTQ support group")
+    assert memory.started_at == "2023-05-08T13:56:00+00:00"
+
+
+def test_chat_secrets_are_redacted(tmp_path):
+    path = tmp_path / "chat.jsonl"
+    path.write_text(json.dumps({"content": f"my token is {GITHUB_TOKEN}"}) + "\n")
+    memory = compress_file(path)
+    assert memory.source_format == "chat"
+    assert GITHUB_TOKEN not in all_text(memory)
+
+
+# -- real transcripts ----------------------------------------------------------------------
+
+
+def test_real_2x_session_yields_its_known_facts():
+    memory = compress_file(shared("claude-code-2.1/258c7280-ae70-4798-800f-63464d01a85d.jsonl"))
+    assert memory.branch == "spotter-gqc"
+    assert memory.first_request == "Implement spotter-gqc"
+    assert memory.last_request == "did you push?"
+    top = memory.files[0]
+    assert (top.path, top.edits, top.created) == (
+        "lib/spotter_web/live/project_review_live.ex",
+        8,
+        True,
+    )
+    assert any(
+        c.startswith("99b497c feat: transcript + terminal annotations") for c in memory.commits
+    )
+    push = next(c for c in memory.commands if c.command == "git push")
+    assert (push.outcome, push.resolved) == ("failed", True)
+    assert "The user requested" in memory.summary  # reused compaction summary
+    assert {"elixir", "phoenix", "git", "testing"} <= set(memory.tags)
+    block = render_summary_block(memory)
+    assert math.ceil(len(block) / 4) <= 0.05 * math.ceil(memory.report.text_chars / 4)
+
+
+def test_subagent_transcripts_can_be_folded_into_their_session():
+    path = shared("claude-code-2.1/4d5611e5-241a-462a-8d15-5122611a9569.jsonl")
+    alone, folded = compress_file(path), compress_file(path, include_subagents=True)
+    assert folded.first_request == alone.first_request  # subagent prompts are not requests
+    reads = {f.path: f.reads for f in alone.files}
+    more = [f.path for f in folded.files if f.reads > reads.get(f.path, 0)]
+    assert "lib/spotter_web/live/session_live.ex" in more  # the explorer's reads count too
+
+
+def test_real_sessions_keep_answers_blockers_and_created_files():
+    dov = compress_file(shared("claude-code-2.1/4d5611e5-241a-462a-8d15-5122611a9569.jsonl"))
+    choice = next(d for d in dov.decisions if d.decision_type == "user-choice")
+    assert choice.text.endswith("→ main was clean; fix the issues")
+    todo = compress_file(shared("claude-code-1.0/fe5e1c67-53e7-4862-81ae-d0e013e3270b.jsonl"))
+    created = {f.path for f in todo.files if f.created}
+    assert "components/TodoItem.tsx" in created
+    assert todo.state.blockers == ["`npm run build` fails: [TypeError: generate is not a function]"]
+    assert "Previously: Empty Repo Setup: CLAUDE.md Foundation Created." in todo.summary
