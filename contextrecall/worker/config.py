@@ -23,12 +23,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     if settings.broker_url.startswith("filesystem://"):
         queue_dir = settings.broker_dir / "queue"
         processed_dir = settings.broker_dir / "processed"
-        for folder in (queue_dir, processed_dir):
+        for folder in (queue_dir, processed_dir, settings.broker_dir / "control"):
             folder.mkdir(parents=True, exist_ok=True)
         transport_options = {
             "data_folder_in": str(queue_dir),
             "data_folder_out": str(queue_dir),
             "processed_folder": str(processed_dir),
+            "control_folder": str(settings.broker_dir / "control"),
             "store_processed": False,
         }
     return {
