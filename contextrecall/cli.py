@@ -133,7 +133,7 @@ def status(as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("path", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("path", type=click.Path(path_type=str))
 @click.option(
     "--format",
     "fmt",
