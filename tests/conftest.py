@@ -15,20 +15,10 @@ from pathlib import Path
 import pytest
 
 from contextrecall.settings import Settings
+from tests.support import SHARED_DATA, require
 
-IN_CI = (os.environ.get("CI") or "").lower() in {"1", "true", "yes"}
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MARIADB_ADMIN_URL = os.environ.get("RECALL_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
 REDIS_URL = os.environ.get("RECALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def require(available: bool, what: str) -> None:
-    """Skip (or, under CI, fail) when a service or data set is missing."""
-    if available:
-        return
-    if IN_CI:
-        pytest.fail(f"{what} is required under CI=true but is not available")
-    pytest.skip(f"{what} not available on this machine")
 
 
 def _port_open(host: str, port: int) -> bool:

@@ -17,24 +17,15 @@ from contextrecall.compression import (
     render_summary_block,
 )
 from contextrecall.memory import SessionMemory
-from contextrecall.settings import Settings
 from contextrecall.transcript import parse_file
+from tests.support import shared_transcript
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-TRANSCRIPTS = DATA / "transcripts"
 CWD = "/home/dev/shop"
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
 
 
-def shared(name: str) -> Path:
-    path = TRANSCRIPTS / name
-    if not path.exists():
-        reason = f"shared transcript not found at {path}"
-        if Settings.from_env(os.environ).ci:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
+shared = shared_transcript
 
 
 class Transcript:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from pathlib import Path
 
-import pytest
-
-from contextrecall.settings import Settings
 from contextrecall.tagging import (
     TagSignals,
     activity_tags,
@@ -22,19 +17,9 @@ from contextrecall.tagging import (
     tags_for_events,
 )
 from contextrecall.transcript import parse_file
+from tests.support import shared_transcript
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-TRANSCRIPTS = DATA / "transcripts"
-
-
-def shared(name: str) -> Path:
-    path = TRANSCRIPTS / name
-    if not path.exists():
-        reason = f"shared transcript not found at {path}"
-        if Settings.from_env(os.environ).ci:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
+shared = shared_transcript
 
 
 def test_languages_come_from_file_extensions():
