@@ -53,6 +53,16 @@ def one_line_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "claude", "chat"]),
+    default="auto",
+    show_default=True,
+    help="Transcript format.",
+)
+
+
 @click.group()
 @click.version_option(package_name="contextrecall")
 def cli() -> None:
@@ -134,13 +144,7 @@ def status(as_json: bool) -> None:
 
 @cli.command()
 @click.argument("path", type=click.Path(path_type=str))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["auto", "claude", "chat"]),
-    default="auto",
-    show_default=True,
-)
+@format_option
 @click.option("--json", "as_json", is_flag=True, help="Print the memory as JSON.")
 @one_line_errors
 def compress(path: str, fmt: str, as_json: bool) -> None:
@@ -169,13 +173,7 @@ def hook() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--project", help="Project name (default: the project of the current directory).")
 @click.option("--session", help="Session id (default: each file's name without extension).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["auto", "claude", "chat"]),
-    default="auto",
-    show_default=True,
-)
+@format_option
 @click.option("--wait", is_flag=True, help="Return once the worker has stored every job.")
 @click.option(
     "--timeout", type=float, default=300.0, show_default=True, help="Seconds --wait waits at most."

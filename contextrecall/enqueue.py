@@ -29,6 +29,7 @@ def deliver(settings: Settings, job: dict[str, Any], timeout: float = 0.5) -> No
         argsrepr=job_argsrepr(job),
         kwargsrepr="{}",
         timeout=timeout,
+        settings=settings,
     )
 
 
@@ -72,24 +73,28 @@ def spool_new_deltas(
     return spooled
 
 
+def _sender(settings: Settings, deadline: float | None, cap: float):
+    """``deliver`` bounded by what is left of ``deadline`` (at most ``cap`` per job)."""
+
+    def send(job: dict[str, Any]) -> None:
+        remaining = cap if deadline is None else deadline - time.monotonic()
+        if remaining <= 0.05:
+            raise TimeoutError("no time left")
+        deliver(settings, job, timeout=min(cap, remaining))
+
+    return send
+
+
 def publish_spooled(
     settings: Settings,
     spooled: Sequence[tuple[Path, dict[str, Any]]],
     deadline: float | None = None,
 ) -> tuple[int, int]:
-    """Publish spooled jobs in order, removing each once the broker has it; returns
-    (published, left in the spool). A crash or a dead broker loses nothing."""
-    published = 0
-    for path, job in spooled:
-        remaining = 0.5 if deadline is None else deadline - time.monotonic()
-        if remaining <= 0.05:
-            break
-        try:
-            deliver(settings, job, timeout=min(0.5, remaining))
-        except Exception:
-            break  # the broker is down or slow: the spool keeps the rest
-        path.unlink(missing_ok=True)
-        published += 1
+    """Publish just-spooled jobs in order, removing each once the broker has it; returns
+    (published, left of them in the spool). A crash or a dead broker loses nothing."""
+    published, _ = Spool(settings.spool_dir).flush(
+        _sender(settings, deadline, cap=0.5), paths=[path for path, _ in spooled]
+    )
     return published, len(spooled) - published
 
 
@@ -98,11 +103,4 @@ def flush_spool(
 ) -> tuple[int, int]:
     """Deliver spooled jobs, oldest first; returns (delivered, remaining)."""
     spool = Spool(settings.spool_dir)
-
-    def send(job: dict[str, Any]) -> None:
-        remaining = 2.0 if deadline is None else deadline - time.monotonic()
-        if remaining <= 0.05:
-            raise TimeoutError("no time left")
-        deliver(settings, job, timeout=min(2.0, remaining))
-
-    return spool.flush(send, deadline=deadline, limit=limit)
+    return spool.flush(_sender(settings, deadline, cap=2.0), deadline=deadline, limit=limit)

@@ -77,9 +77,8 @@ def save_job(db: DBSession, job: dict[str, Any], ring: KeyRing) -> store.StoredJ
     store.lock_session(db, session)
 
     def encrypt(plain: bytes, project_id: str | None, session_id: str) -> tuple[bytes, str]:
-        return ring.encrypt(plain, associated_data(project_id, session_id, "delta")), ring.key_ids[
-            0
-        ]
+        envelope = ring.encrypt(plain, associated_data(project_id, session_id, "delta"))
+        return envelope, ring.key_ids[0]
 
     store.record_delta(db, session, project, job, encrypt, text)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,14 +52,16 @@ class Spool:
         *,
         deadline: float | None = None,
         limit: int | None = None,
+        paths: Iterable[Path] | None = None,
     ) -> tuple[int, int]:
-        """Deliver spooled jobs in order until one fails, time runs out or ``limit`` is hit.
+        """Deliver spooled jobs (``paths``, or all, oldest first) in order until one fails,
+        time runs out or ``limit`` is hit.
 
-        Returns (delivered, remaining). A file that is not valid JSON is moved aside to
-        ``<name>.bad`` so it cannot block the queue forever.
+        Returns (delivered, remaining in the spool). A file that is not valid JSON is moved
+        aside to ``<name>.bad`` so it cannot block the queue forever.
         """
         delivered = 0
-        for path in self.pending():
+        for path in self.pending() if paths is None else paths:
             if limit is not None and delivered >= limit:
                 break
             if deadline is not None and time.monotonic() >= deadline:

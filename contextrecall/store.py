@@ -190,16 +190,24 @@ def session_deltas(db: DBSession, session_id: str) -> list[SavedDelta]:
     )
 
 
+def _insert_tags(
+    db: DBSession, project_id: str, column: str, tags: dict[str, Iterable[str]]
+) -> None:
+    """One context_tags row per (item, distinct tag); ``column`` names the item's kind."""
+    rows = [
+        {"id": new_uuid(), "project_id": project_id, "tag": tag[:100], column: item_id}
+        for item_id, item_tags in tags.items()
+        for tag in sorted(set(item_tags))
+    ]
+    if rows:
+        db.execute(ContextTag.__table__.insert(), rows)
+
+
 def _replace_tags(
     db: DBSession, project_id: str, column: str, item_id: str, tags: Iterable[str]
 ) -> None:
     db.execute(delete(ContextTag).where(getattr(ContextTag, column) == item_id))
-    rows = [
-        {"id": new_uuid(), "project_id": project_id, "tag": tag[:100], column: item_id}
-        for tag in sorted(set(tags))
-    ]
-    if rows:
-        db.execute(ContextTag.__table__.insert(), rows)
+    _insert_tags(db, project_id, column, {item_id: tags})
 
 
 def upsert_context(
@@ -315,13 +323,7 @@ def _tag_new_rows(
     if not tags:
         return 0
     inserted = set(db.scalars(select(model.id).where(model.id.in_(list(tags)))))
-    rows = [
-        {"id": new_uuid(), "project_id": project_id, "tag": tag[:100], column: item_id}
-        for item_id in inserted
-        for tag in sorted(set(tags[item_id]))
-    ]
-    if rows:
-        db.execute(ContextTag.__table__.insert(), rows)
+    _insert_tags(db, project_id, column, {item_id: tags[item_id] for item_id in inserted})
     return len(inserted)
 
 
