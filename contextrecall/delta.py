@@ -7,19 +7,19 @@ are redacted, and large deltas are split at line boundaries into several jobs.
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import binascii
 import json
-import uuid
+import time
 import zlib
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
 
+from contextrecall.ids import random_uuid, sha256_hex
+from contextrecall.redaction import redact
+
+TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
-
-from contextrecall.redaction import redact
+    from typing import Any
 
 JOB_VERSION = 1
 MAX_JOB_BYTES = 4 * 1024 * 1024  # a delta larger than this is split into several jobs
@@ -40,7 +40,7 @@ class Delta:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.text).hexdigest()
+        return sha256_hex(self.text)
 
 
 def redact_value(value: Any) -> Any:
@@ -112,9 +112,9 @@ def build_job(
     """A self-contained, JSON-serializable save job."""
     return {
         "v": JOB_VERSION,
-        "job_id": str(uuid.uuid4()),
+        "job_id": random_uuid(),
         "event": event,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
         "project": project,
         "machine": machine,
         "session": {
@@ -127,7 +127,7 @@ def build_job(
             "end": delta.end,
             "sha256": delta.sha256,
             "encoding": "zlib+base64",
-            "data": base64.b64encode(zlib.compress(delta.text, 6)).decode("ascii"),
+            "data": binascii.b2a_base64(zlib.compress(delta.text, 6), newline=False).decode(),
             "dropped_lines": delta.dropped_lines,
         },
     }
@@ -148,9 +148,9 @@ def decode_delta_text(job: dict[str, Any]) -> bytes:
     if delta.get("encoding") != "zlib+base64":
         raise ValueError(f"unknown delta encoding {delta.get('encoding')!r}")
     try:
-        text = zlib.decompress(base64.b64decode(delta["data"], validate=True))
-    except (ValueError, zlib.error) as exc:
+        text = zlib.decompress(binascii.a2b_base64(delta["data"], strict_mode=True))
+    except (ValueError, TypeError, zlib.error) as exc:
         raise ValueError(f"corrupt delta payload: {exc}") from exc
-    if hashlib.sha256(text).hexdigest() != delta.get("sha256"):
+    if sha256_hex(text) != delta.get("sha256"):
         raise ValueError("delta payload does not match its hash")
     return text

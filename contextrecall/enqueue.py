@@ -6,14 +6,17 @@ Standard library only until a non-Redis broker needs Celery's own publisher.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 from contextrecall.delta import SAVE_TASK, build_job, job_argsrepr, read_deltas
 from contextrecall.offsets import OffsetStore
 from contextrecall.settings import Settings
 from contextrecall.spool import Spool
+
+TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import Any
 
 
 def deliver(settings: Settings, job: dict[str, Any], timeout: float = 0.5) -> None:

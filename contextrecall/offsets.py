@@ -7,12 +7,13 @@ slice of transcript is never enqueued twice or skipped. Standard library only.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from contextrecall.ids import sha256_hex
 
 
 class OffsetBusy(TimeoutError):
@@ -20,7 +21,7 @@ class OffsetBusy(TimeoutError):
 
 
 def _key(session_key: str) -> str:
-    return hashlib.sha256(session_key.encode()).hexdigest()[:32]
+    return sha256_hex(session_key.encode())[:32]
 
 
 class OffsetStore:

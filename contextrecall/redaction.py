@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 PLACEHOLDER = "[REDACTED:{}]"
 _MARK = "[REDACTED:"
@@ -87,22 +86,47 @@ class _Hit:
 _Check = Callable[[_Hit], bool]
 
 
-@dataclass(frozen=True)
 class _Rule:
-    """One detector: ``group`` of each match of ``pattern`` becomes a placeholder."""
+    """One detector: ``group`` of each match of ``pattern`` becomes a placeholder.
 
-    kind: str
-    pattern: re.Pattern[str]
-    group: int | str = 0
-    check: _Check | None = None
-    kind_of: Callable[[_Hit], str] | None = None
-    boundary: bool = True  # the match must not continue a word
-    lower: bool = False  # a lowercase pattern, run over an ASCII-lowered copy of the text
-    triggers: tuple[str, ...] = ()  # lowercase; one must occur (default: the literal prefix)
+    The regex is compiled on first use: the hook redacts a few short lines per run, and
+    compiling every rule up front would cost more than the rest of the hook (a plain class,
+    not a dataclass, for the same reason: ``dataclasses`` imports ``inspect``).
+    """
 
-    def __post_init__(self) -> None:
-        if not self.triggers:
-            object.__setattr__(self, "triggers", (_literal_prefix(self.pattern.pattern),))
+    __slots__ = (
+        "_compiled",
+        "boundary",
+        "check",
+        "group",
+        "kind",
+        "kind_of",
+        "lower",
+        "source",
+        "triggers",
+    )
+
+    def __init__(
+        self,
+        kind: str,
+        source: str,
+        group: int | str = 0,
+        check: _Check | None = None,
+        kind_of: Callable[[_Hit], str] | None = None,
+        boundary: bool = True,  # the match must not continue a word
+        lower: bool = False,  # a lowercase pattern, run over an ASCII-lowered copy of the text
+        triggers: tuple[str, ...] = (),  # lowercase; one must occur (default: literal prefix)
+    ) -> None:
+        self.kind, self.source, self.group, self.check = kind, source, group, check
+        self.kind_of, self.boundary, self.lower = kind_of, boundary, lower
+        self.triggers = triggers or (_literal_prefix(source),)
+        self._compiled: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source)
+        return self._compiled
 
 
 def _literal_prefix(pattern: str) -> str:
@@ -358,7 +382,9 @@ _ASSIGNMENT_KEYS = (
 
 
 def _rules() -> tuple[_Rule, ...]:
-    c = re.compile
+    def c(source: str) -> str:
+        return source  # compiled lazily by _Rule.pattern
+
     return (
         _Rule(
             "private-key",
