@@ -9,8 +9,6 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from contextrecall.ids import sha256_hex
@@ -34,27 +32,45 @@ class OffsetStore:
         key = _key(session_key)
         return self.directory / f"{key}.offset", self.directory / f"{key}.lock"
 
-    @contextmanager
-    def locked(self, session_key: str, wait: float = 0.5) -> Iterator[SessionOffset]:
-        """Hold the session's lock while reading and advancing its offset."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+    def locked(self, session_key: str, wait: float = 0.5) -> SessionLock:
+        """Hold the session's lock (``with store.locked(key) as offset``) while reading and
+        advancing its offset."""
         offset_path, lock_path = self._paths(session_key)
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            deadline = time.monotonic() + wait
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise OffsetBusy(
-                            f"session {session_key} is being saved elsewhere"
-                        ) from None
-                    time.sleep(0.01)
-            yield SessionOffset(offset_path)
-        finally:
-            os.close(fd)  # closing releases the lock
+        return SessionLock(lock_path, SessionOffset(offset_path), session_key, wait)
+
+
+class SessionLock:
+    """An exclusive ``flock`` on one session's lock file, waited for at most ``wait`` seconds.
+
+    A class rather than ``contextlib.contextmanager``: the hook cannot spare the import.
+    """
+
+    def __init__(self, path: Path, offset: SessionOffset, session_key: str, wait: float) -> None:
+        self.path, self.offset, self.session_key, self.wait = path, offset, session_key, wait
+        self.fd: int | None = None
+
+    def __enter__(self) -> SessionOffset:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise OffsetBusy(
+                        f"session {self.session_key} is being saved elsewhere"
+                    ) from None
+                time.sleep(0.01)
+        self.fd = fd
+        return self.offset
+
+    def __exit__(self, *_: object) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the lock
+            self.fd = None
 
 
 class SessionOffset:
