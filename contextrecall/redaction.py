@@ -654,15 +654,32 @@ def _trie_pattern(words: list[str]) -> str:
 
 
 _TRIGGERS = sorted({t for rule in _RULES for t in rule.triggers})
-_GATE = re.compile(_trie_pattern(_TRIGGERS))
-_EVERY_TRIGGER = re.compile(f"(?=({_trie_pattern(_TRIGGERS)}))")  # overlapping ones too
-# The longest trigger found at a position stands for the shorter ones it starts with.
-_RULES_BY_TRIGGER = {
-    found: frozenset(
-        i for i, rule in enumerate(_RULES) if any(found.startswith(t) for t in rule.triggers)
-    )
-    for found in _TRIGGERS
-}
+_TRIE = _trie_pattern(_TRIGGERS)
+_GATE = re.compile(_TRIE)
+# Built on first need, like the rules' own regexes: most hook runs never get past the gate.
+_every_trigger: re.Pattern[str] | None = None
+_rules_by_trigger: dict[str, frozenset[int]] = {}
+
+
+def _triggers_in(lowered: str, start: int) -> set[str]:
+    """Every trigger occurring in ``lowered`` from ``start`` on, overlapping ones too."""
+    global _every_trigger
+    if _every_trigger is None:
+        _every_trigger = re.compile(f"(?=({_TRIE}))")
+    return set(_every_trigger.findall(lowered, start))
+
+
+def _rules_of_trigger(found: str) -> frozenset[int]:
+    """The rules a found trigger stands for: the longest trigger found at a position stands
+    for the shorter ones it starts with."""
+    rules = _rules_by_trigger.get(found)
+    if rules is None:
+        rules = _rules_by_trigger[found] = frozenset(
+            i for i, rule in enumerate(_RULES) if any(found.startswith(t) for t in rule.triggers)
+        )
+    return rules
+
+
 _GATE_LIMIT = 32_768  # longer texts skip the gate: scanning with every rule is cheaper there
 
 
@@ -675,8 +692,8 @@ def _rules_for(lowered: str) -> tuple[_Rule, ...]:
     if first is None:
         return ()
     wanted: set[int] = set()
-    for found in set(_EVERY_TRIGGER.findall(lowered, first.start())):
-        wanted |= _RULES_BY_TRIGGER[found]
+    for found in _triggers_in(lowered, first.start()):
+        wanted |= _rules_of_trigger(found)
     return tuple(_RULES[i] for i in sorted(wanted))
 
 
