@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from contextrecall.settings import Settings, get_settings
 
@@ -61,8 +61,7 @@ def dispose_engines() -> None:
 @contextmanager
 def session_scope(settings: Settings | None = None) -> Iterator[Session]:
     """A session that commits on success, rolls back on error and always closes."""
-    factory = sessionmaker(bind=get_engine(settings), expire_on_commit=False)
-    session = factory()
+    session = Session(bind=get_engine(settings), expire_on_commit=False)
     try:
         yield session
         session.commit()

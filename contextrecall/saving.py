@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import io
 from typing import Any
 
 from sqlalchemy.orm import Session as DBSession
@@ -45,7 +44,7 @@ def validate_job(job: Any) -> dict[str, Any]:
 
 
 def compress_bytes(text: bytes, fmt: str) -> SessionMemory:
-    """The memory a run of transcript lines yields (the compressor reads files).
+    """The memory a run of transcript lines yields.
 
     Unlike `recall compress`, a slice with no recognisable line is not an error here: a
     delta may hold nothing but progress or snapshot lines.
@@ -54,11 +53,8 @@ def compress_bytes(text: bytes, fmt: str) -> SessionMemory:
     from contextrecall.memory import ParseReport
     from contextrecall.transcript import iter_events
 
-    with tempfile.TemporaryDirectory(prefix="recall-") as folder:
-        path = Path(folder) / "delta.jsonl"
-        path.write_bytes(text)
-        report = ParseReport()
-        return compress(iter_events(path, fmt, 0, report), fmt, report)
+    report = ParseReport()
+    return compress(iter_events(io.BytesIO(text), fmt, 0, report), fmt, report)
 
 
 def save_job(db: DBSession, job: dict[str, Any], ring: KeyRing) -> store.StoredJob:
@@ -80,12 +76,19 @@ def save_job(db: DBSession, job: dict[str, Any], ring: KeyRing) -> store.StoredJ
         envelope = ring.encrypt(plain, associated_data(project_id, session_id, "delta"))
         return envelope, ring.key_ids[0]
 
-    store.record_delta(db, session, project, job, encrypt, text)
+    earlier = store.session_deltas(db, session.id)
+    new = store.record_delta(db, session, project, job, encrypt, text, earlier)
 
-    whole = b"".join(
-        ring.decrypt(row.payload, associated_data(row.project_id, row.session_id, "delta"))
-        for row in store.session_deltas(db, session.id)
-    )
+    pieces = [
+        (
+            row.start_offset,
+            ring.decrypt(row.payload, associated_data(row.project_id, row.session_id, "delta")),
+        )
+        for row in earlier
+    ]
+    pieces.append((new.start_offset, text))
+    pieces.sort(key=lambda piece: piece[0])  # stable: equal offsets keep their stored order
+    whole = b"".join(piece for _, piece in pieces)
     session_memory = compress_bytes(whole, fmt)
     delta_memory = compress_bytes(text, fmt) if len(whole) != len(text) else session_memory
 

@@ -114,7 +114,10 @@ def resolve_machine(db: DBSession, ref: dict[str, Any] | None) -> Machine | None
         hostname=str(ref.get("hostname") or "unknown")[:255],
         platform=ref.get("platform"),
     )
-    machine.last_seen_at = _now()
+    now = _now()
+    # One write an hour is enough for "last seen"; every save writing it would cost a round trip.
+    if machine.last_seen_at is None or (now - machine.last_seen_at).total_seconds() > 3600:
+        machine.last_seen_at = now
     return machine
 
 
@@ -155,9 +158,17 @@ def record_delta(
     job: dict[str, Any],
     encrypt: Callable[[bytes, str | None, str], tuple[bytes, str]],
     text: bytes,
+    earlier: list[SavedDelta],
 ) -> SavedDelta:
-    """Store the encrypted delta; DuplicateDelta if this (session, hash) is already there."""
+    """Store the encrypted delta; DuplicateDelta if ``earlier`` (the session's stored deltas)
+    already holds its hash.
+
+    Call with the session locked (``lock_session``): no other save of this session can then
+    insert between the check and the insert; the unique key still backs the check up.
+    """
     delta = job["delta"]
+    if any(row.delta_hash == delta["sha256"] for row in earlier):
+        raise DuplicateDelta(delta["sha256"])
     row_id = new_uuid()
     payload, key_id = encrypt(text, project.id, session.id)
     row = SavedDelta(
@@ -171,11 +182,7 @@ def record_delta(
         key_id=key_id,
         payload=payload,
     )
-    try:
-        with db.begin_nested():
-            db.add(row)
-    except IntegrityError as exc:
-        raise DuplicateDelta(delta["sha256"]) from exc
+    db.add(row)
     return row
 
 
@@ -245,10 +252,13 @@ def upsert_context(
             "ended_at": memory.ended_at,
         }
     )
-    context.tags = _json(memory.tags)
+    tags = _json(memory.tags)
+    tags_changed = tags != context.tags
+    context.tags = tags
     context.updated_at = _now()
     db.flush()
-    _replace_tags(db, project.id, "context_id", context.id, memory.tags)
+    if tags_changed:
+        _replace_tags(db, project.id, "context_id", context.id, memory.tags)
     session.git_branch = memory.branch or session.git_branch
     session.started_at = session.started_at or _parse_time(memory.started_at)
     session.ended_at = _parse_time(memory.ended_at) or session.ended_at

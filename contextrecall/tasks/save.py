@@ -42,3 +42,9 @@ def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
         return None
     cache.bump_generation(get_settings(), stored.project_id)
     return {"project_id": stored.project_id, "session_id": stored.session_id}
+
+
+@app.task(name="recall.ping", acks_late=True)
+def ping() -> str:
+    """Does nothing: a health check, and the baseline round trip of the throughput benchmark."""
+    return "pong"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from contextrecall.memory import ParseReport
 from contextrecall.transcript.chat import parse_chat
@@ -78,19 +79,24 @@ def subagent_paths(path: str | Path) -> list[Path]:
 
 
 def iter_events(
-    path: str | Path,
+    path: str | Path | BinaryIO,
     fmt: str = "auto",
     offset: int = 0,
     report: ParseReport | None = None,
 ) -> Iterator[Event]:
-    """Stream the events of ``path`` from byte ``offset``, filling ``report`` as it goes."""
+    """Stream the events of ``path`` (or of an open binary stream, whose ``fmt`` must then be
+    given) from byte ``offset``, filling ``report`` as it goes."""
     report = report if report is not None else ParseReport()
-    chosen = resolve_format(path, fmt)
+    stream = hasattr(path, "read")
+    if stream and fmt == "auto":
+        raise ValueError("give the format of a transcript read from a stream")
+    chosen = resolve_format(path, fmt)  # type: ignore[arg-type]
     objects = iter_objects(path, report, offset)
     if chosen == "chat":
         yield from parse_chat(objects, report)
     else:
-        yield from parse_claude(objects, report, compaction_agent=is_compaction_agent(path))
+        compaction = not stream and is_compaction_agent(path)  # type: ignore[arg-type]
+        yield from parse_claude(objects, report, compaction_agent=compaction)
 
 
 def parse_file(path: str | Path, fmt: str = "auto", offset: int = 0) -> ParsedSession:

@@ -24,8 +24,13 @@ class TranscriptError(ValueError):
     """The path is not a readable transcript (missing, a directory, or no parsable line)."""
 
 
-def open_transcript(path: str | Path):
-    """Open ``path`` for binary reading, turning OS errors into a one-line TranscriptError."""
+def open_transcript(path: str | Path | BinaryIO):
+    """Open ``path`` for binary reading, turning OS errors into a one-line TranscriptError.
+
+    An already open binary stream (the worker's in-memory delta) is used as it is.
+    """
+    if hasattr(path, "read"):
+        return path
     try:
         return open(path, "rb")
     except FileNotFoundError:
@@ -37,7 +42,7 @@ def open_transcript(path: str | Path):
 
 
 def iter_objects(
-    path: str | Path,
+    path: str | Path | BinaryIO,
     report: ParseReport,
     offset: int = 0,
     max_line_bytes: int = MAX_LINE_BYTES,
