@@ -18,7 +18,7 @@ from contextrecall.redaction import redact
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
+    from os import PathLike
     from typing import Any
 
 JOB_VERSION = 1
@@ -64,10 +64,12 @@ def redact_line(line: bytes) -> bytes:
     return json.dumps(redact_value(parsed), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def read_deltas(path: Path, offset: int, max_job_bytes: int = MAX_JOB_BYTES) -> Iterator[Delta]:
+def read_deltas(
+    path: str | PathLike[str], offset: int, max_job_bytes: int = MAX_JOB_BYTES
+) -> Iterator[Delta]:
     """Complete lines of ``path`` from ``offset`` on, redacted, in chunks of about
     ``max_job_bytes``. A file shorter than ``offset`` (rewritten) is read from the start."""
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         size = handle.seek(0, 2)
         if offset > size:
             offset = 0

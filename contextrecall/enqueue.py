@@ -5,17 +5,18 @@ Standard library only until a non-Redis broker needs Celery's own publisher.
 
 from __future__ import annotations
 
+import os
 import time
 
 from contextrecall.delta import SAVE_TASK, build_job, job_argsrepr, read_deltas
 from contextrecall.offsets import OffsetStore
-from contextrecall.settings import Settings
+from contextrecall.settings import OFFSETS, SPOOL, Settings
 from contextrecall.spool import Spool
 
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from pathlib import Path
+    from os import PathLike
     from typing import Any
 
 
@@ -39,23 +40,24 @@ def deliver(settings: Settings, job: dict[str, Any], timeout: float = 0.5) -> No
 def spool_new_deltas(
     settings: Settings,
     *,
-    transcript: Path,
+    transcript: str | PathLike[str],
     project: dict[str, Any],
     machine: dict[str, Any] | None,
     session_external_id: str,
     source_format: str,
     event: str,
     lock_wait: float = 0.5,
-) -> list[tuple[Path, dict[str, Any]]]:
+) -> list[tuple[str, dict[str, Any]]]:
     """Spool a job for each new slice of ``transcript`` and advance its offset.
 
     The session's lock is held from reading the offset until the jobs are on disk and the
     offset moved, so two hooks of one session never enqueue the same lines twice.
     """
-    spool = Spool(settings.spool_dir)
+    spool = Spool(settings.location(SPOOL))
+    transcript = os.path.normpath(os.fspath(transcript))
     key = f"{project['identity']}\0{session_external_id}\0{transcript}"
-    spooled: list[tuple[Path, dict[str, Any]]] = []
-    with OffsetStore(settings.offsets_dir).locked(key, wait=lock_wait) as offset:
+    spooled: list[tuple[str, dict[str, Any]]] = []
+    with OffsetStore(settings.location(OFFSETS)).locked(key, wait=lock_wait) as offset:
         end = None
         for delta in read_deltas(transcript, offset.get()):
             end = delta.end
@@ -68,7 +70,7 @@ def spool_new_deltas(
                 source_format=source_format,
                 delta=delta,
                 event=event,
-                transcript_path=str(transcript),
+                transcript_path=transcript,
             )
             spooled.append((spool.put(job), job))
         if end is not None:
@@ -90,12 +92,12 @@ def _sender(settings: Settings, deadline: float | None, cap: float):
 
 def publish_spooled(
     settings: Settings,
-    spooled: Sequence[tuple[Path, dict[str, Any]]],
+    spooled: Sequence[tuple[str, dict[str, Any]]],
     deadline: float | None = None,
 ) -> tuple[int, int]:
     """Publish just-spooled jobs in order, removing each once the broker has it; returns
     (published, left of them in the spool). A crash or a dead broker loses nothing."""
-    published, _ = Spool(settings.spool_dir).flush(
+    published, _ = Spool(settings.location(SPOOL)).flush(
         _sender(settings, deadline, cap=0.5), paths=[path for path, _ in spooled]
     )
     return published, len(spooled) - published
@@ -105,5 +107,5 @@ def flush_spool(
     settings: Settings, deadline: float | None = None, limit: int | None = None
 ) -> tuple[int, int]:
     """Deliver spooled jobs, oldest first; returns (delivered, remaining)."""
-    spool = Spool(settings.spool_dir)
+    spool = Spool(settings.location(SPOOL))
     return spool.flush(_sender(settings, deadline, cap=2.0), deadline=deadline, limit=limit)

@@ -14,7 +14,6 @@ import select
 import signal
 import sys
 import time
-from pathlib import Path
 
 from contextrecall.settings import Settings
 
@@ -79,11 +78,12 @@ def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> No
     external_id = session_id
     if name == "SubagentStop" and event.get("agent_transcript_path"):
         transcript = event["agent_transcript_path"]
-        external_id = f"{session_id}/{Path(str(transcript)).stem}"
+        stem = os.path.splitext(os.path.basename(str(transcript)))[0]
+        external_id = f"{session_id}/{stem}"
     if not session_id or not transcript:
         raise HookInputError(f"{name} event without session_id or transcript path")
-    path = Path(str(transcript)).expanduser()
-    if not path.is_file():
+    path = os.path.expanduser(str(transcript))
+    if not os.path.isfile(path):
         raise HookInputError(f"transcript {path} does not exist")
     project = project_for_directory(event.get("cwd") or os.getcwd())
     spooled = spool_new_deltas(
@@ -122,14 +122,12 @@ def handle(event: dict[str, Any], settings: Settings, deadline: float) -> str | 
 def log_failure(settings: Settings | None, message: str) -> None:
     """Append one line to the hook log (kept small); never raises."""
     try:
-        home = (
-            settings.home if settings else Path(os.path.expanduser("~/.local/share/contextrecall"))
-        )
-        home.mkdir(parents=True, exist_ok=True)
-        log = home / "hook.log"
-        if log.exists() and log.stat().st_size > MAX_LOG_BYTES:
-            log.replace(home / "hook.log.1")
-        with log.open("a", encoding="utf-8") as handle:
+        settings = settings or Settings.from_env()
+        os.makedirs(settings.location(), exist_ok=True)
+        log = settings.location("hook.log")
+        if os.path.exists(log) and os.path.getsize(log) > MAX_LOG_BYTES:
+            os.replace(log, log + ".1")
+        with open(log, "a", encoding="utf-8") as handle:
             handle.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {message}\n")
     except Exception:
         pass

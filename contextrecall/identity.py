@@ -1,14 +1,14 @@
 """Who and where: the project of a working directory, and this machine.
 
 Read straight from `.git` files rather than by running git, because the hook calls this on
-every event and a subprocess would cost more than the rest of the hook. Standard library only.
+every event and a subprocess would cost more than the rest of the hook. Standard library only,
+with plain string paths (importing ``pathlib`` alone would cost the hook milliseconds).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from contextrecall.ids import sha256_hex
 
@@ -58,24 +58,32 @@ def named_project(name: str) -> ProjectRef:
     return ProjectRef(name=name, identity=f"name:{name}")
 
 
-def git_toplevel(start: Path) -> Path | None:
-    """The nearest directory at or above ``start`` holding a `.git` entry."""
-    for directory in (start, *start.parents):
-        if (directory / ".git").exists():
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read()
+
+
+def git_toplevel(start: str) -> str | None:
+    """The nearest directory at or above ``start`` (absolute) holding a `.git` entry."""
+    directory = start
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
             return directory
-    return None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
-def _git_dir(toplevel: Path) -> Path:
-    dot_git = toplevel / ".git"
-    if dot_git.is_file():  # worktrees and submodules: "gitdir: <path>"
-        text = dot_git.read_text(errors="replace").strip()
+def _git_dir(toplevel: str) -> str:
+    dot_git = os.path.join(toplevel, ".git")
+    if os.path.isfile(dot_git):  # worktrees and submodules: "gitdir: <path>"
+        text = _read(dot_git).strip()
         if text.startswith("gitdir:"):
-            target = Path(text[7:].strip())
-            target = target if target.is_absolute() else (toplevel / target).resolve()
-            common = target / "commondir"  # a worktree shares its main repository's config
-            if common.is_file():
-                return (target / common.read_text().strip()).resolve()
+            target = os.path.realpath(os.path.join(toplevel, text[7:].strip()))
+            common = os.path.join(target, "commondir")  # a worktree shares its main config
+            if os.path.isfile(common):
+                return os.path.realpath(os.path.join(target, _read(common).strip()))
             return target
     return dot_git
 
@@ -101,10 +109,10 @@ def remote_urls(config_text: str) -> dict[str, str]:
     return urls
 
 
-def git_remote_url(toplevel: Path) -> str | None:
+def git_remote_url(toplevel: str) -> str | None:
     """The URL of remote "origin" (or the first remote) from the repository's config."""
     try:
-        text = (_git_dir(toplevel) / "config").read_text(encoding="utf-8", errors="replace")
+        text = _read(os.path.join(_git_dir(toplevel), "config"))
     except OSError:
         return None
     urls = remote_urls(text)
@@ -134,14 +142,13 @@ def normalize_remote(url: str) -> str:
     return f"{host}/{path}"
 
 
-def project_for_directory(cwd: str | Path) -> ProjectRef:
+def project_for_directory(cwd: str | os.PathLike[str]) -> ProjectRef:
     """The project of a working directory: its repository's remote, else its top-level path."""
-    start = Path(cwd).expanduser().resolve()
+    start = os.path.realpath(os.path.expanduser(os.fspath(cwd)))
     toplevel = git_toplevel(start)
     if toplevel is None:
-        return ProjectRef(
-            name=start.name or str(start), identity=f"path:{start}", root_path=str(start)
-        )
+        name = os.path.basename(start) or start
+        return ProjectRef(name=name, identity=f"path:{start}", root_path=start)
     remote = git_remote_url(toplevel)
     if remote:
         normalized = normalize_remote(remote)
@@ -150,9 +157,10 @@ def project_for_directory(cwd: str | Path) -> ProjectRef:
             name=name,
             identity=f"git:{normalized}",
             git_remote=normalized,
-            root_path=str(toplevel),
+            root_path=toplevel,
         )
-    return ProjectRef(name=toplevel.name, identity=f"path:{toplevel}", root_path=str(toplevel))
+    name = os.path.basename(toplevel) or toplevel
+    return ProjectRef(name=name, identity=f"path:{toplevel}", root_path=toplevel)
 
 
 def this_machine() -> MachineRef:
@@ -162,7 +170,7 @@ def this_machine() -> MachineRef:
     machine_id = ""
     for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
         try:
-            machine_id = Path(path).read_text().strip()
+            machine_id = _read(path).strip()
             break
         except OSError:
             continue

@@ -1,7 +1,8 @@
 """Per-session byte offsets: how much of each transcript has already been enqueued.
 
 A lock file per session serializes hooks of one session that run at the same time, so a
-slice of transcript is never enqueued twice or skipped. Standard library only.
+slice of transcript is never enqueued twice or skipped. Standard library only, and plain
+string paths (the hook cannot afford to import ``pathlib``).
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from pathlib import Path
 
 from contextrecall.ids import sha256_hex
+
+TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
+if TYPE_CHECKING:
+    from os import PathLike
 
 
 class OffsetBusy(TimeoutError):
@@ -25,12 +29,12 @@ def _key(session_key: str) -> str:
 class OffsetStore:
     """Byte offsets under ``directory``, one small file per session."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, directory: str | PathLike[str]) -> None:
+        self.directory = os.fspath(directory)
 
-    def _paths(self, session_key: str) -> tuple[Path, Path]:
-        key = _key(session_key)
-        return self.directory / f"{key}.offset", self.directory / f"{key}.lock"
+    def _paths(self, session_key: str) -> tuple[str, str]:
+        base = os.path.join(self.directory, _key(session_key))
+        return f"{base}.offset", f"{base}.lock"
 
     def locked(self, session_key: str, wait: float = 0.5) -> SessionLock:
         """Hold the session's lock (``with store.locked(key) as offset``) while reading and
@@ -45,12 +49,12 @@ class SessionLock:
     A class rather than ``contextlib.contextmanager``: the hook cannot spare the import.
     """
 
-    def __init__(self, path: Path, offset: SessionOffset, session_key: str, wait: float) -> None:
+    def __init__(self, path: str, offset: SessionOffset, session_key: str, wait: float) -> None:
         self.path, self.offset, self.session_key, self.wait = path, offset, session_key, wait
         self.fd: int | None = None
 
     def __enter__(self) -> SessionOffset:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + self.wait
         while True:
@@ -76,16 +80,18 @@ class SessionLock:
 class SessionOffset:
     """The offset of one session, valid while its lock is held."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
 
     def get(self) -> int:
         try:
-            return int(self.path.read_text().strip() or 0)
+            with open(self.path) as handle:
+                return int(handle.read().strip() or 0)
         except (OSError, ValueError):
             return 0
 
     def set(self, value: int) -> None:
-        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_text(str(value))
+        tmp = f"{self.path}.tmp{os.getpid()}"
+        with open(tmp, "w") as handle:
+            handle.write(str(value))
         os.replace(tmp, self.path)

@@ -1,7 +1,8 @@
 """Configuration in one place: a frozen Settings object built once from the environment.
 
 Nothing else in the package reads ``os.environ``. The hook loads this module on every agent
-event, so it avoids ``dataclasses`` (which pulls in ``inspect``) and other costly imports.
+event, so it avoids ``dataclasses`` (which pulls in ``inspect``) and ``pathlib``: ``home`` and
+the folders under it are Paths for everyone else, plain strings (``location``) for the hook.
 """
 
 from __future__ import annotations
@@ -9,11 +10,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
+
+TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
+if TYPE_CHECKING:
+    from os import PathLike
+    from pathlib import Path
 
 DEFAULT_HOME = "~/.local/share/contextrecall"
+SPOOL, OFFSETS = "spool", "offsets"
 _FIELDS = (
-    "home",
+    "_home",
     "database_url",
     "broker_url",
     "cache_url",
@@ -28,7 +34,7 @@ class Settings:
     """Where Context Recall keeps its state and which services it talks to (immutable)."""
 
     __slots__ = _FIELDS
-    home: Path
+    _home: str
     database_url: str
     broker_url: str
     cache_url: str | None
@@ -39,7 +45,7 @@ class Settings:
 
     def __init__(
         self,
-        home: Path,
+        home: str | PathLike[str],
         database_url: str,
         broker_url: str,
         cache_url: str | None = None,
@@ -49,6 +55,7 @@ class Settings:
         ci: bool = False,
     ) -> None:
         values = locals()
+        values["_home"] = os.fspath(home)
         for name in _FIELDS:
             object.__setattr__(self, name, values[name])
 
@@ -64,16 +71,26 @@ class Settings:
         return hash(tuple(getattr(self, n) for n in _FIELDS))
 
     def __repr__(self) -> str:
-        shown = {n: getattr(self, n) for n in _FIELDS if n not in {"encryption_key"}}
+        shown = {n.lstrip("_"): getattr(self, n) for n in _FIELDS if n != "encryption_key"}
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
     @property
+    def home(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._home)
+
+    def location(self, *parts: str) -> str:
+        """A path under ``home`` as a plain string (what the hook uses)."""
+        return os.path.join(self._home, *parts)
+
+    @property
     def spool_dir(self) -> Path:
-        return self.home / "spool"
+        return self.home / SPOOL
 
     @property
     def offsets_dir(self) -> Path:
-        return self.home / "offsets"
+        return self.home / OFFSETS
 
     @property
     def broker_dir(self) -> Path:
@@ -89,7 +106,7 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests and the demo use this)."""
-        values = {n: getattr(self, n) for n in _FIELDS}
+        values = {n.lstrip("_"): getattr(self, n) for n in _FIELDS}
         values.update(changes)
         return Settings(**values)  # type: ignore[arg-type]
 
@@ -97,10 +114,11 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``env`` (default: the process environment)."""
         env = os.environ if env is None else env
-        home = Path(env.get("RECALL_HOME") or DEFAULT_HOME).expanduser()
+        home = os.path.abspath(os.path.expanduser(env.get("RECALL_HOME") or DEFAULT_HOME))
         return cls(
             home=home,
-            database_url=env.get("RECALL_DATABASE_URL") or f"sqlite:///{home / 'recall.db'}",
+            database_url=env.get("RECALL_DATABASE_URL")
+            or f"sqlite:///{os.path.join(home, 'recall.db')}",
             broker_url=env.get("RECALL_BROKER_URL") or "filesystem://",
             cache_url=env.get("RECALL_CACHE_URL") or None,
             encryption_key=env.get("RECALL_ENCRYPTION_KEY") or None,

@@ -1,7 +1,8 @@
 """The outbox: jobs are written here first (atomically), published, then removed.
 
 If the broker is down or slow a job simply stays; the next hook, a worker at start-up or
-`recall spool flush` delivers it. Standard library only.
+`recall spool flush` delivers it. Standard library only, and plain string paths: the hook
+cannot afford to import ``pathlib``.
 """
 
 from __future__ import annotations
@@ -13,22 +14,22 @@ import time
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
-    from pathlib import Path
+    from os import PathLike
     from typing import Any
 
 
 class Spool:
     """Job files under ``directory``: ``<time>-<job id>.json``, oldest first."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, directory: str | PathLike[str]) -> None:
+        self.directory = os.fspath(directory)
 
-    def put(self, job: dict[str, Any]) -> Path:
+    def put(self, job: dict[str, Any]) -> str:
         """Write ``job`` durably and atomically; a reader never sees a half-written file."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        os.makedirs(self.directory, exist_ok=True)
         name = f"{time.time_ns():020d}-{job['job_id']}.json"
-        final = self.directory / name
-        tmp = self.directory / f".{name}.tmp"
+        final = os.path.join(self.directory, name)
+        tmp = os.path.join(self.directory, f".{name}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(job, handle, separators=(",", ":"))
@@ -37,14 +38,14 @@ class Spool:
         os.replace(tmp, final)
         return final
 
-    def pending(self) -> Iterator[Path]:
+    def pending(self) -> Iterator[str]:
         """Spooled job files, oldest first."""
         try:
             names = sorted(n for n in os.listdir(self.directory) if n.endswith(".json"))
         except FileNotFoundError:
             return
         for name in names:
-            yield self.directory / name
+            yield os.path.join(self.directory, name)
 
     def count(self) -> int:
         return sum(1 for _ in self.pending())
@@ -55,7 +56,7 @@ class Spool:
         *,
         deadline: float | None = None,
         limit: int | None = None,
-        paths: Iterable[Path] | None = None,
+        paths: Iterable[str] | None = None,
     ) -> tuple[int, int]:
         """Deliver spooled jobs (``paths``, or all, oldest first) in order until one fails,
         time runs out or ``limit`` is hit.
@@ -70,16 +71,18 @@ class Spool:
             if deadline is not None and time.monotonic() >= deadline:
                 break
             try:
-                job = json.loads(path.read_text(encoding="utf-8"))
+                with open(path, encoding="utf-8") as handle:
+                    job = json.load(handle)
             except FileNotFoundError:
                 continue  # another flusher took it
             except (ValueError, OSError):
-                os.replace(path, path.with_suffix(".bad"))
+                os.replace(path, path.removesuffix(".json") + ".bad")
                 continue
             try:
                 deliver(job)
             except Exception:
                 break
-            path.unlink(missing_ok=True)
+            if os.path.exists(path):
+                os.unlink(path)
             delivered += 1
         return delivered, self.count()
