@@ -473,3 +473,170 @@ def test_hook_survives_bad_input(write_settings, stdin):
     assert result.returncode == 0
     assert result.stdout == ""
     assert (write_settings.home / "hook.log").exists()
+
+
+def test_a_save_bumps_the_projects_cache_generation(write_settings, worker):
+    import redis
+
+    from contextrecall.cache import generation_key
+
+    deliver(write_settings, make_job("g1", b'{"type":"user","message":{"content":"hi"}}\n'))
+    wait_until(lambda: count(write_settings, SavedDelta) == 1, what="stored")
+    with session_scope(write_settings) as db:
+        project_id = db.scalars(select(Project.id)).one()
+    cache = redis.Redis.from_url(write_settings.cache_url)
+    wait_until(lambda: cache.get(generation_key(project_id)) == b"1", what="generation bumped")
+
+
+def test_worker_delivers_the_spool_at_start_up(write_settings, tmp_path):
+    dead = write_settings.with_overrides(broker_url="redis://127.0.0.1:1/0")
+    transcript = tmp_path / "t.jsonl"
+    write_transcript(transcript, transcript_lines("spooled", 1))
+    result = run_hook(
+        dead,
+        {
+            "session_id": "spooled",
+            "transcript_path": str(transcript),
+            "cwd": str(tmp_path),
+            "hook_event_name": "PreCompact",
+        },
+    )
+    assert result.returncode == 0
+    assert len(list(write_settings.spool_dir.glob("*.json"))) == 1
+    worker = WorkerProcess(write_settings, tmp_path / "worker.log").start()
+    try:
+        wait_until(lambda: count(write_settings, SavedDelta) == 1, what="spooled job stored")
+        assert list(write_settings.spool_dir.glob("*.json")) == []
+    finally:
+        worker.stop()
+
+
+def test_subagent_stop_saves_the_agent_transcript_as_its_own_session(
+    write_settings, worker, tmp_path
+):
+    main_transcript = tmp_path / "main.jsonl"
+    agent = tmp_path / "main" / "subagents" / "agent-a1.jsonl"
+    agent.parent.mkdir(parents=True)
+    write_transcript(main_transcript, transcript_lines("main", 1))
+    write_transcript(agent, transcript_lines("main", 2, start=10))
+    event = {
+        "session_id": "main",
+        "transcript_path": str(main_transcript),
+        "agent_transcript_path": str(agent),
+        "cwd": str(tmp_path),
+        "hook_event_name": "SubagentStop",
+    }
+    assert run_hook(write_settings, event).returncode == 0
+    wait_until(lambda: count(write_settings, SavedDelta) == 1, what="agent delta stored")
+    from contextrecall.models import Session
+
+    with session_scope(write_settings) as db:
+        assert db.scalars(select(Session.external_id)).all() == ["main/agent-a1"]
+
+
+def test_a_tampered_stored_delta_fails_the_next_save_loudly(write_settings, worker):
+    from sqlalchemy import update
+
+    deliver(write_settings, make_job("t1", b'{"type":"user","message":{"content":"one"}}\n'))
+    wait_until(lambda: count(write_settings, SavedDelta) == 1, what="first stored")
+    with session_scope(write_settings) as db:
+        payload = db.scalars(select(SavedDelta.payload)).one()
+        flipped = payload[:-1] + bytes([payload[-1] ^ 1])
+        db.execute(update(SavedDelta).values(payload=flipped))
+    second = make_job("t1", b'{"type":"user","message":{"content":"two"}}\n', start=100)
+    deliver(write_settings, second)
+    wait_until(lambda: count(write_settings, FailedJob) == 1, what="failed job recorded")
+    with session_scope(write_settings) as db:
+        reason = db.scalars(select(FailedJob.reason)).one()
+    assert "TamperedError" in reason
+    assert count(write_settings, SavedDelta) == 1  # nothing stored on top of garbage
+
+
+def test_recall_save_wait_on_the_embedded_defaults(tmp_path):
+    """SQLite and the serverless broker, worker started by `recall worker`: no server at all."""
+    settings = Settings.from_env({"RECALL_HOME": str(tmp_path / "home")})
+    subprocess.run(
+        [sys.executable, "-m", "contextrecall.cli", "db", "upgrade"],
+        env=settings_env(settings),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    worker = WorkerProcess(settings, tmp_path / "worker.log", concurrency=1).start()
+    try:
+        transcript = tmp_path / "chat.jsonl"
+        transcript.write_text(
+            json.dumps({"role": "user", "speaker": "Ana", "content": "The launch moved to May"})
+            + "\n"
+        )
+        saved = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "contextrecall.cli",
+                "save",
+                str(transcript),
+                "--project",
+                "demo",
+                "--format",
+                "chat",
+                "--wait",
+                "--timeout",
+                "60",
+            ],
+            env=settings_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert saved.returncode == 0, saved.stderr
+        with session_scope(settings) as db:
+            snippets = db.scalars(select(ContextSnippet.dense_content)).all()
+            assert any("launch moved to May" in s for s in snippets)
+            assert db.scalars(select(Project.name)).all() == ["demo"]
+    finally:
+        worker.stop()
+
+
+def test_recall_save_wait_fails_when_nothing_stores_the_job(tmp_path):
+    settings = Settings.from_env({"RECALL_HOME": str(tmp_path / "home")})
+    subprocess.run(
+        [sys.executable, "-m", "contextrecall.cli", "db", "upgrade"],
+        env=settings_env(settings),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    transcript = tmp_path / "t.jsonl"
+    write_transcript(transcript, transcript_lines("nobody", 1))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contextrecall.cli",
+            "save",
+            str(transcript),
+            "--wait",
+            "--timeout",
+            "2",
+        ],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("recall: error: 1 job(s) not stored")
+
+
+def test_recall_save_rejects_a_missing_file(tmp_path):
+    settings = Settings.from_env({"RECALL_HOME": str(tmp_path / "home")})
+    result = subprocess.run(
+        [sys.executable, "-m", "contextrecall.cli", "save", str(tmp_path / "nope.jsonl")],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"recall: error: {tmp_path / 'nope.jsonl'}: no such file"

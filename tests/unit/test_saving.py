@@ -75,3 +75,11 @@ def test_compress_bytes_matches_reading_the_same_lines_from_a_file(tmp_path):
 def test_a_stream_needs_an_explicit_format():
     with pytest.raises(ValueError, match="format"):
         list(iter_events(io.BytesIO(b"{}\n"), "auto"))
+
+
+def test_monitors_see_ids_and_sizes_never_transcript_text():
+    from contextrecall.delta import job_argsrepr
+
+    shown = job_argsrepr(job(b'{"type":"user","message":{"content":"my private plan"}}\n'))
+    assert "private plan" not in shown
+    assert "session='s'" in shown and "bytes=" in shown
