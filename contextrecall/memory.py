@@ -43,6 +43,8 @@ class Snippet:
     speaker: str | None = None
     occurred_at: str | None = None  # ISO-8601
     importance: float = 1.0
+    ref: str | None = None  # the source turn's id, for chat facts
+    position: int | None = None  # the turn's place in its session, for chat facts
 
 
 @dataclass

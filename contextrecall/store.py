@@ -289,8 +289,13 @@ def add_decisions(db: DBSession, project: Project, session: Session, memory: Ses
     return _tag_new_rows(db, project.id, DecisionLog, "decision_id", tags)
 
 
-def add_snippets(db: DBSession, project: Project, memory: SessionMemory) -> int:
-    """Upsert the delta's snippets by content hash; a repeat bumps its occurrence count."""
+def add_snippets(
+    db: DBSession, project: Project, session: Session, memory: SessionMemory, part: int = 0
+) -> int:
+    """Upsert the delta's snippets by content hash; a repeat bumps its occurrence count.
+
+    Chat facts remember their session, ``part`` (the delta's start offset) and position, so
+    recall can show a fact's neighbours."""
     rows, tags = [], {}
     for snippet in memory.snippets:
         row_id = new_uuid()
@@ -299,6 +304,10 @@ def add_snippets(db: DBSession, project: Project, memory: SessionMemory) -> int:
             "speaker": snippet.speaker,
             "occurred_at": snippet.occurred_at,
             "importance": snippet.importance,
+            "ref": snippet.ref,
+            "position": snippet.position,
+            "session": session.external_id if snippet.position is not None else None,
+            "part": part if snippet.position is not None else None,
         }
         rows.append(
             {

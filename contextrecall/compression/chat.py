@@ -79,7 +79,7 @@ def _name(turn: ChatTurn) -> str:
     return turn.speaker or turn.role or "unknown"
 
 
-def turn_snippet(turn: ChatTurn) -> Snippet:
+def turn_snippet(turn: ChatTurn, position: int | None = None) -> Snippet:
     """One turn as a fact snippet, its content near verbatim."""
     content = squash(redact(turn.content))[:TURN_LIMIT]
     speaker = _name(turn)
@@ -90,6 +90,8 @@ def turn_snippet(turn: ChatTurn) -> Snippet:
         speaker=turn.speaker or turn.role,
         occurred_at=normalize_timestamp(turn.timestamp),
         importance=1.0 if len(words(content)) >= 4 else 0.5,
+        ref=turn.turn_id,
+        position=position,
     )
 
 
@@ -142,7 +144,7 @@ def build_chat_memory(digest: SessionDigest, report: ParseReport) -> SessionMemo
         summary=summary,
         source_format="chat",
         decisions=dec.select(candidates, 5),
-        snippets=[turn_snippet(t) for t in turns],
+        snippets=[turn_snippet(t, i) for i, t in enumerate(turns)],
         state=ProjectStateUpdate(),
         first_request=clean(requests[0].content, 2000) if requests else None,
         last_request=clean(requests[-1].content, 2000) if requests else None,
