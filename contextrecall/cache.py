@@ -1,41 +1,89 @@
-"""The recall cache's generation counters: every save bumps its project's generation, so a
-read after a save never sees stale memory. Any cache failure is swallowed: the cache is an
-optimisation, never a dependency."""
+"""The recall cache: rendered context blocks in Redis, invalidated by per-project generations.
+
+Every save bumps its project's generation; a cached block records the generation it was built
+at and counts only while that is still current, so a read after a save never sees stale
+memory. Keys are namespaced by a hash of the project's identity. Any cache failure reads as a
+miss (or a skipped write): the cache makes recall faster, never broken.
+
+It speaks Redis through the stdlib client in ``publish`` so the hook can read a cached block
+without importing redis-py.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from contextrecall.settings import Settings
+from contextrecall.ids import sha256_hex
+from contextrecall.publish import PublishError, RedisAddress, _command
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from contextrecall.settings import Settings
 
 log = logging.getLogger(__name__)
-_clients: dict[str, object] = {}
+TTL_SECONDS = 3600
+TIMEOUT = 0.2
 
 
-def generation_key(project_id: str) -> str:
-    return f"recall:gen:{project_id}"
+def _project(identity: str) -> str:
+    return sha256_hex(identity.encode())[:24]
 
 
-def client(settings: Settings):  # type: ignore[no-untyped-def]
-    """A redis-py client for the cache URL, or None when no cache is configured."""
-    if not settings.cache_url:
-        return None
-    found = _clients.get(settings.cache_url)
-    if found is None:
-        import redis
+def generation_key(identity: str) -> str:
+    return f"recall:gen:{_project(identity)}"
 
-        found = _clients[settings.cache_url] = redis.Redis.from_url(
-            settings.cache_url, socket_timeout=0.2, socket_connect_timeout=0.2
+
+def block_key(identity: str, kind: str, request: str) -> str:
+    request_hash = sha256_hex("\0".join((kind, request)).encode())[:24]
+    return f"recall:blk:{_project(identity)}:{request_hash}"
+
+
+def _address(settings: Settings) -> RedisAddress | None:
+    return RedisAddress.parse(settings.cache_url) if settings.cache_url else None
+
+
+def read(settings: Settings, identity: str, kind: str, request: str) -> tuple[str | None, int]:
+    """(the cached block or None, the project's current generation)."""
+    address = _address(settings)
+    if address is None:
+        return None, 0
+    try:
+        generation, value = address.mget(
+            [generation_key(identity), block_key(identity, kind, request)], TIMEOUT
         )
-    return found
+    except (PublishError, ValueError) as exc:
+        log.debug("recall cache read failed: %s", exc)
+        return None, -1
+    current = int(generation or 0)
+    if value is None:
+        return None, current
+    stamp, _, block = value.decode("utf-8", errors="replace").partition("\n")
+    return (block if stamp == str(current) else None), current
 
 
-def bump_generation(settings: Settings, project_id: str) -> None:
-    """Invalidate every cached read of ``project_id``."""
-    redis_client = client(settings)
-    if redis_client is None:
+def write(
+    settings: Settings, identity: str, kind: str, request: str, block: str, generation: int
+) -> None:
+    """Cache ``block`` as built at ``generation`` (skipped when the read had failed)."""
+    address = _address(settings)
+    if address is None or generation < 0:
+        return
+    value = f"{generation}\n{block}".encode()
+    try:
+        address.call(
+            [_command("SET", block_key(identity, kind, request), value, "EX", str(TTL_SECONDS))],
+            TIMEOUT,
+        )
+    except PublishError as exc:
+        log.debug("recall cache write failed: %s", exc)
+
+
+def bump_generation(settings: Settings, identity: str) -> None:
+    """Invalidate every cached read of the project with ``identity``."""
+    address = _address(settings)
+    if address is None:
         return
     try:
-        redis_client.incr(generation_key(project_id))
-    except Exception as exc:  # the cache being down must not fail a save
+        address.call([_command("INCR", generation_key(identity))], TIMEOUT)
+    except PublishError as exc:  # the cache being down must not fail a save
         log.warning("recall cache: could not bump generation: %s", exc)

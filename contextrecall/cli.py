@@ -228,6 +228,70 @@ def spool_flush() -> None:
         raise RecallError(f"{remaining} job(s) could not be delivered; is the broker up?")
 
 
+# --- read path ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--project", required=True, help="Project name.")
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Token budget of the returned context (tokens = ceil(chars / 4)).",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many items.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--jsonl", is_flag=True, help="One query per stdin line, one JSON object each.")
+@one_line_errors
+def search(
+    query: str | None, project: str, budget: int, limit: int | None, as_json: bool, jsonl: bool
+) -> None:
+    """Ranked recall from a project's memory."""
+    from contextrecall.recall.service import search as run_search
+
+    settings = get_settings()
+    if jsonl:
+        if query:
+            raise RecallError("--jsonl reads queries from stdin; give no QUERY argument")
+        for line in sys.stdin:
+            line = line.strip()
+            if line:
+                result = run_search(settings, project, line, budget=budget, limit=limit)
+                click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    result = run_search(settings, project, query, budget=budget, limit=limit)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    elif result["context"]:
+        click.echo(result["context"])
+
+
+@cli.command()
+@click.option("--project", required=True, help="Project name.")
+@click.option("--query", help="A prompt: the UserPromptSubmit block instead of SessionStart's.")
+@click.option(
+    "--budget",
+    type=click.IntRange(min=1),
+    help="Token budget (default 2000, or 1000 with --query).",
+)
+@one_line_errors
+def inject(project: str, query: str | None, budget: int | None) -> None:
+    """Print the exact block a SessionStart (or, with --query, UserPromptSubmit) hook injects."""
+    from contextrecall.recall import service
+
+    settings = get_settings()
+    if query is None:
+        block = service.session_start_block(
+            settings, project, budget or service.SESSION_START_BUDGET
+        )
+    else:
+        block = service.prompt_block(settings, project, query, budget or service.PROMPT_BUDGET)
+    if block:
+        click.echo(block)
+
+
 # --- Celery processes: Celery's own commands, with the project's app -----------------------
 
 PASSTHROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}

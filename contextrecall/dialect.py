@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, literal_column
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
@@ -41,16 +41,20 @@ def upsert_counting(
     counter: str,
     refresh: Sequence[str] = (),
 ) -> None:
-    """Insert ``rows``; on a duplicate ``key`` add 1 to ``counter`` and refresh some columns."""
+    """Insert ``rows``; on a duplicate ``key`` add 1 to ``counter`` and refresh some columns.
+
+    The 1 is a literal: PyMySQL's multi-row executemany cannot carry a bound parameter in the
+    ON DUPLICATE KEY UPDATE clause.
+    """
     if not rows:
         return
     stmt = _insert(db, table)
     if db.get_bind().dialect.name in {"mysql", "mariadb"}:
-        updates = {counter: table.c[counter] + 1}
+        updates = {counter: table.c[counter] + literal_column("1")}
         updates.update({name: stmt.inserted[name] for name in refresh})
         stmt = stmt.on_duplicate_key_update(updates)
     else:
-        updates = {counter: table.c[counter] + 1}
+        updates = {counter: table.c[counter] + literal_column("1")}
         updates.update({name: stmt.excluded[name] for name in refresh})
         stmt = stmt.on_conflict_do_update(index_elements=list(key), set_=updates)
     db.execute(stmt, list(rows))

@@ -102,10 +102,8 @@ def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> No
 
 def context_event(event: dict[str, Any], settings: Settings, deadline: float) -> str | None:
     """The context block for SessionStart / UserPromptSubmit (the read path)."""
-    try:
-        from contextrecall.recall import hook_context  # type: ignore[import-not-found]
-    except ImportError:
-        return None
+    from contextrecall.recall.hooks import hook_context
+
     return hook_context(event, settings, deadline)
 
 

@@ -24,6 +24,8 @@ import json
 import os
 import time
 
+from contextrecall.ids import random_uuid
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from contextrecall.settings import Settings
@@ -58,7 +60,7 @@ def publish_task(
     the environment's settings with ``broker_url``), without retries. ``argsrepr`` and
     ``kwargsrepr`` are what logs and Flower show; pass redacted ones for sensitive arguments.
     """
-    task_id = task_id or _uuid4()
+    task_id = task_id or random_uuid()
     if not broker_url.startswith(REDIS_SCHEMES):
         _publish_with_celery(
             broker_url,
@@ -140,7 +142,7 @@ def task_envelope(
             "delivery_info": {"exchange": "", "routing_key": queue},
             "priority": 0,
             "body_encoding": "base64",
-            "delivery_tag": _uuid4(),
+            "delivery_tag": random_uuid(),
         },
     }
 
@@ -187,12 +189,31 @@ class RedisAddress:
 
     def lpush(self, key: str, value: bytes, timeout: float) -> None:
         """LPUSH ``value`` onto ``key``, all within ``timeout`` seconds, or raise PublishError."""
+        (reply,) = self.call([_command("LPUSH", key, value)], timeout)
+        _expect(reply, b":", "LPUSH")
+
+    def call(self, commands: list[bytes], timeout: float) -> list[bytes]:
+        """Run ``commands`` (each with a one-line reply) within ``timeout``; their replies."""
+        return self._session(lambda sock, deadline: _round_trip(sock, commands, deadline), timeout)
+
+    def mget(self, keys: list[str], timeout: float) -> list[bytes | None]:
+        """MGET ``keys`` within ``timeout`` seconds (the hook's cache read), or PublishError."""
+
+        def read(sock, deadline: float) -> list[bytes | None]:
+            sock.sendall(_command("MGET", *keys))
+            return _read_array(sock, deadline)
+
+        return self._session(read, timeout)
+
+    def _session(self, work, timeout: float):  # type: ignore[no-untyped-def]
+        """Connect, authenticate and select the database, run ``work``, close; all within
+        ``timeout`` seconds, any failure raised as PublishError."""
         deadline = time.monotonic() + timeout
         try:
             sock = self._connect(deadline)
             try:
-                # AUTH and SELECT go first, alone: pipelined behind a failed SELECT, the LPUSH
-                # would land in database 0.
+                # AUTH and SELECT go first, alone: pipelined behind a failed SELECT, the next
+                # command would land in database 0.
                 handshake = []
                 if self.password:
                     credentials = [self.username] if self.username else []
@@ -201,8 +222,7 @@ class RedisAddress:
                     handshake.append(_command("SELECT", str(self.db)))
                 for reply in _round_trip(sock, handshake, deadline):
                     _expect(reply, b"+", "AUTH/SELECT")
-                (reply,) = _round_trip(sock, [_command("LPUSH", key, value)], deadline)
-                _expect(reply, b":", "LPUSH")
+                return work(sock, deadline)
             finally:
                 sock.close()
         except OSError as exc:  # refused, reset, TLS failure, timeout, unknown host
@@ -302,6 +322,40 @@ def _round_trip(sock, commands: list[bytes], deadline: float) -> list[bytes]:
     return received.split(b"\r\n")[: len(commands)]
 
 
+def _read_array(sock, deadline: float) -> list[bytes | None]:
+    """One RESP array of bulk strings (an MGET reply)."""
+    buffer = b""
+
+    def fill(needed: int) -> None:
+        nonlocal buffer
+        while len(buffer) < needed:
+            sock.settimeout(_remaining(deadline))
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionResetError("Redis closed the connection")
+            buffer += chunk
+
+    def line() -> bytes:
+        nonlocal buffer
+        while b"\r\n" not in buffer:
+            fill(len(buffer) + 1)
+        head, _, buffer = buffer.partition(b"\r\n")
+        return head
+
+    header = line()
+    _expect(header, b"*", "MGET")
+    values: list[bytes | None] = []
+    for _ in range(int(header[1:])):
+        size = int(line()[1:])
+        if size < 0:
+            values.append(None)
+            continue
+        fill(size + 2)
+        values.append(buffer[:size])
+        buffer = buffer[size + 2 :]
+    return values
+
+
 def _expect(reply: bytes, prefix: bytes, what: str) -> None:
     if not reply.startswith(prefix):
         raise PublishError(f"Redis refused {what}: {reply.decode(errors='replace')}")
@@ -312,15 +366,6 @@ def _remaining(deadline: float) -> float:
     if left <= 0:
         raise TimeoutError("publish timed out")
     return left
-
-
-def _uuid4() -> str:
-    """str(uuid.uuid4()), without importing uuid (which imports platform)."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
-    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _clip(text: str) -> str:

@@ -96,4 +96,4 @@ def save_job(db: DBSession, job: dict[str, Any], ring: KeyRing) -> store.StoredJ
     added = store.add_decisions(db, project, session, delta_memory)
     seen = store.add_snippets(db, project, session, delta_memory, part=new.start_offset)
     store.upsert_project_state(db, project, session, session_memory)
-    return store.StoredJob(project.id, session.id, context.id, added, seen)
+    return store.StoredJob(project.id, project.identity, session.id, context.id, added, seen)

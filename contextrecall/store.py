@@ -49,6 +49,7 @@ class DuplicateDelta(Exception):
 @dataclass(frozen=True)
 class StoredJob:
     project_id: str
+    project_identity: str
     session_id: str
     context_id: str
     decisions_added: int

@@ -60,6 +60,13 @@ def _same_numeric_default(  # type: ignore[no-untyped-def]
     return None  # fall back to Alembic's own comparison
 
 
+def _include_object(object_, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    """FULLTEXT indexes exist on MariaDB only; elsewhere they are not part of the schema."""
+    if type_ == "index" and object_.dialect_options["mysql"].get("prefix") == "FULLTEXT":
+        return context.get_context().dialect.name in {"mysql", "mariadb"}
+    return True
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
@@ -68,6 +75,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=_same_numeric_default,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

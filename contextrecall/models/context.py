@@ -90,6 +90,10 @@ class ContextSnippet(UUIDKey, Timestamps, Base):
         Index("idx_context_snippets_category", "category"),
         Index("idx_context_snippets_relevance", "relevance_score"),
         Index("idx_context_snippets_usage", "usage_count"),
+        # Added: the text index recall's candidate search uses on MariaDB (SQLite scans).
+        Index("ft_context_snippets_text", "title", "dense_content", mysql_prefix="FULLTEXT").ddl_if(
+            dialect=("mysql", "mariadb")
+        ),
     )
 
 

@@ -178,6 +178,8 @@ def fill_budget(
     """
     lines: list[str] = [header] if header else []
     used = estimate_tokens(header + "\n") if header else 0
+    if used > budget:
+        return "", []
     chosen: list[tuple[float, Item]] = []
     seen_ids: set[str] = set()
     seen_words: list[set[str]] = []

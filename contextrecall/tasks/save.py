@@ -40,7 +40,7 @@ def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
     )
     if stored is None:
         return None
-    cache.bump_generation(get_settings(), stored.project_id)
+    cache.bump_generation(get_settings(), stored.project_identity)
     return {"project_id": stored.project_id, "session_id": stored.session_id}
 
 
@@ -48,3 +48,28 @@ def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
 def ping() -> str:
     """Does nothing: a health check, and the baseline round trip of the throughput benchmark."""
     return "pong"
+
+
+@app.task(base=RecallTask, bind=True, name="recall.record_usage")
+def record_usage(self: RecallTask, snippet_ids: Any) -> None:
+    """Count one use of each recalled snippet (one set-based UPDATE)."""
+    from sqlalchemy import update
+
+    from contextrecall.models import ContextSnippet
+
+    ids = [str(i)[:36] for i in snippet_ids][:500] if isinstance(snippet_ids, list) else []
+
+    def count(db: Any) -> None:
+        if ids:
+            db.execute(
+                update(ContextSnippet)
+                .where(ContextSnippet.id.in_(ids))
+                .values(usage_count=ContextSnippet.usage_count + 1)
+            )
+
+    self.run_in_transaction(
+        count,
+        job_id=str(self.request.id),
+        summary=f"{len(ids)} ids",
+        poison=(TypeError, ValueError),
+    )

@@ -483,9 +483,9 @@ def test_a_save_bumps_the_projects_cache_generation(write_settings, worker):
     deliver(write_settings, make_job("g1", b'{"type":"user","message":{"content":"hi"}}\n'))
     wait_until(lambda: count(write_settings, SavedDelta) == 1, what="stored")
     with session_scope(write_settings) as db:
-        project_id = db.scalars(select(Project.id)).one()
+        identity = db.scalars(select(Project.identity)).one()
     cache = redis.Redis.from_url(write_settings.cache_url)
-    wait_until(lambda: cache.get(generation_key(project_id)) == b"1", what="generation bumped")
+    wait_until(lambda: cache.get(generation_key(identity)) == b"1", what="generation bumped")
 
 
 def test_worker_delivers_the_spool_at_start_up(write_settings, tmp_path):

@@ -1,0 +1,45 @@
+"""The hook's read path: SessionStart and UserPromptSubmit context, cache first.
+
+A cache hit costs one Redis round trip and no heavy import; only a miss loads SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from contextrecall import cache
+from contextrecall.identity import project_for_directory
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from contextrecall.settings import Settings
+
+MAX_OUTPUT_CHARS = 9_500
+
+
+def hook_context(event: dict[str, Any], settings: Settings, deadline: float) -> str | None:
+    """Claude Code's JSON for a context event, or None when there is nothing to add."""
+    name = event.get("hook_event_name")
+    identity = project_for_directory(event.get("cwd") or os.getcwd()).identity
+    if name == "SessionStart":
+        kind, request = "start", ""
+    else:
+        kind, request = "prompt", str(event.get("prompt") or "")
+        if not request.strip():
+            return None
+    block, generation = cache.read(settings, identity, kind, request)
+    if block is None:
+        from contextrecall.recall import service
+
+        if kind == "start":
+            block = service.session_start_block(settings, identity)
+        else:
+            block = service.prompt_block(settings, identity, request)
+        block = block[:MAX_OUTPUT_CHARS]
+        cache.write(settings, identity, kind, request, block, generation)
+    if not block:
+        return None
+    return json.dumps({"hookSpecificOutput": {"hookEventName": name, "additionalContext": block}})

@@ -1,0 +1,171 @@
+"""Search results and context blocks for one project, from the cache or the database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from contextrecall import cache
+from contextrecall.db import session_scope
+from contextrecall.recall import loading
+from contextrecall.recall.ranking import estimate_tokens, fill_budget, rank, terms
+from contextrecall.settings import Settings
+
+SEARCH_BUDGET = 1000
+SESSION_START_BUDGET = 2000
+PROMPT_BUDGET = 1000
+MAX_OUTPUT_CHARS = 9_500  # Claude Code takes additionalContext under 10,000 characters
+USAGE_TASK = "recall.record_usage"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _empty(query: str | None, project: str) -> dict[str, Any]:
+    return {"query": query, "project": project, "tokens": 0, "context": "", "items": []}
+
+
+def _ranked_block(
+    db, project_id: str, query: str | None, budget: int, limit: int | None, header: str = ""
+):  # type: ignore[no-untyped-def]
+    items = (
+        loading.context_items(db, project_id)
+        + loading.decision_items(db, project_id)
+        + loading.snippet_items(db, project_id, query)
+    )
+    neighbours = {(i.session, i.part, i.position): i for i in items if i.position is not None}
+    speakers = {i.speaker for i in items if i.speaker}
+    ranked = rank(query, items, _now(), speakers)
+    return fill_budget(ranked, budget, limit, neighbours, header=header)
+
+
+def search(
+    settings: Settings,
+    project: str,
+    query: str | None,
+    budget: int = SEARCH_BUDGET,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Ranked recall for ``query`` in ``project``: {query, project, tokens, context, items}."""
+    if budget < 1:
+        raise ValueError("--budget must be at least 1 token")
+    with session_scope(settings) as db:
+        row = loading.find_project(db, project)
+        if row is None:
+            return _empty(query, project)
+        identity, project_id = row.identity, row.id
+    request = json.dumps([query, budget, limit])
+    cached, generation = cache.read(settings, identity, "search", request)
+    if cached is not None:
+        return json.loads(cached)
+    with session_scope(settings) as db:
+        text, chosen = _ranked_block(db, project_id, query, budget, limit)
+    result = {
+        "query": query,
+        "project": project,
+        "tokens": estimate_tokens(text),
+        "context": text,
+        "items": [
+            {"kind": item.kind, "id": item.id, "score": round(score, 4), "text": item.render()}
+            for score, item in chosen
+        ],
+    }
+    cache.write(settings, identity, "search", request, json.dumps(result), generation)
+    record_usage(settings, [item.id for _, item in chosen if item.kind in {"fact", "snippet"}])
+    return result
+
+
+def session_start_block(
+    settings: Settings, identity_or_name: str, budget: int = SESSION_START_BUDGET
+) -> str:
+    """What a SessionStart hook injects: project state, latest sessions, decisions, files."""
+    with session_scope(settings) as db:
+        project = loading.find_project(db, identity_or_name)
+        if project is None:
+            return ""
+        state = loading.project_state(db, project.id)
+        sessions = loading.context_items(db, project.id, limit=5)
+        decisions = loading.decision_items(db, project.id, limit=10)
+        name = project.name
+    if state is None and not sessions and not decisions:
+        return ""
+    lines: list[str] = [f"# Context Recall: memory of {name}"]
+    used = estimate_tokens(lines[0] + "\n")
+    if used > budget:
+        return ""
+
+    def add(line: str) -> bool:
+        nonlocal used
+        cost = estimate_tokens(line + "\n")
+        if used + cost > budget:
+            return False
+        lines.append(line)
+        used += cost
+        return True
+
+    if state:
+        add("## Project state")
+        phase = state["phase"] or "unknown"
+        add(f"Phase: {phase}, progress {state['progress']}%")
+        for label, key in (("Blocker", "blockers"), ("Next", "next_actions")):
+            for entry in state[key][:8]:
+                add(f"- {label}: {entry}")
+        if state["key_files"]:
+            add("Key files: " + ", ".join(state["key_files"][:12]))
+    if sessions:
+        add("## Latest sessions")
+        for item in sessions:
+            date = item.created_at.date().isoformat() if item.created_at else ""
+            summary = item.text if len(item.text) <= 600 else item.text[:597] + "..."
+            add(f"- [{date}] {item.title}: {summary}")
+    if decisions:
+        add("## Key decisions")
+        for item in decisions:
+            add(item.render())
+    return "\n".join(lines) if len(lines) > 1 else ""
+
+
+def prompt_block(
+    settings: Settings, identity_or_name: str, prompt: str, budget: int = PROMPT_BUDGET
+) -> str:
+    """Context for a typed prompt, or "" when nothing in memory clears the relevance bar:
+    at least one item must share two of the prompt's content words (one, for a one-word
+    prompt)."""
+    query_terms = set(terms(prompt))
+    if not query_terms:
+        return ""
+    with session_scope(settings) as db:
+        project = loading.find_project(db, identity_or_name)
+        if project is None:
+            return ""
+        header = "# Context Recall: memory relevant to this prompt"
+        text, chosen = _ranked_block(db, project.id, prompt, budget, None, header=header)
+    needed = min(2, len(query_terms))
+    if not any(
+        len(query_terms & set(terms(item.text + " " + item.title))) >= needed for _, item in chosen
+    ):
+        return ""
+    record_usage(settings, [item.id for _, item in chosen if item.kind in {"fact", "snippet"}])
+    return text
+
+
+def record_usage(settings: Settings, snippet_ids: list[str]) -> None:
+    """Count the use of recalled snippets, off the hot path: a task does the UPDATE later."""
+    if not snippet_ids:
+        return
+    try:
+        from contextrecall.publish import publish_task
+
+        publish_task(
+            settings.broker_url,
+            USAGE_TASK,
+            [snippet_ids[:200]],
+            {},
+            timeout=0.2,
+            argsrepr=f"({len(snippet_ids)} snippet ids)",
+            settings=settings,
+        )
+    except Exception:  # usage counts are a ranking hint; losing one is fine
+        pass

@@ -1,0 +1,208 @@
+"""The read path on every backend: budgets, isolation, the cache and the hook's context."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from contextrecall.crypto import KeyRing, generate_key
+from contextrecall.db import session_scope
+from contextrecall.delta import Delta, build_job
+from contextrecall.recall import service
+from contextrecall.recall.ranking import estimate_tokens
+from contextrecall.saving import save_job
+from contextrecall.settings import Settings
+from tests.integration.workers import settings_env
+
+RING = KeyRing(generate_key())
+FACTS = [
+    ("Ana", "We moved the production database from SQLite to MariaDB because of lock errors"),
+    ("Bo", "The MariaDB migration needs the utf8mb4 charset on every connection"),
+    ("Ana", "Deploys happen on Tuesdays after the standup meeting"),
+    ("Bo", "The staging cluster runs on three nodes behind an nginx proxy"),
+    ("Ana", "Our flaky login test fails when the Redis cache is cold"),
+]
+
+
+def save_chat(settings: Settings, project: str, session: str, facts=FACTS, start: int = 0):
+    text = "".join(
+        json.dumps(
+            {"role": "user", "speaker": who, "content": what, "timestamp": "2026-05-01T10:00:00Z"}
+        )
+        + "\n"
+        for who, what in facts
+    ).encode()
+    job = build_job(
+        project={"name": project, "identity": f"name:{project}"},
+        machine=None,
+        session_external_id=session,
+        source_format="chat",
+        delta=Delta(start, start + len(text), text),
+        event="save",
+    )
+    with session_scope(settings) as db:
+        return save_job(db, job, RING)
+
+
+@pytest.fixture
+def cached(backend: Settings, redis_url: str) -> Settings:
+    import redis
+
+    base = redis_url.rsplit("/", 1)[0]
+    redis.Redis.from_url(f"{base}/12").flushdb()
+    return backend.with_overrides(cache_url=f"{base}/12", broker_url=f"{base}/13")
+
+
+@pytest.mark.parametrize("budget", [5, 20, 40, 80, 200, 1000])
+def test_budgets_are_never_exceeded(backend, budget):
+    save_chat(backend, "alpha", "s1")
+    result = service.search(backend, "alpha", "MariaDB database migration", budget=budget)
+    assert result["tokens"] <= budget
+    assert estimate_tokens(result["context"]) <= budget
+    for block in (
+        service.session_start_block(backend, "alpha", budget),
+        service.prompt_block(backend, "alpha", "the MariaDB migration", budget),
+    ):
+        assert estimate_tokens(block) <= budget
+
+
+def test_search_ranks_the_matching_fact_first_with_date_and_speaker(backend):
+    save_chat(backend, "alpha", "s1")
+    result = service.search(backend, "alpha", "which nodes does staging run on?")
+    assert result["items"][0]["kind"] == "fact"
+    assert result["items"][0]["text"] == (
+        "- [2026-05-01] Bo: The staging cluster runs on three nodes behind an nginx proxy"
+    )
+    assert set(result) == {"query", "project", "tokens", "context", "items"}
+
+
+def test_an_unknown_or_empty_project_gives_empty_output_and_exit_0(backend):
+    assert service.search(backend, "nobody", "anything")["items"] == []
+    env = settings_env(backend)
+    for args in (
+        ["search", "anything", "--project", "nobody"],
+        ["inject", "--project", "nobody"],
+        ["search", "anything", "--project", "nobody", "--json"],
+    ):
+        run = subprocess.run(
+            [sys.executable, "-m", "contextrecall.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.strip() in ("", json.dumps(service._empty("anything", "nobody")))
+
+
+def test_prompt_context_is_empty_when_nothing_clears_the_bar(backend):
+    save_chat(backend, "alpha", "s1")
+    assert service.prompt_block(backend, "alpha", "thanks, looks good") == ""
+    assert "utf8mb4" in service.prompt_block(backend, "alpha", "what charset does MariaDB need?")
+
+
+@pytest.mark.parametrize("use_cache", [False, True])
+def test_near_identical_projects_never_leak_into_each_other(backend, redis_url, use_cache):
+    settings = backend
+    if use_cache:
+        settings = backend.with_overrides(cache_url=redis_url.rsplit("/", 1)[0] + "/12")
+    save_chat(settings, "alpha", "s1", [(w, f"{t} in ALPHA-ONLY") for w, t in FACTS])
+    save_chat(settings, "beta", "s1", [(w, f"{t} in BETA-ONLY") for w, t in FACTS])
+    for _ in range(2):  # the second round is served from the cache when there is one
+        a = service.search(settings, "alpha", "MariaDB migration charset")
+        b = service.search(settings, "beta", "MariaDB migration charset")
+        assert "ALPHA-ONLY" in a["context"] and "BETA-ONLY" not in a["context"]
+        assert "BETA-ONLY" in b["context"] and "ALPHA-ONLY" not in b["context"]
+        start_a = service.session_start_block(settings, "alpha")
+        assert "BETA-ONLY" not in start_a
+
+
+def test_a_save_invalidates_the_cache(cached):
+    from contextrecall import cache
+
+    stored = save_chat(cached, "alpha", "s1")
+    first = service.search(cached, "alpha", "kubernetes upgrade")
+    assert first["items"] == []
+    again = service.search(cached, "alpha", "kubernetes upgrade")  # from the cache
+    assert again == first
+    save_chat(cached, "alpha", "s2", [("Bo", "The kubernetes upgrade is scheduled for June")])
+    cache.bump_generation(cached, stored.project_identity)  # what the save task does
+    fresh = service.search(cached, "alpha", "kubernetes upgrade")
+    assert "scheduled for June" in fresh["context"]
+
+
+def test_cache_down_means_slower_not_broken(backend):
+    dead = backend.with_overrides(cache_url="redis://127.0.0.1:1/0")
+    save_chat(dead, "alpha", "s1")
+    assert "utf8mb4" in service.search(dead, "alpha", "charset")["context"]
+    assert service.session_start_block(dead, "alpha").startswith("# Context Recall")
+
+
+def test_jsonl_batch_answers_each_query_in_order(backend):
+    save_chat(backend, "alpha", "s1")
+    queries = ["charset", "deploy tuesday", "nothing matches zzz"]
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contextrecall.cli",
+            "search",
+            "--project",
+            "alpha",
+            "--jsonl",
+            "--budget",
+            "100",
+        ],
+        input="\n".join(queries) + "\n",
+        env=settings_env(backend),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [a["query"] for a in answers] == queries
+    assert "utf8mb4" in answers[0]["context"] and "Tuesdays" in answers[1]["context"]
+    assert answers[2]["items"] == [] and all(a["tokens"] <= 100 for a in answers)
+
+
+def test_hook_returns_claude_code_json_for_session_start_and_prompts(cached, tmp_path: Path):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".git" / "config").write_text('[remote "origin"]\n\turl = git@github.com:a/b.git\n')
+    job = build_job(
+        project={"name": "a/b", "identity": "git:github.com/a/b"},
+        machine=None,
+        session_external_id="s1",
+        source_format="chat",
+        delta=Delta(0, 10, json.dumps({"speaker": "Ana", "content": FACTS[1][1]}).encode() + b"\n"),
+        event="save",
+    )
+    with session_scope(cached) as db:
+        save_job(db, job, RING)
+
+    def hook(event: dict) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "contextrecall.launcher", "hook"],
+            input=json.dumps({"cwd": str(repo), "session_id": "x", **event}),
+            env=settings_env(cached),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    for _ in range(2):  # a miss, then a cache hit
+        start = hook({"hook_event_name": "SessionStart", "source": "startup"})
+        assert start.returncode == 0
+        output = json.loads(start.stdout)["hookSpecificOutput"]
+        assert output["hookEventName"] == "SessionStart"
+        assert "memory of a/b" in output["additionalContext"]
+        assert len(start.stdout) < 10_000
+    prompt = hook({"hook_event_name": "UserPromptSubmit", "prompt": "which charset for MariaDB?"})
+    assert "utf8mb4" in json.loads(prompt.stdout)["hookSpecificOutput"]["additionalContext"]
+    unrelated = hook({"hook_event_name": "UserPromptSubmit", "prompt": "ok thanks"})
+    assert unrelated.returncode == 0 and unrelated.stdout == ""
