@@ -336,7 +336,10 @@ def demo() -> None:
     """Run the whole loop on the embedded defaults, with no server."""
     from contextrecall import demo as demo_module
 
-    demo_module.run(echo=click.echo)
+    try:
+        demo_module.run(echo=click.echo)
+    except RuntimeError as exc:
+        raise RecallError(str(exc)) from exc
 
 
 def main() -> None:

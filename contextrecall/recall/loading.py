@@ -67,7 +67,9 @@ def decision_items(db: DBSession, project_id: str, limit: int = MAX_DECISIONS) -
     )
     items = []
     for row in rows:
-        body = row.decision_text + (f" (because {row.rationale})" if row.rationale else "")
+        body = row.decision_text
+        if row.rationale and row.rationale not in body:
+            body += f" (because {row.rationale})"
         items.append(
             Item(
                 "decision",
