@@ -1,0 +1,326 @@
+"""Recall quality on LoCoMo (../shared/data/locomo/locomo-dev.json), through the real CLI.
+
+Each conversation becomes a project; each of its sessions is saved with
+`recall save --format chat --wait`; each question of categories 1-4 is asked through
+`recall search --jsonl --budget 1000`. A question counts when every evidence turn is covered
+by the returned context: at least 70% of the turn's distinct content words (lowercase
+alphanumeric words of 3+ characters, minus stop words) appear inside one window of at most
+3 x the turn's content-word count + 5 words. The baseline, run in the same benchmark, is BM25
+over the raw turns filling the same budget. Target (issue 5): at least 80%, never over budget.
+
+Runs on the embedded defaults (SQLite and the filesystem broker, a worker it starts itself).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo-dev.json"
+BUDGET = 1000
+CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
+STOP = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
+)
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) >= 3 and w not in STOP]
+
+
+def covered(turn: str, context: list[str]) -> bool:
+    """The issue's coverage rule for one evidence turn."""
+    words = content_words(turn)
+    distinct = set(words)
+    if not distinct:
+        return True
+    needed, window = math.ceil(0.7 * len(distinct)), 3 * len(words) + 5
+    inside: Counter[str] = Counter()
+    for i, word in enumerate(context):
+        if word in distinct:
+            inside[word] += 1
+        if i >= window:
+            old = context[i - window]
+            if old in distinct:
+                inside[old] -= 1
+                if not inside[old]:
+                    del inside[old]
+        if len(inside) >= needed:
+            return True
+    return False
+
+
+def baseline_context(question: str, turns: list[tuple[str, str, str]]) -> str:
+    """BM25 over the raw turns (no stemming), best first, into the same budget."""
+    docs = [content_words(text) for _, _, text in turns]
+    query = set(content_words(question))
+    n, avg = len(docs), sum(map(len, docs)) / max(len(docs), 1)
+    df = Counter(w for d in docs for w in set(d))
+    scores = []
+    for doc, turn in zip(docs, turns, strict=True):
+        counts = Counter(doc)
+        score = sum(
+            math.log(1 + (n - df[w] + 0.5) / (df[w] + 0.5))
+            * counts[w]
+            * 2.2
+            / (counts[w] + 1.2 * (0.25 + 0.75 * len(doc) / avg))
+            for w in query
+            if counts[w]
+        )
+        if score > 0:
+            scores.append((score, turn))
+    scores.sort(key=lambda pair: -pair[0])
+    lines, used = [], 0
+    for _, (date, speaker, text) in scores:
+        line = f"- [{date}] {speaker}: {text}"
+        cost = math.ceil(len(line + "\n") / 4)
+        if used + cost <= BUDGET:
+            lines.append(line)
+            used += cost
+    return "\n".join(lines)
+
+
+def main() -> None:
+    conversations = json.loads(DATA.read_text())
+    folder = Path(tempfile.mkdtemp())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECALL_")}
+    env["RECALL_HOME"] = str(folder / "home")
+    recall = [sys.executable, "-m", "contextrecall.cli"]
+    subprocess.run([*recall, "db", "upgrade"], env=env, check=True, capture_output=True)
+    log = (folder / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [*recall, "worker", "--pool=solo", "-Q", "recall", "--without-gossip", "--without-mingle"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    ours: dict[int, list[bool]] = defaultdict(list)
+    base: dict[int, list[bool]] = defaultdict(list)
+    over_budget = 0
+    started = time.perf_counter()
+    try:
+        time.sleep(3)
+        for conversation in conversations:
+            project = f"locomo-{conversation['sample_id']}"
+            chat = conversation["conversation"]
+            turn_text: dict[str, str] = {}
+            all_turns: list[tuple[str, str, str]] = []
+            files = []
+            for key, session in chat.items():
+                if not (key.startswith("session_") and isinstance(session, list)):
+                    continue
+                date = chat.get(f"{key}_date_time", "")
+                path = folder / project / f"{key}.jsonl"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("w") as handle:
+                    for turn in session:
+                        handle.write(
+                            json.dumps(
+                                {
+                                    "role": "user",
+                                    "speaker": turn["speaker"],
+                                    "content": turn["text"],
+                                    "timestamp": date,
+                                    "id": turn["dia_id"],
+                                }
+                            )
+                            + "\n"
+                        )
+                        turn_text[turn["dia_id"]] = turn["text"]
+                        all_turns.append((date, turn["speaker"], turn["text"]))
+                files.append(str(path))
+            subprocess.run(
+                [
+                    *recall,
+                    "save",
+                    *files,
+                    "--project",
+                    project,
+                    "--format",
+                    "chat",
+                    "--wait",
+                    "--timeout",
+                    "600",
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
+            questions = [q for q in conversation["qa"] if q["category"] in CATEGORIES]
+            answers = subprocess.run(
+                [*recall, "search", "--project", project, "--jsonl", "--budget", str(BUDGET)],
+                input="\n".join(q["question"].replace("\n", " ") for q in questions) + "\n",
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.splitlines()
+            for question, answer in zip(questions, answers, strict=True):
+                result = json.loads(answer)
+                over_budget += result["tokens"] > BUDGET
+                evidence = [turn_text[e] for e in question["evidence"] if e in turn_text]
+                mine = content_words(result["context"])
+                theirs = content_words(baseline_context(question["question"], all_turns))
+                ours[question["category"]].append(all(covered(t, mine) for t in evidence))
+                base[question["category"]].append(all(covered(t, theirs) for t in evidence))
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    print(f"{'category':<16}{'questions':>10}{'ours':>8}{'BM25 raw':>10}")
+    for category, name in CATEGORIES.items():
+        print(
+            f"{name:<16}{len(ours[category]):>10}"
+            f"{sum(ours[category]) / len(ours[category]):>8.1%}"
+            f"{sum(base[category]) / len(base[category]):>10.1%}"
+        )
+    total = [x for v in ours.values() for x in v]
+    total_base = [x for v in base.values() for x in v]
+    rate, base_rate = sum(total) / len(total), sum(total_base) / len(total_base)
+    print(f"{'all':<16}{len(total):>10}{rate:>8.1%}{base_rate:>10.1%}")
+    print(
+        f"ratio ours / baseline: {rate / base_rate:.2f}; answers over budget: {over_budget}; "
+        f"{time.perf_counter() - started:.0f}s"
+    )
+    print(
+        f"target >= 80% covered, never over budget: "
+        f"{'PASS' if rate >= 0.8 and not over_budget else 'FAIL'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
