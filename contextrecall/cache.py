@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 
 from contextrecall.ids import sha256_hex
-from contextrecall.publish import PublishError, RedisAddress, _command
+from contextrecall.publish import PublishError, RedisAddress, resp_command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -71,7 +71,11 @@ def write(
     value = f"{generation}\n{block}".encode()
     try:
         address.call(
-            [_command("SET", block_key(identity, kind, request), value, "EX", str(TTL_SECONDS))],
+            [
+                resp_command(
+                    "SET", block_key(identity, kind, request), value, "EX", str(TTL_SECONDS)
+                )
+            ],
             TIMEOUT,
         )
     except PublishError as exc:
@@ -84,6 +88,6 @@ def bump_generation(settings: Settings, identity: str) -> None:
     if address is None:
         return
     try:
-        address.call([_command("INCR", generation_key(identity))], TIMEOUT)
+        address.call([resp_command("INCR", generation_key(identity))], TIMEOUT)
     except PublishError as exc:  # the cache being down must not fail a save
         log.warning("recall cache: could not bump generation: %s", exc)

@@ -189,7 +189,7 @@ class RedisAddress:
 
     def lpush(self, key: str, value: bytes, timeout: float) -> None:
         """LPUSH ``value`` onto ``key``, all within ``timeout`` seconds, or raise PublishError."""
-        (reply,) = self.call([_command("LPUSH", key, value)], timeout)
+        (reply,) = self.call([resp_command("LPUSH", key, value)], timeout)
         _expect(reply, b":", "LPUSH")
 
     def call(self, commands: list[bytes], timeout: float) -> list[bytes]:
@@ -200,7 +200,7 @@ class RedisAddress:
         """MGET ``keys`` within ``timeout`` seconds (the hook's cache read), or PublishError."""
 
         def read(sock, deadline: float) -> list[bytes | None]:
-            sock.sendall(_command("MGET", *keys))
+            sock.sendall(resp_command("MGET", *keys))
             return _read_array(sock, deadline)
 
         return self._session(read, timeout)
@@ -217,9 +217,9 @@ class RedisAddress:
                 handshake = []
                 if self.password:
                     credentials = [self.username] if self.username else []
-                    handshake.append(_command("AUTH", *credentials, self.password))
+                    handshake.append(resp_command("AUTH", *credentials, self.password))
                 if self.db:
-                    handshake.append(_command("SELECT", str(self.db)))
+                    handshake.append(resp_command("SELECT", str(self.db)))
                 for reply in _round_trip(sock, handshake, deadline):
                     _expect(reply, b"+", "AUTH/SELECT")
                 return work(sock, deadline)
@@ -297,7 +297,7 @@ def _resolve(host: str, port: int, deadline: float) -> list:
     return found[0]
 
 
-def _command(*parts: str | bytes) -> bytes:
+def resp_command(*parts: str | bytes) -> bytes:
     """One Redis command in RESP: an array of bulk strings."""
     out = [b"*%d\r\n" % len(parts)]
     for part in parts:

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from contextrecall.settings import Settings
 
-MAX_OUTPUT_CHARS = 9_500
+MAX_OUTPUT_CHARS = 9_500  # Claude Code takes additionalContext under 10,000 characters
 
 
 def hook_context(event: dict[str, Any], settings: Settings, deadline: float) -> str | None:

@@ -12,7 +12,6 @@ from contextrecall.models import (
     ContextSnippet,
     ConversationContext,
     DecisionLog,
-    Project,
     ProjectState,
     Session,
 )
@@ -143,11 +142,3 @@ def project_state(db: DBSession, project_id: str) -> dict[str, Any] | None:
         "summary": state.context_summary,
         "updated_at": state.updated_at,
     }
-
-
-def find_project(db: DBSession, name_or_identity: str) -> Project | None:
-    return db.scalars(
-        select(Project).where(
-            (Project.name == name_or_identity) | (Project.identity == name_or_identity)
-        )
-    ).first()

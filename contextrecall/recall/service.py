@@ -11,11 +11,11 @@ from contextrecall.db import session_scope
 from contextrecall.recall import loading
 from contextrecall.recall.ranking import estimate_tokens, fill_budget, rank, terms
 from contextrecall.settings import Settings
+from contextrecall.store import find_project
 
 SEARCH_BUDGET = 1000
 SESSION_START_BUDGET = 2000
 PROMPT_BUDGET = 1000
-MAX_OUTPUT_CHARS = 9_500  # Claude Code takes additionalContext under 10,000 characters
 USAGE_TASK = "recall.record_usage"
 
 
@@ -52,7 +52,7 @@ def search(
     if budget < 1:
         raise ValueError("--budget must be at least 1 token")
     with session_scope(settings) as db:
-        row = loading.find_project(db, project)
+        row = find_project(db, project)
         if row is None:
             return _empty(query, project)
         identity, project_id = row.identity, row.id
@@ -82,7 +82,7 @@ def session_start_block(
 ) -> str:
     """What a SessionStart hook injects: project state, latest sessions, decisions, files."""
     with session_scope(settings) as db:
-        project = loading.find_project(db, identity_or_name)
+        project = find_project(db, identity_or_name)
         if project is None:
             return ""
         state = loading.project_state(db, project.id)
@@ -137,7 +137,7 @@ def prompt_block(
     if not query_terms:
         return ""
     with session_scope(settings) as db:
-        project = loading.find_project(db, identity_or_name)
+        project = find_project(db, identity_or_name)
         if project is None:
             return ""
         header = "# Context Recall: memory relevant to this prompt"
