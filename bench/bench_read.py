@@ -117,10 +117,11 @@ def hook_cache_hit(folder: Path) -> tuple[float, float]:
 
 def search_100k() -> tuple[list[float], list[float]]:
     from contextrecall import migrate
-    from contextrecall.db import get_engine
+    from contextrecall.db import get_engine, session_scope
     from contextrecall.models import ContextSnippet, Project
     from contextrecall.recall import service
     from contextrecall.settings import Settings
+    from contextrecall.store import count_terms
 
     name = f"recall_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(ADMIN)
@@ -139,21 +140,23 @@ def search_100k() -> tuple[list[float], list[float]]:
             connection.execute(
                 insert(Project.__table__).values(id=project_id, name="big", identity="name:big")
             )
-            for start in range(0, SNIPPETS, 5000):
-                rows = []
-                for i in range(start, start + 5000):
-                    body = f"{rng.choice(turns)} {rng.choice(turns)}"  # two real turns
-                    rows.append(
-                        {
-                            "id": str(uuid.uuid4()),
-                            "project_id": project_id,
-                            "category": "fact",
-                            "title": body[:60],
-                            "dense_content": body,
-                            "content_hash": f"{i:064d}",
-                        }
-                    )
-                connection.execute(insert(ContextSnippet.__table__), rows)
+        for start in range(0, SNIPPETS, 5000):
+            rows = []
+            for i in range(start, start + 5000):
+                body = f"{rng.choice(turns)} {rng.choice(turns)}"  # two real turns
+                rows.append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "project_id": project_id,
+                        "category": "fact",
+                        "title": body[:60],
+                        "dense_content": body,
+                        "content_hash": f"{i:064d}",
+                    }
+                )
+            with session_scope(settings) as db:  # the rows and term counts a save writes
+                db.execute(insert(ContextSnippet.__table__), rows)
+                count_terms(db, project_id, rows)
         queries = rng.sample(questions, 60)
         service.search(settings, "big", queries[0])  # warm the connection pool
         searches, baseline = [], []

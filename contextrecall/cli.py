@@ -129,7 +129,7 @@ def db_check() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @one_line_errors
 def status(as_json: bool) -> None:
-    """Show the database revision and rows per table."""
+    """Queue depth, spool backlog, failed jobs, last decay and cleanup, rows per table."""
     from contextrecall import operations
 
     report = operations.status_report(get_settings())
@@ -228,6 +228,58 @@ def spool_flush() -> None:
         raise RecallError(f"{remaining} job(s) could not be delivered; is the broker up?")
 
 
+# --- keys -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def keys() -> None:
+    """The encryption key ring (RECALL_ENCRYPTION_KEY or the key file, newest key first)."""
+
+
+@keys.command("generate")
+def keys_generate() -> None:
+    """Print a new random key (base64 of 32 bytes) to put first in the ring."""
+    from contextrecall.crypto import generate_key
+
+    click.echo(generate_key())
+
+
+@keys.command("status")
+@one_line_errors
+def keys_status() -> None:
+    """Show the ring's key ids and how many stored deltas each key sealed."""
+    from contextrecall.crypto import load_key_ring
+    from contextrecall.keys import rows_per_key
+
+    settings = get_settings()
+    ring = load_key_ring(settings)
+    counts = rows_per_key(settings)
+    for position, key in enumerate(ring.key_ids):
+        label = "newest" if position == 0 else "older"
+        click.echo(f"{key}  {label:<7}{counts.pop(key, 0):>10} stored deltas")
+    for key, count in sorted(counts.items()):
+        click.echo(f"{key}  MISSING{count:>10} stored deltas (this key is not in the ring)")
+
+
+@keys.command("rotate")
+@click.option("--batch", type=click.IntRange(min=1), default=200, show_default=True)
+@one_line_errors
+def keys_rotate(batch: int) -> None:
+    """Re-encrypt stored deltas under the newest key, in batches (safe to re-run)."""
+    from contextrecall.crypto import load_key_ring
+    from contextrecall.keys import rotate
+
+    settings = get_settings()
+    report = rotate(settings, load_key_ring(settings), batch=batch)
+    click.echo(f"re-encrypted {report.rewritten} stored delta(s) under key {report.newest_key}")
+    if report.tampered:
+        shown = ", ".join(report.tampered[:5])
+        raise RecallError(
+            f"{len(report.tampered)} stored delta(s) failed authentication and were left as "
+            f"they are: {shown}"
+        )
+
+
 # --- read path ------------------------------------------------------------------------------
 
 
@@ -236,12 +288,12 @@ def spool_flush() -> None:
 @click.option("--project", required=True, help="Project name.")
 @click.option(
     "--budget",
-    type=click.IntRange(min=1),
+    type=int,
     default=1000,
     show_default=True,
-    help="Token budget of the returned context (tokens = ceil(chars / 4)).",
+    help="Token budget of the returned context (tokens = ceil(chars / 4)), 1 to 100000.",
 )
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many items.")
+@click.option("--limit", type=int, help="At most this many items (1 to 500).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--jsonl", is_flag=True, help="One query per stdin line, one JSON object each.")
 @one_line_errors
@@ -292,6 +344,61 @@ def inject(project: str, query: str | None, budget: int | None) -> None:
         click.echo(block)
 
 
+@cli.command("mcp")
+@click.option(
+    "--project", help="Serve this project's memory (default: the project of this directory)."
+)
+def mcp_command(project: str | None) -> None:
+    """Serve memory tools to an agent over MCP (stdio): search, get, save, project state."""
+    try:
+        from contextrecall.agent_server.server import serve
+    except ImportError as exc:
+        raise RecallError(f"the MCP SDK is not installed ({exc}); pip install mcp") from exc
+    try:
+        serve(get_settings(), project=project)
+    except ValueError as exc:  # a bad --project; everything later is a tool error
+        raise RecallError(str(exc)) from exc
+
+
+# --- maintenance: the beat jobs, now -------------------------------------------------------
+
+
+@cli.command("decay")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@one_line_errors
+def decay_command(as_json: bool) -> None:
+    """Rescore every memory's relevance from its timestamps now (the beat job)."""
+    from contextrecall.maintenance import decay as decay_job
+    from contextrecall.maintenance import runs
+
+    settings = get_settings()
+    result = runs.run_once(settings, "decay", None, lambda: decay_job.decay(settings))
+    if as_json:
+        click.echo(json.dumps(result, sort_keys=True))
+    else:
+        click.echo(f"decay: {result['summary']}")
+
+
+@cli.command("cleanup")
+@click.option("--dry-run", is_flag=True, help="Report what would be removed; remove nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@one_line_errors
+def cleanup_command(dry_run: bool, as_json: bool) -> None:
+    """Apply the retention policy now (the beat job); --dry-run only counts."""
+    from contextrecall.maintenance import cleanup as cleanup_job
+    from contextrecall.maintenance import runs
+
+    settings = get_settings()
+    if dry_run:  # not a run: nothing is recorded
+        result = cleanup_job.cleanup(settings, dry_run=True)
+    else:
+        result = runs.run_once(settings, "cleanup", None, lambda: cleanup_job.cleanup(settings))
+    if as_json:
+        click.echo(json.dumps(result, sort_keys=True))
+    else:
+        click.echo(f"cleanup{' (dry run)' if dry_run else ''}: {result['summary']}")
+
+
 # --- Celery processes: Celery's own commands, with the project's app -----------------------
 
 PASSTHROUGH = {"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
@@ -324,7 +431,129 @@ def flower(celery_args: tuple[str, ...]) -> None:
     auth = get_settings().flower_basic_auth
     if not auth or ":" not in auth:
         raise RecallError("set RECALL_FLOWER_BASIC_AUTH to user:password; Flower never runs open")
+    from contextrecall.worker.monitoring import protect_metrics
+
+    protect_metrics()
     _celery(["flower", f"--basic-auth={auth}", *celery_args])
+
+
+# --- Claude Code settings: install / uninstall ----------------------------------------------
+
+scope_option = click.option(
+    "--scope",
+    type=click.Choice(["user", "project"]),
+    default="user",
+    show_default=True,
+    help="user: ~/.claude/settings.json and ~/.claude.json; project: .claude/settings.json and "
+    ".mcp.json of this repository.",
+)
+settings_file_option = click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Edit this settings.json instead of the one --scope names (then the MCP server only "
+    "with --mcp-config).",
+)
+mcp_config_option = click.option(
+    "--mcp-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The `recall mcp` server goes in this file instead of the one --scope names "
+    "(user: ~/.claude.json; project: .mcp.json of this repository).",
+)
+no_mcp_option = click.option(
+    "--no-mcp", is_flag=True, help="Hooks only: leave the MCP server registration alone."
+)
+
+
+def _settings_target(scope: str, settings_file: Path | None) -> Path:
+    from contextrecall.installer import settings_path
+
+    return settings_file or settings_path(scope)
+
+
+def _mcp_target(
+    scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
+) -> Path | None:
+    """Where the MCP server entry goes, or None: not asked for, or an explicit --settings
+    file alone (which promises to edit that file only)."""
+    from contextrecall.installer import mcp_config_path
+
+    if no_mcp or (settings_file and not mcp_config):
+        return None
+    return mcp_config or mcp_config_path(scope)
+
+
+@cli.command("install")
+@scope_option
+@settings_file_option
+@mcp_config_option
+@no_mcp_option
+def install_command(
+    scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
+) -> None:
+    """Add the `recall hook` entries to Claude Code's settings.json and register the `recall mcp`
+    server (keeps everything else)."""
+    from contextrecall.install import SettingsFormatError
+    from contextrecall.installer import install_into, preflight, register_mcp_server
+
+    path = _settings_target(scope, settings_file)
+    mcp_path = _mcp_target(scope, settings_file, mcp_config, no_mcp)
+    try:
+        preflight(path, mcp_path)
+        outcome = install_into(path)
+        mcp = register_mcp_server(mcp_path) if mcp_path else None
+    except (SettingsFormatError, OSError) as exc:
+        raise RecallError(str(exc)) from exc
+    if not outcome.changed:
+        click.echo(f"already installed in {path}; nothing changed")
+    else:
+        click.echo(f"installed `recall hook` for {', '.join(outcome.events)} in {path}")
+        if outcome.backup:
+            click.echo(f"backup: {outcome.backup}")
+    if mcp is None:
+        return
+    if not mcp.changed:
+        click.echo(f"`recall mcp` already registered in {mcp.path}; nothing changed")
+        return
+    click.echo(f"registered the `recall mcp` server as {', '.join(mcp.events)} in {mcp.path}")
+    if mcp.backup:
+        click.echo(f"backup: {mcp.backup}")
+
+
+@cli.command("uninstall")
+@scope_option
+@settings_file_option
+@mcp_config_option
+@no_mcp_option
+def uninstall_command(
+    scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
+) -> None:
+    """Remove Context Recall's hook entries and its MCP server registration, nothing else."""
+    from contextrecall.install import SettingsFormatError
+    from contextrecall.installer import preflight, uninstall_from, unregister_mcp_server
+
+    path = _settings_target(scope, settings_file)
+    mcp_path = _mcp_target(scope, settings_file, mcp_config, no_mcp)
+    try:
+        preflight(path, mcp_path)
+        outcome = uninstall_from(path)
+        mcp = unregister_mcp_server(mcp_path) if mcp_path else None
+    except (SettingsFormatError, OSError) as exc:
+        raise RecallError(str(exc)) from exc
+    if not outcome.changed:
+        click.echo(f"no Context Recall hooks in {path}; nothing changed")
+    else:
+        click.echo(f"removed Context Recall hooks from {path}")
+        if outcome.backup:
+            click.echo(f"backup: {outcome.backup}")
+    if mcp is None:
+        return
+    if not mcp.changed:
+        click.echo(f"no `recall mcp` server in {mcp.path}; nothing changed")
+        return
+    click.echo(f"removed the `recall mcp` server from {mcp.path}")
+    if mcp.backup:
+        click.echo(f"backup: {mcp.backup}")
 
 
 # --- demo -----------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -24,8 +25,28 @@ def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # type: ign
     cursor.close()
 
 
-def build_engine(url: str) -> Engine:
-    """A new engine for ``url`` with the options each dialect needs."""
+def database_connect_args(settings: Settings) -> dict[str, Any]:
+    """PyMySQL's TLS arguments from RECALL_DATABASE_SSL_*: none when no TLS file is set.
+
+    The server's certificate is always verified (against the CA, or the system's CAs when
+    only a client certificate is given), and its host name too unless
+    RECALL_DATABASE_SSL_VERIFY_IDENTITY=0; a client certificate and key authenticate us.
+    """
+    paths = {
+        "ssl_ca": settings.database_ssl_ca,
+        "ssl_cert": settings.database_ssl_cert,
+        "ssl_key": settings.database_ssl_key,
+    }
+    args: dict[str, Any] = {key: value for key, value in paths.items() if value}
+    if args:
+        args["ssl_verify_cert"] = True
+        args["ssl_verify_identity"] = settings.database_ssl_verify_identity
+    return args
+
+
+def build_engine(url: str, connect_args: Mapping[str, Any] | None = None) -> Engine:
+    """A new engine for ``url`` with the options each dialect needs; ``connect_args`` (TLS)
+    go to the MySQL/MariaDB driver and are ignored for SQLite."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -38,16 +59,21 @@ def build_engine(url: str) -> Engine:
     # READ COMMITTED: a get-or-create that lost a race must see the winner's committed row,
     # which REPEATABLE READ's snapshot would hide.
     return create_engine(
-        parsed, pool_pre_ping=True, pool_recycle=3600, isolation_level="READ COMMITTED"
+        parsed,
+        pool_pre_ping=True,
+        pool_recycle=3600,
+        isolation_level="READ COMMITTED",
+        connect_args=dict(connect_args or {}),
     )
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
     """The process-wide engine for the configured database (built on first use)."""
-    url = (settings or get_settings()).database_url
+    settings = settings or get_settings()
+    url = settings.database_url
     engine = _engines.get(url)
     if engine is None:
-        engine = _engines[url] = build_engine(url)
+        engine = _engines[url] = build_engine(url, database_connect_args(settings))
     return engine
 
 

@@ -21,10 +21,13 @@ if TYPE_CHECKING:
     from os import PathLike
     from typing import Any
 
+    from contextrecall.crypto import KeyRing
+
 JOB_VERSION = 1
 MAX_JOB_BYTES = 4 * 1024 * 1024  # a delta larger than this is split into several jobs
 MAX_LINE_BYTES = 32 * 1024 * 1024  # a longer line is dropped (counted), never half-stored
 SAVE_TASK = "recall.save_delta"
+SEALED = "aesgcm+zlib+base64"  # a delta encrypted by the key ring (see crypto.py)
 
 
 class Delta:
@@ -110,8 +113,18 @@ def build_job(
     delta: Delta,
     event: str,
     transcript_path: str | None = None,
+    ring: KeyRing | None = None,
 ) -> dict[str, Any]:
-    """A self-contained, JSON-serializable save job."""
+    """A self-contained, JSON-serializable save job.
+
+    With a key ring the delta travels sealed (AES-256-GCM, bound to the project, session and
+    byte range), so the spool and the broker only ever hold ciphertext.
+    """
+    packed = zlib.compress(delta.text, 6)
+    encoding = "zlib+base64"
+    if ring is not None:
+        packed = ring.encrypt(packed, job_associated_data(project, session_external_id, delta))
+        encoding = SEALED
     return {
         "v": JOB_VERSION,
         "job_id": random_uuid(),
@@ -128,8 +141,8 @@ def build_job(
             "start": delta.start,
             "end": delta.end,
             "sha256": delta.sha256,
-            "encoding": "zlib+base64",
-            "data": binascii.b2a_base64(zlib.compress(delta.text, 6), newline=False).decode(),
+            "encoding": encoding,
+            "data": binascii.b2a_base64(packed, newline=False).decode(),
             "dropped_lines": delta.dropped_lines,
         },
     }
@@ -144,14 +157,35 @@ def job_argsrepr(job: dict[str, Any]) -> str:
     return f"(project={project!r}, session={session!r}, bytes={size}, job={job.get('job_id')!r})"
 
 
-def decode_delta_text(job: dict[str, Any]) -> bytes:
-    """The delta bytes of a job; ValueError when the payload is corrupt."""
+def job_associated_data(project: dict[str, Any], session_external_id: str, delta: Any) -> bytes:
+    """What a sealed delta is bound to: its project, session and byte range."""
+    from contextrecall.crypto import associated_data
+
+    kind = f"job:{int(delta.start)}-{int(delta.end)}"
+    return associated_data(str(project.get("identity")), str(session_external_id), kind)
+
+
+def decode_delta_text(job: dict[str, Any], ring: KeyRing | None = None) -> bytes:
+    """The delta bytes of a job; ValueError when the payload is corrupt, TamperedError when
+    a sealed one fails authentication (altered, or moved to another project, session or
+    range)."""
     delta = job["delta"]
-    if delta.get("encoding") != "zlib+base64":
-        raise ValueError(f"unknown delta encoding {delta.get('encoding')!r}")
+    encoding = delta.get("encoding")
+    if encoding not in {"zlib+base64", SEALED}:
+        raise ValueError(f"unknown delta encoding {encoding!r}")
     try:
-        text = zlib.decompress(binascii.a2b_base64(delta["data"], strict_mode=True))
-    except (ValueError, TypeError, zlib.error) as exc:
+        packed = binascii.a2b_base64(delta["data"], strict_mode=True)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"corrupt delta payload: {exc}") from exc
+    if encoding == SEALED:
+        if ring is None:
+            raise ValueError("sealed delta and no key ring to open it")
+        session = job["session"]["external_id"]
+        bounds = Delta(int(delta["start"]), int(delta["end"]), b"")
+        packed = ring.decrypt(packed, job_associated_data(job["project"], session, bounds))
+    try:
+        text = zlib.decompress(packed)
+    except zlib.error as exc:
         raise ValueError(f"corrupt delta payload: {exc}") from exc
     if sha256_hex(text) != delta.get("sha256"):
         raise ValueError("delta payload does not match its hash")

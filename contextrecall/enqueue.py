@@ -57,12 +57,17 @@ def spool_new_deltas(
     transcript = os.path.normpath(os.fspath(transcript))
     key = f"{project['identity']}\0{session_external_id}\0{transcript}"
     spooled: list[tuple[str, dict[str, Any]]] = []
+    ring = None
     with OffsetStore(settings.location(OFFSETS)).locked(key, wait=lock_wait) as offset:
         end = None
         for delta in read_deltas(transcript, offset.get()):
             end = delta.end
             if not delta.text:
                 continue
+            if ring is None:
+                from contextrecall.crypto import load_key_ring
+
+                ring = load_key_ring(settings)
             job = build_job(
                 project=project,
                 machine=machine,
@@ -71,6 +76,7 @@ def spool_new_deltas(
                 delta=delta,
                 event=event,
                 transcript_path=transcript,
+                ring=ring,
             )
             spooled.append((spool.put(job), job))
         if end is not None:

@@ -85,7 +85,10 @@ def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> No
     path = os.path.expanduser(str(transcript))
     if not os.path.isfile(path):
         raise HookInputError(f"transcript {path} does not exist")
-    project = project_for_directory(event.get("cwd") or os.getcwd())
+    cwd = event.get("cwd")
+    if cwd is not None and not isinstance(cwd, str):
+        raise HookInputError("cwd is not a string")
+    project = project_for_directory(cwd or os.getcwd())
     spooled = spool_new_deltas(
         settings,
         transcript=path,
@@ -109,6 +112,8 @@ def context_event(event: dict[str, Any], settings: Settings, deadline: float) ->
 
 def handle(event: dict[str, Any], settings: Settings, deadline: float) -> str | None:
     name = event.get("hook_event_name")
+    if not isinstance(name, str):
+        raise HookInputError("hook_event_name is missing or not a string")
     if name in SAVE_EVENTS:
         save_event(event, settings, deadline)
         return None
@@ -132,6 +137,9 @@ def log_failure(settings: Settings | None, message: str) -> None:
 
 
 def _on_alarm(_signum: int, _frame: object) -> None:
+    # Python swallows an exception raised inside a garbage-collector callback: re-arm a short
+    # timer so the watchdog fires again if this one is lost there.
+    signal.setitimer(signal.ITIMER_REAL, 0.02)
     raise HookTimeout()
 
 
@@ -151,12 +159,13 @@ def main(
         if output:
             (stdout or sys.stdout).write(output)
     except HookTimeout:
+        signal.setitimer(signal.ITIMER_REAL, 0)  # the re-armed watchdog must not fire here
         log_failure(settings, "timed out; unsent jobs stay in the spool")
     except HookInputError as exc:
         log_failure(settings, f"bad input: {exc}")
     except Exception as exc:
-        detail = f"{type(exc).__name__}: {exc}"
-        log_failure(settings, f"error: {detail}")
+        first_line = str(exc).splitlines()[0] if str(exc) else ""  # no SQL parameters
+        log_failure(settings, f"error: {type(exc).__name__}: {first_line}")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -17,7 +17,12 @@ SNIPPET_CATEGORIES = (
     "gotcha",  # a pitfall worth remembering
     "fact",  # a fact stated in a conversation (chat sessions)
     "note",  # something saved by hand
+    "snippet",  # a piece of code or text saved by hand, kept verbatim
 )
+# What a memory saved by hand (`recall mcp` save_memory) may be: a decision, or a snippet of
+# one of these categories.
+MANUAL_KINDS = ("note", "decision", "snippet", "command", "fix", "configuration", "gotcha")
+MANUAL_FORMAT = "manual"  # SessionMemory.source_format of a session of memories saved by hand
 
 
 @dataclass

@@ -1,35 +1,220 @@
-"""Operator views of the system: what `recall status` shows."""
+"""Operator views of the system: what `recall status` shows.
+
+Every section but the database's degrades instead of failing: a broker that cannot be asked
+shows its queue depth as unavailable, and last maintenance runs are empty until recorded.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
 
 from contextrecall import migrate
-from contextrecall.db import get_engine
-from contextrecall.models import Base
+from contextrecall.db import get_engine, session_scope
+from contextrecall.models import Base, FailedJob
 from contextrecall.settings import Settings
+
+QUEUE = "recall"
+LATEST = 5
+PROBE_TIMEOUT = 3.0
+# kombu.transport.redis: a queue with priorities is one list per step, named queue + sep + step.
+REDIS_PRIORITY_STEPS, REDIS_PRIORITY_SEP = (0, 3, 6, 9), "\x06\x16"
 
 
 def status_report(settings: Settings) -> dict[str, Any]:
-    """Revision and row counts per table (empty when the schema is not there yet)."""
+    """Everything `recall status` shows, as JSON-ready data."""
     current = migrate.current_revision(settings)
     head = migrate.head_revision()
     rows: dict[str, int] = {}
+    failed: dict[str, Any] = {"count": 0, "latest": []}
+    runs: dict[str, Any] = {}
     if current is not None:
         with get_engine(settings).connect() as connection:
+            present = set(inspect(connection).get_table_names())
             for name, table in sorted(Base.metadata.tables.items()):
-                rows[name] = connection.execute(
-                    select(func.count()).select_from(table)
-                ).scalar_one()
+                if name in present:
+                    rows[name] = connection.execute(
+                        select(func.count()).select_from(table)
+                    ).scalar_one()
+        if FailedJob.__tablename__ in present:
+            with session_scope(settings) as db:
+                failed = failed_jobs(db)
+        runs = last_maintenance_runs(settings)
+    failed["local"] = local_failed_jobs(settings.home / "failed-jobs.jsonl")
     return {
         "database": _safe_url(settings.database_url),
         "revision": current,
         "head": head,
         "up_to_date": current == head,
         "rows": rows,
+        "queue": queue_depth(settings),
+        "spool": spool_backlog(settings.spool_dir),
+        "failed_jobs": failed,
+        "maintenance": runs,
     }
+
+
+# --- broker ---------------------------------------------------------------------------------
+
+
+def queue_depth(settings: Settings, queue: str = QUEUE) -> dict[str, Any]:
+    """``{broker, queue, depth, error}``: messages waiting in ``queue``; depth None (and the
+    reason in ``error``) when the broker cannot tell. Never raises."""
+    url = settings.broker_url
+    report: dict[str, Any] = {"broker": _safe_broker_url(url), "queue": queue, "depth": None}
+    try:
+        if url.startswith(("redis://", "rediss://")):
+            report["depth"] = _redis_depth(url, queue)
+        elif url.startswith(("amqp://", "amqps://", "pyamqp://")):
+            report["depth"] = _amqp_depth(url, queue)
+        elif url.startswith("filesystem://"):
+            report["depth"] = _filesystem_depth(settings.broker_dir / "queue", queue)
+        else:
+            report["error"] = "unsupported broker"
+    except Exception as exc:  # an operator's view: report, never crash
+        report["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return report
+
+
+def _redis_depth(url: str, queue: str) -> int:
+    import redis
+
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=PROBE_TIMEOUT, socket_timeout=PROBE_TIMEOUT
+    )
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for step in REDIS_PRIORITY_STEPS:
+                pipe.llen(f"{queue}{REDIS_PRIORITY_SEP}{step}" if step else queue)
+            return sum(pipe.execute())
+    finally:
+        client.close()
+
+
+def _amqp_depth(url: str, queue: str) -> int:
+    from kombu import Connection
+    from kombu.exceptions import ChannelError
+
+    with Connection(url, connect_timeout=PROBE_TIMEOUT) as connection:
+        connection.ensure_connection(max_retries=0)
+        channel = connection.channel()
+        try:
+            return channel.queue_declare(queue=queue, passive=True).message_count
+        except ChannelError as exc:
+            if getattr(exc, "code", None) == 404:  # never declared: nothing waiting
+                return 0
+            raise
+
+
+def _filesystem_depth(folder: Path, queue: str) -> int:
+    """Messages of kombu's filesystem transport: ``<time>_<uuid>.<queue>.msg`` files."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    return sum(1 for name in names if name.partition(".")[2] == f"{queue}.msg")
+
+
+# --- local state ----------------------------------------------------------------------------
+
+
+def spool_backlog(folder: Path, now: float | None = None) -> dict[str, Any]:
+    """``{path, count, oldest_age_seconds}`` of the jobs waiting in the spool."""
+    now = time.time() if now is None else now
+    count, oldest = 0, None
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        entries = []
+    for entry in entries:
+        if not entry.name.endswith(".json") or entry.name.startswith("."):
+            continue
+        try:
+            mtime = entry.stat().st_mtime
+        except FileNotFoundError:  # delivered meanwhile
+            continue
+        count += 1
+        oldest = mtime if oldest is None else min(oldest, mtime)
+    age = None if oldest is None else round(max(0.0, now - oldest), 1)
+    return {"path": str(folder), "count": count, "oldest_age_seconds": age}
+
+
+def local_failed_jobs(path: Path, latest: int = LATEST) -> dict[str, Any]:
+    """Failures recorded on disk while the database was down (``failed-jobs.jsonl``)."""
+    records: list[dict[str, Any]] = []
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(record, dict):
+                    records.append(record)
+    except FileNotFoundError:
+        pass
+    shown = [
+        {
+            "job_id": r.get("job_id"),
+            "task_name": r.get("task_name"),
+            "reason": r.get("reason"),
+            "at": _iso(datetime.fromtimestamp(r["at"], UTC).replace(tzinfo=None))
+            if isinstance(r.get("at"), int | float)
+            else None,
+        }
+        for r in reversed(records[-latest:])
+    ]
+    return {"path": str(path), "count": len(records), "latest": shown}
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+def failed_jobs(db: Session, latest: int = LATEST) -> dict[str, Any]:
+    """``{count, latest}``: jobs that can never succeed, newest first, with their reasons."""
+    count = db.scalar(select(func.count()).select_from(FailedJob)) or 0
+    rows = db.scalars(
+        select(FailedJob).order_by(FailedJob.created_at.desc(), FailedJob.id).limit(latest)
+    ).all()
+    return {
+        "count": count,
+        "latest": [
+            {
+                "job_id": row.job_id,
+                "task_name": row.task_name,
+                "reason": row.reason,
+                "attempts": row.attempts,
+                "at": _iso(row.created_at),
+            }
+            for row in rows
+        ],
+    }
+
+
+def last_maintenance_runs(settings: Settings) -> dict[str, Any]:
+    """``{job: {started_at, finished_at, outcome, detail}}`` of the beat jobs; empty before
+    maintenance exists or has recorded a run."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        from contextrecall.maintenance.runs import last_runs
+    except ImportError:
+        return {}
+    try:
+        with session_scope(settings) as db:
+            return _jsonable(last_runs(db))
+    except (OperationalError, ProgrammingError):  # its table is not there yet
+        return {}
+
+
+# --- text -----------------------------------------------------------------------------------
 
 
 def format_status(report: dict[str, Any]) -> str:
@@ -40,13 +225,90 @@ def format_status(report: dict[str, Any]) -> str:
             "" if report["up_to_date"] else f"  (run `recall db upgrade`: head is {report['head']})"
         ),
     ]
+    queue = report.get("queue")
+    if queue:
+        depth = queue["depth"]
+        shown = f"{depth} waiting" if depth is not None else f"unavailable ({queue.get('error')})"
+        lines.append(f"queue     {queue['queue']} on {queue['broker']}: {shown}")
+    spool = report.get("spool")
+    if spool:
+        age = spool["oldest_age_seconds"]
+        lines.append(
+            f"spool     {spool['count']} job(s)"
+            + (f", oldest {_duration(age)} old" if age is not None else "")
+            + (" (deliver with `recall spool flush`)" if spool["count"] else "")
+        )
+    failed = report.get("failed_jobs")
+    if failed:
+        local = failed.get("local") or {"count": 0, "latest": []}
+        lines.append(
+            f"failed    {failed['count']} job(s)"
+            + (f", {local['count']} more in {local['path']}" if local["count"] else "")
+        )
+        for item in [*failed["latest"], *local["latest"]][:LATEST]:
+            reason = (item.get("reason") or "").splitlines()[0][:120] if item.get("reason") else ""
+            lines.append(f"  {item.get('at') or '-':<20} {item.get('job_id')}  {reason}")
+    if "maintenance" in report:
+        runs = report["maintenance"]
+        for job in sorted({"decay", "cleanup", *runs}):
+            run = runs.get(job)
+            if not run:
+                lines.append(f"{job:<9} never run")
+                continue
+            when = run.get("finished_at") or run.get("started_at") or "?"
+            detail = _detail(run.get("detail"))
+            lines.append(f"{job:<9} last {when}: {run.get('outcome') or '?'}{detail}")
     if report["rows"]:
         lines.append("rows")
         lines.extend(f"  {name:<24}{count:>10}" for name, count in report["rows"].items())
     return "\n".join(lines)
 
 
+def _detail(detail: Any) -> str:
+    """A run's detail on one line: ``  key=value, ...`` for a dict."""
+    if not detail:
+        return ""
+    if isinstance(detail, dict):
+        if detail.get("summary"):
+            return f"  {detail['summary']}"
+        return "  " + ", ".join(f"{key}={value}" for key, value in detail.items())
+    return f"  {detail}"
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.replace(microsecond=0).isoformat()
+
+
+def _jsonable(value: Any) -> Any:
+    """Datetimes as ISO strings, recursively (the report goes through json.dumps)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _safe_broker_url(url: str) -> str:
+    """``url`` with its password masked."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))

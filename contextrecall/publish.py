@@ -61,7 +61,10 @@ def publish_task(
     ``kwargsrepr`` are what logs and Flower show; pass redacted ones for sensitive arguments.
     """
     task_id = task_id or random_uuid()
-    if not broker_url.startswith(REDIS_SCHEMES):
+    # Signed messages need Celery's auth serializer: the fast path writes plain JSON only.
+    if not broker_url.startswith(REDIS_SCHEMES) or (
+        settings is not None and settings.signing_enabled
+    ):
         _publish_with_celery(
             broker_url,
             task_name,

@@ -6,9 +6,11 @@ regex of every rule's trigger and only the triggered rules run, case-insensitive
 ASCII-lowered copy instead of using ``(?i)``, and every quantifier is bounded, with no nested
 repetition that could backtrack catastrophically.
 
-Rules run in order, most specific first, so a provider token inside an assignment or a header
-is reported with its provider's kind; later rules never touch a ``[REDACTED:`` placeholder,
-which makes ``redact`` idempotent.
+Every rule reads the original text and overlapping finds merge into one placeholder named
+by the most specific rule (rules are listed most specific first), so a provider token inside an
+assignment or a header is reported with its provider's kind, and one rule's match never hides
+the context another rule needs. No find starts on a ``[REDACTED:`` placeholder, and passes
+repeat until nothing changes, which makes ``redact`` idempotent.
 
 What is kept: the key of an assignment (``DB_PASSWORD=[REDACTED:password]``), the header name
 and scheme word of an Authorization header, the scheme and host of a URL with credentials, and
@@ -48,7 +50,7 @@ Borderline decisions:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 PLACEHOLDER = "[REDACTED:{}]"
 _MARK = "[REDACTED:"
@@ -547,7 +549,7 @@ def _rules() -> tuple[_Rule, ...]:
         _Rule(
             "password",
             c(
-                r"sshpass[ \t](?:[^\n|;&]{0,100}?[ \t])?-p[ \t]?"
+                r"sshpass[ \t](?:[^\n|;&]{0,100}?[ \t])??-p[ \t]?"
                 r"(?P<q>['\"]?)(?P<v>[^\s'\"\-][^\s'\"]{0,255})(?P=q)"
             ),
             group="v",
@@ -609,28 +611,42 @@ def _lower_ascii(text: str) -> str:
     return text.lower()
 
 
-def _apply(rule: _Rule, text: str, lowered: str, counts: dict[str, int]) -> str:
-    """``text`` with ``rule`` applied."""
-    pieces: list[str] = []
-    last = 0
-    for match in rule.pattern.finditer(lowered if rule.lower else text):
+def _spans(rule: _Rule, text: str, lowered: str) -> Iterator[tuple[int, int, str]]:
+    """``(start, end, kind)`` of every secret ``rule`` finds in ``text``.
+
+    The search resumes just after where a rejected match started, and at the value of an
+    accepted one: neither may hide a match that overlaps it ("PASSWORD= DB_PASSWORD: x" is
+    rejected at the first key and found at the second; in "Authorization: Bearer
+    Authorization: Bearer x" the first value is the second header). Overlaps merge later.
+    """
+    position = 0
+    haystack = lowered if rule.lower else text
+    while (match := rule.pattern.search(haystack, position)) is not None:
         hit = _Hit(match, text)
-        if rule.boundary and hit.before() in _WORD and not hit.after_escape():
-            continue
-        if rule.check is not None and not rule.check(hit):
+        position = match.start() + 1
+        if (rule.boundary and hit.before() in _WORD and not hit.after_escape()) or (
+            rule.check is not None and not rule.check(hit)
+        ):
             continue
         start, end = hit.value_span(rule.group)
-        if text.startswith(_MARK, start):
+        if text.startswith(_MARK, start) or _is_next_key(text, start, end):
             continue
-        kind = rule.kind_of(hit) if rule.kind_of else rule.kind
-        counts[kind] = counts.get(kind, 0) + 1
-        pieces.append(text[last:start])
-        pieces.append(PLACEHOLDER.format(kind))
-        last = end
-    if not pieces:
-        return text
-    pieces.append(text[last:])
-    return "".join(pieces)
+        position = max(position, start)
+        yield start, end, rule.kind_of(hit) if rule.kind_of else rule.kind
+
+
+_KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,100}")
+_OPERATOR_AFTER = re.compile(r"[ \t]{0,3}(?:\\?[\"'])?[ \t]{0,3}(?::(?!:)|=(?![=>~]))")
+
+
+def _is_next_key(text: str, start: int, end: int) -> bool:
+    """The matched value is the key of a following assignment, whose value is the secret:
+    "PASSWORD= DB_PASSWORD: x", "Authorization: Bearer access_token = 'x'"."""
+    value = text[start:end]
+    stem = value.rstrip(":=")
+    if not (_KEY_NAME.fullmatch(stem) and _SECRET_WORD.search(stem)):
+        return False
+    return stem != value or _OPERATOR_AFTER.match(text, end) is not None
 
 
 def _trie_pattern(words: list[str]) -> str:
@@ -697,17 +713,57 @@ def _rules_for(lowered: str) -> tuple[_Rule, ...]:
     return tuple(_RULES[i] for i in sorted(wanted))
 
 
+_MAX_PASSES = 8
+
+
 def redact_counts(text: str) -> tuple[str, dict[str, int]]:
-    """``text`` with its secrets replaced, and how many secrets of each kind were replaced."""
+    """``text`` with its secrets replaced, and how many secrets of each kind were replaced.
+
+    Passes repeat until nothing changes: a rule that needs context before the secret
+    (``mysql ... -pSECRET``) consumes that context with its first match, so a second secret
+    sharing it (``mysql -pA -pB``) is only found once the first is a placeholder. Text
+    without secrets costs one pass, and this is what makes ``redact`` idempotent.
+    """
     counts: dict[str, int] = {}
-    lowered = _lower_ascii(text)
-    for rule in _rules_for(lowered):
-        if rule.lower and len(lowered) != len(text):
-            lowered = _lower_ascii(text)
-        redacted = _apply(rule, text, lowered, counts)
-        if redacted is not text:
-            text, lowered = redacted, ""
+    for _ in range(_MAX_PASSES):
+        redacted = _redact_once(text, counts)
+        if redacted is text:
+            break
+        text = redacted
     return text, counts
+
+
+def _redact_once(text: str, counts: dict[str, int]) -> str:
+    """One pass of every rule over ``text`` (the same object back when nothing matched).
+
+    Every rule reads the original text, so a secret is found even when an earlier rule's
+    match covers the context a later rule needs ("Bearer sshpass -p SECRET"). Overlapping
+    finds merge into one placeholder named by the most specific rule among them.
+    """
+    lowered = _lower_ascii(text)
+    found = [
+        (start, end, order, kind)
+        for order, rule in enumerate(_rules_for(lowered))
+        for start, end, kind in _spans(rule, text, lowered)
+    ]
+    if not found:
+        return text
+    found.sort()
+    pieces: list[str] = []
+    last = 0
+    group_start, group_end, group_order, group_kind = found[0]
+    for start, end, order, kind in [*found[1:], (len(text) + 1, 0, 0, "")]:
+        if start < group_end:  # overlaps the current group: widen it
+            group_end = max(group_end, end)
+            if order < group_order:
+                group_order, group_kind = order, kind
+            continue
+        counts[group_kind] = counts.get(group_kind, 0) + 1
+        pieces += (text[last:group_start], PLACEHOLDER.format(group_kind))
+        last = group_end
+        group_start, group_end, group_order, group_kind = start, end, order, kind
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def redact(text: str) -> str:

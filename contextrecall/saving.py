@@ -61,7 +61,7 @@ def save_job(db: DBSession, job: dict[str, Any], ring: KeyRing) -> store.StoredJ
     """Store one job. Raises DuplicateDelta when it was stored before, PoisonJob when it is bad."""
     job = validate_job(job)
     try:
-        text = decode_delta_text(job)
+        text = decode_delta_text(job, ring)
     except ValueError as exc:
         raise PoisonJob(str(exc)) from exc
     fmt = job["session"].get("format") or "claude"

@@ -43,7 +43,10 @@ def enqueue_files(
     if progress and len(paths) > 1:
         import click
 
-        bar = click.progressbar(length=len(paths), label="saving", file=None)
+        # On stderr, beside the other messages of `recall save`: stdout stays for data.
+        bar = click.progressbar(
+            length=len(paths), label="saving", file=click.get_text_stream("stderr")
+        )
         bar.__enter__()
     try:
         for path in paths:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,9 +23,10 @@ from sqlalchemy.orm import Session as DBSession
 from contextrecall.dialect import (
     insert_ignoring_duplicates,
     lock_row_for_update,
+    upsert_adding,
     upsert_counting,
 )
-from contextrecall.memory import SessionMemory
+from contextrecall.memory import MANUAL_FORMAT, SessionMemory
 from contextrecall.models import (
     ContextSnippet,
     ContextTag,
@@ -35,8 +37,10 @@ from contextrecall.models import (
     ProjectState,
     SavedDelta,
     Session,
+    TermCount,
     new_uuid,
 )
+from contextrecall.recall.ranking import TOTAL_TERM, terms
 
 SESSION_SUMMARY = "session_summary"
 MAX_STATE_ITEMS = 20
@@ -320,6 +324,7 @@ def add_snippets(
                 "structured_data": _json({k: v for k, v in structured.items() if v is not None}),
                 "tags": _json(snippet.tags),
                 "content_hash": content_hash(snippet.category, snippet.content),
+                "importance": float(snippet.importance),
                 "updated_at": _now(),
             }
         )
@@ -332,17 +337,51 @@ def add_snippets(
         counter="occurrences",
         refresh=("updated_at",),
     )
-    _tag_new_rows(db, project.id, ContextSnippet, "snippet_id", tags)
+    inserted = _new_row_ids(db, ContextSnippet, list(tags))
+    _tag_new_rows(db, project.id, ContextSnippet, "snippet_id", tags, inserted)
+    count_terms(db, project.id, [row for row in rows if row["id"] in inserted])
     return len(rows)
 
 
+def count_terms(db: DBSession, project_id: str, rows: Iterable[dict[str, Any]]) -> None:
+    """Add new snippets' terms to the project's document frequencies (in key order, so
+    concurrent saves lock the same rows in the same order)."""
+    documents: Counter[str] = Counter()
+    for row in rows:
+        documents[TOTAL_TERM] += 1
+        documents.update(
+            {t for t in terms(f"{row['title']} {row['dense_content']}") if len(t) <= 64}
+        )
+    upsert_adding(
+        db,
+        TermCount.__table__,
+        [
+            {"project_id": project_id, "term": term, "documents": count}
+            for term, count in sorted(documents.items())
+        ],
+        key=("project_id", "term"),
+        column="documents",
+    )
+
+
+def _new_row_ids(db: DBSession, model: type, ids: list[str]) -> set[str]:
+    """Which of the ``ids`` just offered to an upsert were really inserted."""
+    return set(db.scalars(select(model.id).where(model.id.in_(ids)))) if ids else set()
+
+
 def _tag_new_rows(
-    db: DBSession, project_id: str, model: type, column: str, tags: dict[str, list[str]]
+    db: DBSession,
+    project_id: str,
+    model: type,
+    column: str,
+    tags: dict[str, list[str]],
+    inserted: set[str] | None = None,
 ) -> int:
     """Tag the rows of ``tags`` that were really inserted (not merged into an old row)."""
     if not tags:
         return 0
-    inserted = set(db.scalars(select(model.id).where(model.id.in_(list(tags)))))
+    if inserted is None:
+        inserted = _new_row_ids(db, model, list(tags))
     _insert_tags(db, project_id, column, {item_id: tags[item_id] for item_id in inserted})
     return len(inserted)
 
@@ -350,8 +389,18 @@ def _tag_new_rows(
 def upsert_project_state(
     db: DBSession, project: Project, session: Session, memory: SessionMemory
 ) -> ProjectState:
-    """The project's one state row, updated with what the latest session knows."""
+    """The project's one state row, updated with what the latest session knows.
+
+    Memories saved by hand know nothing of phase, blockers or files: they leave all that as
+    it was and only add their decisions to the important ones."""
     state = _get_or_create(db, ProjectState, {"project_id": project.id})
+    if memory.source_format == MANUAL_FORMAT:
+        earlier = [d for d in json.loads(state.important_decisions or "[]") if isinstance(d, str)]
+        added = [d.text for d in memory.decisions if d.text not in earlier]
+        if added:
+            state.important_decisions = _json((earlier + added)[-MAX_STATE_ITEMS:])
+            state.updated_at = _now()
+        return state
     update = memory.state
     state.last_session_id = session.id
     if update.phase:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from contextrecall.db import build_engine
+from contextrecall.db import build_engine, database_connect_args
 from contextrecall.models import Base
 from contextrecall.settings import get_settings
 
@@ -33,7 +33,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = build_engine(_url())
+    engine = build_engine(_url(), database_connect_args(get_settings()))
     try:
         with engine.connect() as connection:
             _run(connection)

@@ -11,8 +11,15 @@ from datetime import datetime
 
 from contextrecall.compression import decisions as dec
 from contextrecall.compression.digest import SessionDigest
+from contextrecall.compression.manual import build_manual_memory
 from contextrecall.compression.text import clean, shorten, squash, words
-from contextrecall.memory import ParseReport, ProjectStateUpdate, SessionMemory, Snippet
+from contextrecall.memory import (
+    MANUAL_KINDS,
+    ParseReport,
+    ProjectStateUpdate,
+    SessionMemory,
+    Snippet,
+)
 from contextrecall.redaction import redact
 from contextrecall.transcript.events import ChatTurn
 
@@ -108,8 +115,10 @@ def topics(turns: list[ChatTurn], exclude: set[str]) -> list[str]:
 
 
 def build_chat_memory(digest: SessionDigest, report: ParseReport) -> SessionMemory:
-    """The memory of a chat JSONL conversation."""
+    """The memory of a chat JSONL conversation (or of memories saved by hand)."""
     turns = digest.turns
+    if any(turn.kind in MANUAL_KINDS for turn in turns):
+        return build_manual_memory(turns, report)
     speakers = list(dict.fromkeys(_name(t) for t in turns))
     dates = [normalize_timestamp(t.timestamp) for t in turns if t.timestamp]
     started, ended = (dates[0], dates[-1]) if dates else (None, None)

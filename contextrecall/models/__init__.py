@@ -9,7 +9,9 @@ from contextrecall.models.context import (
     ProjectState,
 )
 from contextrecall.models.jobs import FailedJob, SavedDelta
+from contextrecall.models.maintenance import MaintenanceRun
 from contextrecall.models.parents import Client, Machine, Project, Session
+from contextrecall.models.terms import TermCount
 
 __all__ = [
     "Base",
@@ -20,9 +22,11 @@ __all__ = [
     "DecisionLog",
     "FailedJob",
     "Machine",
+    "MaintenanceRun",
     "Project",
     "ProjectState",
     "SavedDelta",
     "Session",
+    "TermCount",
     "new_uuid",
 ]

@@ -7,9 +7,12 @@ is our addition: one row per (item, tag) so tag lookups use an index instead of 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     CHAR,
     CheckConstraint,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -44,6 +47,10 @@ class ConversationContext(UUIDKey, Timestamps, Base):
     current_state: Mapped[str | None] = mapped_column(Text)
     tags: Mapped[str | None] = mapped_column(Text)
     relevance_score: Mapped[float] = mapped_column(
+        Float, nullable=False, default=1.0, server_default="1.0"
+    )
+    # Added: a weight on relevance decay (see maintenance.relevance).
+    importance: Mapped[float] = mapped_column(
         Float, nullable=False, default=1.0, server_default="1.0"
     )
 
@@ -82,6 +89,11 @@ class ContextSnippet(UUIDKey, Timestamps, Base):
     # Added: content hash for idempotent upserts, and how often the same snippet recurred.
     content_hash: Mapped[str | None] = mapped_column(CHAR(64))
     occurrences: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    # Added: relevance decay inputs, the extraction's importance and when recall last used it.
+    importance: Mapped[float] = mapped_column(
+        Float, nullable=False, default=1.0, server_default="1.0"
+    )
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (
         UniqueConstraint("project_id", "content_hash", name="uq_context_snippets_project_hash"),

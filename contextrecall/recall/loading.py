@@ -14,13 +14,16 @@ from contextrecall.models import (
     DecisionLog,
     ProjectState,
     Session,
+    TermCount,
 )
-from contextrecall.recall.ranking import Item, terms
+from contextrecall.recall.ranking import TOTAL_TERM, Item, rare_terms, terms
 
 MAX_CONTEXTS = 200
 MAX_DECISIONS = 500
 MAX_SNIPPETS = 20_000  # scanned in full when the database has no text index
-FULLTEXT_CANDIDATES = 400
+FULLTEXT_CANDIDATES = 200  # at least; more for a budget that holds more (5 tokens an item)
+MAX_FULLTEXT_CANDIDATES = 2000
+TEXT_POSTINGS = 3000  # index matches a search may cost (about 5 microseconds each)
 
 
 def _json(value: str | None, default: Any) -> Any:
@@ -102,27 +105,61 @@ def _snippet_item(row: ContextSnippet) -> Item:
     )
 
 
-def snippet_items(db: DBSession, project_id: str, query: str | None) -> list[Item]:
+def uses_text_index(db: DBSession) -> bool:
+    """Whether candidates come from a FULLTEXT index (MariaDB) rather than a full scan."""
+    return _is_mariadb(db)
+
+
+def term_frequencies(db: DBSession, project_id: str, query: str) -> dict[str, int]:
+    """Document counts of the query's terms in the project, and their total under
+    ``TOTAL_TERM``: one primary-key lookup."""
+    wanted = [TOTAL_TERM, *dict.fromkeys(t for t in terms(query) if 3 <= len(t) <= 64)]
+    rows = db.execute(
+        select(TermCount.term, TermCount.documents).where(
+            TermCount.project_id == project_id, TermCount.term.in_(wanted)
+        )
+    ).all()
+    return {term: documents for term, documents in rows}
+
+
+def _prefixes(term: str) -> str:
+    """A stem as boolean-mode prefixes: InnoDB does not stem, so "deploy*" is what finds
+    "deploys" and "deployed", and "sery" (from "series") also needs "seri*"."""
+    return f"{term}* {term[:-1]}i*" if term.endswith("y") else f"{term}*"
+
+
+def snippet_items(
+    db: DBSession,
+    project_id: str,
+    query: str | None,
+    frequencies: dict[str, int] | None = None,
+    budget: int = 0,
+) -> list[Item]:
     """The project's snippets worth ranking for ``query``.
 
-    On MariaDB a FULLTEXT index picks the candidates, so a project of 100,000 snippets costs
-    one indexed query; elsewhere the snippets are read in full (the embedded database holds
-    one person's memory).
+    On MariaDB a FULLTEXT index picks the candidates, matching only the query's rarer words
+    (by ``frequencies``): InnoDB scores every row a word matches, so a common word would cost
+    tens of milliseconds in a project of 100,000 snippets. Elsewhere the snippets are read in
+    full (the embedded database holds one person's memory).
     """
     statement = select(ContextSnippet).where(ContextSnippet.project_id == project_id)
-    if query and _is_mariadb(db):
+    if query and uses_text_index(db):
         from sqlalchemy.dialects.mysql import match
 
-        # Stems with a trailing * (boolean mode, any word may match): InnoDB does not stem, so
-        # "deploy*" is what finds "deploys" and "deployed".
-        words = " ".join(f"{term}*" for term in dict.fromkeys(terms(query)) if len(term) >= 3)
-        if not words:
+        candidates = [term for term in dict.fromkeys(terms(query)) if len(term) >= 3]
+        if not candidates:
             return []
+        if frequencies is None:
+            frequencies = term_frequencies(db, project_id, query)
+        words = " ".join(
+            _prefixes(term) for term in rare_terms(candidates, frequencies, TEXT_POSTINGS)
+        )
         relevance = match(
             ContextSnippet.title, ContextSnippet.dense_content, against=words
         ).in_boolean_mode()
         statement = statement.where(relevance > 0).order_by(relevance.desc())
-        statement = statement.limit(FULLTEXT_CANDIDATES)
+        wanted = min(max(FULLTEXT_CANDIDATES, budget // 5), MAX_FULLTEXT_CANDIDATES)
+        statement = statement.limit(wanted)
     else:
         statement = statement.order_by(ContextSnippet.updated_at.desc()).limit(MAX_SNIPPETS)
     return [_snippet_item(row) for row in db.scalars(statement)]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
@@ -24,6 +25,7 @@ STOPWORDS = frozenset(
     did does also get got yes yeah oh ok okay really like just lot one thing things""".split()  # noqa: SIM905
 )
 K1, B = 1.2, 0.75
+TOTAL_TERM = ""  # the key under which document frequencies keep the number of documents
 DUPLICATE_OVERLAP = 0.8  # an item sharing this much of its words with a chosen one is dropped
 
 
@@ -32,6 +34,7 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix stripper, so 'painted', 'painting' and 'paints' meet 'paint'."""
     for suffix in ("ingly", "ings", "ing", "edly", "ed", "ies", "es", "s"):
@@ -98,20 +101,48 @@ class Item:
         return f"- {head}{who}{body}".strip()
 
 
-def bm25(query: Sequence[str], documents: Sequence[Sequence[str]]) -> list[float]:
-    """Okapi BM25 of each document for ``query`` (IDF from these documents)."""
+def rare_terms(query: Sequence[str], frequencies: Mapping[str, int], postings: int) -> list[str]:
+    """The query's rarest distinct terms whose document counts add up to at most ``postings``,
+    and always the rarest term found at all: a text index matching only these scores few rows.
+    Unseen terms cost nothing and stay (as prefixes they may still match a longer word)."""
+    ordered = sorted(dict.fromkeys(query), key=lambda t: (frequencies.get(t, 0), t))
+    chosen, total, found = [], 0, False
+    for term in ordered:
+        count = frequencies.get(term, 0)
+        if found and total + count > postings:
+            break
+        chosen.append(term)
+        total += count
+        found = found or count > 0
+    return chosen
+
+
+def bm25(
+    query: Sequence[str],
+    documents: Sequence[Sequence[str]],
+    frequencies: Mapping[str, int] | None = None,
+) -> list[float]:
+    """Okapi BM25 of each document for ``query``.
+
+    IDF comes from ``frequencies`` (document counts over the whole collection, its size under
+    ``TOTAL_TERM``) when given, so candidates picked by an index are weighted as in the whole
+    collection; otherwise from these documents.
+    """
     if not documents or not query:
         return [0.0] * len(documents)
     lengths = [len(d) for d in documents]
     average = (sum(lengths) / len(lengths)) or 1.0
-    frequencies = [Counter(d) for d in documents]
+    counts_per_document = [Counter(d) for d in documents]
     df: Counter[str] = Counter()
-    for counts in frequencies:
+    for counts in counts_per_document:
         df.update(set(counts))
     n = len(documents)
+    if frequencies and frequencies.get(TOTAL_TERM, 0) > n:
+        n = frequencies[TOTAL_TERM]
+        df = Counter({t: max(df[t], frequencies.get(t, 0)) for t in set(query)})
     weights = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in set(query) if df[t]}
     scores = []
-    for counts, length in zip(frequencies, lengths, strict=True):
+    for counts, length in zip(counts_per_document, lengths, strict=True):
         score = 0.0
         for term, idf in weights.items():
             tf = counts.get(term, 0)
@@ -122,7 +153,11 @@ def bm25(query: Sequence[str], documents: Sequence[Sequence[str]]) -> list[float
 
 
 def rank(
-    query: str | None, items: Sequence[Item], now: datetime, speakers: Iterable[str] = ()
+    query: str | None,
+    items: Sequence[Item],
+    now: datetime,
+    speakers: Iterable[str] = (),
+    frequencies: Mapping[str, int] | None = None,
 ) -> list[tuple[float, Item]]:
     """Items with their scores, best first; with a query, only items it matches at all.
 
@@ -133,7 +168,7 @@ def rank(
     query_terms = terms(query) if query else []
     speaker_names = {stem(s.lower()) for s in speakers}
     documents = [terms(f"{i.title} {i.text} {i.speaker or ''}") for i in items]
-    text_scores = bm25(query_terms, documents) if query_terms else [0.0] * len(items)
+    text_scores = bm25(query_terms, documents, frequencies) if query_terms else [0.0] * len(items)
     best = max(text_scores, default=0.0) or 1.0
     ranked = []
     for item, text_score in zip(items, text_scores, strict=True):
@@ -188,12 +223,12 @@ def fill_budget(
         nonlocal used
         if item.id in seen_ids:
             return False
-        words = set(terms(item.text))
-        if _near_duplicate(words, seen_words):
-            return False
         line = item.render()
         cost = estimate_tokens(line + "\n")
         if used + cost > budget:
+            return False
+        words = set(terms(item.text))
+        if _near_duplicate(words, seen_words):
             return False
         lines.append(line)
         used += cost

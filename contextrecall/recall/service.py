@@ -17,6 +17,9 @@ SEARCH_BUDGET = 1000
 SESSION_START_BUDGET = 2000
 PROMPT_BUDGET = 1000
 USAGE_TASK = "recall.record_usage"
+MAX_BUDGET = 100_000  # tokens: far above any context window worth filling
+MAX_ITEMS = 500  # items in one answer
+MAX_QUERY_CHARS = 10_000  # a longer prompt is ranked by its beginning
 
 
 def _now() -> datetime:
@@ -30,14 +33,19 @@ def _empty(query: str | None, project: str) -> dict[str, Any]:
 def _ranked_block(
     db, project_id: str, query: str | None, budget: int, limit: int | None, header: str = ""
 ):  # type: ignore[no-untyped-def]
+    frequencies = (
+        loading.term_frequencies(db, project_id, query)
+        if query and loading.uses_text_index(db)
+        else None
+    )
     items = (
         loading.context_items(db, project_id)
         + loading.decision_items(db, project_id)
-        + loading.snippet_items(db, project_id, query)
+        + loading.snippet_items(db, project_id, query, frequencies, budget)
     )
     neighbours = {(i.session, i.part, i.position): i for i in items if i.position is not None}
     speakers = {i.speaker for i in items if i.speaker}
-    ranked = rank(query, items, _now(), speakers)
+    ranked = rank(query, items, _now(), speakers, frequencies)
     return fill_budget(ranked, budget, limit, neighbours, header=header)
 
 
@@ -49,8 +57,17 @@ def search(
     limit: int | None = None,
 ) -> dict[str, Any]:
     """Ranked recall for ``query`` in ``project``: {query, project, tokens, context, items}."""
-    if budget < 1:
-        raise ValueError("--budget must be at least 1 token")
+    if not 1 <= budget <= MAX_BUDGET:
+        raise ValueError(f"--budget must be between 1 and {MAX_BUDGET} tokens")
+    if limit is not None and not 1 <= limit <= MAX_ITEMS:
+        raise ValueError(f"--limit must be between 1 and {MAX_ITEMS} items")
+    if query and len(query) > MAX_QUERY_CHARS:
+        raise ValueError(f"query longer than {MAX_QUERY_CHARS} characters")
+    limit = limit or MAX_ITEMS
+    if query:
+        from contextrecall.redaction import redact
+
+        query = redact(query)  # the query is echoed and cached: a pasted secret stays out
     with session_scope(settings) as db:
         row = find_project(db, project)
         if row is None:
@@ -133,6 +150,7 @@ def prompt_block(
     """Context for a typed prompt, or "" when nothing in memory clears the relevance bar:
     at least one item must share two of the prompt's content words (one, for a one-word
     prompt)."""
+    prompt = prompt[:MAX_QUERY_CHARS]
     query_terms = set(terms(prompt))
     if not query_terms:
         return ""
@@ -141,7 +159,7 @@ def prompt_block(
         if project is None:
             return ""
         header = "# Context Recall: memory relevant to this prompt"
-        text, chosen = _ranked_block(db, project.id, prompt, budget, None, header=header)
+        text, chosen = _ranked_block(db, project.id, prompt, budget, MAX_ITEMS, header=header)
     needed = min(2, len(query_terms))
     if not any(
         len(query_terms & set(terms(item.text + " " + item.title))) >= needed for _, item in chosen

@@ -3,4 +3,4 @@
 Importing this package registers every task on the app (the worker's ``include``).
 """
 
-from contextrecall.tasks import save  # noqa: F401
+from contextrecall.tasks import maintenance, save  # noqa: F401

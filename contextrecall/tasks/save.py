@@ -53,6 +53,8 @@ def ping() -> str:
 @app.task(base=RecallTask, bind=True, name="recall.record_usage")
 def record_usage(self: RecallTask, snippet_ids: Any) -> None:
     """Count one use of each recalled snippet (one set-based UPDATE)."""
+    from datetime import UTC, datetime
+
     from sqlalchemy import update
 
     from contextrecall.models import ContextSnippet
@@ -64,7 +66,10 @@ def record_usage(self: RecallTask, snippet_ids: Any) -> None:
             db.execute(
                 update(ContextSnippet)
                 .where(ContextSnippet.id.in_(ids))
-                .values(usage_count=ContextSnippet.usage_count + 1)
+                .values(
+                    usage_count=ContextSnippet.usage_count + 1,
+                    last_used_at=datetime.now(UTC).replace(tzinfo=None),
+                )
             )
 
     self.run_in_transaction(

@@ -125,6 +125,18 @@ def clean_compaction_text(text: str) -> str:
     return text.strip()
 
 
+def _text_field(obj: dict[str, Any], key: str) -> str | None:
+    """A string field of a line, or None when it is missing or not a string."""
+    value = obj.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _block_kind(block: Any) -> str | None:
+    """The ``type`` of a content block, or None when the block or its type is malformed."""
+    kind = block.get("type") if isinstance(block, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 def _string_chars(value: Any) -> int:
     if isinstance(value, str):
         return len(value)
@@ -223,14 +235,18 @@ class ClaudeParser:
             summary = obj.get("summary")
             if isinstance(summary, str) and summary.strip():
                 self.text_chars += len(summary)
-                events.append(CompactionSummary(summary.strip(), "summary-line"))
+                events.append(
+                    CompactionSummary(cap_text(summary.strip(), SUMMARY_CAP), "summary-line")
+                )
         elif line_type == "queue-operation":
             content = obj.get("content")
             if obj.get("operation") == "enqueue" and isinstance(content, str) and content.strip():
                 self._flush(events)
                 kind, text = classify_prompt(content)
                 events.append(
-                    UserPrompt(cap_text(text, TEXT_CAP), kind, obj.get("timestamp"), queued=True)
+                    UserPrompt(
+                        cap_text(text, TEXT_CAP), kind, _text_field(obj, "timestamp"), queued=True
+                    )
                 )
         else:
             self.report.skip("unknown-type")
@@ -244,10 +260,10 @@ class ClaudeParser:
 
     def _session_info(self, obj: dict[str, Any]) -> SessionInfo | None:
         current = self._info
-        session_id = obj.get("sessionId") or current.session_id
-        cwd = obj.get("cwd") or current.cwd
-        branch = obj.get("gitBranch") or current.branch
-        version = obj.get("version") or current.version
+        session_id = _text_field(obj, "sessionId") or current.session_id
+        cwd = _text_field(obj, "cwd") or current.cwd
+        branch = _text_field(obj, "gitBranch") or current.branch
+        version = _text_field(obj, "version") or current.version
         if (session_id, cwd, branch, version) == (
             current.session_id,
             current.cwd,
@@ -255,7 +271,7 @@ class ClaudeParser:
             current.version,
         ):
             return None
-        self._info = SessionInfo(session_id, cwd, branch, version, obj.get("timestamp"))
+        self._info = SessionInfo(session_id, cwd, branch, version, _text_field(obj, "timestamp"))
         return self._info
 
     def _flush(self, events: list[Event]) -> None:
@@ -279,7 +295,7 @@ class ClaudeParser:
             self._flush(events)
             self._pending = AssistantMessage(
                 message_id=message_id,
-                timestamp=obj.get("timestamp"),
+                timestamp=_text_field(obj, "timestamp"),
                 sidechain=bool(obj.get("isSidechain")),
             )
         content = message.get("content")
@@ -293,7 +309,7 @@ class ClaudeParser:
     def _assistant_block(self, block: Any, events: list[Event]) -> None:
         pending = self._pending
         assert pending is not None
-        kind = block.get("type") if isinstance(block, dict) else None
+        kind = _block_kind(block)
         if kind == "text" and isinstance(block.get("text"), str):
             text = block["text"].strip()
             self.text_chars += len(text)
@@ -334,7 +350,7 @@ class ClaudeParser:
             self.report.skip("malformed-message")
             return
         content = message.get("content")
-        timestamp = obj.get("timestamp")
+        timestamp = _text_field(obj, "timestamp")
         sidechain = bool(obj.get("isSidechain"))
         if obj.get("isCompactSummary"):
             text = content if isinstance(content, str) else _result_text(content)
@@ -355,7 +371,7 @@ class ClaudeParser:
         results = [b for b in content if isinstance(b, dict) and b.get("type") == "tool_result"]
         details = _details(obj.get("toolUseResult")) if len(results) == 1 else {}
         for block in content:
-            kind = block.get("type") if isinstance(block, dict) else None
+            kind = _block_kind(block)
             if kind == "tool_result":
                 events.append(self._tool_result(block, details, timestamp, sidechain))
             elif kind == "text" and isinstance(block.get("text"), str):
@@ -375,7 +391,9 @@ class ClaudeParser:
             self._compacting = True  # a compaction subagent: its answer is the summary
         if cleaned:
             events.append(
-                UserPrompt(cap_text(cleaned, TEXT_CAP), kind, obj.get("timestamp"), sidechain)
+                UserPrompt(
+                    cap_text(cleaned, TEXT_CAP), kind, _text_field(obj, "timestamp"), sidechain
+                )
             )
 
     def _tool_result(

@@ -18,7 +18,11 @@ _CLAUDE_KEYS = ("message", "sessionId", "uuid", "summary", "snapshot", "operatio
 def object_format(obj: dict[str, Any]) -> str | None:
     """ "claude" or "chat" when one decoded line says which format it is, else None."""
     line_type = obj.get("type")
-    if line_type in CLAUDE_LINE_TYPES and any(key in obj for key in _CLAUDE_KEYS):
+    if (
+        isinstance(line_type, str)
+        and line_type in CLAUDE_LINE_TYPES
+        and any(key in obj for key in _CLAUDE_KEYS)
+    ):
         return "claude"
     if isinstance(obj.get("content"), str) and "message" not in obj and line_type is None:
         return "chat"

@@ -121,13 +121,19 @@ class CompactionSummary:
 
 @dataclass(slots=True)
 class ChatTurn:
-    """One turn of a chat JSONL conversation."""
+    """One turn of a chat JSONL conversation.
+
+    ``kind`` and ``tags`` are set on a memory saved by hand (`recall mcp` save_memory): such a
+    line is one memory to keep as it is, not a turn of a conversation.
+    """
 
     content: str
     role: str | None = None
     speaker: str | None = None
     timestamp: str | None = None
     turn_id: str | None = None
+    kind: str | None = None
+    tags: list[str] = field(default_factory=list)
 
 
 Event = SessionInfo | UserPrompt | AssistantMessage | ToolResult | CompactionSummary | ChatTurn

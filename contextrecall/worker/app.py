@@ -16,6 +16,10 @@ def create_app(settings: Settings | None = None) -> Celery:
     app = Celery("contextrecall", set_as_current=True)
     app.conf.update(celery_config(settings))
     app.conf.update(include=TASK_MODULES)
+    if settings.signing_enabled:
+        # Registers the auth serializer from the security_* settings and disables every
+        # decoder but JSON (events stay JSON); tasks then need a valid signature.
+        app.setup_security(allowed_serializers=["json"])
     import contextrecall.worker.signals  # noqa: F401  (connects the lifecycle handlers)
 
     return app

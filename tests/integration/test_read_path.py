@@ -206,3 +206,70 @@ def test_hook_returns_claude_code_json_for_session_start_and_prompts(cached, tmp
     assert "utf8mb4" in json.loads(prompt.stdout)["hookSpecificOutput"]["additionalContext"]
     unrelated = hook({"hook_event_name": "UserPromptSubmit", "prompt": "ok thanks"})
     assert unrelated.returncode == 0 and unrelated.stdout == ""
+
+
+def _term_counts(settings: Settings, project: str) -> dict[str, int]:
+    from sqlalchemy import select
+
+    from contextrecall.models import Project, TermCount
+
+    with session_scope(settings) as db:
+        return dict(
+            db.execute(
+                select(TermCount.term, TermCount.documents)
+                .join(Project, Project.id == TermCount.project_id)
+                .where(Project.name == project)
+            ).all()
+        )
+
+
+def test_saves_count_each_new_snippets_terms_once(backend):
+    save_chat(backend, "alpha", "s1")
+    counts = _term_counts(backend, "alpha")
+    assert counts[""] == len(FACTS)
+    assert counts["mariadb"] == 2 and counts["stag"] == 1 and counts["deploy"] == 1
+    save_chat(backend, "alpha", "s2")  # the same facts again: occurrences, not new snippets
+    assert _term_counts(backend, "alpha") == counts
+    save_chat(backend, "beta", "s1", facts=[("Cy", "MariaDB again")])
+    assert _term_counts(backend, "alpha") == counts
+    assert _term_counts(backend, "beta") == {"": 1, "cy": 1, "mariadb": 1}  # title "Cy: ..."
+
+
+def test_a_rare_word_finds_its_fact_among_many_sharing_the_common_words(backend):
+    crowd = [
+        ("Ana", f"The release checklist item number {i} is about the release") for i in range(300)
+    ]
+    save_chat(backend, "alpha", "s1", facts=[*crowd, ("Bo", "The release uses the zanzibar key")])
+    result = service.search(backend, "alpha", "which key does the release use? zanzibar")
+    assert result["items"][0]["text"].endswith("Bo: The release uses the zanzibar key")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--budget", "0"], "between 1 and 100000 tokens"),
+        (["--budget", "100001"], "between 1 and 100000 tokens"),
+        (["--limit", "501"], "between 1 and 500 items"),
+        (["x" * 10_001], "query longer than 10000 characters"),
+    ],
+)
+def test_search_limits_give_one_line_errors(backend, args, message):
+    save_chat(backend, "alpha", "s1")
+    result = subprocess.run(
+        [sys.executable, "-m", "contextrecall.cli", "search", "--project", "alpha", *args],
+        env=settings_env(backend),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_items_per_answer_are_capped_and_a_huge_prompt_is_ranked_by_its_start(backend):
+    many = [("Ana", f"Deploy service x{i} y{i * 7} z{i * 13} w{i * 17}") for i in range(600)]
+    save_chat(backend, "alpha", "s1", facts=many)
+    result = service.search(backend, "alpha", "deploy service", budget=100_000)
+    assert len(result["items"]) == service.MAX_ITEMS
+    block = service.prompt_block(backend, "alpha", "deploy service " + "filler " * 20_000)
+    assert "deploy" in block.lower() and estimate_tokens(block) <= service.PROMPT_BUDGET

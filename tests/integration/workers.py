@@ -24,6 +24,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
         env["RECALL_CACHE_URL"] = settings.cache_url
     if settings.encryption_key:
         env["RECALL_ENCRYPTION_KEY"] = settings.encryption_key
+    for name in ("signing_key", "signing_cert", "signing_certs"):
+        if getattr(settings, name):
+            env[f"RECALL_{name.upper()}"] = getattr(settings, name)
     return env
 
 

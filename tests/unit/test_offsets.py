@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import multiprocessing
 import time
-import zlib
 from pathlib import Path
 
 import pytest
 
+from contextrecall.crypto import load_key_ring
+from contextrecall.delta import SEALED, decode_delta_text
 from contextrecall.enqueue import spool_new_deltas
 from contextrecall.offsets import OffsetBusy, OffsetStore
 from contextrecall.settings import Settings
@@ -78,8 +78,10 @@ def test_concurrent_saves_of_one_session_take_every_line_once(tmp_path):
     jobs = list((home / "spool").glob("*.json"))
     assert len(jobs) > 4  # the savers really ran while lines were being written
     seen: list[str] = []
+    ring = load_key_ring(Settings.from_env({"RECALL_HOME": str(home)}))
     for job_file in jobs:
-        delta = json.loads(job_file.read_text())["delta"]
-        text = zlib.decompress(base64.b64decode(delta["data"])).decode()
+        job = json.loads(job_file.read_text())
+        assert job["delta"]["encoding"] == SEALED  # the spool holds ciphertext only
+        text = decode_delta_text(job, ring).decode()
         seen += [json.loads(line)["message"]["content"] for line in text.splitlines()]
     assert sorted(seen, key=lambda s: int(s.split()[1])) == [f"line {i}" for i in range(600)]

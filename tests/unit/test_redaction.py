@@ -91,3 +91,48 @@ def test_real_transcripts_keep_css_class_names_shas_and_uuids(
             for found in set(pattern.findall(raw)):
                 assert found in redacted, f"{found!r} lost from {path.name}"
         assert redact(redacted) == redacted
+
+
+# Found by the fuzz suite (tests/fuzz/test_fuzz_redaction.py).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mysql -p" + "0" + " -p" + "0",  # a second secret sharing the first one's context
+        "mysql -u root -p" + "s3cretA" + " -p" + "s3cretB" + " app",
+    ],
+)
+def test_every_secret_sharing_one_context_is_redacted_in_one_call(text: str) -> None:
+    once = redact(text)
+    assert once.count("[REDACTED:password]") == 2
+    assert redact(once) == once
+
+
+def test_sshpass_password_is_found_before_a_later_dash_p() -> None:
+    text = "sshpass -p " + "hunter2" + "Xy9!" + " ssh user@host -p0"
+    assert redact(text) == "sshpass -p [REDACTED:password] ssh user@host -p0"
+
+
+def test_assignment_without_value_does_not_swallow_the_next_key() -> None:
+    text = "PASSWORD= MYSQL_ROOT_PASSWORD: " + "hunter2" + "Xy9!"
+    assert redact(text) == "PASSWORD= MYSQL_ROOT_PASSWORD: [REDACTED:password]"
+
+
+def test_bearer_value_that_is_the_next_key_is_left_for_that_assignment() -> None:
+    text = "Authorization: Bearer access_token = '" + "at" + "Z9" * 10 + "'"
+    assert redact(text) == "Authorization: Bearer access_token = '[REDACTED:secret]'"
+
+
+def test_escaped_quoted_key_after_an_empty_assignment_keeps_its_own_value() -> None:
+    text = 'PASSWORD= \\"password\\": \\"' + "hunter2" + 'Xy9!\\"'
+    assert redact(text) == 'PASSWORD= \\"password\\": \\"[REDACTED:password]\\"'
+
+
+def test_a_secret_is_found_even_when_an_earlier_match_covers_its_context() -> None:
+    text = "Authorization: Bearer sshpass -p " + "hunter2" + "Xy9!" + " ssh user@host"
+    redacted = redact(text)
+    assert "hunter2" not in redacted and redact(redacted) == redacted
+
+
+def test_a_match_whose_value_is_the_next_header_does_not_hide_that_header() -> None:
+    text = "AUTHORIZATION:BEARER Authorization: Bearer " + "abc123DEF456ghi789"
+    assert "abc123DEF456ghi789" not in redact(text)

@@ -397,3 +397,30 @@ def test_cap_text_keeps_head_and_tail_and_cuts_between_words():
     assert len(capped) < 1100 and "characters omitted" in capped
     head = capped.split("\n")[0]
     assert head.split()[-1] in text.split()  # no token cut in half
+
+
+# Found by the fuzz suite (tests/fuzz/test_fuzz_transcripts.py).
+def test_malformed_types_and_fields_are_skipped_not_raised(tmp_path):
+    path = write_lines(
+        tmp_path / "odd.jsonl",
+        {"type": [], "message": {"content": "x"}},
+        assistant("m1", {"type": []}, {"type": {"a": 1}, "text": "x"}),
+        user([{"type": ["tool_result"]}], sessionId={"id": 1}, timestamp=[2026]),
+        user("hello", sessionId=7, cwd=[], gitBranch={}, timestamp=1.5),
+    )
+    parsed = parse_file(path)
+    assert parsed.format == "claude"
+    prompt = of(parsed.events, UserPrompt)[-1]
+    assert prompt.text == "hello" and prompt.timestamp is None
+    for info in of(parsed.events, SessionInfo):
+        assert all(v is None for v in (info.session_id, info.cwd, info.branch, info.timestamp))
+    assert parsed.report.skipped["unknown-block"] == 3
+    assert detect_format(write_lines(tmp_path / "type.jsonl", {"type": []})) is None
+
+
+def test_1x_summary_line_is_capped(tmp_path):
+    from contextrecall.transcript.events import SUMMARY_CAP
+
+    path = write_lines(tmp_path / "s.jsonl", {"type": "summary", "summary": "word " * 20_000})
+    (summary,) = of(parse_file(path).events, CompactionSummary)
+    assert len(summary.text) < SUMMARY_CAP + 100
