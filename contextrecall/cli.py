@@ -483,6 +483,51 @@ def _mcp_target(
     return mcp_config or mcp_config_path(scope)
 
 
+def _change_claude_code(
+    scope: str,
+    settings_file: Path | None,
+    mcp_config: Path | None,
+    no_mcp: bool,
+    *,
+    install: bool,
+) -> None:
+    """Install (or uninstall) the hook entries and the MCP server, reporting each file."""
+    from contextrecall import installer
+    from contextrecall.install import SettingsFormatError
+
+    path = _settings_target(scope, settings_file)
+    mcp_path = _mcp_target(scope, settings_file, mcp_config, no_mcp)
+    hooks_change = installer.install_into if install else installer.uninstall_from
+    mcp_change = installer.register_mcp_server if install else installer.unregister_mcp_server
+    try:
+        installer.preflight(path, mcp_path)
+        outcome = hooks_change(path)
+        mcp = mcp_change(mcp_path) if mcp_path else None
+    except (SettingsFormatError, OSError) as exc:
+        raise RecallError(str(exc)) from exc
+    if install:
+        done = f"installed `recall hook` for {', '.join(outcome.events)} in {path}"
+        unchanged = f"already installed in {path}; nothing changed"
+    else:
+        done = f"removed Context Recall hooks from {path}"
+        unchanged = f"no Context Recall hooks in {path}; nothing changed"
+    click.echo(done if outcome.changed else unchanged)
+    if outcome.changed and outcome.backup:
+        click.echo(f"backup: {outcome.backup}")
+    if mcp is None:
+        return
+    if not mcp.changed:
+        state = "`recall mcp` already registered in" if install else "no `recall mcp` server in"
+        click.echo(f"{state} {mcp.path}; nothing changed")
+        return
+    if install:
+        click.echo(f"registered the `recall mcp` server as {', '.join(mcp.events)} in {mcp.path}")
+    else:
+        click.echo(f"removed the `recall mcp` server from {mcp.path}")
+    if mcp.backup:
+        click.echo(f"backup: {mcp.backup}")
+
+
 @cli.command("install")
 @scope_option
 @settings_file_option
@@ -493,31 +538,7 @@ def install_command(
 ) -> None:
     """Add the `recall hook` entries to Claude Code's settings.json and register the `recall mcp`
     server (keeps everything else)."""
-    from contextrecall.install import SettingsFormatError
-    from contextrecall.installer import install_into, preflight, register_mcp_server
-
-    path = _settings_target(scope, settings_file)
-    mcp_path = _mcp_target(scope, settings_file, mcp_config, no_mcp)
-    try:
-        preflight(path, mcp_path)
-        outcome = install_into(path)
-        mcp = register_mcp_server(mcp_path) if mcp_path else None
-    except (SettingsFormatError, OSError) as exc:
-        raise RecallError(str(exc)) from exc
-    if not outcome.changed:
-        click.echo(f"already installed in {path}; nothing changed")
-    else:
-        click.echo(f"installed `recall hook` for {', '.join(outcome.events)} in {path}")
-        if outcome.backup:
-            click.echo(f"backup: {outcome.backup}")
-    if mcp is None:
-        return
-    if not mcp.changed:
-        click.echo(f"`recall mcp` already registered in {mcp.path}; nothing changed")
-        return
-    click.echo(f"registered the `recall mcp` server as {', '.join(mcp.events)} in {mcp.path}")
-    if mcp.backup:
-        click.echo(f"backup: {mcp.backup}")
+    _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=True)
 
 
 @cli.command("uninstall")
@@ -529,31 +550,7 @@ def uninstall_command(
     scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
 ) -> None:
     """Remove Context Recall's hook entries and its MCP server registration, nothing else."""
-    from contextrecall.install import SettingsFormatError
-    from contextrecall.installer import preflight, uninstall_from, unregister_mcp_server
-
-    path = _settings_target(scope, settings_file)
-    mcp_path = _mcp_target(scope, settings_file, mcp_config, no_mcp)
-    try:
-        preflight(path, mcp_path)
-        outcome = uninstall_from(path)
-        mcp = unregister_mcp_server(mcp_path) if mcp_path else None
-    except (SettingsFormatError, OSError) as exc:
-        raise RecallError(str(exc)) from exc
-    if not outcome.changed:
-        click.echo(f"no Context Recall hooks in {path}; nothing changed")
-    else:
-        click.echo(f"removed Context Recall hooks from {path}")
-        if outcome.backup:
-            click.echo(f"backup: {outcome.backup}")
-    if mcp is None:
-        return
-    if not mcp.changed:
-        click.echo(f"no `recall mcp` server in {mcp.path}; nothing changed")
-        return
-    click.echo(f"removed the `recall mcp` server from {mcp.path}")
-    if mcp.backup:
-        click.echo(f"backup: {mcp.backup}")
+    _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=False)
 
 
 # --- demo -----------------------------------------------------------------------------------

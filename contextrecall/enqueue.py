@@ -15,7 +15,7 @@ from contextrecall.spool import Spool
 
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from os import PathLike
     from typing import Any
 
@@ -47,8 +47,11 @@ def spool_new_deltas(
     source_format: str,
     event: str,
     lock_wait: float = 0.5,
+    on_dropped: Callable[[int], None] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """Spool a job for each new slice of ``transcript`` and advance its offset.
+
+    ``on_dropped`` hears how many lines were skipped for being longer than MAX_LINE_BYTES.
 
     The session's lock is held from reading the offset until the jobs are on disk and the
     offset moved, so two hooks of one session never enqueue the same lines twice.
@@ -57,11 +60,11 @@ def spool_new_deltas(
     transcript = os.path.normpath(os.fspath(transcript))
     key = f"{project['identity']}\0{session_external_id}\0{transcript}"
     spooled: list[tuple[str, dict[str, Any]]] = []
-    ring = None
+    ring, dropped = None, 0
     with OffsetStore(settings.location(OFFSETS)).locked(key, wait=lock_wait) as offset:
         end = None
         for delta in read_deltas(transcript, offset.get()):
-            end = delta.end
+            end, dropped = delta.end, dropped + delta.dropped_lines
             if not delta.text:
                 continue
             if ring is None:
@@ -81,6 +84,8 @@ def spool_new_deltas(
             spooled.append((spool.put(job), job))
         if end is not None:
             offset.set(end)
+    if dropped and on_dropped is not None:
+        on_dropped(dropped)
     return spooled
 
 

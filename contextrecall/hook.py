@@ -69,6 +69,7 @@ def parse_event(raw: bytes) -> dict[str, Any]:
 
 def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> None:
     """Spool what is new in the event's transcript, then publish it while time allows."""
+    from contextrecall.delta import MAX_LINE_BYTES
     from contextrecall.enqueue import flush_spool, publish_spooled, spool_new_deltas
     from contextrecall.identity import project_for_directory, this_machine
 
@@ -97,6 +98,9 @@ def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> No
         session_external_id=external_id,
         source_format="claude",
         event=str(name),
+        on_dropped=lambda count: log_failure(
+            settings, f"skipped {count} line(s) over {MAX_LINE_BYTES} bytes in {path}"
+        ),
     )
     publish_spooled(settings, spooled, deadline=deadline)
     if time.monotonic() < deadline - 0.1:

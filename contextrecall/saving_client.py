@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from contextrecall.db import session_scope
+from contextrecall.delta import MAX_LINE_BYTES
 from contextrecall.enqueue import publish_spooled, spool_new_deltas
 from contextrecall.identity import named_project, project_for_directory, this_machine
 from contextrecall.models import FailedJob, SavedDelta
@@ -59,6 +60,9 @@ def enqueue_files(
                 source_format=_format_of(path, fmt),
                 event="save",
                 lock_wait=10.0,
+                on_dropped=lambda count, path=path: _warn(
+                    f"skipped {count} line(s) over {MAX_LINE_BYTES} bytes in {path}"
+                ),
             )
             _, left = publish_spooled(settings, spooled, deadline=time.monotonic() + 30)
             if left:
@@ -72,6 +76,12 @@ def enqueue_files(
         if bar is not None:
             bar.__exit__(None, None, None)
     return jobs
+
+
+def _warn(message: str) -> None:
+    import click
+
+    click.echo(f"recall: warning: {message}", err=True)
 
 
 def wait_for(settings: Settings, jobs: list[dict[str, Any]], timeout: float) -> dict[str, str]:

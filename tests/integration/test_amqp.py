@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,14 +19,8 @@ from contextrecall.db import session_scope
 from contextrecall.models import ConversationContext, Project, SavedDelta, Session
 from contextrecall.settings import Settings
 from tests.conftest import _port_open
-from tests.integration.test_write_path import (
-    count,
-    make_repo,
-    run_hook,
-    transcript_lines,
-    write_transcript,
-)
-from tests.integration.workers import WorkerProcess, wait_until
+from tests.integration.test_write_path import count, stop_then_session_end
+from tests.integration.workers import WorkerProcess
 from tests.support import require
 
 RABBITMQ = ("127.0.0.1", 5672)
@@ -73,25 +66,9 @@ def stored_for(settings: Settings, session: str) -> int:
 def test_hook_json_in_rows_out_over_amqp(amqp_settings, tmp_path):
     worker = WorkerProcess(amqp_settings, tmp_path / "worker.log").start()
     try:
-        repo = make_repo(tmp_path / "widget")
-        session = str(uuid.uuid4())
-        transcript = tmp_path / f"{session}.jsonl"
-        write_transcript(transcript, transcript_lines(session, 3))
-        event = {
-            "session_id": session,
-            "transcript_path": str(transcript),
-            "cwd": str(repo),
-            "hook_event_name": "Stop",
-        }
-        started = time.monotonic()
-        result = run_hook(amqp_settings, event)
-        assert result.returncode == 0 and result.stdout == ""
-        assert time.monotonic() - started < 5
-        wait_until(lambda: stored_for(amqp_settings, session) == 1, what="first delta stored")
-
-        write_transcript(transcript, transcript_lines(session, 2, start=3), mode="a")
-        assert run_hook(amqp_settings, {**event, "hook_event_name": "SessionEnd"}).returncode == 0
-        wait_until(lambda: stored_for(amqp_settings, session) == 2, what="second delta stored")
+        stop_then_session_end(
+            amqp_settings, tmp_path, lambda session: stored_for(amqp_settings, session)
+        )
         with session_scope(amqp_settings) as db:
             project = db.scalars(
                 select(Project).where(Project.identity == "git:github.com/acme/widget")
@@ -100,6 +77,5 @@ def test_hook_json_in_rows_out_over_amqp(amqp_settings, tmp_path):
                 select(ConversationContext).where(ConversationContext.project_id == project.id)
             ).all()
         assert len(contexts) == 1 and contexts[0].context_type == "session_summary"
-        assert list(amqp_settings.spool_dir.glob("*.json")) == []
     finally:
         worker.stop()

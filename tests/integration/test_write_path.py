@@ -131,7 +131,9 @@ def worker(write_settings: Settings, tmp_path: Path):
     process.stop()
 
 
-def test_hook_json_in_rows_out(write_settings, worker, tmp_path):
+def stop_then_session_end(settings: Settings, tmp_path: Path, stored) -> str:
+    """Claude Code's Stop, then SessionEnd after two more lines, through `recall hook`; waits
+    until ``stored(session)`` counts each delta. Returns the session id."""
     repo = make_repo(tmp_path / "widget")
     session = str(uuid.uuid4())
     transcript = tmp_path / f"{session}.jsonl"
@@ -143,25 +145,27 @@ def test_hook_json_in_rows_out(write_settings, worker, tmp_path):
         "hook_event_name": "Stop",
     }
     started = time.monotonic()
-    result = run_hook(write_settings, event)
+    result = run_hook(settings, event)
     assert result.returncode == 0 and result.stdout == ""
     assert time.monotonic() - started < 5
-    wait_until(lambda: count(write_settings, SavedDelta) == 1, what="first delta stored")
+    wait_until(lambda: stored(session) == 1, what="first delta stored")
+    write_transcript(transcript, transcript_lines(session, 2, start=3), mode="a")
+    assert run_hook(settings, {**event, "hook_event_name": "SessionEnd"}).returncode == 0
+    wait_until(lambda: stored(session) == 2, what="second delta stored")
+    assert list(settings.spool_dir.glob("*.json")) == []
+    return session
+
+
+def test_hook_json_in_rows_out(write_settings, worker, tmp_path):
+    stop_then_session_end(write_settings, tmp_path, lambda _: count(write_settings, SavedDelta))
     with session_scope(write_settings) as db:
         project = db.scalars(select(Project)).one()
         assert project.identity == "git:github.com/acme/widget"
-        context = db.scalars(select(ConversationContext)).one()
+        context = db.scalars(select(ConversationContext)).one()  # refreshed, not duplicated
         assert context.project_id == project.id and context.context_type == "session_summary"
-
-    write_transcript(transcript, transcript_lines(session, 2, start=3), mode="a")
-    assert run_hook(write_settings, {**event, "hook_event_name": "SessionEnd"}).returncode == 0
-    wait_until(lambda: count(write_settings, SavedDelta) == 2, what="second delta stored")
-    assert count(write_settings, ConversationContext) == 1  # refreshed, not duplicated
-    with session_scope(write_settings) as db:
-        state = json.loads(db.scalars(select(ConversationContext)).one().current_state)
+        state = json.loads(context.current_state)
     assert "feature number 4" in (state["last_request"] or "")
     assert "feature number 0" in (state["first_request"] or "")
-    assert list((write_settings.home / "spool").glob("*.json")) == []
 
 
 def test_redelivered_job_stores_nothing_twice(write_settings, worker):

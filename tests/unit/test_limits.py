@@ -1,0 +1,67 @@
+"""Limits with clear messages: an over-long transcript line is skipped, counted and reported;
+the lines around it are kept."""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+
+from contextrecall import delta, hook
+from contextrecall.crypto import load_key_ring
+from contextrecall.enqueue import spool_new_deltas
+from contextrecall.settings import Settings
+
+
+def _transcript(path) -> None:
+    lines = [
+        {"type": "user", "message": {"content": "before the long line"}},
+        {"type": "user", "message": {"content": "x" * 5000}},
+        {"type": "user", "message": {"content": "after the long line"}},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def test_an_overlong_line_is_skipped_counted_and_its_neighbours_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(delta, "MAX_LINE_BYTES", 1000)
+    transcript = tmp_path / "t.jsonl"
+    _transcript(transcript)
+    settings = Settings.from_env({"RECALL_HOME": str(tmp_path / "home")})
+    heard: list[int] = []
+    spooled = spool_new_deltas(
+        settings,
+        transcript=transcript,
+        project={"name": "p", "identity": "name:p"},
+        machine=None,
+        session_external_id="s",
+        source_format="claude",
+        event="Stop",
+        on_dropped=heard.append,
+    )
+    assert heard == [1]
+    ring = load_key_ring(settings)
+    text = b"".join(delta.decode_delta_text(job, ring) for _, job in spooled).decode()
+    assert "before the long line" in text and "after the long line" in text
+    assert "x" * 1001 not in text
+
+
+def test_the_hook_reports_skipped_lines_in_its_log(tmp_path, monkeypatch):
+    monkeypatch.setattr(delta, "MAX_LINE_BYTES", 1000)
+    home = tmp_path / "home"
+    monkeypatch.setenv("RECALL_HOME", str(home))
+    monkeypatch.setenv("RECALL_BROKER_URL", "redis://127.0.0.1:9/0")  # refused: jobs stay spooled
+    transcript = tmp_path / "t.jsonl"
+    _transcript(transcript)
+    event = {
+        "hook_event_name": "Stop",
+        "session_id": "s",
+        "transcript_path": str(transcript),
+        "cwd": str(tmp_path),
+    }
+    with tempfile.TemporaryFile() as stdin:
+        stdin.write(json.dumps(event).encode())
+        stdin.seek(0)
+        assert hook.main(stdin=stdin, stdout=io.StringIO(), budget=5) == 0
+    log = (home / "hook.log").read_text()
+    assert f"skipped 1 line(s) over 1000 bytes in {transcript}" in log
+    assert list((home / "spool").glob("*.json"))  # the rest was saved
