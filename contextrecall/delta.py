@@ -123,7 +123,8 @@ def build_job(
     packed = zlib.compress(delta.text, 6)
     encoding = "zlib+base64"
     if ring is not None:
-        packed = ring.encrypt(packed, job_associated_data(project, session_external_id, delta))
+        bound = job_associated_data(project, session_external_id, delta.start, delta.end)
+        packed = ring.encrypt(packed, bound)
         encoding = SEALED
     return {
         "v": JOB_VERSION,
@@ -157,11 +158,13 @@ def job_argsrepr(job: dict[str, Any]) -> str:
     return f"(project={project!r}, session={session!r}, bytes={size}, job={job.get('job_id')!r})"
 
 
-def job_associated_data(project: dict[str, Any], session_external_id: str, delta: Any) -> bytes:
+def job_associated_data(
+    project: dict[str, Any], session_external_id: str, start: int, end: int
+) -> bytes:
     """What a sealed delta is bound to: its project, session and byte range."""
     from contextrecall.crypto import associated_data
 
-    kind = f"job:{int(delta.start)}-{int(delta.end)}"
+    kind = f"job:{int(start)}-{int(end)}"
     return associated_data(str(project.get("identity")), str(session_external_id), kind)
 
 
@@ -180,9 +183,10 @@ def decode_delta_text(job: dict[str, Any], ring: KeyRing | None = None) -> bytes
     if encoding == SEALED:
         if ring is None:
             raise ValueError("sealed delta and no key ring to open it")
-        session = job["session"]["external_id"]
-        bounds = Delta(int(delta["start"]), int(delta["end"]), b"")
-        packed = ring.decrypt(packed, job_associated_data(job["project"], session, bounds))
+        bound = job_associated_data(
+            job["project"], job["session"]["external_id"], delta["start"], delta["end"]
+        )
+        packed = ring.decrypt(packed, bound)
     try:
         text = zlib.decompress(packed)
     except zlib.error as exc:

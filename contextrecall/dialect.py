@@ -14,8 +14,13 @@ _EPOCH = datetime(1970, 1, 1)
 _EPOCH_TO_SECONDS = 62_167_219_200  # MariaDB's TO_SECONDS('1970-01-01'): seconds since year 0
 
 
+def is_mariadb(db: Session) -> bool:
+    """Whether ``db`` talks to MariaDB (or MySQL) rather than SQLite."""
+    return db.get_bind().dialect.name in {"mysql", "mariadb"}
+
+
 def _insert(db: Session, table: Table) -> Insert:
-    if db.get_bind().dialect.name in {"mysql", "mariadb"}:
+    if is_mariadb(db):
         from sqlalchemy.dialects.mysql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -29,7 +34,7 @@ def insert_ignoring_duplicates(
     if not rows:
         return
     stmt = _insert(db, table)
-    if db.get_bind().dialect.name in {"mysql", "mariadb"}:
+    if is_mariadb(db):
         # Not INSERT IGNORE: that would also swallow errors other than the duplicate key.
         stmt = stmt.on_duplicate_key_update(id=table.c.id)
     else:
@@ -53,7 +58,7 @@ def upsert_counting(
     if not rows:
         return
     stmt = _insert(db, table)
-    if db.get_bind().dialect.name in {"mysql", "mariadb"}:
+    if is_mariadb(db):
         updates = {counter: table.c[counter] + literal_column("1")}
         updates.update({name: stmt.inserted[name] for name in refresh})
         stmt = stmt.on_duplicate_key_update(updates)
@@ -71,7 +76,7 @@ def upsert_adding(
     if not rows:
         return
     stmt = _insert(db, table)
-    if db.get_bind().dialect.name in {"mysql", "mariadb"}:
+    if is_mariadb(db):
         stmt = stmt.on_duplicate_key_update({column: table.c[column] + stmt.inserted[column]})
     else:
         stmt = stmt.on_conflict_do_update(
@@ -86,13 +91,9 @@ def lock_row_for_update(db: Session, statement: Any) -> Any:
     SQLite has no row locks; its single writer lock (taken by our first write) serializes
     writers instead.
     """
-    if db.get_bind().dialect.name in {"mysql", "mariadb"}:
+    if is_mariadb(db):
         return statement.with_for_update()
     return statement
-
-
-def _is_mariadb(db: Session) -> bool:
-    return db.get_bind().dialect.name in {"mysql", "mariadb"}
 
 
 def days_since(db: Session, moment: Any, now: datetime) -> Any:
@@ -102,7 +103,7 @@ def days_since(db: Session, moment: Any, now: datetime) -> Any:
     UNIX_TIMESTAMP) against ``now`` in the same seconds, computed here; SQLite stores datetimes
     as text, which julianday() reads.
     """
-    if _is_mariadb(db):
+    if is_mariadb(db):
         seconds = (now - _EPOCH).total_seconds() + _EPOCH_TO_SECONDS
         return (literal(seconds) - func.to_seconds(moment)) / 86400.0
     return func.julianday(literal(now, DateTime)) - func.julianday(moment)
@@ -110,18 +111,18 @@ def days_since(db: Session, moment: Any, now: datetime) -> Any:
 
 def greatest(db: Session, *values: Any) -> Any:
     """SQL for the largest of ``values`` (two or more): GREATEST vs SQLite's scalar max()."""
-    return func.greatest(*values) if _is_mariadb(db) else func.max(*values)
+    return func.greatest(*values) if is_mariadb(db) else func.max(*values)
 
 
 def least(db: Session, *values: Any) -> Any:
     """SQL for the smallest of ``values`` (two or more): LEAST vs SQLite's scalar min()."""
-    return func.least(*values) if _is_mariadb(db) else func.min(*values)
+    return func.least(*values) if is_mariadb(db) else func.min(*values)
 
 
 def ensure_math_functions(db: Session) -> None:
     """Make exp() and ln() callable in SQL. MariaDB has them; SQLite only when built with its
     math functions, so a build without them gets Python's on this connection."""
-    if _is_mariadb(db):
+    if is_mariadb(db):
         return
     import math
     import sqlite3
@@ -145,7 +146,7 @@ def spaced_keys(db: Session, key: Any, every: int) -> list[Any]:
     from sqlalchemy import select
 
     every = max(1, int(every))
-    if _is_mariadb(db):
+    if is_mariadb(db):
         step = max(1, every // 8)
         # No ORDER BY: it would make MariaDB walk the clustered index, every row's full page;
         # unordered, it scans the smallest secondary index. Keys are lowercase UUIDs, whose

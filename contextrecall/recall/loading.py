@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
+from contextrecall.dialect import is_mariadb
 from contextrecall.models import (
     ContextSnippet,
     ConversationContext,
@@ -31,10 +32,6 @@ def _json(value: str | None, default: Any) -> Any:
         return json.loads(value) if value else default
     except ValueError:
         return default
-
-
-def _is_mariadb(db: DBSession) -> bool:
-    return db.get_bind().dialect.name in {"mysql", "mariadb"}
 
 
 def context_items(db: DBSession, project_id: str, limit: int = MAX_CONTEXTS) -> list[Item]:
@@ -107,7 +104,7 @@ def _snippet_item(row: ContextSnippet) -> Item:
 
 def uses_text_index(db: DBSession) -> bool:
     """Whether candidates come from a FULLTEXT index (MariaDB) rather than a full scan."""
-    return _is_mariadb(db)
+    return is_mariadb(db)
 
 
 def term_frequencies(db: DBSession, project_id: str, query: str) -> dict[str, int]:
@@ -138,9 +135,9 @@ def snippet_items(
     """The project's snippets worth ranking for ``query``.
 
     On MariaDB a FULLTEXT index picks the candidates, matching only the query's rarer words
-    (by ``frequencies``): InnoDB scores every row a word matches, so a common word would cost
-    tens of milliseconds in a project of 100,000 snippets. Elsewhere the snippets are read in
-    full (the embedded database holds one person's memory).
+    (by ``frequencies``, from ``term_frequencies``): InnoDB scores every row a word matches,
+    so a common word would cost tens of milliseconds in a project of 100,000 snippets.
+    Elsewhere the snippets are read in full (the embedded database holds one person's memory).
     """
     statement = select(ContextSnippet).where(ContextSnippet.project_id == project_id)
     if query and uses_text_index(db):
@@ -149,10 +146,8 @@ def snippet_items(
         candidates = [term for term in dict.fromkeys(terms(query)) if len(term) >= 3]
         if not candidates:
             return []
-        if frequencies is None:
-            frequencies = term_frequencies(db, project_id, query)
         words = " ".join(
-            _prefixes(term) for term in rare_terms(candidates, frequencies, TEXT_POSTINGS)
+            _prefixes(term) for term in rare_terms(candidates, frequencies or {}, TEXT_POSTINGS)
         )
         relevance = match(
             ContextSnippet.title, ContextSnippet.dense_content, against=words

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from contextrecall.db import get_engine, session_scope
 from contextrecall.models import Base, ConversationContext, SavedDelta
@@ -41,8 +42,6 @@ def flower_settings(backend, redis_url: str, tmp_path: Path):
     clients = [redis.Redis.from_url(f"{base}/{db}") for db in (BROKER_DB, CACHE_DB)]
     for client in clients:
         client.flushdb()
-    # A home of its own: the shared SQLite file must not be read raw below (closing any file
-    # descriptor of it drops this process's SQLite locks, which corrupts it under writers).
     yield backend.with_overrides(
         home=tmp_path / "home",
         broker_url=f"{base}/{BROKER_DB}",
@@ -92,12 +91,14 @@ def _redis_dump(url: str) -> str:
     return "\n".join(parts)
 
 
-def _files_under(folder: Path) -> str:
-    """Every file under ``folder`` but an SQLite database (dumped through SQL instead)."""
+def _files_under(folder: Path, settings) -> str:
+    """Every file under ``folder`` but the SQLite database and its journals (dumped through
+    SQL instead: closing any descriptor of it drops this process's SQLite locks)."""
+    database = make_url(settings.database_url).database or ""
     files = [
         path
         for path in folder.rglob("*")
-        if path.is_file() and not path.name.startswith(("recall.db", "r.db"))
+        if path.is_file() and not (database and str(path).startswith(database))
     ]
     return "\n".join(path.read_bytes().decode("latin-1") for path in files)
 
@@ -125,7 +126,7 @@ def test_secrets_are_nowhere_after_saving_transcripts_full_of_them(
     assert run_hook(down, event).returncode == 0
     spooled = list((settings.home / "spool").glob("*.json"))
     assert spooled
-    assert _leaks(_files_under(settings.home)) == []
+    assert _leaks(_files_under(settings.home, settings)) == []
 
     # 2. The broker is back; a worker stores the job; Flower watches.
     worker = WorkerProcess(settings, tmp_path / "worker.log").start()
@@ -161,7 +162,7 @@ def test_secrets_are_nowhere_after_saving_transcripts_full_of_them(
         "database": _database_dump(settings),
         "redis broker": _redis_dump(f"{base}/{BROKER_DB}"),
         "redis cache": _redis_dump(f"{base}/{CACHE_DB}"),
-        "RECALL_HOME (spool, offsets, logs)": _files_under(settings.home),
+        "RECALL_HOME (spool, offsets, logs)": _files_under(settings.home, settings),
         "flower tasks": flower_tasks,
     }
     assert "[REDACTED:" in places["database"]  # the memory is there, redacted
