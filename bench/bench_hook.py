@@ -11,11 +11,11 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "data" / "transcripts" / "claude-code-2.1"
@@ -32,20 +32,6 @@ def synthetic_transcript(path: Path, size: int = 3 * 1024 * 1024) -> None:
     with path.open("w") as handle:
         while handle.tell() < size:
             handle.write(line + "\n")
-
-
-def timed(cmd: list[str], env: dict, stdin: str = "") -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        cmd,
-        input=stdin,
-        env=env,
-        text=True,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - started
 
 
 def main() -> None:

@@ -24,6 +24,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from contextrecall.worker.process import worker_command
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo-dev.json"
 BUDGET = 1000
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
@@ -223,7 +225,7 @@ def main() -> None:
     subprocess.run([*recall, "db", "upgrade"], env=env, check=True, capture_output=True)
     log = (folder / "worker.log").open("wb")
     worker = subprocess.Popen(
-        [*recall, "worker", "--pool=solo", "-Q", "recall", "--without-gossip", "--without-mingle"],
+        worker_command(f"locomo-{os.getpid()}@%h"),
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

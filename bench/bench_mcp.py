@@ -25,6 +25,7 @@ from typing import Any
 
 import anyio
 from mcp import ClientSession, StdioServerParameters, stdio_client
+from timing import percentile
 
 CACHE = "redis://127.0.0.1:6379/7"
 ROUNDS = 20  # timed calls of each query after its first (miss)
@@ -124,11 +125,6 @@ async def measure(env: dict[str, str], full: Path, empty: Path) -> dict[str, lis
                 times["state"].append(await timed(lambda: bare.call_tool("project_state", {})))
                 times["hit"].append(await timed(lambda q=query: search(q)))
     return times
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * share) - 1)]
 
 
 def main() -> None:

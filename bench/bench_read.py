@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, insert, select, text
+from timing import percentile, timed
 
 ADMIN = "mysql+pymysql://root@127.0.0.1:3306"
 CACHE = "redis://127.0.0.1:6379/8"
@@ -44,20 +45,6 @@ def corpus() -> tuple[list[str], list[str]]:
     ]
     questions = [qa["question"] for conversation in data for qa in conversation["qa"]]
     return turns, questions
-
-
-def timed(cmd: list[str], env: dict, stdin: str = "") -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        cmd,
-        input=stdin,
-        env=env,
-        text=True,
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return time.perf_counter() - started
 
 
 def hook_cache_hit(folder: Path) -> tuple[float, float]:
@@ -178,11 +165,6 @@ def search_100k() -> tuple[list[float], list[float]]:
         get_engine(settings).dispose()
         with admin.begin() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * share) - 1)]
 
 
 def main() -> None:

@@ -15,7 +15,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,6 +22,8 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
+
+from contextrecall.worker.process import worker_command
 
 SESSIONS, DELTAS = 200, 5
 TARGET_RATE = 100.0
@@ -36,20 +37,7 @@ def start_workers(env: dict[str, str], folder: Path) -> list[subprocess.Popen]:
         log = (folder / f"worker{i}.log").open("wb")
         workers.append(
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "contextrecall.cli",
-                    "worker",
-                    "--pool=solo",
-                    "-Q",
-                    "recall",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-n",
-                    f"bench{i}@%h",
-                    "--loglevel=WARNING",
-                ],
+                [*worker_command(f"bench{i}@%h"), "--loglevel=WARNING"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -26,6 +26,7 @@ from contextrecall.db import session_scope
 from contextrecall.models import SavedDelta, Session
 from contextrecall.recall import service
 from contextrecall.settings import Settings, get_settings
+from contextrecall.worker.process import child_environment, worker_command
 
 SAMPLE = Path(__file__).parent / "samples" / "demo_session.jsonl"
 DEMO_REMOTE = "https://github.com/contextrecall/demo-shop.git"
@@ -33,32 +34,11 @@ DEMO_QUERY = "why did the checkout time out and how was it fixed?"
 WAIT_SECONDS = 90
 
 
-def _environment(settings: Settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "RECALL_HOME": str(settings.home),
-        "RECALL_DATABASE_URL": settings.database_url,
-        "RECALL_BROKER_URL": settings.broker_url,
-    }
-
-
 def _start_worker(settings: Settings, log: Path) -> subprocess.Popen:
     handle = log.open("ab")
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "contextrecall.cli",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            "recall",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"demo-{os.getpid()}@%h",
-        ],
-        env=_environment(settings),
+        worker_command(f"demo-{os.getpid()}@%h"),
+        env=child_environment(settings),
         stdout=handle,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -116,7 +96,7 @@ def run(echo: Callable[[str], None] = print) -> None:
             [sys.executable, "-m", "contextrecall.launcher", "hook"],
             input=json.dumps(event),
             text=True,
-            env=_environment(settings),
+            env=child_environment(settings),
             check=True,
             timeout=30,
         )

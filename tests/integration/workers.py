@@ -5,29 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from contextrecall.settings import Settings
+from contextrecall.worker.process import child_environment, worker_command
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "RECALL_HOME": str(settings.home),
-        "RECALL_DATABASE_URL": settings.database_url,
-        "RECALL_BROKER_URL": settings.broker_url,
-        "RECALL_VISIBILITY_TIMEOUT": str(settings.visibility_timeout),
-    }
-    if settings.cache_url:
-        env["RECALL_CACHE_URL"] = settings.cache_url
-    if settings.encryption_key:
-        env["RECALL_ENCRYPTION_KEY"] = settings.encryption_key
-    for name in ("signing_key", "signing_cert", "signing_certs"):
-        if getattr(settings, name):
-            env[f"RECALL_{name.upper()}"] = getattr(settings, name)
-    return env
+    return child_environment(settings)
 
 
 class WorkerProcess:
@@ -37,20 +23,9 @@ class WorkerProcess:
         self, settings: Settings, log: Path, concurrency: int = 2, pool: str = "prefork"
     ) -> None:
         self.settings, self.log_path = settings, log
-        self.args = [
-            sys.executable,
-            "-m",
-            "contextrecall.cli",
-            "worker",
-            "-Q",
-            "recall",
-            f"--concurrency={concurrency}",
-            f"--pool={pool}",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"test-{os.getpid()}-{time.time_ns()}@%h",
-        ]
+        self.args = worker_command(
+            f"test-{os.getpid()}-{time.time_ns()}@%h", pool=pool, concurrency=concurrency
+        )
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> WorkerProcess:

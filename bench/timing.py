@@ -1,0 +1,27 @@
+"""Timing helpers the benchmarks share."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+
+def timed(cmd: list[str], env: dict, stdin: str = "") -> float:
+    """Seconds a fresh process of ``cmd`` takes, output discarded (it must succeed)."""
+    started = time.perf_counter()
+    subprocess.run(
+        cmd,
+        input=stdin,
+        env=env,
+        text=True,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value ``share`` (0..1) of the way up ``values``, by rank."""
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * share) - 1)]

@@ -1,0 +1,41 @@
+"""`recall worker` as a child process: its command line and the environment that hands it
+the parent's settings (the demo, the tests and the benchmarks start workers this way)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from contextrecall.settings import Settings
+
+QUEUE = "recall"
+
+
+def worker_command(name: str, pool: str = "solo", concurrency: int | None = None) -> list[str]:
+    """`recall worker` on the recall queue, named ``name``. Gossip and mingle are off: they
+    only slow the start of workers that do not need to know each other."""
+    command = [sys.executable, "-m", "contextrecall.cli", "worker", "-Q", QUEUE]
+    if concurrency is not None:
+        command.append(f"--concurrency={concurrency}")
+    return [*command, f"--pool={pool}", "--without-gossip", "--without-mingle", "-n", name]
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """This process's environment with ``settings`` written over it as RECALL_* variables, for
+    a worker or a hook started as a child."""
+    env = {
+        **os.environ,
+        "RECALL_HOME": str(settings.home),
+        "RECALL_DATABASE_URL": settings.database_url,
+        "RECALL_BROKER_URL": settings.broker_url,
+        "RECALL_VISIBILITY_TIMEOUT": str(settings.visibility_timeout),
+    }
+    optional = {
+        "RECALL_CACHE_URL": settings.cache_url,
+        "RECALL_ENCRYPTION_KEY": settings.encryption_key,
+        "RECALL_SIGNING_KEY": settings.signing_key,
+        "RECALL_SIGNING_CERT": settings.signing_cert,
+        "RECALL_SIGNING_CERTS": settings.signing_certs,
+    }
+    env.update({name: value for name, value in optional.items() if value})
+    return env
