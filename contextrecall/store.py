@@ -40,7 +40,7 @@ from contextrecall.models import (
     TermCount,
     new_uuid,
 )
-from contextrecall.recall.ranking import TOTAL_TERM, terms
+from contextrecall.recall.ranking import TOTAL_TERM, counted_terms
 
 SESSION_SUMMARY = "session_summary"
 MAX_STATE_ITEMS = 20
@@ -349,9 +349,7 @@ def count_terms(db: DBSession, project_id: str, rows: Iterable[dict[str, Any]]) 
     documents: Counter[str] = Counter()
     for row in rows:
         documents[TOTAL_TERM] += 1
-        documents.update(
-            {t for t in terms(f"{row['title']} {row['dense_content']}") if len(t) <= 64}
-        )
+        documents.update(counted_terms(row["title"], row["dense_content"]))
     upsert_adding(
         db,
         TermCount.__table__,

@@ -17,7 +17,7 @@ from contextrecall.models import (
     Session,
     TermCount,
 )
-from contextrecall.recall.ranking import TOTAL_TERM, Item, rare_terms, terms
+from contextrecall.recall.ranking import TOTAL_TERM, Item, query_terms, rare_terms, terms
 
 MAX_CONTEXTS = 200
 MAX_DECISIONS = 500
@@ -121,8 +121,13 @@ def term_frequencies(db: DBSession, project_id: str, query: str) -> dict[str, in
 
 def _prefixes(term: str) -> str:
     """A stem as boolean-mode prefixes: InnoDB does not stem, so "deploy*" is what finds
-    "deploys" and "deployed", and "sery" (from "series") also needs "seri*"."""
-    return f"{term}* {term[:-1]}i*" if term.endswith("y") else f"{term}*"
+    "deploys" and "deployed". A Snowball stem is a prefix of its words but for two endings:
+    "citi" (from "city") also needs "city*", and "stage" (from "staging") "stag*"."""
+    if term.endswith("i"):
+        return f"{term}* {term[:-1]}y*"
+    if term.endswith("e") and len(term) > 3:
+        return f"{term}* {term[:-1]}*"
+    return f"{term}*"
 
 
 def snippet_items(
@@ -143,7 +148,7 @@ def snippet_items(
     if query and uses_text_index(db):
         from sqlalchemy.dialects.mysql import match
 
-        candidates = [term for term in dict.fromkeys(terms(query)) if len(term) >= 3]
+        candidates = [term for term in dict.fromkeys(query_terms(query)) if len(term) >= 3]
         if not candidates:
             return []
         words = " ".join(

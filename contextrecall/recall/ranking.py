@@ -13,6 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 
+import Stemmer
+
+from contextrecall.recall.compact import compact
+from contextrecall.recall.dates import date_match, named_dates
+
 _WORD = re.compile(r"[a-z0-9]+")
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before
@@ -24,6 +29,12 @@ STOPWORDS = frozenset(
     what when where which while who whom why will with would you your yours yourself yourselves
     did does also get got yes yeah oh ok okay really like just lot one thing things""".split()  # noqa: SIM905
 )
+# Words that frame a question rather than say what it is about ("what kind of ...", "as
+# mentioned on ...", "recently"); a query keeps them only when it has nothing else.
+FRAMING_WORDS = frozenset(
+    """kind type sort recently mention mentioned share shared describe specific particular
+    name example""".split()  # noqa: SIM905
+)
 K1, B = 1.2, 0.75
 TOTAL_TERM = ""  # the key under which document frequencies keep the number of documents
 DUPLICATE_OVERLAP = 0.8  # an item sharing this much of its words with a chosen one is dropped
@@ -34,21 +45,24 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
+_STEMMER = Stemmer.Stemmer("english")
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light suffix stripper, so 'painted', 'painting' and 'paints' meet 'paint'."""
-    for suffix in ("ingly", "ings", "ing", "edly", "ed", "ies", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            if suffix == "ies":
-                word += "y"
-            break
-    return word
+    """The Snowball (Porter 2) English stem, so 'painted', 'painting' and 'paints' meet
+    'paint', and 'winning' meets 'win'."""
+    return _STEMMER.stemWord(word)
 
 
 def terms(text: str) -> list[str]:
     """The stemmed content words of ``text``."""
     return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+
+
+def counted_terms(title: str, text: str) -> set[str]:
+    """The distinct terms a snippet adds to its project's document frequencies."""
+    return {t for t in terms(f"{title} {text}") if len(t) <= 64}
 
 
 class Item:
@@ -92,9 +106,13 @@ class Item:
         self.created_at, self.speaker, self.when = created_at, speaker, when
         self.session, self.part, self.position = session, part, position
 
+    def date(self) -> str:
+        """The item's day (ISO), from when it happened or else when it was stored."""
+        return (self.when or (self.created_at.isoformat() if self.created_at else ""))[:10]
+
     def render(self) -> str:
         """The item as one line of a context block: its date, its speaker, its text."""
-        date = (self.when or (self.created_at.isoformat() if self.created_at else ""))[:10]
+        date = self.date()
         head = f"[{date}] " if date else ""
         who = f"{self.speaker}: " if self.speaker else ""
         body = self.text if self.kind in {"fact", "snippet"} else f"{self.title} - {self.text}"
@@ -152,6 +170,23 @@ def bm25(
     return scores
 
 
+def query_terms(query: str | None) -> list[str]:
+    """The terms a query is ranked by: its content words without the words that only frame
+    the question (unless nothing else is left)."""
+    found = terms(query) if query else []
+    framing = {stem(w) for w in FRAMING_WORDS}
+    return [t for t in found if t not in framing] or found
+
+
+PREVIOUS_TURN, NEXT_TURN = 0.7, 0.5  # share of a neighbouring turn's text score a turn gets
+NAMED_SPEAKER = 0.6  # a turn by the person the query names
+DATE_WEIGHT = 1.0  # a memory from the day the query names (half that for its week or month)
+
+
+def _turn_key(item: Item, offset: int = 0) -> tuple[str | None, int | None, int] | None:
+    return None if item.position is None else (item.session, item.part, item.position + offset)
+
+
 def rank(
     query: str | None,
     items: Sequence[Item],
@@ -159,44 +194,130 @@ def rank(
     speakers: Iterable[str] = (),
     frequencies: Mapping[str, int] | None = None,
 ) -> list[tuple[float, Item]]:
-    """Items with their scores, best first; with a query, only items it matches at all.
+    """Items with their scores, best first; with a query, only items it bears on at all.
 
-    score = text (BM25, scaled to 0..1 by the best match) + 0.3 x share of query words among
-    the item's tags + 0.1 x decayed relevance + 0.05 x recency (half-life 30 days)
-    + 0.05 x use (log-scaled).
+    score = text + 0.3 x share of query words among the item's tags + 0.6 when the item is
+    a turn by a speaker the query names + 1 when it is from a date the query names (0.5 for
+    the same week or month) + 0.1 x decayed relevance + 0.05 x recency (half-life 30 days)
+    + 0.05 x use (log-scaled). text is BM25 scaled to 0..1 by the best match; a chat turn
+    adds 0.7 x its previous turn's and 0.5 x its next turn's, since an answer rarely repeats
+    the words of the question it answers.
     """
-    query_terms = terms(query) if query else []
-    speaker_names = {stem(s.lower()) for s in speakers}
-    documents = [terms(f"{i.title} {i.text} {i.speaker or ''}") for i in items]
-    text_scores = bm25(query_terms, documents, frequencies) if query_terms else [0.0] * len(items)
-    best = max(text_scores, default=0.0) or 1.0
+    wanted = query_terms(query)
+    named: set[str] = set()
+    for speaker in speakers:
+        name_terms = set(terms(speaker))
+        if name_terms & set(wanted):
+            named |= name_terms
+    dates = named_dates(query) if query else []
+    # A chat turn's title is the start of its text: counting it would weigh those words twice.
+    documents = [
+        terms(f"{'' if i.kind == 'fact' else i.title} {i.text} {i.speaker or ''}") for i in items
+    ]
+    raw = bm25(wanted, documents, frequencies) if wanted else [0.0] * len(items)
+    best = max(raw, default=0.0) or 1.0
+    turn_index = {key: n for n, item in enumerate(items) if (key := _turn_key(item)) is not None}
+
+    def text_score(n: int, item: Item) -> float:
+        score = raw[n]
+        for offset, share in ((-1, PREVIOUS_TURN), (1, NEXT_TURN)):
+            other = turn_index.get(_turn_key(item, offset))  # type: ignore[arg-type]
+            if other is not None:
+                score += share * raw[other]
+        return score / best
+
     ranked = []
-    for item, text_score in zip(items, text_scores, strict=True):
+    for n, item in enumerate(items):
+        text = text_score(n, item) if item.position is not None else raw[n] / best
         tag_terms = {stem(t) for tag in item.tags for t in _WORD.findall(tag.lower())}
-        tag_share = (
-            len(tag_terms & set(query_terms)) / len(set(query_terms)) if query_terms else 0.0
-        )
-        if query_terms and text_score <= 0 and tag_share <= 0:
+        tag_share = len(tag_terms & set(wanted)) / len(set(wanted)) if wanted else 0.0
+        by_named = bool(named and item.speaker and set(terms(item.speaker)) & named)
+        dated = DATE_WEIGHT * date_match(dates, item.when or _iso(item.created_at))
+        if wanted and text <= 0 and tag_share <= 0 and not by_named and not dated:
             continue
         age_days = (now - item.created_at).total_seconds() / 86400 if item.created_at else 365
         score = (
-            text_score / best
+            text
             + 0.3 * tag_share
+            + NAMED_SPEAKER * by_named
+            + dated
             + 0.1 * min(item.relevance, 1.0)
             + 0.05 * 0.5 ** (max(age_days, 0) / 30)
             + 0.05 * min(math.log1p(item.usage) / 5, 1.0)
         )
-        if item.speaker and speaker_names and stem(item.speaker.lower()) in speaker_names:
-            score += 0.05
         ranked.append((score, item))
     ranked.sort(key=lambda pair: -pair[0])
     return ranked
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
 
 
 def _near_duplicate(words: set[str], chosen: list[set[str]]) -> bool:
     if not words:
         return False
     return any(len(words & other) / len(words) >= DUPLICATE_OVERLAP for other in chosen)
+
+
+class _Block:
+    """A context block being filled: plain lines in rank order, then chat turns grouped under
+    their date and session in time order, each turn as "Speaker: compacted text". Tracks
+    its exact size, so the budget is checked without rendering it again."""
+
+    def __init__(self, header: str) -> None:
+        self.header = header
+        self.lines: list[str] = []
+        self.groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        self.count = 1 if header else 0
+        self.chars = len(header)
+
+    def cost(self, item: Item) -> tuple[int, int]:
+        """(characters, lines) that adding ``item`` costs."""
+        line = self.line(item)
+        group = self.group(item)
+        if group is None or group in self.groups:
+            return len(line), 1
+        return len(line) + len(self.heading(group)), 2
+
+    def tokens_with(self, item: Item) -> int:
+        """The block's tokens once ``item`` is in (lines are joined by newlines)."""
+        chars, count = self.cost(item)
+        return math.ceil((self.chars + chars + self.count + count - 1) / 4)
+
+    def add(self, item: Item) -> None:
+        chars, count = self.cost(item)
+        self.chars += chars
+        self.count += count
+        group = self.group(item)
+        if group is None:
+            self.lines.append(self.line(item))
+        else:
+            self.groups.setdefault(group, []).append((item.position or 0, self.line(item)))
+
+    @staticmethod
+    def group(item: Item) -> tuple[str, str] | None:
+        if item.kind != "fact" or not item.speaker:
+            return None
+        return (item.date(), item.session or "")
+
+    @staticmethod
+    def heading(group: tuple[str, str]) -> str:
+        return f"[{group[0] or 'undated'}]"
+
+    @staticmethod
+    def line(item: Item) -> str:
+        if item.kind == "fact" and item.speaker:
+            return f"{item.speaker}: {compact(item.text)}"
+        return item.render()
+
+    def text(self) -> str:
+        out = [self.header] if self.header else []
+        out += self.lines
+        for group in sorted(self.groups):
+            out.append(self.heading(group))
+            out += [line for _, line in sorted(self.groups[group], key=lambda pair: pair[0])]
+        return "\n".join(out)
 
 
 def fill_budget(
@@ -208,30 +329,26 @@ def fill_budget(
 ) -> tuple[str, list[tuple[float, Item]]]:
     """The best items that fit in ``budget`` tokens (never more), as (text, chosen).
 
-    A chat fact brings its next turn along when that fits too (an answer often follows the
-    line a question matches); near-duplicates of chosen items are skipped.
+    A chat turn that asks a question brings the next turn along when that fits too (the
+    answer); near-duplicates of chosen items are skipped. Chat turns are written compactly,
+    grouped by date (see ``_Block``).
     """
-    lines: list[str] = [header] if header else []
-    used = estimate_tokens(header + "\n") if header else 0
-    if used > budget:
+    block = _Block(header)
+    if header and estimate_tokens(header) > budget:
         return "", []
     chosen: list[tuple[float, Item]] = []
     seen_ids: set[str] = set()
     seen_words: list[set[str]] = []
 
     def take(score: float, item: Item) -> bool:
-        nonlocal used
-        if item.id in seen_ids:
+        if item.id in seen_ids or (limit is not None and len(chosen) >= limit):
             return False
-        line = item.render()
-        cost = estimate_tokens(line + "\n")
-        if used + cost > budget:
+        if block.tokens_with(item) > budget:
             return False
         words = set(terms(item.text))
         if _near_duplicate(words, seen_words):
             return False
-        lines.append(line)
-        used += cost
+        block.add(item)
         chosen.append((score, item))
         seen_ids.add(item.id)
         seen_words.append(words)
@@ -240,8 +357,8 @@ def fill_budget(
     for score, item in ranked:
         if limit is not None and len(chosen) >= limit:
             break
-        if take(score, item) and neighbours and item.position is not None:
-            following = neighbours.get((item.session, item.part, item.position + 1))
-            if following is not None and (limit is None or len(chosen) < limit):
+        if take(score, item) and neighbours and "?" in item.text:
+            following = neighbours.get(_turn_key(item, 1))  # type: ignore[arg-type]
+            if following is not None:
                 take(score * 0.5, following)
-    return "\n".join(lines), chosen
+    return (block.text() if chosen else ""), chosen

@@ -227,7 +227,7 @@ def test_saves_count_each_new_snippets_terms_once(backend):
     save_chat(backend, "alpha", "s1")
     counts = _term_counts(backend, "alpha")
     assert counts[""] == len(FACTS)
-    assert counts["mariadb"] == 2 and counts["stag"] == 1 and counts["deploy"] == 1
+    assert counts["mariadb"] == 2 and counts["stage"] == 1 and counts["deploy"] == 1
     save_chat(backend, "alpha", "s2")  # the same facts again: occurrences, not new snippets
     assert _term_counts(backend, "alpha") == counts
     save_chat(backend, "beta", "s1", facts=[("Cy", "MariaDB again")])

@@ -1,8 +1,24 @@
-"""Pure ranking pieces: rare-term choice for the text index, BM25 with collection statistics."""
+"""Pure ranking pieces: rare-term choice for the text index, BM25 with collection statistics,
+chat turns ranked by their neighbours, speakers and dates, and compact, budgeted blocks."""
 
 from __future__ import annotations
 
-from contextrecall.recall.ranking import TOTAL_TERM, bm25, rare_terms, stem, terms
+from datetime import datetime
+
+from contextrecall.recall.compact import compact
+from contextrecall.recall.dates import NamedDate, date_match, named_dates
+from contextrecall.recall.ranking import (
+    TOTAL_TERM,
+    Item,
+    bm25,
+    estimate_tokens,
+    fill_budget,
+    query_terms,
+    rank,
+    rare_terms,
+    stem,
+    terms,
+)
 
 
 def test_rare_terms_keep_the_rarest_within_the_posting_budget():
@@ -27,16 +43,122 @@ def test_rare_terms_always_keep_one_word_that_was_seen_and_every_unseen_one():
 
 def test_collection_frequencies_weight_a_word_common_elsewhere_below_a_rare_one():
     documents = [terms("release zanzibar"), terms("release checklist")]
-    local = bm25(["release", "checklist"], documents)
+    query = terms("release checklist")
+    local = bm25(query, documents)
     # Among these two documents "release" is everywhere; in the collection it is common too,
     # while "checklist" is rare there: the second document must win by more.
-    collection = {TOTAL_TERM: 10_000, "release": 9000, "checklist": 3, "zanzibar": 2}
-    weighted = bm25(["release", "checklist"], documents, collection)
+    release, checklist, zanzibar = terms("release checklist zanzibar")
+    collection = {TOTAL_TERM: 10_000, release: 9000, checklist: 3, zanzibar: 2}
+    weighted = bm25(query, documents, collection)
     assert weighted[1] > weighted[0] > 0 and local[0] > 0
     assert weighted[1] / weighted[0] > local[1] / local[0]
 
 
-def test_stem_is_cached_and_still_pure():
-    assert stem("painting") == stem("painting") == "paint"
-    assert stem("series") == "sery"
-    assert terms("The series of paintings") == ["sery", "paint"]
+def test_stem_is_snowball_so_inflections_meet():
+    assert stem("painting") == stem("painted") == stem("paints") == "paint"
+    assert stem("winning") == stem("wins") == "win"
+    assert stem("cities") == stem("city") == "citi"
+    assert terms("The series of paintings") == ["seri", "paint"]
+
+
+def chat(speaker: str, text: str, position: int, day: str = "2023-05-08", session: str = "s1"):
+    return Item(
+        "fact",
+        f"{session}-{position}",
+        text,
+        title=f"{speaker}: {text}"[:90],
+        speaker=speaker,
+        when=f"{day}T13:56:00",
+        session=session,
+        part=0,
+        position=position,
+    )
+
+
+NOW = datetime(2026, 11, 25)
+TALK = [
+    chat("Ana", "Who performed at the concert for your daughter's birthday?", 0),
+    chat("Bo", "It was Matt Patterson, he is so talented!", 1),
+    chat("Ana", "I adopted a puppy from the shelter last week.", 2),
+    chat("Bo", "My garden needs more sunflowers this year.", 3),
+]
+
+
+def test_compact_drops_function_words_and_fillers_but_never_facts():
+    text = "Hey Mel! I went to a LGBTQ support group yesterday and it was so powerful."
+    assert compact(text) == "Mel! went LGBTQ support group yesterday powerful."
+    assert compact("I didn't go, not in 2 weeks.") == "didn't go, not 2 weeks."
+    long = "We were at the museum with the 3 kids and they loved the dinosaur bones"
+    kept = compact(long).split()
+    assert kept == ["museum", "3", "kids", "loved", "dinosaur", "bones"]
+
+
+def test_named_dates_read_the_usual_spellings():
+    assert named_dates("What did Nate make on 9 November, 2022?") == [NamedDate(2022, 11, 9)]
+    assert named_dates("as said on May 3rd, 2023") == [NamedDate(2023, 5, 3)]
+    assert named_dates("What happened in January 2024?") == [NamedDate(2024, 1, None)]
+    assert named_dates("When did she go camping in July?") == [NamedDate(None, 7, None)]
+    assert named_dates("the 2023-05-08 release") == [NamedDate(2023, 5, 8)]
+    assert named_dates("May I ask what happened?") == []
+
+
+def test_date_match_is_strongest_on_the_day_then_the_week_or_month():
+    day = named_dates("on 9 November, 2022")
+    assert date_match(day, "2022-11-09T10:00:00") == 1.0
+    assert date_match(day, "2022-11-14") == 0.5
+    assert date_match(day, "2022-12-09") == 0.0
+    assert date_match(named_dates("in July"), "2019-07-30") == 0.5
+    assert date_match(named_dates("in July 2020"), "2019-07-30") == 0.0
+    assert date_match(day, None) == 0.0 and date_match([], "2022-11-09") == 0.0
+
+
+def test_an_answer_ranks_by_the_question_it_answers():
+    ranked = [item.id for _, item in rank("Who performed at the concert?", TALK, NOW)]
+    # The answer shares no word with the query, but follows the turn that does.
+    assert ranked[:2] == ["s1-0", "s1-1"]
+    assert "s1-3" not in ranked
+
+
+def test_turns_by_the_person_named_and_from_the_day_named_rank_higher():
+    turns = [
+        chat("Ana", "The shelter had a puppy adoption day.", 0, "2023-01-02"),
+        chat("Bo", "I adopted a puppy from the shelter!", 1, "2023-01-02"),
+        chat("Bo", "We adopted a cat from the shelter.", 0, "2023-03-09", "s2"),
+    ]
+    assert rank("What did Bo adopt?", turns, NOW)[0][1].speaker == "Bo"
+    assert rank("What did Ana adopt?", turns, NOW)[0][1].speaker == "Ana"
+    on_the_day = rank("What was adopted on 9 March, 2023?", turns, NOW)
+    assert on_the_day[0][1].id == "s2-0"
+
+
+def test_framing_words_do_not_decide_a_query():
+    assert query_terms("What kind of music was mentioned recently?") == [stem("music")]
+    assert query_terms("kind") == ["kind"]
+
+
+def test_fill_budget_groups_turns_by_date_writes_them_compactly_and_keeps_to_the_budget():
+    ranked = rank("concert puppy shelter", TALK, NOW)
+    neighbours = {(i.session, i.part, i.position): i for i in TALK}
+    text, chosen = fill_budget(ranked, 1000, neighbours=neighbours)
+    assert text.splitlines()[0] == "[2023-05-08]"
+    assert "Bo: Matt Patterson, talented!" in text.splitlines()
+    assert "Ana: adopted puppy shelter last week." in text.splitlines()
+    assert {item.id for _, item in chosen} >= {"s1-0", "s1-1", "s1-2"}
+    for budget in range(1, 80):
+        text, chosen = fill_budget(ranked, budget, neighbours=neighbours)
+        assert estimate_tokens(text) <= budget
+        assert bool(text) == bool(chosen)
+
+
+def test_a_question_brings_its_answer_and_near_duplicates_are_skipped():
+    question = chat("Ana", "Which band played at the wedding?", 0)
+    answer = chat("Bo", "The Wolves, a local group.", 1)
+    copy = chat("Ana", "Which band played at the wedding?", 0, session="s2")
+    ranked = [(1.0, question), (0.9, copy)]
+    text, chosen = fill_budget(ranked, 1000, neighbours={("s1", 0, 1): answer})
+    assert [item.id for _, item in chosen] == ["s1-0", "s1-1"]
+    assert text.splitlines() == [
+        "[2023-05-08]",
+        "Ana: band played wedding?",
+        "Bo: Wolves, local group.",
+    ]

@@ -1,0 +1,79 @@
+"""Dates a query names ("on 9 November, 2022", "in January 2024", "in July"), and how close a
+memory's date comes to them: a question about a day is about what was said that day."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import NamedTuple
+
+_MONTH_NAMES = """january february march april may june july august september october
+november december""".split()  # noqa: SIM905
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+_MONTH = "|".join(_MONTHS)
+_DAY_MONTH_YEAR = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH}),?\s+(\d{{4}})\b", re.IGNORECASE
+)
+_MONTH_DAY_YEAR = re.compile(
+    rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE
+)
+_MONTH_YEAR = re.compile(rf"\b({_MONTH}),?\s+(\d{{4}})\b", re.IGNORECASE)
+_MONTH_ALONE = re.compile(rf"\b(?:in|during|of|since|until)\s+({_MONTH})\b", re.IGNORECASE)
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+SAME_DAY, SAME_WEEK, SAME_MONTH = 1.0, 0.5, 0.5
+
+
+class NamedDate(NamedTuple):
+    """A date as precise as the query gave it: year and day may be missing."""
+
+    year: int | None
+    month: int
+    day: int | None
+
+
+def named_dates(query: str) -> list[NamedDate]:
+    """The dates ``query`` names, most precise form first; [] when it names none."""
+    found = [
+        NamedDate(int(y), _MONTHS[m.lower()], int(d)) for d, m, y in _DAY_MONTH_YEAR.findall(query)
+    ]
+    found += [
+        NamedDate(int(y), _MONTHS[m.lower()], int(d)) for m, d, y in _MONTH_DAY_YEAR.findall(query)
+    ]
+    found += [NamedDate(int(y), int(m), int(d)) for y, m, d in _ISO_DAY.findall(query)]
+    if not found:
+        found = [NamedDate(int(y), _MONTHS[m.lower()], None) for m, y in _MONTH_YEAR.findall(query)]
+    if not found:
+        found = [NamedDate(None, _MONTHS[m.lower()], None) for m in _MONTH_ALONE.findall(query)]
+    return [d for d in found if 1 <= d.month <= 12 and (d.day is None or 1 <= d.day <= 31)]
+
+
+def _day(when: str) -> date | None:
+    try:
+        return date(int(when[:4]), int(when[5:7]), int(when[8:10]))
+    except ValueError:
+        return None
+
+
+def date_match(dates: list[NamedDate], when: str | None) -> float:
+    """How well a memory dated ``when`` (ISO) meets the named dates: 1 for the same day,
+    0.5 within a week or in the same month, 0 otherwise."""
+    if not dates or not when:
+        return 0.0
+    day = _day(when)
+    if day is None:
+        return 0.0
+    best = 0.0
+    for named in dates:
+        if named.day is not None and named.year is not None:
+            try:
+                gap = abs((day - date(named.year, named.month, named.day)).days)
+            except ValueError:
+                continue
+            score = SAME_DAY if gap == 0 else SAME_WEEK if gap <= 7 else 0.0
+        elif named.month == day.month and named.year in (None, day.year):
+            score = SAME_MONTH
+        else:
+            score = 0.0
+        best = max(best, score)
+    return best
