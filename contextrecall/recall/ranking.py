@@ -178,7 +178,9 @@ def query_terms(query: str | None) -> list[str]:
     return [t for t in found if t not in framing] or found
 
 
-PREVIOUS_TURN, NEXT_TURN = 0.7, 0.5  # share of a neighbouring turn's text score a turn gets
+# A chat turn is read in its conversation: it also gets these shares of the text scores of
+# the turns one and two places before and after it.
+NEIGHBOUR_SHARES = ((-2, 0.3), (-1, 0.6), (1, 0.6), (2, 0.3))
 NAMED_SPEAKER = 0.6  # a turn by the person the query names
 DATE_WEIGHT = 1.0  # a memory from the day the query names (half that for its week or month)
 
@@ -200,8 +202,8 @@ def rank(
     a turn by a speaker the query names + 1 when it is from a date the query names (0.5 for
     the same week or month) + 0.1 x decayed relevance + 0.05 x recency (half-life 30 days)
     + 0.05 x use (log-scaled). text is BM25 scaled to 0..1 by the best match; a chat turn
-    adds 0.7 x its previous turn's and 0.5 x its next turn's, since an answer rarely repeats
-    the words of the question it answers.
+    adds 0.6 x the text scores of the turns next to it and 0.3 x those two places away,
+    since an answer rarely repeats the words of the question it answers.
     """
     wanted = query_terms(query)
     named: set[str] = set()
@@ -220,7 +222,7 @@ def rank(
 
     def text_score(n: int, item: Item) -> float:
         score = raw[n]
-        for offset, share in ((-1, PREVIOUS_TURN), (1, NEXT_TURN)):
+        for offset, share in NEIGHBOUR_SHARES:
             other = turn_index.get(_turn_key(item, offset))  # type: ignore[arg-type]
             if other is not None:
                 score += share * raw[other]
