@@ -326,6 +326,9 @@ def add_snippets(
                 "content_hash": content_hash(snippet.category, snippet.content),
                 "importance": float(snippet.importance),
                 "updated_at": _now(),
+                "turn_session": structured["session"],
+                "turn_part": structured["part"],
+                "turn_position": snippet.position,
             }
         )
     # De-duplicate inside the batch too: MariaDB and SQLite both count a second copy.

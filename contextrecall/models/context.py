@@ -94,9 +94,17 @@ class ContextSnippet(UUIDKey, Timestamps, Base):
         Float, nullable=False, default=1.0, server_default="1.0"
     )
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Added: where a chat turn sits in its conversation (session, delta, place), so recall
+    # can read a turn's neighbours without scanning the project.
+    turn_session: Mapped[str | None] = mapped_column(String(255))
+    turn_part: Mapped[int | None] = mapped_column(Integer)
+    turn_position: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         UniqueConstraint("project_id", "content_hash", name="uq_context_snippets_project_hash"),
+        Index(
+            "idx_context_snippets_turn", "project_id", "turn_session", "turn_part", "turn_position"
+        ),
         Index("idx_context_snippets_project", "project_id"),
         Index("idx_context_snippets_client", "client_id"),
         Index("idx_context_snippets_category", "category"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session as DBSession
 
 from contextrecall.dialect import is_mariadb
@@ -163,6 +163,38 @@ def snippet_items(
     else:
         statement = statement.order_by(ContextSnippet.updated_at.desc()).limit(MAX_SNIPPETS)
     return [_snippet_item(row) for row in db.scalars(statement)]
+
+
+def turn_neighbours(
+    db: DBSession, project_id: str, items: list[Item], reach: int = 2
+) -> list[Item]:
+    """The chat turns up to ``reach`` places around the turns among ``items`` that are not
+    among them already: ranking reads a turn with its neighbours, and an answer that shares
+    no word with the query is found through the question before it."""
+    have = {(i.session, i.part, i.position) for i in items if i.position is not None}
+    wanted = {
+        (session, part, position + offset)
+        for session, part, position in have
+        for offset in range(-reach, reach + 1)
+        if offset and position + offset >= 0
+    } - have
+    if not wanted:
+        return []
+    found = []
+    keys = sorted(wanted, key=lambda key: (str(key[0]), key[1] or 0, key[2]))
+    for start in range(0, len(keys), 500):
+        rows = db.scalars(
+            select(ContextSnippet).where(
+                ContextSnippet.project_id == project_id,
+                tuple_(
+                    ContextSnippet.turn_session,
+                    ContextSnippet.turn_part,
+                    ContextSnippet.turn_position,
+                ).in_(keys[start : start + 500]),
+            )
+        )
+        found += [_snippet_item(row) for row in rows]
+    return found
 
 
 def project_state(db: DBSession, project_id: str) -> dict[str, Any] | None:

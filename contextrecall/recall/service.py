@@ -38,10 +38,11 @@ def _ranked_block(
         if query and loading.uses_text_index(db)
         else None
     )
+    snippets = loading.snippet_items(db, project_id, query, frequencies, budget)
+    if frequencies is not None:  # candidates from the text index: their neighbours are not in
+        snippets += loading.turn_neighbours(db, project_id, snippets)
     items = (
-        loading.context_items(db, project_id)
-        + loading.decision_items(db, project_id)
-        + loading.snippet_items(db, project_id, query, frequencies, budget)
+        loading.context_items(db, project_id) + loading.decision_items(db, project_id) + snippets
     )
     neighbours = {(i.session, i.part, i.position): i for i in items if i.position is not None}
     speakers = {i.speaker for i in items if i.speaker}

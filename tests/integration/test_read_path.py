@@ -273,3 +273,46 @@ def test_items_per_answer_are_capped_and_a_huge_prompt_is_ranked_by_its_start(ba
     assert len(result["items"]) == service.MAX_ITEMS
     block = service.prompt_block(backend, "alpha", "deploy service " + "filler " * 20_000)
     assert "deploy" in block.lower() and estimate_tokens(block) <= service.PROMPT_BUDGET
+
+
+def test_an_answer_is_found_through_the_question_before_it(backend):
+    """The answer shares no word with the query; on MariaDB it is not a text-index candidate
+    and comes in as the neighbour of the question that is."""
+    talk = [
+        (who, f"Filler line {n} about the weather and the garden")
+        for n, who in enumerate(["Ana", "Bo"] * 20)
+    ]
+    talk[21] = ("Ana", "Who performed at the concert for your daughter's birthday?")
+    talk[22] = ("Bo", "It was Matt Patterson, he is so talented!")
+    save_chat(backend, "alpha", "s1", facts=talk)
+    result = service.search(backend, "alpha", "Who performed at the birthday concert?", budget=60)
+    lines = result["context"].splitlines()
+    question = lines.index("Ana: performed concert daughter's birthday?")
+    assert lines[question + 1] == "Bo: Matt Patterson, talented!"
+
+
+def test_migration_0007_fills_turn_places_from_structured_data(empty_backend):
+    from sqlalchemy import text
+
+    from contextrecall import migrate
+    from contextrecall.db import get_engine
+
+    migrate.upgrade(empty_backend, "0006")
+    with get_engine(empty_backend).begin() as connection:
+        for n, data in enumerate(
+            ['{"session": "s9", "part": 0, "position": 4}', '{"speaker": "Ana"}', "not json"]
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO context_snippets (id, category, title, dense_content,"
+                    " structured_data, created_at, updated_at) VALUES (:id, 'fact', 't', 'd',"
+                    " :data, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": f"00000000-0000-0000-0000-00000000000{n}", "data": data},
+            )
+    migrate.upgrade(empty_backend)
+    with get_engine(empty_backend).connect() as connection:
+        rows = connection.execute(
+            text("SELECT turn_session, turn_part, turn_position FROM context_snippets ORDER BY id")
+        ).all()
+    assert [tuple(row) for row in rows] == [("s9", 0, 4), (None, None, None), (None, None, None)]
