@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +13,18 @@ from alembic.script import ScriptDirectory
 
 from contextrecall.db import get_engine
 from contextrecall.settings import Settings, get_settings
+
+
+def batches(bind, statement, key, size: int = 5000) -> Iterator[list]:  # type: ignore[no-untyped-def]
+    """The rows of ``statement`` in batches of ``size``, paged by the unique column ``key``
+    (for data migrations: each batch is one short indexed read)."""
+    last = ""
+    while True:
+        rows = bind.execute(statement.where(key > last).order_by(key).limit(size)).all()
+        if not rows:
+            return
+        yield rows
+        last = getattr(rows[-1], key.name)
 
 
 def migrations_dir() -> Path:

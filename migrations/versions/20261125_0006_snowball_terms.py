@@ -23,6 +23,7 @@ BATCH = 5000
 
 
 def _recount() -> None:
+    from contextrecall.migrate import batches
     from contextrecall.recall.ranking import TOTAL_TERM, counted_terms
 
     bind = op.get_bind()
@@ -38,23 +39,14 @@ def _recount() -> None:
     )
     bind.execute(counts.delete())
     totals: dict[str, Counter[str]] = {}
-    last = ""
-    while True:
-        rows = bind.execute(
-            sa.select(
-                snippets.c.id, snippets.c.project_id, snippets.c.title, snippets.c.dense_content
-            )
-            .where(snippets.c.id > last, snippets.c.project_id.is_not(None))
-            .order_by(snippets.c.id)
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            break
+    statement = sa.select(
+        snippets.c.id, snippets.c.project_id, snippets.c.title, snippets.c.dense_content
+    ).where(snippets.c.project_id.is_not(None))
+    for rows in batches(bind, statement, snippets.c.id, BATCH):
         for row in rows:
             documents = totals.setdefault(row.project_id, Counter())
             documents[TOTAL_TERM] += 1
             documents.update(counted_terms(row.title, row.dense_content))
-        last = rows[-1].id
     for project_id, documents in totals.items():
         values = [
             {"project_id": project_id, "term": term, "documents": number}

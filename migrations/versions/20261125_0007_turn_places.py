@@ -24,6 +24,8 @@ BATCH = 5000
 
 
 def _backfill() -> None:
+    from contextrecall.migrate import batches
+
     bind = op.get_bind()
     snippets = sa.table(
         "context_snippets",
@@ -33,32 +35,26 @@ def _backfill() -> None:
         sa.column("turn_part"),
         sa.column("turn_position"),
     )
-    last = ""
-    while True:
-        rows = bind.execute(
-            sa.select(snippets.c.id, snippets.c.structured_data)
-            .where(snippets.c.id > last, snippets.c.structured_data.like('%"position"%'))
-            .order_by(snippets.c.id)
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            break
+    statement = sa.select(snippets.c.id, snippets.c.structured_data).where(
+        snippets.c.structured_data.like('%"position"%')
+    )
+    for rows in batches(bind, statement, snippets.c.id, BATCH):
         for row in rows:
             try:
                 data = json.loads(row.structured_data)
             except ValueError:
                 continue
             if isinstance(data, dict) and isinstance(data.get("position"), int):
+                part = data.get("part")
                 bind.execute(
                     snippets.update()
                     .where(snippets.c.id == row.id)
                     .values(
                         turn_session=str(data.get("session") or "")[:255] or None,
-                        turn_part=data.get("part") if isinstance(data.get("part"), int) else None,
+                        turn_part=part if isinstance(part, int) else None,
                         turn_position=data["position"],
                     )
                 )
-        last = rows[-1].id
 
 
 def upgrade() -> None:

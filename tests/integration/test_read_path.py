@@ -291,28 +291,51 @@ def test_an_answer_is_found_through_the_question_before_it(backend):
     assert lines[question + 1] == "Bo: Matt Patterson, talented!"
 
 
-def test_migration_0007_fills_turn_places_from_structured_data(empty_backend):
+def test_migrations_recount_terms_and_fill_turn_places_for_existing_rows(empty_backend):
+    """0006 counts the stored snippets' terms again under Snowball stems; 0007 copies a chat
+    turn's place out of ``structured_data`` (rows written before either revision)."""
     from sqlalchemy import text
 
     from contextrecall import migrate
     from contextrecall.db import get_engine
+    from contextrecall.recall.ranking import stem
 
-    migrate.upgrade(empty_backend, "0006")
+    migrate.upgrade(empty_backend, "0005")
+    rows = [
+        ('{"session": "s9", "part": 0, "position": 4}', "Staging runs nightly"),
+        ('{"speaker": "Ana"}', "Staging again"),
+        ("not json", "Cities"),
+    ]
     with get_engine(empty_backend).begin() as connection:
-        for n, data in enumerate(
-            ['{"session": "s9", "part": 0, "position": 4}', '{"speaker": "Ana"}', "not json"]
-        ):
+        connection.execute(
+            text(
+                "INSERT INTO projects (id, name, identity, created_at, updated_at) VALUES"
+                " ('00000000-0000-0000-0000-0000000000aa', 'p', 'name:p',"
+                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO term_counts (project_id, term, documents) VALUES"
+                " ('00000000-0000-0000-0000-0000000000aa', 'stag', 9)"
+            )
+        )
+        for n, (data, content) in enumerate(rows):
             connection.execute(
                 text(
-                    "INSERT INTO context_snippets (id, category, title, dense_content,"
-                    " structured_data, created_at, updated_at) VALUES (:id, 'fact', 't', 'd',"
-                    " :data, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    "INSERT INTO context_snippets (id, project_id, category, title,"
+                    " dense_content, structured_data, created_at, updated_at) VALUES (:id,"
+                    " '00000000-0000-0000-0000-0000000000aa', 'fact', 'Ana', :content, :data,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
                 ),
-                {"id": f"00000000-0000-0000-0000-00000000000{n}", "data": data},
+                {"id": f"00000000-0000-0000-0000-00000000000{n}", "data": data, "content": content},
             )
     migrate.upgrade(empty_backend)
     with get_engine(empty_backend).connect() as connection:
-        rows = connection.execute(
+        places = connection.execute(
             text("SELECT turn_session, turn_part, turn_position FROM context_snippets ORDER BY id")
         ).all()
-    assert [tuple(row) for row in rows] == [("s9", 0, 4), (None, None, None), (None, None, None)]
+        counts = dict(connection.execute(text("SELECT term, documents FROM term_counts")).all())
+    assert [tuple(row) for row in places] == [("s9", 0, 4), (None, None, None), (None, None, None)]
+    assert counts[""] == 3 and counts[stem("staging")] == 2 and counts[stem("cities")] == 1
+    assert "stag" not in counts and counts["ana"] == 3
