@@ -1,5 +1,7 @@
-"""Ranking memory for recall: BM25 text relevance blended with tags, decayed relevance,
-recency and use; then a token budget filled with the best items, without near-duplicates.
+"""Ranking memory for recall: BM25 text relevance (a chat turn read with its neighbours)
+blended with tags, the speaker and the date a query names, decayed relevance, recency and
+use; then a token budget filled with the best items, without near-duplicates, chat turns
+written compactly under their dates.
 
 Pure functions over plain ``Item`` objects: no database, no cache.
 """
@@ -170,12 +172,14 @@ def bm25(
     return scores
 
 
+_FRAMING_STEMS = frozenset(stem(word) for word in FRAMING_WORDS)
+
+
 def query_terms(query: str | None) -> list[str]:
     """The terms a query is ranked by: its content words without the words that only frame
     the question (unless nothing else is left)."""
     found = terms(query) if query else []
-    framing = {stem(w) for w in FRAMING_WORDS}
-    return [t for t in found if t not in framing] or found
+    return [t for t in found if t not in _FRAMING_STEMS] or found
 
 
 # A chat turn is read in its conversation: it also gets these shares of the text scores of
