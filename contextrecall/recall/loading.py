@@ -17,7 +17,15 @@ from contextrecall.models import (
     Session,
     TermCount,
 )
-from contextrecall.recall.ranking import TOTAL_TERM, Item, query_terms, rare_terms, terms
+from contextrecall.recall.ranking import (
+    NEIGHBOUR_REACH,
+    TOTAL_TERM,
+    Item,
+    query_terms,
+    rare_terms,
+    terms,
+    turn_key,
+)
 
 MAX_CONTEXTS = 200
 MAX_DECISIONS = 500
@@ -166,12 +174,12 @@ def snippet_items(
 
 
 def turn_neighbours(
-    db: DBSession, project_id: str, items: list[Item], reach: int = 2
+    db: DBSession, project_id: str, items: list[Item], reach: int = NEIGHBOUR_REACH
 ) -> list[Item]:
     """The chat turns up to ``reach`` places around the turns among ``items`` that are not
     among them already: ranking reads a turn with its neighbours, and an answer that shares
     no word with the query is found through the question before it."""
-    have = {(i.session, i.part, i.position) for i in items if i.position is not None}
+    have = {key for item in items if (key := turn_key(item)) is not None}
     wanted = {
         (session, part, position + offset)
         for session, part, position in have

@@ -189,8 +189,18 @@ NAMED_SPEAKER = 0.6  # a turn by the person the query names
 DATE_WEIGHT = 1.0  # a memory from the day the query names (half that for its week or month)
 
 
-def _turn_key(item: Item, offset: int = 0) -> tuple[str | None, int | None, int] | None:
+NEIGHBOUR_REACH = max(abs(offset) for offset, _ in NEIGHBOUR_SHARES)  # turns to read around
+
+
+def turn_key(item: Item, offset: int = 0) -> tuple[str | None, int | None, int] | None:
+    """Where a chat turn sits (session, part, position), moved by ``offset`` turns; None for
+    memories that are not turns."""
     return None if item.position is None else (item.session, item.part, item.position + offset)
+
+
+@lru_cache(maxsize=4096)
+def _name_terms(name: str) -> frozenset[str]:
+    return frozenset(terms(name))
 
 
 def rank(
@@ -210,11 +220,11 @@ def rank(
     since an answer rarely repeats the words of the question it answers.
     """
     wanted = query_terms(query)
+    wanted_set = set(wanted)
     named: set[str] = set()
     for speaker in speakers:
-        name_terms = set(terms(speaker))
-        if name_terms & set(wanted):
-            named |= name_terms
+        if _name_terms(speaker) & wanted_set:
+            named |= _name_terms(speaker)
     dates = named_dates(query) if query else []
     # A chat turn's title is the start of its text: counting it would weigh those words twice.
     documents = [
@@ -222,23 +232,23 @@ def rank(
     ]
     raw = bm25(wanted, documents, frequencies) if wanted else [0.0] * len(items)
     best = max(raw, default=0.0) or 1.0
-    turn_index = {key: n for n, item in enumerate(items) if (key := _turn_key(item)) is not None}
+    turn_index = {key: n for n, item in enumerate(items) if (key := turn_key(item)) is not None}
 
     def text_score(n: int, item: Item) -> float:
         score = raw[n]
         for offset, share in NEIGHBOUR_SHARES:
-            other = turn_index.get(_turn_key(item, offset))  # type: ignore[arg-type]
+            other = turn_index.get(turn_key(item, offset))  # type: ignore[arg-type]
             if other is not None:
                 score += share * raw[other]
         return score / best
 
     ranked = []
     for n, item in enumerate(items):
-        text = text_score(n, item) if item.position is not None else raw[n] / best
+        text = text_score(n, item)
         tag_terms = {stem(t) for tag in item.tags for t in _WORD.findall(tag.lower())}
-        tag_share = len(tag_terms & set(wanted)) / len(set(wanted)) if wanted else 0.0
-        by_named = bool(named and item.speaker and set(terms(item.speaker)) & named)
-        dated = DATE_WEIGHT * date_match(dates, item.when or _iso(item.created_at))
+        tag_share = len(tag_terms & wanted_set) / len(wanted_set) if wanted else 0.0
+        by_named = bool(named and item.speaker and _name_terms(item.speaker) & named)
+        dated = DATE_WEIGHT * date_match(dates, item.date())
         if wanted and text <= 0 and tag_share <= 0 and not by_named and not dated:
             continue
         age_days = (now - item.created_at).total_seconds() / 86400 if item.created_at else 365
@@ -254,10 +264,6 @@ def rank(
         ranked.append((score, item))
     ranked.sort(key=lambda pair: -pair[0])
     return ranked
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def _near_duplicate(words: set[str], chosen: list[set[str]]) -> bool:
@@ -311,11 +317,11 @@ class _Block:
     def heading(group: tuple[str, str]) -> str:
         return f"[{group[0] or 'undated'}]"
 
-    @staticmethod
-    def line(item: Item) -> str:
-        if item.kind == "fact" and item.speaker:
-            return f"{item.speaker}: {compact(item.text)}"
-        return item.render()
+    @classmethod
+    def line(cls, item: Item) -> str:
+        if cls.group(item) is None:
+            return item.render()
+        return f"{item.speaker}: {compact(item.text)}"
 
     def text(self) -> str:
         out = [self.header] if self.header else []
@@ -364,7 +370,7 @@ def fill_budget(
         if limit is not None and len(chosen) >= limit:
             break
         if take(score, item) and neighbours and "?" in item.text:
-            following = neighbours.get(_turn_key(item, 1))  # type: ignore[arg-type]
+            following = neighbours.get(turn_key(item, 1))  # type: ignore[arg-type]
             if following is not None:
                 take(score * 0.5, following)
     return (block.text() if chosen else ""), chosen

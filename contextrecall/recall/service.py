@@ -9,7 +9,7 @@ from typing import Any
 from contextrecall import cache
 from contextrecall.db import session_scope
 from contextrecall.recall import loading
-from contextrecall.recall.ranking import estimate_tokens, fill_budget, rank, terms
+from contextrecall.recall.ranking import estimate_tokens, fill_budget, rank, terms, turn_key
 from contextrecall.settings import Settings
 from contextrecall.store import find_project
 
@@ -44,7 +44,7 @@ def _ranked_block(
     items = (
         loading.context_items(db, project_id) + loading.decision_items(db, project_id) + snippets
     )
-    neighbours = {(i.session, i.part, i.position): i for i in items if i.position is not None}
+    neighbours = {key: item for item in items if (key := turn_key(item)) is not None}
     speakers = {i.speaker for i in items if i.speaker}
     ranked = rank(query, items, _now(), speakers, frequencies)
     return fill_budget(ranked, budget, limit, neighbours, header=header)
