@@ -5,7 +5,7 @@ machine affects every row alike:
 
 - ``python -c pass``: the baseline;
 - ``import json``: most of the publisher's import cost, which the hook pays anyway for its stdin;
-- importing ``contextrecall.publish``;
+- importing ``contextrecall.broker.publish``;
 - importing it and publishing one task to the real Redis (the hook's fast path);
 - Celery's own ``send_task`` from the project's app (what the fast path replaces).
 
@@ -34,9 +34,9 @@ def commands(redis_url: str) -> dict[str, str]:
     return {
         "python -c pass": "pass",
         "import json (the hook needs it)": "import json",
-        "import contextrecall.publish": "import contextrecall.publish",
+        "import contextrecall.broker.publish": "import contextrecall.broker.publish",
         "publish_task (stdlib, Redis)": (
-            "from contextrecall.publish import publish_task\n"
+            "from contextrecall.broker.publish import publish_task\n"
             f"publish_task({redis_url!r}, 'recall.save_transcript', {call})"
         ),
         "Celery app.send_task": (

@@ -54,12 +54,13 @@ def repo(folder: Path, name: str) -> Path:
 
 def seed(env: dict[str, str], identity: str) -> None:
     """Store a Claude Code session and a chat conversation, as a worker would."""
+    from contextrecall.client.deltas import Delta
     from contextrecall.crypto import KeyRing, generate_key
     from contextrecall.db import get_engine, session_scope
-    from contextrecall.delta import Delta, build_job
+    from contextrecall.jobs import build_job
     from contextrecall.migrate import upgrade
-    from contextrecall.saving import save_job
     from contextrecall.settings import Settings
+    from contextrecall.store.save_job import save_job
 
     settings = Settings.from_env(env)
     upgrade(settings)

@@ -48,12 +48,13 @@ def corpus() -> tuple[list[str], list[str]]:
 
 
 def hook_cache_hit(folder: Path) -> tuple[float, float]:
+    from contextrecall.client.deltas import Delta
     from contextrecall.crypto import KeyRing, generate_key
     from contextrecall.db import session_scope
-    from contextrecall.delta import Delta, build_job
+    from contextrecall.jobs import build_job
     from contextrecall.migrate import upgrade
-    from contextrecall.saving import save_job
     from contextrecall.settings import Settings
+    from contextrecall.store.save_job import save_job
 
     repo = folder / "repo"
     (repo / ".git").mkdir(parents=True)
@@ -108,7 +109,7 @@ def search_100k() -> tuple[list[float], list[float]]:
     from contextrecall.models import ContextSnippet, Project
     from contextrecall.recall import service
     from contextrecall.settings import Settings
-    from contextrecall.store import count_terms
+    from contextrecall.store.memory_rows import count_terms
 
     name = f"recall_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(ADMIN)

@@ -63,8 +63,8 @@ class Run:
 def run_saves(settings, folder: Path, rate: float | None) -> Run:
     """SESSIONS x DELTAS small saves through the hook's write path, as fast as possible or at
     ``rate`` per second; waits until each is committed."""
+    from contextrecall.client.outbox import publish_spooled, spool_new_deltas
     from contextrecall.db import get_engine
-    from contextrecall.enqueue import publish_spooled, spool_new_deltas
     from contextrecall.models import SavedDelta
 
     folder.mkdir(parents=True)
@@ -136,8 +136,8 @@ def run_saves(settings, folder: Path, rate: float | None) -> Run:
 
 def main() -> None:
     from contextrecall import migrate
+    from contextrecall.broker.publish import publish_task
     from contextrecall.db import get_engine
-    from contextrecall.publish import publish_task
     from contextrecall.settings import Settings
 
     name = f"recall_bench_{uuid.uuid4().hex[:8]}"

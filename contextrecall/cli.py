@@ -130,7 +130,7 @@ def db_check() -> None:
 @one_line_errors
 def status(as_json: bool) -> None:
     """Queue depth, spool backlog, failed jobs, last decay and cleanup, rows per table."""
-    from contextrecall import operations
+    from contextrecall.maintenance import status as operations
 
     report = operations.status_report(get_settings())
     if as_json:
@@ -188,7 +188,7 @@ def save(
     timeout: float,
 ) -> None:
     """Enqueue saves of transcripts (only what is new since the last save of each)."""
-    from contextrecall import saving_client
+    from contextrecall.client import save_files as saving_client
 
     settings = get_settings()
     if session and len(paths) > 1:
@@ -220,7 +220,7 @@ def spool() -> None:
 @one_line_errors
 def spool_flush() -> None:
     """Deliver spooled jobs to the broker."""
-    from contextrecall.enqueue import flush_spool
+    from contextrecall.client.outbox import flush_spool
 
     delivered, remaining = flush_spool(get_settings())
     click.echo(f"delivered {delivered}, {remaining} left in the spool")
@@ -249,7 +249,7 @@ def keys_generate() -> None:
 def keys_status() -> None:
     """Show the ring's key ids and how many stored deltas each key sealed."""
     from contextrecall.crypto import load_key_ring
-    from contextrecall.keys import rows_per_key
+    from contextrecall.maintenance.keys import rows_per_key
 
     settings = get_settings()
     ring = load_key_ring(settings)
@@ -267,7 +267,7 @@ def keys_status() -> None:
 def keys_rotate(batch: int) -> None:
     """Re-encrypt stored deltas under the newest key, in batches (safe to re-run)."""
     from contextrecall.crypto import load_key_ring
-    from contextrecall.keys import rotate
+    from contextrecall.maintenance.keys import rotate
 
     settings = get_settings()
     report = rotate(settings, load_key_ring(settings), batch=batch)
@@ -466,7 +466,7 @@ no_mcp_option = click.option(
 
 
 def _settings_target(scope: str, settings_file: Path | None) -> Path:
-    from contextrecall.installer import settings_path
+    from contextrecall.install.files import settings_path
 
     return settings_file or settings_path(scope)
 
@@ -476,7 +476,7 @@ def _mcp_target(
 ) -> Path | None:
     """Where the MCP server entry goes, or None: not asked for, or an explicit --settings
     file alone (which promises to edit that file only)."""
-    from contextrecall.installer import mcp_config_path
+    from contextrecall.install.files import mcp_config_path
 
     if no_mcp or (settings_file and not mcp_config):
         return None
@@ -492,8 +492,8 @@ def _change_claude_code(
     install: bool,
 ) -> None:
     """Install (or uninstall) the hook entries and the MCP server, reporting each file."""
-    from contextrecall import installer
-    from contextrecall.install import SettingsFormatError
+    from contextrecall.install.merge import SettingsFormatError
+    from contextrecall.install.merge import files as installer
 
     path = _settings_target(scope, settings_file)
     mcp_path = _mcp_target(scope, settings_file, mcp_config, no_mcp)

@@ -69,8 +69,8 @@ def parse_event(raw: bytes) -> dict[str, Any]:
 
 def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> None:
     """Spool what is new in the event's transcript, then publish it while time allows."""
-    from contextrecall.delta import MAX_LINE_BYTES
-    from contextrecall.enqueue import flush_spool, publish_spooled, spool_new_deltas
+    from contextrecall.client.deltas import MAX_LINE_BYTES
+    from contextrecall.client.outbox import flush_spool, publish_spooled, spool_new_deltas
     from contextrecall.identity import project_for_directory, this_machine
 
     name = event.get("hook_event_name")

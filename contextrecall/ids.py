@@ -1,8 +1,9 @@
 """Content hashes and random ids, cheap to import.
 
 The hook imports this on every agent event: ``hashlib`` loads OpenSSL's binding and ``uuid``
-loads ``platform``, each a few milliseconds, while the builtin ``_sha256`` and ``os.urandom``
-give the same results for what the hook needs.
+loads ``platform``, each a few milliseconds, while the builtin SHA-2 module and ``os.urandom``
+give the same results for what the hook needs. The builtin is ``_sha2`` since Python 3.12 and
+``_sha256`` before.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 import os
 
 try:
-    from _sha256 import sha256 as _sha256
-except ImportError:  # an interpreter built without the builtin module
-    from hashlib import sha256 as _sha256
+    from _sha2 import sha256 as _sha256  # Python 3.12 and later
+except ImportError:
+    try:
+        from _sha256 import sha256 as _sha256  # Python 3.11
+    except ImportError:  # an interpreter built without the builtin module
+        from hashlib import sha256 as _sha256
 
 
 def sha256_hex(data: bytes) -> str:

@@ -19,8 +19,8 @@ from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from contextrecall.agent_server.tools import ProjectMemory
+from contextrecall.client.notes import MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from contextrecall.memory import MANUAL_KINDS
-from contextrecall.notes import MAX_NOTE_CHARS, MAX_TAG_CHARS, MAX_TAGS
 from contextrecall.recall.details import MAX_IDS
 from contextrecall.recall.service import MAX_BUDGET, MAX_ITEMS, MAX_QUERY_CHARS, SEARCH_BUDGET
 from contextrecall.settings import Settings

@@ -12,8 +12,8 @@ import os
 from datetime import datetime
 from typing import Any
 
+from contextrecall.client.notes import Note, Notebook, make_note
 from contextrecall.identity import ProjectRef, named_project, project_for_directory
-from contextrecall.notes import Note, Notebook, make_note
 from contextrecall.settings import Settings
 
 EMPTY_STATE: dict[str, Any] = {
@@ -51,7 +51,7 @@ class ProjectMemory:
         return self.ref.name
 
     def _project_id(self, db: Any) -> str | None:
-        from contextrecall.store import find_project
+        from contextrecall.recall.loading import find_project
 
         row = find_project(db, self.lookup)
         return row.id if row is not None else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 
@@ -12,11 +11,6 @@ _SPACE = re.compile(r"\s+")
 _CODE_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
 _MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^\s*[-*>]\s+|^\s*\d+\.\s+", re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(\[])|\n+")
-
-
-def estimate_tokens(text: str) -> int:
-    """Tokens as estimated everywhere in Context Recall: ceil(len / 4)."""
-    return math.ceil(len(text) / 4)
 
 
 def squash(text: str) -> str:

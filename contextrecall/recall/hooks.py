@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import os
 
-from contextrecall import cache
 from contextrecall.identity import project_for_directory
+from contextrecall.recall import cache
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

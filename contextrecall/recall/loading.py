@@ -13,19 +13,13 @@ from contextrecall.models import (
     ContextSnippet,
     ConversationContext,
     DecisionLog,
+    Project,
     ProjectState,
     Session,
     TermCount,
 )
-from contextrecall.recall.ranking import (
-    NEIGHBOUR_REACH,
-    TOTAL_TERM,
-    Item,
-    query_terms,
-    rare_terms,
-    terms,
-    turn_key,
-)
+from contextrecall.recall.ranking import NEIGHBOUR_REACH, Item, query_terms, rare_terms, turn_key
+from contextrecall.terms import TOTAL_TERM, terms
 
 MAX_CONTEXTS = 200
 MAX_DECISIONS = 500
@@ -40,6 +34,13 @@ def _json(value: str | None, default: Any) -> Any:
         return json.loads(value) if value else default
     except ValueError:
         return default
+
+
+def find_project(db: DBSession, name: str) -> Project | None:
+    """A project by the name a user types (or its identity)."""
+    return db.scalars(
+        select(Project).where((Project.name == name) | (Project.identity == name))
+    ).first()
 
 
 def context_items(db: DBSession, project_id: str, limit: int = MAX_CONTEXTS) -> list[Item]:

@@ -9,28 +9,15 @@ Pure functions over plain ``Item`` objects: no database, no cache.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 
-import Stemmer
-
 from contextrecall.recall.compact import compact
 from contextrecall.recall.dates import date_match, named_dates
+from contextrecall.terms import TOTAL_TERM, WORD, estimate_tokens, stem, terms
 
-_WORD = re.compile(r"[a-z0-9]+")
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself yourselves
-    did does also get got yes yeah oh ok okay really like just lot one thing things""".split()  # noqa: SIM905
-)
 # Words that frame a question rather than say what it is about ("what kind of ...", "as
 # mentioned on ...", "recently"); a query keeps them only when it has nothing else.
 FRAMING_WORDS = frozenset(
@@ -38,33 +25,7 @@ FRAMING_WORDS = frozenset(
     name example""".split()  # noqa: SIM905
 )
 K1, B = 1.2, 0.75
-TOTAL_TERM = ""  # the key under which document frequencies keep the number of documents
 DUPLICATE_OVERLAP = 0.8  # an item sharing this much of its words with a chosen one is dropped
-
-
-def estimate_tokens(text: str) -> int:
-    """Tokens as estimated everywhere in Context Recall: ceil(len(text) / 4)."""
-    return math.ceil(len(text) / 4)
-
-
-_STEMMER = Stemmer.Stemmer("english")
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """The Snowball (Porter 2) English stem, so 'painted', 'painting' and 'paints' meet
-    'paint', and 'winning' meets 'win'."""
-    return _STEMMER.stemWord(word)
-
-
-def terms(text: str) -> list[str]:
-    """The stemmed content words of ``text``."""
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
-
-
-def counted_terms(title: str, text: str) -> set[str]:
-    """The distinct terms a snippet adds to its project's document frequencies."""
-    return {t for t in terms(f"{title} {text}") if len(t) <= 64}
 
 
 class Item:
@@ -245,7 +206,7 @@ def rank(
     ranked = []
     for n, item in enumerate(items):
         text = text_score(n, item)
-        tag_terms = {stem(t) for tag in item.tags for t in _WORD.findall(tag.lower())}
+        tag_terms = {stem(t) for tag in item.tags for t in WORD.findall(tag.lower())}
         tag_share = len(tag_terms & wanted_set) / len(wanted_set) if wanted else 0.0
         by_named = bool(named and item.speaker and _name_terms(item.speaker) & named)
         dated = DATE_WEIGHT * date_match(dates, item.date())

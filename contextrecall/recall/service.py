@@ -6,17 +6,16 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from contextrecall import cache
 from contextrecall.db import session_scope
-from contextrecall.recall import loading
-from contextrecall.recall.ranking import estimate_tokens, fill_budget, rank, terms, turn_key
+from contextrecall.recall import cache, loading
+from contextrecall.recall.loading import find_project
+from contextrecall.recall.ranking import fill_budget, rank, turn_key
 from contextrecall.settings import Settings
-from contextrecall.store import find_project
+from contextrecall.terms import estimate_tokens, terms
 
 SEARCH_BUDGET = 1000
 SESSION_START_BUDGET = 2000
 PROMPT_BUDGET = 1000
-USAGE_TASK = "recall.record_usage"
 MAX_BUDGET = 100_000  # tokens: far above any context window worth filling
 MAX_ITEMS = 500  # items in one answer
 MAX_QUERY_CHARS = 10_000  # a longer prompt is ranked by its beginning
@@ -175,7 +174,8 @@ def record_usage(settings: Settings, snippet_ids: list[str]) -> None:
     if not snippet_ids:
         return
     try:
-        from contextrecall.publish import publish_task
+        from contextrecall.broker.publish import publish_task
+        from contextrecall.jobs import USAGE_TASK
 
         publish_task(
             settings.broker_url,

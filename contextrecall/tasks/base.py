@@ -1,5 +1,6 @@
-"""The task base class: one database session per task, retries for transient failures,
-a failed-jobs record (never an endless retry) for jobs that can never succeed."""
+"""The task base class: one database session per task, and a failure policy each task
+declares beside itself: what is retried, what is given up and recorded in ``failed_jobs``
+(never an endless retry), what means the work was already done."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from celery import Task
@@ -19,6 +21,8 @@ from contextrecall.worker.config import max_retry_delay
 log = logging.getLogger(__name__)
 MAX_RETRIES = 8
 
+Errors = tuple[type[BaseException], ...]
+
 
 def is_transient(exc: BaseException) -> bool:
     """A failure worth retrying: the database or a connection went away for a while."""
@@ -27,6 +31,17 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+@dataclass(frozen=True)
+class Failures:
+    """How a task's failures are sorted. Transient ones (``is_transient``) are retried with
+    back-off up to ``MAX_RETRIES`` times, then recorded; ``give_up`` ones can never succeed
+    and are recorded at once; ``done`` ones mean the work had already been done. Anything
+    else is recorded as an unexpected error."""
+
+    give_up: Errors = ()
+    done: Errors = ()
 
 
 def backoff(retries: int) -> int:
@@ -59,28 +74,22 @@ def record_failure(job_id: str, task_name: str, reason: str, summary: str | None
 
 
 class RecallTask(Task):
-    """Runs ``body(db)`` in one transaction per attempt and sorts failures."""
+    """Runs ``body(db)`` in one transaction per attempt and sorts failures by the task's
+    ``failures`` policy (``@app.task(..., failures=Failures(...))``)."""
 
     abstract = True
     max_retries = MAX_RETRIES
     acks_late = True
     reject_on_worker_lost = True
+    failures = Failures()
 
-    def run_in_transaction(
-        self,
-        body: Callable[[Any], Any],
-        *,
-        job_id: str,
-        summary: str,
-        poison: tuple[type[BaseException], ...],
-        done: tuple[type[BaseException], ...] = (),
-    ) -> Any:
+    def run_in_transaction(self, body: Callable[[Any], Any], *, job_id: str, summary: str) -> Any:
         try:
             with session_scope() as db:
                 return body(db)
-        except done:
+        except self.failures.done:
             return None
-        except poison as exc:
+        except self.failures.give_up as exc:
             record_failure(job_id, self.name, f"{type(exc).__name__}: {exc}", summary)
             return None
         except Exception as exc:

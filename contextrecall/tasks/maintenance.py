@@ -8,8 +8,10 @@ the next slot, because decay is computed from timestamps.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from contextrecall.settings import Settings
 from contextrecall.tasks.base import RecallTask
 from contextrecall.worker.app import app
 
@@ -22,25 +24,30 @@ MAINTENANCE = {
 }
 
 
-def _run(job: str, slot: Any) -> dict[str, Any]:
-    from contextrecall.maintenance import cleanup, decay, runs
+def _run(
+    job: str, slot: Any, period: Callable[[Settings], float], body: Callable[[Settings], Any]
+) -> dict[str, Any]:
+    """Run ``body`` once for ``slot`` (the current one of ``period`` when none is named)."""
+    from contextrecall.maintenance import runs
+    from contextrecall.maintenance.decay import utc_now
     from contextrecall.settings import get_settings
 
     settings = get_settings()
-    period = settings.decay_interval if job == "decay" else settings.cleanup_interval
-    claimed = str(slot)[:64] if slot else runs.slot_for(decay.utc_now(), period)
-    if job == "decay":
-        return runs.run_once(settings, job, claimed, lambda: decay.decay(settings))
-    return runs.run_once(settings, job, claimed, lambda: cleanup.cleanup(settings))
+    claimed = str(slot)[:64] if slot else runs.slot_for(utc_now(), period(settings))
+    return runs.run_once(settings, job, claimed, lambda: body(settings))
 
 
 @app.task(name="recall.decay", **MAINTENANCE)
 def decay(slot: str | None = None) -> dict[str, Any]:
     """Rescore every memory's relevance from its timestamps (once per slot)."""
-    return _run("decay", slot)
+    from contextrecall.maintenance.decay import decay as rescore
+
+    return _run("decay", slot, lambda s: s.decay_interval, rescore)
 
 
 @app.task(name="recall.cleanup", **MAINTENANCE)
 def cleanup(slot: str | None = None) -> dict[str, Any]:
     """Apply the retention policy (once per slot)."""
-    return _run("cleanup", slot)
+    from contextrecall.maintenance.cleanup import cleanup as apply_retention
+
+    return _run("cleanup", slot, lambda s: s.cleanup_interval, apply_retention)

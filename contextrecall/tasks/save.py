@@ -1,16 +1,21 @@
-"""The save task: a job from a hook or `recall save` becomes stored memory."""
+"""The save task: a job from a hook or `recall save` becomes stored memory; and the usage
+count recall asks for."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from contextrecall.tasks.base import RecallTask
+from contextrecall.crypto import KeyRing, TamperedError
+from contextrecall.jobs import SAVE_TASK, USAGE_TASK, PoisonJob, job_argsrepr
+from contextrecall.store.memory_rows import DuplicateDelta
+from contextrecall.tasks.base import Failures, RecallTask
 from contextrecall.worker.app import app
 
-_ring = None
+MAX_USAGE_IDS = 500
+_ring: KeyRing | None = None
 
 
-def key_ring():  # type: ignore[no-untyped-def]
+def key_ring() -> KeyRing:
     """The worker's key ring, loaded once per process."""
     global _ring
     if _ring is None:
@@ -21,26 +26,28 @@ def key_ring():  # type: ignore[no-untyped-def]
     return _ring
 
 
-@app.task(base=RecallTask, bind=True, name="recall.save_delta")
+@app.task(
+    base=RecallTask,
+    bind=True,
+    name=SAVE_TASK,
+    # KeyError/TypeError: a job shaped in a way validation did not foresee is still poison.
+    failures=Failures(
+        give_up=(PoisonJob, TamperedError, KeyError, TypeError), done=(DuplicateDelta,)
+    ),
+)
 def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
     """Store one delta of one session, exactly once."""
-    from contextrecall import cache, saving, store
-    from contextrecall.crypto import TamperedError
-    from contextrecall.delta import job_argsrepr
+    from contextrecall.generation import bump_generation
     from contextrecall.settings import get_settings
+    from contextrecall.store.save_job import save_job
 
     job_id = str(job.get("job_id") if isinstance(job, dict) else self.request.id)
-    summary = job_argsrepr(job) if isinstance(job, dict) else repr(type(job))
     stored = self.run_in_transaction(
-        lambda db: saving.save_job(db, job, key_ring()),
-        job_id=job_id,
-        summary=summary,
-        poison=(saving.PoisonJob, TamperedError, KeyError, TypeError),
-        done=(store.DuplicateDelta,),
+        lambda db: save_job(db, job, key_ring()), job_id=job_id, summary=job_argsrepr(job)
     )
     if stored is None:
         return None
-    cache.bump_generation(get_settings(), stored.project_identity)
+    bump_generation(get_settings(), stored.project_identity)
     return {"project_id": stored.project_id, "session_id": stored.session_id}
 
 
@@ -50,31 +57,19 @@ def ping() -> str:
     return "pong"
 
 
-@app.task(base=RecallTask, bind=True, name="recall.record_usage")
+@app.task(
+    base=RecallTask,
+    bind=True,
+    name=USAGE_TASK,
+    failures=Failures(give_up=(TypeError, ValueError)),
+)
 def record_usage(self: RecallTask, snippet_ids: Any) -> None:
     """Count one use of each recalled snippet (one set-based UPDATE)."""
-    from datetime import UTC, datetime
+    from contextrecall.store.usage import count_uses
 
-    from sqlalchemy import update
-
-    from contextrecall.models import ContextSnippet
-
-    ids = [str(i)[:36] for i in snippet_ids][:500] if isinstance(snippet_ids, list) else []
-
-    def count(db: Any) -> None:
-        if ids:
-            db.execute(
-                update(ContextSnippet)
-                .where(ContextSnippet.id.in_(ids))
-                .values(
-                    usage_count=ContextSnippet.usage_count + 1,
-                    last_used_at=datetime.now(UTC).replace(tzinfo=None),
-                )
-            )
-
+    ids = (
+        [str(i)[:36] for i in snippet_ids][:MAX_USAGE_IDS] if isinstance(snippet_ids, list) else []
+    )
     self.run_in_transaction(
-        count,
-        job_id=str(self.request.id),
-        summary=f"{len(ids)} ids",
-        poison=(TypeError, ValueError),
+        lambda db: count_uses(db, ids), job_id=str(self.request.id), summary=f"{len(ids)} ids"
     )

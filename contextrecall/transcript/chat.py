@@ -1,6 +1,7 @@
 """Chat JSONL (one turn a line, only ``content`` required) into ``ChatTurn`` events.
 
-A line may also carry ``kind`` and ``tags``: a memory saved by hand (see ``contextrecall.notes``).
+A line may also carry ``kind`` and ``tags``: a memory saved by hand (see
+``contextrecall.client.notes``).
 """
 
 from __future__ import annotations

@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 import sys
 
+from contextrecall.broker.config import QUEUE
 from contextrecall.settings import Settings
-
-QUEUE = "recall"
 
 
 def worker_command(name: str, pool: str = "solo", concurrency: int | None = None) -> list[str]:

@@ -20,7 +20,7 @@ def _fresh_connections(**_: object) -> None:
 
 @worker_ready.connect
 def _deliver_spool(**_: object) -> None:
-    from contextrecall.enqueue import flush_spool
+    from contextrecall.client.outbox import flush_spool
     from contextrecall.settings import get_settings
 
     try:

@@ -24,7 +24,7 @@ BATCH = 5000
 
 def _recount() -> None:
     from contextrecall.migrate import batches
-    from contextrecall.recall.ranking import TOTAL_TERM, counted_terms
+    from contextrecall.terms import TOTAL_TERM, counted_terms
 
     bind = op.get_bind()
     snippets = sa.table(

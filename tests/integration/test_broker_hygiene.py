@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from contextrecall.enqueue import deliver
+from contextrecall.client.outbox import deliver
 from contextrecall.models import FailedJob, SavedDelta
 from contextrecall.settings import Settings
 from tests.integration.test_write_path import count, make_job

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from contextrecall.cli import cli
-from contextrecall.install import HOOK_EVENTS, MCP_SERVER_NAME, is_recall_hook
+from contextrecall.install.merge import HOOK_EVENTS, MCP_SERVER_NAME, is_recall_hook
 
 EXISTING = {
     "model": "sonnet",

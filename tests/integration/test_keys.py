@@ -8,12 +8,13 @@ import sys
 
 from sqlalchemy import select, update
 
+from contextrecall.client.deltas import Delta
 from contextrecall.crypto import KeyRing, associated_data, generate_key
 from contextrecall.db import session_scope
-from contextrecall.delta import Delta, build_job
-from contextrecall.keys import rotate, rows_per_key
+from contextrecall.jobs import build_job
+from contextrecall.maintenance.keys import rotate, rows_per_key
 from contextrecall.models import SavedDelta
-from contextrecall.saving import save_job
+from contextrecall.store.save_job import save_job
 from tests.integration.workers import settings_env
 
 OLD, NEW = generate_key(), generate_key()

@@ -233,8 +233,8 @@ def test_batches_partition_the_table_into_ranges_of_about_the_batch_size(backend
 
 
 def test_snippets_keep_their_extraction_importance(backend):
-    from contextrecall import store
     from contextrecall.memory import SessionMemory, Snippet
+    from contextrecall.store import memory_rows as store
 
     with session_scope(backend) as db:
         row = Project(name="beta", identity="name:beta")

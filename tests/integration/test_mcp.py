@@ -215,9 +215,10 @@ def test_saved_memory_is_stored_by_the_worker_found_by_search_and_fetched_in_ful
 
 def seed_hook_session(settings: Settings, identity: str) -> None:
     """Store the bundled sample session for ``identity``, as a hook save would."""
+    from contextrecall.client.deltas import Delta
     from contextrecall.crypto import load_key_ring
-    from contextrecall.delta import Delta, build_job
-    from contextrecall.saving import save_job
+    from contextrecall.jobs import build_job
+    from contextrecall.store.save_job import save_job
 
     sample = Path(__file__).resolve().parents[2] / "contextrecall" / "samples"
     data = (sample / "demo_session.jsonl").read_bytes()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from contextrecall.publish import PublishError, publish_task
+from contextrecall.broker.publish import PublishError, publish_task
 from contextrecall.settings import Settings, get_settings
 from contextrecall.worker.config import celery_config
 
@@ -416,7 +416,7 @@ def test_unreachable_celery_broker_is_a_publish_error(isolated_home: Path) -> No
 
 def test_publisher_import_loads_no_broker_library() -> None:
     """The hook imports this module; Celery, kombu, redis-py or SQLAlchemy would blow its budget."""
-    code = "import sys, contextrecall.publish; print(' '.join(sorted(sys.modules)))"
+    code = "import sys, contextrecall.broker.publish; print(' '.join(sorted(sys.modules)))"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from contextrecall.client.deltas import Delta
 from contextrecall.crypto import KeyRing, generate_key
 from contextrecall.db import session_scope
-from contextrecall.delta import Delta, build_job
+from contextrecall.jobs import build_job
 from contextrecall.recall import service
-from contextrecall.recall.ranking import estimate_tokens
-from contextrecall.saving import save_job
 from contextrecall.settings import Settings
+from contextrecall.store.save_job import save_job
+from contextrecall.terms import estimate_tokens
 from tests.integration.workers import settings_env
 
 RING = KeyRing(generate_key())
@@ -122,7 +123,7 @@ def test_near_identical_projects_never_leak_into_each_other(backend, redis_url, 
 
 
 def test_a_save_invalidates_the_cache(cached):
-    from contextrecall import cache
+    from contextrecall import generation
 
     stored = save_chat(cached, "alpha", "s1")
     first = service.search(cached, "alpha", "kubernetes upgrade")
@@ -130,7 +131,7 @@ def test_a_save_invalidates_the_cache(cached):
     again = service.search(cached, "alpha", "kubernetes upgrade")  # from the cache
     assert again == first
     save_chat(cached, "alpha", "s2", [("Bo", "The kubernetes upgrade is scheduled for June")])
-    cache.bump_generation(cached, stored.project_identity)  # what the save task does
+    generation.bump_generation(cached, stored.project_identity)  # what the save task does
     fresh = service.search(cached, "alpha", "kubernetes upgrade")
     assert "scheduled for June" in fresh["context"]
 
@@ -298,7 +299,7 @@ def test_migrations_recount_terms_and_fill_turn_places_for_existing_rows(empty_b
 
     from contextrecall import migrate
     from contextrecall.db import get_engine
-    from contextrecall.recall.ranking import stem
+    from contextrecall.terms import stem
 
     migrate.upgrade(empty_backend, "0005")
     rows = [

@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from contextrecall import operations
+from contextrecall.client.deltas import Delta
+from contextrecall.client.outbox import deliver
+from contextrecall.client.spool import Spool
 from contextrecall.db import session_scope
-from contextrecall.delta import Delta, build_job
-from contextrecall.enqueue import deliver
+from contextrecall.jobs import build_job
+from contextrecall.maintenance import status as operations
 from contextrecall.models import FailedJob, new_uuid
 from contextrecall.settings import Settings
-from contextrecall.spool import Spool
 from tests.integration.workers import settings_env
 
 BROKER_DB = 9

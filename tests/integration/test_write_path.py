@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from contextrecall.client.deltas import Delta
+from contextrecall.client.outbox import deliver
 from contextrecall.db import session_scope
-from contextrecall.delta import Delta, build_job
-from contextrecall.enqueue import deliver
+from contextrecall.jobs import build_job
 from contextrecall.models import (
     ContextSnippet,
     ConversationContext,
@@ -189,7 +190,7 @@ def test_redelivered_job_stores_nothing_twice(write_settings, worker):
 
 
 def test_corrupt_jobs_land_in_failed_jobs_while_worker_keeps_serving(write_settings, worker):
-    from contextrecall.publish import publish_task
+    from contextrecall.broker.publish import publish_task
 
     good = make_job("good", b'{"type":"user","message":{"content":"hello there"}}\n')
     bad_data = {**make_job("bad1", b"x\n"), "job_id": "bad-data"}
@@ -482,7 +483,7 @@ def test_hook_survives_bad_input(write_settings, stdin):
 def test_a_save_bumps_the_projects_cache_generation(write_settings, worker):
     import redis
 
-    from contextrecall.cache import generation_key
+    from contextrecall.recall.cache import generation_key
 
     deliver(write_settings, make_job("g1", b'{"type":"user","message":{"content":"hi"}}\n'))
     wait_until(lambda: count(write_settings, SavedDelta) == 1, what="stored")

@@ -34,9 +34,9 @@ HEAVY = {
 HOOK_PATH = [
     "contextrecall.launcher",
     "contextrecall.hook",
-    "contextrecall.enqueue",
+    "contextrecall.client.outbox",
     "contextrecall.identity",
-    "contextrecall.publish",
+    "contextrecall.broker.publish",
 ]
 
 

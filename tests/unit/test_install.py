@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from contextrecall.install import (
+from contextrecall.install.merge import (
     HOOK_EVENTS,
     MCP_SERVER_NAME,
     Plan,

@@ -7,9 +7,11 @@ import io
 import json
 import tempfile
 
-from contextrecall import delta, hook
+from contextrecall import hook
+from contextrecall.client import deltas as delta
+from contextrecall.client.outbox import spool_new_deltas
 from contextrecall.crypto import load_key_ring
-from contextrecall.enqueue import spool_new_deltas
+from contextrecall.jobs import decode_delta_text
 from contextrecall.settings import Settings
 
 
@@ -40,7 +42,7 @@ def test_an_overlong_line_is_skipped_counted_and_its_neighbours_kept(tmp_path, m
     )
     assert heard == [1]
     ring = load_key_ring(settings)
-    text = b"".join(delta.decode_delta_text(job, ring) for _, job in spooled).decode()
+    text = b"".join(decode_delta_text(job, ring) for _, job in spooled).decode()
     assert "before the long line" in text and "after the long line" in text
     assert "x" * 1001 not in text
 

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
+from contextrecall.client.notes import MAX_NOTE_CHARS, Notebook, make_note
 from contextrecall.compression import compress
 from contextrecall.compression.manual import MANUAL_IMPORTANCE, TITLE
 from contextrecall.memory import MANUAL_FORMAT, MANUAL_KINDS, ParseReport
-from contextrecall.notes import MAX_NOTE_CHARS, Notebook, make_note
 from contextrecall.settings import Settings
 from contextrecall.transcript import iter_events
 from tests.unit.redaction_corpus import AWS_ID, GHP
@@ -114,7 +114,8 @@ def test_notebook_appends_private_redacted_chat_lines(tmp_path):
 
 def test_only_recall_mcp_loads_the_mcp_sdk():
     code = (
-        "import sys, contextrecall.cli, contextrecall.agent_server.tools, contextrecall.notes;"
+        "import sys, contextrecall.cli, contextrecall.agent_server.tools, "
+        "contextrecall.client.notes;"
         "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from contextrecall.client.offsets import OffsetBusy, OffsetStore
+from contextrecall.client.outbox import spool_new_deltas
 from contextrecall.crypto import load_key_ring
-from contextrecall.delta import SEALED, decode_delta_text
-from contextrecall.enqueue import spool_new_deltas
-from contextrecall.offsets import OffsetBusy, OffsetStore
+from contextrecall.jobs import SEALED, decode_delta_text
 from contextrecall.settings import Settings
 
 

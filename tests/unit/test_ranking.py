@@ -7,18 +7,8 @@ from datetime import datetime
 
 from contextrecall.recall.compact import compact
 from contextrecall.recall.dates import NamedDate, date_match, named_dates
-from contextrecall.recall.ranking import (
-    TOTAL_TERM,
-    Item,
-    bm25,
-    estimate_tokens,
-    fill_budget,
-    query_terms,
-    rank,
-    rare_terms,
-    stem,
-    terms,
-)
+from contextrecall.recall.ranking import Item, bm25, fill_budget, query_terms, rank, rare_terms
+from contextrecall.terms import TOTAL_TERM, estimate_tokens, stem, terms
 
 
 def test_rare_terms_keep_the_rarest_within_the_posting_budget():

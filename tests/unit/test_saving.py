@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from contextrecall.delta import Delta, build_job, decode_delta_text
-from contextrecall.saving import PoisonJob, compress_bytes, validate_job
+from contextrecall.client.deltas import Delta
+from contextrecall.jobs import PoisonJob, build_job, decode_delta_text, validate_job
+from contextrecall.store.save_job import compress_bytes
 from contextrecall.transcript import iter_events
 
 
@@ -78,7 +79,7 @@ def test_a_stream_needs_an_explicit_format():
 
 
 def test_monitors_see_ids_and_sizes_never_transcript_text():
-    from contextrecall.delta import job_argsrepr
+    from contextrecall.jobs import job_argsrepr
 
     shown = job_argsrepr(job(b'{"type":"user","message":{"content":"my private plan"}}\n'))
     assert "private plan" not in shown

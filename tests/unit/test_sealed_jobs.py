@@ -10,8 +10,9 @@ import cryptography.hazmat.primitives.ciphers.aead as public_aead
 import pytest
 
 from contextrecall import crypto
+from contextrecall.client.deltas import Delta
 from contextrecall.crypto import KeyRing, TamperedError, generate_key
-from contextrecall.delta import SEALED, Delta, build_job, decode_delta_text
+from contextrecall.jobs import SEALED, build_job, decode_delta_text
 
 SECRET_FREE_TEXT = b'{"type":"user","message":{"content":"the zanzibar deploy plan"}}\n'
 RING = KeyRing(generate_key())

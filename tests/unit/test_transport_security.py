@@ -11,8 +11,8 @@ import pytest
 from celery import Celery
 from sqlalchemy import event
 
+from contextrecall.broker.publish import RedisAddress
 from contextrecall.db import build_engine, database_connect_args, get_engine
-from contextrecall.publish import RedisAddress
 from contextrecall.settings import Settings
 from contextrecall.worker.config import celery_config
 

@@ -111,7 +111,7 @@ class Notebook:
 
     def save(self, note: Note) -> SavedNote:
         """Append ``note`` and enqueue it; the worker stores it like a hook's save."""
-        from contextrecall import saving_client
+        from contextrecall.client import save_files as saving_client
 
         with self._lock:
             self._append(note)

@@ -9,7 +9,7 @@ An install ``Plan`` also carries ``mcp_servers``: the ``recall mcp`` server, reg
 under ``"mcpServers"``. Claude Code reads those from another file than the hooks (``~/.claude.json``
 for the user scope, ``.mcp.json`` at the repository root for the project scope), so they have
 their own merge, ``install_mcp_servers`` / ``uninstall_mcp_servers``. The file layer is
-``contextrecall.installer``.
+``contextrecall.install.files``.
 """
 
 from __future__ import annotations

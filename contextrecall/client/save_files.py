@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from contextrecall.client.deltas import MAX_LINE_BYTES
+from contextrecall.client.outbox import publish_spooled, spool_new_deltas
 from contextrecall.db import session_scope
-from contextrecall.delta import MAX_LINE_BYTES
-from contextrecall.enqueue import publish_spooled, spool_new_deltas
 from contextrecall.identity import named_project, project_for_directory, this_machine
 from contextrecall.models import FailedJob, SavedDelta
 from contextrecall.settings import Settings

@@ -1,8 +1,8 @@
-"""Writing a session's memory: parents, the stored delta, context, decisions, snippets, state.
+"""Writing a session's memory: the stored delta, context, decisions, snippets, state.
 
-Plain functions over a SQLAlchemy session, no Celery: the save task is a thin shell over
-``store_job``. Everything happens in the caller's transaction; the (session, delta hash)
-unique key makes a redelivered job a no-op.
+Plain functions over a SQLAlchemy session, no Celery (``save_job`` calls them in order).
+Everything happens in the caller's transaction; the (session, delta hash) unique key makes a
+redelivered job a no-op.
 """
 
 from __future__ import annotations
@@ -11,18 +11,15 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DBSession
 
 from contextrecall.dialect import (
     insert_ignoring_duplicates,
-    lock_row_for_update,
     upsert_adding,
     upsert_counting,
 )
@@ -40,7 +37,8 @@ from contextrecall.models import (
     TermCount,
     new_uuid,
 )
-from contextrecall.recall.ranking import TOTAL_TERM, counted_terms
+from contextrecall.store.parents import get_or_create, parse_time, utc_now
+from contextrecall.terms import TOTAL_TERM, counted_terms
 
 SESSION_SUMMARY = "session_summary"
 MAX_STATE_ITEMS = 20
@@ -66,92 +64,6 @@ def content_hash(*parts: str) -> str:
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
-def _get_or_create(db: DBSession, model: type, lookup: dict[str, Any], **values: Any) -> Any:
-    """The row matching ``lookup``, created (race-safely) when missing."""
-    row = db.scalars(select(model).filter_by(**lookup)).first()
-    if row is not None:
-        return row
-    try:
-        with db.begin_nested():
-            row = model(**lookup, **values)
-            db.add(row)
-    except IntegrityError:
-        row = db.scalars(select(model).filter_by(**lookup)).one()
-    return row
-
-
-def resolve_project(db: DBSession, ref: dict[str, Any]) -> Project:
-    """The project row for a client's reference: by identity, then (for names) by name."""
-    identity = str(ref["identity"])
-    name = str(ref.get("name") or identity)[:255]
-    project = db.scalars(select(Project).where(Project.identity == identity)).first()
-    if project is None and identity.startswith("name:"):
-        project = db.scalars(select(Project).where(Project.name == name)).first()
-    if project is not None:
-        return project
-    taken = db.scalars(select(Project.id).where(Project.name == name)).first()
-    if taken is not None:  # two repositories with the same short name
-        name = f"{name[:240]}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
-    return _get_or_create(
-        db,
-        Project,
-        {"identity": identity},
-        name=name,
-        git_remote=ref.get("git_remote"),
-        root_path=ref.get("root_path"),
-    )
-
-
-def find_project(db: DBSession, name: str) -> Project | None:
-    """A project by the name a user types (or its identity)."""
-    return db.scalars(
-        select(Project).where((Project.name == name) | (Project.identity == name))
-    ).first()
-
-
-def resolve_machine(db: DBSession, ref: dict[str, Any] | None) -> Machine | None:
-    if not ref or not ref.get("fingerprint"):
-        return None
-    machine = _get_or_create(
-        db,
-        Machine,
-        {"fingerprint": str(ref["fingerprint"])[:64]},
-        hostname=str(ref.get("hostname") or "unknown")[:255],
-        platform=ref.get("platform"),
-    )
-    now = _now()
-    # One write an hour is enough for "last seen"; every save writing it would cost a round trip.
-    if machine.last_seen_at is None or (now - machine.last_seen_at).total_seconds() > 3600:
-        machine.last_seen_at = now
-    return machine
-
-
-def resolve_session(
-    db: DBSession, project: Project, machine: Machine | None, ref: dict[str, Any]
-) -> Session:
-    return _get_or_create(
-        db,
-        Session,
-        {"project_id": project.id, "external_id": str(ref["external_id"])[:255]},
-        machine_id=machine.id if machine else None,
-        source_format=str(ref.get("format") or "claude")[:20],
-    )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
@@ -160,30 +72,31 @@ def record_delta(
     db: DBSession,
     session: Session,
     project: Project,
-    job: dict[str, Any],
-    encrypt: Callable[[bytes, str | None, str], tuple[bytes, str]],
-    text: bytes,
+    *,
+    job_id: str,
+    delta_hash: str,
+    start: int,
+    end: int,
+    sealed: tuple[bytes, str],
     earlier: list[SavedDelta],
 ) -> SavedDelta:
-    """Store the encrypted delta; DuplicateDelta if ``earlier`` (the session's stored deltas)
-    already holds its hash.
+    """Store an encrypted delta (``sealed``: payload and key id); DuplicateDelta if
+    ``earlier`` (the session's stored deltas) already holds its hash.
 
     Call with the session locked (``lock_session``): no other save of this session can then
     insert between the check and the insert; the unique key still backs the check up.
     """
-    delta = job["delta"]
-    if any(row.delta_hash == delta["sha256"] for row in earlier):
-        raise DuplicateDelta(delta["sha256"])
-    row_id = new_uuid()
-    payload, key_id = encrypt(text, project.id, session.id)
+    if any(row.delta_hash == delta_hash for row in earlier):
+        raise DuplicateDelta(delta_hash)
+    payload, key_id = sealed
     row = SavedDelta(
-        id=row_id,
+        id=new_uuid(),
         session_id=session.id,
         project_id=project.id,
-        job_id=str(job["job_id"])[:64],
-        delta_hash=delta["sha256"],
-        start_offset=int(delta["start"]),
-        end_offset=int(delta["end"]),
+        job_id=job_id[:64],
+        delta_hash=delta_hash,
+        start_offset=start,
+        end_offset=end,
         key_id=key_id,
         payload=payload,
     )
@@ -230,7 +143,7 @@ def upsert_context(
     memory: SessionMemory,
 ) -> ConversationContext:
     """The one session-summary context of a session, refreshed from its whole memory."""
-    context = _get_or_create(
+    context = get_or_create(
         db,
         ConversationContext,
         {"session_id": session.id, "context_type": SESSION_SUMMARY},
@@ -260,13 +173,13 @@ def upsert_context(
     tags = _json(memory.tags)
     tags_changed = tags != context.tags
     context.tags = tags
-    context.updated_at = _now()
+    context.updated_at = utc_now()
     db.flush()
     if tags_changed:
         _replace_tags(db, project.id, "context_id", context.id, memory.tags)
     session.git_branch = memory.branch or session.git_branch
-    session.started_at = session.started_at or _parse_time(memory.started_at)
-    session.ended_at = _parse_time(memory.ended_at) or session.ended_at
+    session.started_at = session.started_at or parse_time(memory.started_at)
+    session.ended_at = parse_time(memory.ended_at) or session.ended_at
     return context
 
 
@@ -325,7 +238,7 @@ def add_snippets(
                 "tags": _json(snippet.tags),
                 "content_hash": content_hash(snippet.category, snippet.content),
                 "importance": float(snippet.importance),
-                "updated_at": _now(),
+                "updated_at": utc_now(),
                 "turn_session": structured["session"],
                 "turn_part": structured["part"],
                 "turn_position": snippet.position,
@@ -394,13 +307,13 @@ def upsert_project_state(
 
     Memories saved by hand know nothing of phase, blockers or files: they leave all that as
     it was and only add their decisions to the important ones."""
-    state = _get_or_create(db, ProjectState, {"project_id": project.id})
+    state = get_or_create(db, ProjectState, {"project_id": project.id})
     if memory.source_format == MANUAL_FORMAT:
         earlier = [d for d in json.loads(state.important_decisions or "[]") if isinstance(d, str)]
         added = [d.text for d in memory.decisions if d.text not in earlier]
         if added:
             state.important_decisions = _json((earlier + added)[-MAX_STATE_ITEMS:])
-            state.updated_at = _now()
+            state.updated_at = utc_now()
         return state
     update = memory.state
     state.last_session_id = session.id
@@ -415,10 +328,5 @@ def upsert_project_state(
     decisions = update.important_decisions or [d.text for d in memory.decisions]
     state.important_decisions = _json(decisions[-MAX_STATE_ITEMS:])
     state.context_summary = update.summary or memory.summary
-    state.updated_at = _now()
+    state.updated_at = utc_now()
     return state
-
-
-def lock_session(db: DBSession, session: Session) -> None:
-    """Serialize saves of one session so each sees every earlier delta."""
-    db.execute(lock_row_for_update(db, select(Session.id).where(Session.id == session.id)))

@@ -17,11 +17,11 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from contextrecall import migrate
+from contextrecall.broker.config import QUEUE
 from contextrecall.db import get_engine, session_scope
 from contextrecall.models import Base, FailedJob
 from contextrecall.settings import Settings
 
-QUEUE = "recall"
 LATEST = 5
 PROBE_TIMEOUT = 3.0
 # kombu.transport.redis: a queue with priorities is one list per step, named queue + sep + step.

@@ -1,4 +1,4 @@
-"""Secret redaction: replace secrets in free text with typed ``[REDACTED:<kind>]`` placeholders.
+"""Secret redaction rules: what counts as a secret, one detector per kind of secret.
 
 Pure, standard library only, and fast enough for multi-megabyte transcripts: each rule's
 regex starts with a literal (a fast scan), a short text is first checked with one prefix-tree
@@ -50,13 +50,13 @@ Borderline decisions:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 PLACEHOLDER = "[REDACTED:{}]"
-_MARK = "[REDACTED:"
+MARK = "[REDACTED:"
 
 
-class _Hit:
+class Hit:
     """A match found in the haystack, read back from the original text by position."""
 
     __slots__ = ("match", "text")
@@ -85,10 +85,10 @@ class _Hit:
         return self.match.span(group)
 
 
-_Check = Callable[[_Hit], bool]
+Check = Callable[[Hit], bool]
 
 
-class _Rule:
+class Rule:
     """One detector: ``group`` of each match of ``pattern`` becomes a placeholder.
 
     The regex is compiled on first use: the hook redacts a few short lines per run, and
@@ -113,8 +113,8 @@ class _Rule:
         kind: str,
         source: str,
         group: int | str = 0,
-        check: _Check | None = None,
-        kind_of: Callable[[_Hit], str] | None = None,
+        check: Check | None = None,
+        kind_of: Callable[[Hit], str] | None = None,
         boundary: bool = True,  # the match must not continue a word
         lower: bool = False,  # a lowercase pattern, run over an ASCII-lowered copy of the text
         triggers: tuple[str, ...] = (),  # lowercase; one must occur (default: literal prefix)
@@ -263,7 +263,7 @@ _PROSE = frozenset(
         "provide",
     ]
 )
-_SECRET_WORD = re.compile(
+SECRET_WORD = re.compile(
     r"(?i)(?:password|passwd|pwd|pass|passphrase|secret|token|key|credentials?)$"
 )
 _REFERENCE_START = ("$", "<", "{{", "%(", "%", "[", "@", "&", "*", "(", "{")
@@ -290,12 +290,12 @@ def _is_reference(value: str, quoted: bool) -> bool:
     # password=password, token=access_token, secret=clientSecret
     return bool(
         re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", stripped)
-        and _SECRET_WORD.search(stripped)
+        and SECRET_WORD.search(stripped)
         and ("_" in stripped or stripped.lower() in _LITERALS or _upper_and_lower(stripped[1:]))
     )
 
 
-def _assignment_ok(match: _Hit) -> bool:
+def _assignment_ok(match: Hit) -> bool:
     key = match.group("key").lower()
     if key == "pass" and match.before().isalnum():  # bypass, compass
         return False
@@ -319,17 +319,17 @@ def _assignment_ok(match: _Hit) -> bool:
     return True
 
 
-def _assignment_kind(match: _Hit) -> str:
+def _assignment_kind(match: Hit) -> str:
     key = match.group("key").lower()
     return "password" if "pass" in key or "pwd" in key else "secret"
 
 
-def _value_ok(match: _Hit) -> bool:
+def _value_ok(match: Hit) -> bool:
     value = match.group("v")
     return not _is_reference(value, False)
 
 
-def _flag_ok(match: _Hit) -> bool:
+def _flag_ok(match: Hit) -> bool:
     value = match.group("v")
     if _is_reference(value, False) or value.startswith("-"):
         return False
@@ -338,20 +338,20 @@ def _flag_ok(match: _Hit) -> bool:
     return not value.isalpha()
 
 
-def _url_ok(match: _Hit) -> bool:
+def _url_ok(match: Hit) -> bool:
     password = match.group("v").split(":", 1)[1]
     return match.before().isalnum() and not password.startswith(("$", "[", "{", "<"))
 
 
-def _sk_ok(match: _Hit) -> bool:
+def _sk_ok(match: Hit) -> bool:
     return _mixed(match.group(0)[3:])  # type: ignore[index]
 
 
-def _hf_ok(match: _Hit) -> bool:
+def _hf_ok(match: Hit) -> bool:
     return _upper_and_lower(match.group(0)[3:])
 
 
-def _bearer_ok(match: _Hit) -> bool:
+def _bearer_ok(match: Hit) -> bool:
     return _mixed(match.group("v"))
 
 
@@ -383,211 +383,186 @@ _ASSIGNMENT_KEYS = (
 )
 
 
-def _rules() -> tuple[_Rule, ...]:
-    def c(source: str) -> str:
-        return source  # compiled lazily by _Rule.pattern
-
+def _rules() -> tuple[Rule, ...]:
     return (
-        _Rule(
+        Rule(
             "private-key",
-            c(
-                r"-----BEGIN[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
-                r"(?:(?:(?!-----)[\s\S]){20,20000}?-----END[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
-                r"|(?:[A-Za-z0-9+/=\s]|\\[nr]){40,20000})"
-            ),
+            r"-----BEGIN[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
+            r"(?:(?:(?!-----)[\s\S]){20,20000}?-----END[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
+            r"|(?:[A-Za-z0-9+/=\s]|\\[nr]){40,20000})",
             boundary=False,
         ),
-        _Rule(
+        Rule(
             "url-credentials",
-            c(r"://(?P<v>[^\s:/?#@'\"\[\]<>\\]{0,256}:[^\s/?#@'\"<>\\]{1,256})@"),
+            r"://(?P<v>[^\s:/?#@'\"\[\]<>\\]{0,256}:[^\s/?#@'\"<>\\]{1,256})@",
             group="v",
             check=_url_ok,
             boundary=False,
         ),
-        _Rule(
+        Rule(
             "slack-webhook",
-            c(r"hooks\.slack\.com/(?P<v>(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,200})"),
+            r"hooks\.slack\.com/(?P<v>(?:services|workflows|triggers)/[A-Za-z0-9_/]{20,200})",
             group="v",
         ),
-        _Rule(
+        Rule(
             "anthropic-key",
-            c(r"sk-ant-(?:api|admin|oat|ort|sid)?[0-9]{0,2}-?[A-Za-z0-9_\-]{20,300}"),
+            r"sk-ant-(?:api|admin|oat|ort|sid)?[0-9]{0,2}-?[A-Za-z0-9_\-]{20,300}",
         ),
-        _Rule(
+        Rule(
             "openai-key",
-            c(
-                r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{20,300}"
-                r"|sk-[A-Za-z0-9]{32,200}(?![A-Za-z0-9_\-])"
-            ),
+            r"sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_\-]{20,300}"
+            r"|sk-[A-Za-z0-9]{32,200}(?![A-Za-z0-9_\-])",
             check=_sk_ok,
         ),
-        _Rule(
+        Rule(
             "stripe-key",
-            c(r"sk_(?:live|test)_[A-Za-z0-9]{16,247}(?!\w)"),
+            r"sk_(?:live|test)_[A-Za-z0-9]{16,247}(?!\w)",
         ),
-        _Rule("stripe-key", c(r"rk_(?:live|test)_[A-Za-z0-9]{16,247}(?!\w)")),
-        _Rule("stripe-key", c(r"whsec_[A-Za-z0-9]{24,64}(?!\w)")),
-        _Rule(
+        Rule("stripe-key", r"rk_(?:live|test)_[A-Za-z0-9]{16,247}(?!\w)"),
+        Rule("stripe-key", r"whsec_[A-Za-z0-9]{24,64}(?!\w)"),
+        Rule(
             "github-token",
-            c(r"gh[pousr]_[A-Za-z0-9]{36,255}(?!\w)|github_pat_[A-Za-z0-9_]{22,255}(?!\w)"),
+            r"gh[pousr]_[A-Za-z0-9]{36,255}(?!\w)|github_pat_[A-Za-z0-9_]{22,255}(?!\w)",
             triggers=("gh", "github_pat_"),
         ),
-        _Rule(
+        Rule(
             "gitlab-token",
-            c(r"gl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent)-[A-Za-z0-9_\-]{20,64}(?![\w-])"),
+            r"gl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent)-[A-Za-z0-9_\-]{20,64}(?![\w-])",
         ),
-        _Rule(
+        Rule(
             "slack-token",
-            c(
-                r"xox[abposre]-[A-Za-z0-9\-]{10,250}|xapp-\d-[A-Z0-9]{6,20}-\d{6,20}-[a-f0-9]{20,80}"
-            ),
+            r"xox[abposre]-[A-Za-z0-9\-]{10,250}|xapp-\d-[A-Z0-9]{6,20}-\d{6,20}-[a-f0-9]{20,80}",
             triggers=("xox", "xapp-"),
         ),
-        _Rule(
+        Rule(
             "aws-access-key",
-            c(r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[0-9A-Z]{16}(?!\w)"),
+            r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA)[0-9A-Z]{16}(?!\w)",
             triggers=_AWS_ID_PREFIXES,
         ),
-        _Rule(
+        Rule(
             "aws-secret-key",
-            c(
-                r"aws_?(?:secret_?(?:access_?)?key|secret)"
-                + _Q
-                + r"?\s{0,3}[:=]\s{0,3}"
-                + _Q
-                + r"?(?P<v>[a-z0-9/+]{40})(?![a-z0-9/+])"
-            ),
+            r"aws_?(?:secret_?(?:access_?)?key|secret)"
+            + _Q
+            + r"?\s{0,3}[:=]\s{0,3}"
+            + _Q
+            + r"?(?P<v>[a-z0-9/+]{40})(?![a-z0-9/+])",
             lower=True,
             group="v",
             boundary=False,
         ),
-        _Rule("google-api-key", c(r"AIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])")),
-        _Rule(
+        Rule("google-api-key", r"AIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])"),
+        Rule(
             "google-oauth-secret",
-            c(r"GOCSPX-[A-Za-z0-9_\-]{20,40}(?![A-Za-z0-9_\-])"),
+            r"GOCSPX-[A-Za-z0-9_\-]{20,40}(?![A-Za-z0-9_\-])",
         ),
-        _Rule(
+        Rule(
             "google-oauth-token",
-            c(r"ya29\.[A-Za-z0-9_\-]{20,2048}"),
+            r"ya29\.[A-Za-z0-9_\-]{20,2048}",
         ),
-        _Rule(
+        Rule(
             "google-oauth-token",
-            c(r"1//0[A-Za-z0-9_\-]{40,512}"),
+            r"1//0[A-Za-z0-9_\-]{40,512}",
             check=lambda h: h.before() != "/",
         ),
-        _Rule("npm-token", c(r"npm_[A-Za-z0-9]{36}(?!\w)")),
-        _Rule(
+        Rule("npm-token", r"npm_[A-Za-z0-9]{36}(?!\w)"),
+        Rule(
             "npm-token",
-            c(r":_authToken=(?P<v>[^\s\"'\\$\[]{1}[^\s\"'\\]{7,511})"),
+            r":_authToken=(?P<v>[^\s\"'\\$\[]{1}[^\s\"'\\]{7,511})",
             group="v",
             boundary=False,
         ),
-        _Rule("pypi-token", c(r"pypi-Ag[A-Za-z0-9_\-]{50,500}")),
-        _Rule(
+        Rule("pypi-token", r"pypi-Ag[A-Za-z0-9_\-]{50,500}"),
+        Rule(
             "huggingface-token",
-            c(r"hf_[A-Za-z0-9]{34,40}(?![A-Za-z0-9_])"),
+            r"hf_[A-Za-z0-9]{34,40}(?![A-Za-z0-9_])",
             check=_hf_ok,
         ),
-        _Rule(
+        Rule(
             "sendgrid-key",
-            c(r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])"),
+            r"SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])",
         ),
-        _Rule("twilio-key", c(r"SK[0-9a-f]{32}(?!\w)")),
-        _Rule(
+        Rule("twilio-key", r"SK[0-9a-f]{32}(?!\w)"),
+        Rule(
             "azure-storage-key",
-            c(r"accountkey=(?P<v>[a-z0-9+/]{40,120}={0,2})"),
+            r"accountkey=(?P<v>[a-z0-9+/]{40,120}={0,2})",
             lower=True,
             group="v",
             boundary=False,
         ),
-        _Rule(
+        Rule(
             "azure-storage-key",
-            c(r"sharedaccesskey=(?P<v>[a-z0-9+/]{40,120}={0,2})"),
+            r"sharedaccesskey=(?P<v>[a-z0-9+/]{40,120}={0,2})",
             lower=True,
             group="v",
             boundary=False,
         ),
-        _Rule(
+        Rule(
             "jwt",
-            c(r"eyJ[A-Za-z0-9_\-]{8,4096}\.eyJ[A-Za-z0-9_\-]{8,8192}\.[A-Za-z0-9_\-]{0,4096}"),
+            r"eyJ[A-Za-z0-9_\-]{8,4096}\.eyJ[A-Za-z0-9_\-]{8,8192}\.[A-Za-z0-9_\-]{0,4096}",
         ),
-        _Rule(
+        Rule(
             "authorization",
-            c(
-                r"authorization"
-                + _Q
-                + r"?[ \t]{0,3}[:=][ \t]{0,3}"
-                + _Q
-                + r"?(?:bearer|basic|token|bot|digest)[ \t]{1,3}(?P<v>[a-z0-9._~+/=\-]{6,4096})"
-            ),
+            r"authorization"
+            + _Q
+            + r"?[ \t]{0,3}[:=][ \t]{0,3}"
+            + _Q
+            + r"?(?:bearer|basic|token|bot|digest)[ \t]{1,3}(?P<v>[a-z0-9._~+/=\-]{6,4096})",
             lower=True,
             group="v",
             boundary=False,
         ),
-        _Rule(
+        Rule(
             "authorization",
-            c(r"Bearer[ \t]{1,3}(?P<v>[A-Za-z0-9._~+/\-]{20,4096}=*)"),
+            r"Bearer[ \t]{1,3}(?P<v>[A-Za-z0-9._~+/\-]{20,4096}=*)",
             group="v",
             check=_bearer_ok,
         ),
-        _Rule(
+        Rule(
             "password",
-            c(
-                r"mysql(?:dump|admin)?(?![\w.-])[^\n|;&]{0,200}?"
-                r"[ \t]-p(?P<q>['\"]?)(?P<v>[^\s'\"\-\[$][^\s'\"]{0,255})(?P=q)"
-            ),
+            r"mysql(?:dump|admin)?(?![\w.-])[^\n|;&]{0,200}?"
+            r"[ \t]-p(?P<q>['\"]?)(?P<v>[^\s'\"\-\[$][^\s'\"]{0,255})(?P=q)",
             group="v",
         ),
-        _Rule(
+        Rule(
             "password",
-            c(
-                r"mariadb(?:-dump)?(?![\w.-])[^\n|;&]{0,200}?"
-                r"[ \t]-p(?P<q>['\"]?)(?P<v>[^\s'\"\-\[$][^\s'\"]{0,255})(?P=q)"
-            ),
+            r"mariadb(?:-dump)?(?![\w.-])[^\n|;&]{0,200}?"
+            r"[ \t]-p(?P<q>['\"]?)(?P<v>[^\s'\"\-\[$][^\s'\"]{0,255})(?P=q)",
             group="v",
         ),
-        _Rule(
+        Rule(
             "password",
-            c(
-                r"sshpass[ \t](?:[^\n|;&]{0,100}?[ \t])??-p[ \t]?"
-                r"(?P<q>['\"]?)(?P<v>[^\s'\"\-][^\s'\"]{0,255})(?P=q)"
-            ),
+            r"sshpass[ \t](?:[^\n|;&]{0,100}?[ \t])??-p[ \t]?"
+            r"(?P<q>['\"]?)(?P<v>[^\s'\"\-][^\s'\"]{0,255})(?P=q)",
             group="v",
             check=_value_ok,
         ),
-        _Rule(
+        Rule(
             "password",
-            c(
-                r"curl[ \t][^\n|;&]{0,300}?(?:-u|--user)[ \t]{1,3}[\"']?"
-                r"[^\s:\"'\[$]{1,128}:(?P<v>[^\s\"'\\]{1,256})"
-            ),
+            r"curl[ \t][^\n|;&]{0,300}?(?:-u|--user)[ \t]{1,3}[\"']?"
+            r"[^\s:\"'\[$]{1,128}:(?P<v>[^\s\"'\\]{1,256})",
             group="v",
             check=_value_ok,
         ),
-        _Rule(
+        Rule(
             "password",
-            c(
-                r"--(?:password|passwd|pass|db-password)(?P<eq>=|[ \t]{1,3})[\"']?"
-                r"(?P<v>[^\s\"'\\]{1,256})"
-            ),
+            r"--(?:password|passwd|pass|db-password)(?P<eq>=|[ \t]{1,3})[\"']?"
+            r"(?P<v>[^\s\"'\\]{1,256})",
             group="v",
             check=_flag_ok,
             boundary=False,
         ),
-        _Rule(
+        Rule(
             "secret",
-            c(
-                r"--(?:token|api-key|apikey|secret|client-secret|auth-token|access-token)"
-                r"(?P<eq>=|[ \t]{1,3})[\"']?(?P<v>[^\s\"'\\]{1,256})"
-            ),
+            r"--(?:token|api-key|apikey|secret|client-secret|auth-token|access-token)"
+            r"(?P<eq>=|[ \t]{1,3})[\"']?(?P<v>[^\s\"'\\]{1,256})",
             group="v",
             check=_flag_ok,
             boundary=False,
         ),
         *(
-            _Rule(
+            Rule(
                 "secret",
-                c(f"(?P<key>{key})" + _ASSIGNMENT_VALUE),
+                f"(?P<key>{key})" + _ASSIGNMENT_VALUE,
                 triggers=(key[:3],),
                 lower=True,
                 group="assignment",
@@ -600,172 +575,4 @@ def _rules() -> tuple[_Rule, ...]:
     )
 
 
-_RULES = _rules()
-_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-
-
-def _lower_ascii(text: str) -> str:
-    """``text`` lowercased, with every non-ASCII character as ``?``: same length, cheap."""
-    if not text.isascii():
-        text = text.encode("ascii", "replace").decode("ascii")
-    return text.lower()
-
-
-def _spans(rule: _Rule, text: str, lowered: str) -> Iterator[tuple[int, int, str]]:
-    """``(start, end, kind)`` of every secret ``rule`` finds in ``text``.
-
-    The search resumes just after where a rejected match started, and at the value of an
-    accepted one: neither may hide a match that overlaps it ("PASSWORD= DB_PASSWORD: x" is
-    rejected at the first key and found at the second; in "Authorization: Bearer
-    Authorization: Bearer x" the first value is the second header). Overlaps merge later.
-    """
-    position = 0
-    haystack = lowered if rule.lower else text
-    while (match := rule.pattern.search(haystack, position)) is not None:
-        hit = _Hit(match, text)
-        position = match.start() + 1
-        if (rule.boundary and hit.before() in _WORD and not hit.after_escape()) or (
-            rule.check is not None and not rule.check(hit)
-        ):
-            continue
-        start, end = hit.value_span(rule.group)
-        if text.startswith(_MARK, start) or _is_next_key(text, start, end):
-            continue
-        position = max(position, start)
-        yield start, end, rule.kind_of(hit) if rule.kind_of else rule.kind
-
-
-_KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,100}")
-_OPERATOR_AFTER = re.compile(r"[ \t]{0,3}(?:\\?[\"'])?[ \t]{0,3}(?::(?!:)|=(?![=>~]))")
-
-
-def _is_next_key(text: str, start: int, end: int) -> bool:
-    """The matched value is the key of a following assignment, whose value is the secret:
-    "PASSWORD= DB_PASSWORD: x", "Authorization: Bearer access_token = 'x'"."""
-    value = text[start:end]
-    stem = value.rstrip(":=")
-    if not (_KEY_NAME.fullmatch(stem) and _SECRET_WORD.search(stem)):
-        return False
-    return stem != value or _OPERATOR_AFTER.match(text, end) is not None
-
-
-def _trie_pattern(words: list[str]) -> str:
-    """A regex for any of ``words``, factored by common prefixes so a scan stays cheap."""
-    tree: dict[str, dict] = {}
-    for word in words:
-        node = tree
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-
-    def build(node: dict[str, dict]) -> str:
-        if set(node) == {""}:
-            return ""
-        alternatives = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if len(alternatives) == 1 and "" not in node:
-            return alternatives[0]
-        return "(?:" + "|".join(alternatives) + (")?" if "" in node else ")")
-
-    return build(tree)
-
-
-_TRIGGERS = sorted({t for rule in _RULES for t in rule.triggers})
-_TRIE = _trie_pattern(_TRIGGERS)
-_GATE = re.compile(_TRIE)
-# Built on first need, like the rules' own regexes: most hook runs never get past the gate.
-_every_trigger: re.Pattern[str] | None = None
-_rules_by_trigger: dict[str, frozenset[int]] = {}
-
-
-def _triggers_in(lowered: str, start: int) -> set[str]:
-    """Every trigger occurring in ``lowered`` from ``start`` on, overlapping ones too."""
-    global _every_trigger
-    if _every_trigger is None:
-        _every_trigger = re.compile(f"(?=({_TRIE}))")
-    return set(_every_trigger.findall(lowered, start))
-
-
-def _rules_of_trigger(found: str) -> frozenset[int]:
-    """The rules a found trigger stands for: the longest trigger found at a position stands
-    for the shorter ones it starts with."""
-    rules = _rules_by_trigger.get(found)
-    if rules is None:
-        rules = _rules_by_trigger[found] = frozenset(
-            i for i, rule in enumerate(_RULES) if any(found.startswith(t) for t in rule.triggers)
-        )
-    return rules
-
-
-_GATE_LIMIT = 32_768  # longer texts skip the gate: scanning with every rule is cheaper there
-
-
-def _rules_for(lowered: str) -> tuple[_Rule, ...]:
-    """The rules worth running over ``lowered``: those whose trigger occurs, or all for long
-    texts. Most transcript strings contain no trigger and cost one scan."""
-    if len(lowered) > _GATE_LIMIT:
-        return _RULES
-    first = _GATE.search(lowered)
-    if first is None:
-        return ()
-    wanted: set[int] = set()
-    for found in _triggers_in(lowered, first.start()):
-        wanted |= _rules_of_trigger(found)
-    return tuple(_RULES[i] for i in sorted(wanted))
-
-
-_MAX_PASSES = 8
-
-
-def redact_counts(text: str) -> tuple[str, dict[str, int]]:
-    """``text`` with its secrets replaced, and how many secrets of each kind were replaced.
-
-    Passes repeat until nothing changes: a rule that needs context before the secret
-    (``mysql ... -pSECRET``) consumes that context with its first match, so a second secret
-    sharing it (``mysql -pA -pB``) is only found once the first is a placeholder. Text
-    without secrets costs one pass, and this is what makes ``redact`` idempotent.
-    """
-    counts: dict[str, int] = {}
-    for _ in range(_MAX_PASSES):
-        redacted = _redact_once(text, counts)
-        if redacted is text:
-            break
-        text = redacted
-    return text, counts
-
-
-def _redact_once(text: str, counts: dict[str, int]) -> str:
-    """One pass of every rule over ``text`` (the same object back when nothing matched).
-
-    Every rule reads the original text, so a secret is found even when an earlier rule's
-    match covers the context a later rule needs ("Bearer sshpass -p SECRET"). Overlapping
-    finds merge into one placeholder named by the most specific rule among them.
-    """
-    lowered = _lower_ascii(text)
-    found = [
-        (start, end, order, kind)
-        for order, rule in enumerate(_rules_for(lowered))
-        for start, end, kind in _spans(rule, text, lowered)
-    ]
-    if not found:
-        return text
-    found.sort()
-    pieces: list[str] = []
-    last = 0
-    group_start, group_end, group_order, group_kind = found[0]
-    for start, end, order, kind in [*found[1:], (len(text) + 1, 0, 0, "")]:
-        if start < group_end:  # overlaps the current group: widen it
-            group_end = max(group_end, end)
-            if order < group_order:
-                group_order, group_kind = order, kind
-            continue
-        counts[group_kind] = counts.get(group_kind, 0) + 1
-        pieces += (text[last:group_start], PLACEHOLDER.format(group_kind))
-        last = group_end
-        group_start, group_end, group_order, group_kind = start, end, order, kind
-    pieces.append(text[last:])
-    return "".join(pieces)
-
-
-def redact(text: str) -> str:
-    """Replace secrets in ``text`` with ``[REDACTED:<kind>]`` placeholders."""
-    return redact_counts(text)[0]
+RULES = _rules()

@@ -1,153 +1,23 @@
-"""Publish Celery tasks from short-lived processes, with a stdlib-only fast path for Redis.
+"""A tiny Redis client on the standard library: RESP commands over one short-lived socket.
 
-``recall hook`` runs inside the agent's loop and must finish in tens of milliseconds; importing
-Celery or redis-py alone costs more than that. For ``redis://`` and ``rediss://`` brokers this
-module writes the message itself: one LPUSH of the envelope kombu's Redis transport stores for a
-Celery protocol 2 message (``celery.app.amqp.AMQP.as_task_v2`` -> ``kombu.Producer.publish`` ->
-``kombu.transport.virtual.Channel.basic_publish`` -> ``kombu.transport.redis.Channel._put``), so a
-stock Celery worker runs it exactly as if ``app.send_task`` had sent it. (Only the monitoring
-event ``task-sent`` is not emitted: Flower first sees such a task when a worker receives it.)
-Other brokers go through Celery itself.
-
-Import cost is the point of this module: it loads only modules that are built in or that the
-hook loads anyway (``json``). ``socket``, ``uuid``, ``base64`` and ``urllib.parse`` each cost a
-few milliseconds of enum and regex set-up, so the fast path uses ``_socket``, ``os.urandom`` and
-``binascii`` instead.
+The hook publishes jobs and reads cached context through it, because importing redis-py (or
+even ``socket``, ``uuid`` and ``urllib.parse``, each a few milliseconds of enum and regex
+set-up) would cost the agent more than the whole exchange. Every call connects, authenticates,
+selects the database, runs its commands and closes, all within one deadline.
 """
 
 from __future__ import annotations
 
 import _socket
 import _thread
-import binascii
-import json
-import os
 import time
-
-from contextrecall.ids import random_uuid
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
-if TYPE_CHECKING:
-    from contextrecall.settings import Settings
 
 REDIS_SCHEMES = ("redis://", "rediss://")
 REDIS_PORT = 6379
-# celery.app.amqp.AMQP.argsrepr_maxsize / kwargsrepr_maxsize
-REPR_MAXSIZE = 1024
 
 
-class PublishError(Exception):
-    """The broker did not take the task message: unreachable, refused, or too slow."""
-
-
-def publish_task(
-    broker_url: str,
-    task_name: str,
-    args: list,
-    kwargs: dict,
-    *,
-    task_id: str | None = None,
-    queue: str = "recall",
-    argsrepr: str | None = None,
-    kwargsrepr: str | None = None,
-    timeout: float = 0.5,
-    settings: Settings | None = None,
-) -> str:
-    """Send ``task_name(*args, **kwargs)`` to ``queue`` and return the task id.
-
-    On Redis the whole exchange (resolve, connect, send, reply) finishes or raises PublishError
-    within ``timeout`` seconds. Other brokers publish through ``create_app(settings)`` (default:
-    the environment's settings with ``broker_url``), without retries. ``argsrepr`` and
-    ``kwargsrepr`` are what logs and Flower show; pass redacted ones for sensitive arguments.
-    """
-    task_id = task_id or random_uuid()
-    # Signed messages need Celery's auth serializer: the fast path writes plain JSON only.
-    if not broker_url.startswith(REDIS_SCHEMES) or (
-        settings is not None and settings.signing_enabled
-    ):
-        _publish_with_celery(
-            broker_url,
-            task_name,
-            args,
-            kwargs,
-            task_id,
-            queue,
-            argsrepr,
-            kwargsrepr,
-            timeout,
-            settings,
-        )
-        return task_id
-    message = task_envelope(
-        task_name,
-        args,
-        kwargs,
-        task_id=task_id,
-        queue=queue,
-        argsrepr=argsrepr,
-        kwargsrepr=kwargsrepr,
-    )
-    # The message has priority 0, which kombu keeps under the plain queue name (_q_for_pri);
-    # publishing to the default exchange ("") routes by queue name, so no binding set is read.
-    RedisAddress.parse(broker_url).lpush(queue, json.dumps(message).encode(), timeout)
-    return task_id
-
-
-def task_envelope(
-    task_name: str,
-    args: list,
-    kwargs: dict,
-    *,
-    task_id: str,
-    queue: str,
-    argsrepr: str | None = None,
-    kwargsrepr: str | None = None,
-) -> dict:
-    """The JSON object kombu's Redis transport stores for ``app.send_task(..., queue=queue)``.
-
-    Keys and values follow celery 5.x ``as_task_v2`` (headers, body) and kombu 5.x
-    ``Channel.prepare_message`` / ``_inplace_augment_message`` (envelope), in the same order.
-    ``reply_to`` is empty: results are ignored, so no reply queue is named.
-    """
-    body = json.dumps(
-        [args, kwargs, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}]
-    )
-    origin = f"gen{os.getpid()}@{_socket.gethostname()}"  # celery.utils.nodenames.anon_nodename
-    return {
-        "body": binascii.b2a_base64(body.encode(), newline=False).decode("ascii"),
-        "content-encoding": "utf-8",
-        "content-type": "application/json",
-        "headers": {
-            "lang": "py",
-            "task": task_name,
-            "id": task_id,
-            "shadow": None,
-            "eta": None,
-            "expires": None,
-            "group": None,
-            "group_index": None,
-            "retries": 0,
-            "timelimit": [None, None],
-            "root_id": task_id,
-            "parent_id": None,
-            "argsrepr": _clip(repr(args)) if argsrepr is None else argsrepr,
-            "kwargsrepr": _clip(repr(kwargs)) if kwargsrepr is None else kwargsrepr,
-            "origin": origin,
-            "ignore_result": None,
-            "replaced_task_nesting": 0,
-            "stamped_headers": None,
-            "stamps": {},
-        },
-        "properties": {
-            "correlation_id": task_id,
-            "reply_to": "",
-            "delivery_mode": 2,
-            "delivery_info": {"exchange": "", "routing_key": queue},
-            "priority": 0,
-            "body_encoding": "base64",
-            "delivery_tag": random_uuid(),
-        },
-    }
+class RedisWireError(Exception):
+    """Redis could not be reached, refused a command, or did not answer in time."""
 
 
 class RedisAddress:
@@ -186,12 +56,12 @@ class RedisAddress:
                 tls_query=query if scheme == "rediss" else None,
             )
         except ValueError:
-            raise PublishError(
+            raise RedisWireError(
                 f"cannot read port or database number in {cls._redact(url)}"
             ) from None
 
     def lpush(self, key: str, value: bytes, timeout: float) -> None:
-        """LPUSH ``value`` onto ``key``, all within ``timeout`` seconds, or raise PublishError."""
+        """LPUSH ``value`` onto ``key``, all within ``timeout`` seconds, or raise RedisWireError."""
         (reply,) = self.call([resp_command("LPUSH", key, value)], timeout)
         _expect(reply, b":", "LPUSH")
 
@@ -200,7 +70,7 @@ class RedisAddress:
         return self._session(lambda sock, deadline: _round_trip(sock, commands, deadline), timeout)
 
     def mget(self, keys: list[str], timeout: float) -> list[bytes | None]:
-        """MGET ``keys`` within ``timeout`` seconds (the hook's cache read), or PublishError."""
+        """MGET ``keys`` within ``timeout`` seconds (the hook's cache read), or RedisWireError."""
 
         def read(sock, deadline: float) -> list[bytes | None]:
             sock.sendall(resp_command("MGET", *keys))
@@ -210,7 +80,7 @@ class RedisAddress:
 
     def _session(self, work, timeout: float):  # type: ignore[no-untyped-def]
         """Connect, authenticate and select the database, run ``work``, close; all within
-        ``timeout`` seconds, any failure raised as PublishError."""
+        ``timeout`` seconds, any failure raised as RedisWireError."""
         deadline = time.monotonic() + timeout
         try:
             sock = self._connect(deadline)
@@ -229,7 +99,7 @@ class RedisAddress:
             finally:
                 sock.close()
         except OSError as exc:  # refused, reset, TLS failure, timeout, unknown host
-            raise PublishError(f"Redis at {self.host}:{self.port}: {exc!r}") from exc
+            raise RedisWireError(f"Redis at {self.host}:{self.port}: {exc!r}") from exc
 
     def _connect(self, deadline: float):
         last_error: OSError = OSError("no address")
@@ -294,7 +164,7 @@ def _resolve(host: str, port: int, deadline: float) -> list:
 
     _thread.start_new_thread(lookup, ())
     if not done.acquire(timeout=_remaining(deadline)):
-        raise PublishError(f"Redis at {host}:{port}: name lookup timed out")
+        raise RedisWireError(f"Redis at {host}:{port}: name lookup timed out")
     if isinstance(found[0], OSError):
         raise found[0]
     return found[0]
@@ -361,52 +231,11 @@ def _read_array(sock, deadline: float) -> list[bytes | None]:
 
 def _expect(reply: bytes, prefix: bytes, what: str) -> None:
     if not reply.startswith(prefix):
-        raise PublishError(f"Redis refused {what}: {reply.decode(errors='replace')}")
+        raise RedisWireError(f"Redis refused {what}: {reply.decode(errors='replace')}")
 
 
 def _remaining(deadline: float) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise TimeoutError("publish timed out")
+        raise TimeoutError("Redis round trip timed out")
     return left
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= REPR_MAXSIZE else text[: REPR_MAXSIZE - 3] + "..."
-
-
-def _publish_with_celery(
-    broker_url: str,
-    task_name: str,
-    args: list,
-    kwargs: dict,
-    task_id: str,
-    queue: str,
-    argsrepr: str | None,
-    kwargsrepr: str | None,
-    timeout: float,
-    settings: Settings | None,
-) -> None:
-    """Publish through Celery (AMQP, the filesystem transport, ...): one try, no retries."""
-    try:
-        from contextrecall.settings import get_settings
-        from contextrecall.worker.app import create_app
-
-        app = create_app((settings or get_settings()).with_overrides(broker_url=broker_url))
-        connection = app.connection_for_write(
-            connect_timeout=timeout, transport_options={"max_retries": 0}
-        )
-        with connection:
-            app.send_task(
-                task_name,
-                args=args,
-                kwargs=kwargs,
-                task_id=task_id,
-                queue=queue,
-                argsrepr=argsrepr,
-                kwargsrepr=kwargsrepr,
-                connection=connection,
-                retry=False,
-            )
-    except Exception as exc:
-        raise PublishError(f"Celery could not publish {task_name}: {exc!r}") from exc

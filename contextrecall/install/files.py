@@ -3,7 +3,7 @@
 The hooks go to settings.json; the ``recall mcp`` server goes where Claude Code reads MCP servers
 of the same scope: ``~/.claude.json`` (user) or ``.mcp.json`` at the repository root (project).
 
-The merge itself is pure (``contextrecall.install``); this layer only reads, compares and
+The merge itself is pure (``contextrecall.install.merge``); this layer only reads, compares and
 writes, so a second install finds nothing to change and leaves the file (and backups) alone.
 """
 
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contextrecall import install
 from contextrecall.identity import git_toplevel
+from contextrecall.install.merge import merge as install
 
 SCOPES = ("user", "project")
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import time
 
-from contextrecall.delta import SAVE_TASK, build_job, job_argsrepr, read_deltas
-from contextrecall.offsets import OffsetStore
+from contextrecall.client.deltas import read_deltas
+from contextrecall.client.offsets import OffsetStore
+from contextrecall.client.spool import Spool
+from contextrecall.jobs import SAVE_TASK, build_job, job_argsrepr
 from contextrecall.settings import OFFSETS, SPOOL, Settings
-from contextrecall.spool import Spool
 
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 def deliver(settings: Settings, job: dict[str, Any], timeout: float = 0.5) -> None:
     """Publish one save job to the broker (PublishError when it cannot)."""
-    from contextrecall.publish import publish_task
+    from contextrecall.broker.publish import publish_task
 
     publish_task(
         settings.broker_url,

@@ -1,0 +1,97 @@
+"""What is new in a transcript since the last save, redacted, in slices of a few megabytes.
+
+Runs inside the hook, so it stays on the standard library plus the redactor. Only complete
+lines are taken (a line still being written is left for the next save), each line's strings
+are redacted, and large deltas are split at line boundaries (``contextrecall.jobs`` packs
+each slice into a save job).
+"""
+
+from __future__ import annotations
+
+import json
+
+from contextrecall.ids import sha256_hex
+from contextrecall.redaction import redact
+
+TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from os import PathLike
+    from typing import Any
+
+MAX_JOB_BYTES = 4 * 1024 * 1024  # a delta larger than this is split into several jobs
+MAX_LINE_BYTES = 32 * 1024 * 1024  # a longer line is dropped (counted), never half-stored
+
+
+class Delta:
+    """A run of complete transcript lines between two byte offsets, already redacted.
+
+    A plain class: ``dataclasses`` imports ``inspect``, too slow for the hook's start-up.
+    """
+
+    __slots__ = ("dropped_lines", "end", "start", "text")
+
+    def __init__(self, start: int, end: int, text: bytes, dropped_lines: int = 0) -> None:
+        self.start, self.end, self.text, self.dropped_lines = start, end, text, dropped_lines
+
+    @property
+    def sha256(self) -> str:
+        return sha256_hex(self.text)
+
+
+def redact_value(value: Any) -> Any:
+    """Redact every string inside a parsed JSON value."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_value(v) for k, v in value.items()}
+    return value
+
+
+def redact_line(line: bytes) -> bytes:
+    """One transcript line with its secrets redacted; JSON stays JSON."""
+    text = line.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return redact(text).encode("utf-8")
+    return json.dumps(redact_value(parsed), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def read_deltas(
+    path: str | PathLike[str], offset: int, max_job_bytes: int = MAX_JOB_BYTES
+) -> Iterator[Delta]:
+    """Complete lines of ``path`` from ``offset`` on, redacted, in chunks of about
+    ``max_job_bytes``. A file shorter than ``offset`` (rewritten) is read from the start."""
+    with open(path, "rb") as handle:
+        size = handle.seek(0, 2)
+        if offset > size:
+            offset = 0
+        handle.seek(offset)
+        position = offset
+        chunk: list[bytes] = []
+        chunk_start, chunk_size, dropped = position, 0, 0
+        while True:
+            line = handle.readline(MAX_LINE_BYTES + 1)
+            if not line.endswith(b"\n"):
+                if len(line) > MAX_LINE_BYTES:  # an enormous line: skip to its end
+                    position += len(line)
+                    while line and not line.endswith(b"\n"):
+                        line = handle.readline(MAX_LINE_BYTES)
+                        position += len(line)
+                    dropped += 1
+                    continue
+                break  # end of file, or a line still being written
+            position += len(line)
+            stripped = line.strip()
+            if stripped:
+                redacted = redact_line(stripped)
+                chunk.append(redacted)
+                chunk_size += len(redacted) + 1
+            if chunk_size >= max_job_bytes:
+                yield Delta(chunk_start, position, b"\n".join(chunk) + b"\n", dropped)
+                chunk, chunk_start, chunk_size, dropped = [], position, 0, 0
+        if chunk or dropped:
+            yield Delta(chunk_start, position, b"\n".join(chunk) + b"\n" if chunk else b"", dropped)

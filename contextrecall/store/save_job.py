@@ -1,0 +1,92 @@
+"""One save job, start to finish, inside a database transaction (no Celery here)."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session as DBSession
+
+from contextrecall.crypto import KeyRing, associated_data
+from contextrecall.jobs import PoisonJob, decode_delta_text, validate_job
+from contextrecall.memory import SessionMemory
+from contextrecall.store import memory_rows, parents
+
+if TYPE_CHECKING:
+    from contextrecall.jobs import SaveJob
+
+
+def compress_bytes(text: bytes, fmt: str) -> SessionMemory:
+    """The memory a run of transcript lines yields.
+
+    Unlike `recall compress`, a slice with no recognisable line is not an error here: a
+    delta may hold nothing but progress or snapshot lines.
+    """
+    from contextrecall.compression import compress
+    from contextrecall.memory import ParseReport
+    from contextrecall.transcript import iter_events
+
+    report = ParseReport()
+    return compress(iter_events(io.BytesIO(text), fmt, 0, report), fmt, report)
+
+
+def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
+    """Store one job. Raises DuplicateDelta when it was stored before, PoisonJob when it is bad."""
+    checked: SaveJob = validate_job(job)
+    try:
+        text = decode_delta_text(checked, ring)
+    except ValueError as exc:
+        raise PoisonJob(str(exc)) from exc
+    ref, delta, about = checked["project"], checked["delta"], checked["session"]
+    fmt = about["format"]
+    machine_ref = checked.get("machine") or {}
+
+    project = parents.resolve_project(
+        db,
+        ref["identity"],
+        name=ref.get("name"),
+        git_remote=ref.get("git_remote"),
+        root_path=ref.get("root_path"),
+    )
+    machine = parents.resolve_machine(
+        db,
+        machine_ref.get("fingerprint"),
+        machine_ref.get("hostname"),
+        machine_ref.get("platform"),
+    )
+    session = parents.resolve_session(db, project, machine, about["external_id"], fmt)
+    db.flush()
+    parents.lock_session(db, session)
+
+    bound = associated_data(project.id, session.id, "delta")
+    earlier = memory_rows.session_deltas(db, session.id)
+    new = memory_rows.record_delta(
+        db,
+        session,
+        project,
+        job_id=checked["job_id"],
+        delta_hash=delta["sha256"],
+        start=delta["start"],
+        end=delta["end"],
+        sealed=(ring.encrypt(text, bound), ring.key_ids[0]),
+        earlier=earlier,
+    )
+
+    pieces = [
+        (
+            row.start_offset,
+            ring.decrypt(row.payload, associated_data(row.project_id, row.session_id, "delta")),
+        )
+        for row in earlier
+    ]
+    pieces.append((new.start_offset, text))
+    pieces.sort(key=lambda piece: piece[0])  # stable: equal offsets keep their stored order
+    whole = b"".join(piece for _, piece in pieces)
+    session_memory = compress_bytes(whole, fmt)
+    delta_memory = compress_bytes(text, fmt) if len(whole) != len(text) else session_memory
+
+    context = memory_rows.upsert_context(db, project, session, machine, session_memory)
+    added = memory_rows.add_decisions(db, project, session, delta_memory)
+    seen = memory_rows.add_snippets(db, project, session, delta_memory, part=new.start_offset)
+    memory_rows.upsert_project_state(db, project, session, session_memory)
+    return memory_rows.StoredJob(project.id, project.identity, session.id, context.id, added, seen)
