@@ -18,12 +18,15 @@ demo: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
+# The whole suite on the venv's Python, then the unit tests on Python 3.12 and 3.13.
 test: lint
 	$(BIN)/pytest
+	./.ci/other-pythons
 
 bench: $(BIN)/.installed
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-3.* .pytest_cache .ruff_cache .import_linter_cache

@@ -64,7 +64,7 @@ DIVERSE = "UPDATE conversation_contexts SET relevance_score = relevance_score + 
 UNCHANGED = "UPDATE conversation_contexts SET relevance_score = relevance_score"
 
 
-def timed(action) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+def timed(action) -> tuple[float, object]:
     started = time.perf_counter()
     result = action()
     return time.perf_counter() - started, result
@@ -92,7 +92,7 @@ def main() -> None:
         times: dict[str, list[float]] = {key: [] for key in LABELS}
         rows: dict[str, list[int]] = {"first": [], "steady": []}
 
-        def run_decay(key: str, at: datetime) -> dict:  # type: ignore[type-arg]
+        def run_decay(key: str, at: datetime) -> dict:
             seconds, result = timed(lambda: decay.decay(settings, now=at))
             times[key].append(seconds)
             rows["first" if key == "decay_first" else "steady"].append(
@@ -157,7 +157,7 @@ def main() -> None:
         admin.dispose()
 
 
-def _execute(engine, sql: str, **params) -> int:  # type: ignore[no-untyped-def]
+def _execute(engine, sql: str, **params) -> int:
     with engine.begin() as connection:
         return connection.execute(text(sql), params).rowcount
 

@@ -16,7 +16,7 @@ from contextrecall.settings import Settings, get_settings
 _engines: dict[str, Engine] = {}
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _enable_sqlite_foreign_keys(dbapi_connection, _record) -> None:
     # SQLite ignores ON DELETE rules unless this pragma is set on every connection.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

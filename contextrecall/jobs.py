@@ -158,7 +158,7 @@ def validate_job(job: Any) -> SaveJob:
     if fmt not in FORMATS:
         raise PoisonJob(f"unknown transcript format {fmt!r}")
     job["session"]["format"] = fmt
-    return job  # type: ignore[return-value]
+    return job
 
 
 def job_argsrepr(job: Any) -> str:

@@ -7,7 +7,7 @@ import os
 import sys
 
 
-def _flush(stream) -> None:  # type: ignore[no-untyped-def]
+def _flush(stream) -> None:
     try:
         stream.flush()
     except (OSError, ValueError):  # the agent stopped reading: nothing left to save

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-IMPACTS = ("low", "medium", "high", "critical")
 SNIPPET_CATEGORIES = (
     "command",  # a command that worked
     "fix",  # an error and what resolved it

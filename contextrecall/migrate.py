@@ -15,7 +15,7 @@ from contextrecall.db import get_engine
 from contextrecall.settings import Settings, get_settings
 
 
-def batches(bind, statement, key, size: int = 5000) -> Iterator[list]:  # type: ignore[no-untyped-def]
+def batches(bind, statement, key, size: int = 5000) -> Iterator[list]:
     """The rows of ``statement`` in batches of ``size``, paged by the unique column ``key``
     (for data migrations: each batch is one short indexed read)."""
     last = ""
@@ -71,10 +71,6 @@ def current_revision(settings: Settings | None = None) -> str | None:
 def head_revision() -> str | None:
     """The newest revision in the scripts."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
-def is_up_to_date(settings: Settings | None = None) -> bool:
-    return current_revision(settings) == head_revision()
 
 
 def check(settings: Settings | None = None) -> str | None:

@@ -1,8 +1,12 @@
 """Configuration in one place: a frozen Settings object built once from the environment.
 
-Nothing else in the package reads ``os.environ``. The hook loads this module on every agent
-event, so it avoids ``dataclasses`` (which pulls in ``inspect``) and ``pathlib``: ``home`` and
-the folders under it are Paths for everyone else, plain strings (``location``) for the hook.
+Nothing else in the package reads ``os.environ``. Each setting is declared once, in ``FIELDS``
+(attribute, environment variable, parser, default); ``Settings.__init__``, ``from_env``,
+``with_overrides``, equality and ``repr`` are all derived from that table.
+
+The hook loads this module on every agent event, so it avoids ``dataclasses`` (which pulls in
+``inspect``), ``typing`` and ``pathlib``: ``home`` and the folders under it are Paths for
+everyone else, plain strings (``location``) for the hook.
 """
 
 from __future__ import annotations
@@ -13,133 +17,187 @@ from functools import lru_cache
 
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
-    from os import PathLike
+    from collections.abc import Callable
     from pathlib import Path
+    from typing import Any
 
 DEFAULT_HOME = "~/.local/share/contextrecall"
 SPOOL, OFFSETS = "spool", "offsets"
-_FIELDS = (
-    "_home",
-    "database_url",
-    "broker_url",
-    "cache_url",
-    "encryption_key",
-    "flower_basic_auth",
-    "signing_key",
-    "signing_cert",
-    "signing_certs",
-    "redis_tls_ca_certs",
-    "redis_tls_certfile",
-    "redis_tls_keyfile",
-    "redis_tls_cert_reqs",
-    "database_ssl_ca",
-    "database_ssl_cert",
-    "database_ssl_key",
-    "database_ssl_verify_identity",
-    "visibility_timeout",
-    "ci",
-    "decay_interval",
-    "cleanup_interval",
-    "retention_days",
-    "retention_min_relevance",
-    "spool_retention_days",
-    "failed_job_retention_days",
-    "decay_batch",
-    "cleanup_batch",
-)
 
 
-class Settings:
-    """Where Context Recall keeps its state and which services it talks to (immutable)."""
+class Field:
+    """One setting: its attribute, its environment variable, its parser and its default.
 
-    __slots__ = _FIELDS
-    _home: str
-    database_url: str
-    broker_url: str
-    cache_url: str | None
-    encryption_key: str | None
-    flower_basic_auth: str | None
-    signing_key: str | None  # Celery message signing (see SECURITY.md): PEM private key,
-    signing_cert: str | None  # its X.509 certificate,
-    signing_certs: str | None  # and the folder (or glob) of certificates workers trust
-    redis_tls_ca_certs: str | None  # TLS options for rediss:// broker and cache URLs
-    redis_tls_certfile: str | None
-    redis_tls_keyfile: str | None
-    redis_tls_cert_reqs: str | None  # "required" (default), "optional" or "none"
-    database_ssl_ca: str | None  # TLS to MariaDB: CA, client certificate and key
-    database_ssl_cert: str | None
-    database_ssl_key: str | None
-    database_ssl_verify_identity: bool  # check the server's host name against its certificate
-    visibility_timeout: int
-    ci: bool
-    decay_interval: float
-    cleanup_interval: float
-    retention_days: float
-    retention_min_relevance: float
-    spool_retention_days: float
-    failed_job_retention_days: float
-    decay_batch: int
-    cleanup_batch: int
+    ``parse`` turns a non-empty text value (from the environment, or any other source given
+    to ``Settings.from_sources``) into the setting; an empty or missing value means the
+    ``default``. A callable default is computed when settings are read from their sources,
+    from the values of the fields before it in the table. A ``required`` field has no default
+    in ``Settings(...)``; a ``secret`` one stays out of ``repr``.
+    """
+
+    __slots__ = ("default", "env", "keyword", "name", "parse", "required", "secret")
 
     def __init__(
         self,
-        home: str | PathLike[str],
-        database_url: str,
-        broker_url: str,
-        cache_url: str | None = None,
-        encryption_key: str | None = None,
-        flower_basic_auth: str | None = None,
-        signing_key: str | None = None,
-        signing_cert: str | None = None,
-        signing_certs: str | None = None,
-        redis_tls_ca_certs: str | None = None,
-        redis_tls_certfile: str | None = None,
-        redis_tls_keyfile: str | None = None,
-        redis_tls_cert_reqs: str | None = None,
-        database_ssl_ca: str | None = None,
-        database_ssl_cert: str | None = None,
-        database_ssl_key: str | None = None,
-        database_ssl_verify_identity: bool = True,
-        visibility_timeout: int = 3600,
-        ci: bool = False,
-        decay_interval: float = 3600.0,
-        cleanup_interval: float = 86400.0,
-        retention_days: float = 90.0,
-        retention_min_relevance: float = 0.1,
-        spool_retention_days: float = 30.0,
-        failed_job_retention_days: float = 30.0,
-        decay_batch: int = 10000,
-        cleanup_batch: int = 5000,
+        name: str,
+        env: str,
+        parse: Callable[[str], object],
+        default: object = None,
+        *,
+        required: bool = False,
+        secret: bool = False,
     ) -> None:
-        values = locals()
-        values["_home"] = os.fspath(home)
+        self.name = name  # the attribute (``_home`` is read through the ``home`` property)
+        self.keyword = name.lstrip("_")  # the keyword of Settings() and with_overrides()
+        self.env = env
+        self.parse = parse
+        self.default = default
+        self.required = required
+        self.secret = secret
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, {self.env!r})"
+
+
+def _text(value: str) -> str:
+    return value
+
+
+def _path(value: str) -> str:
+    return os.path.abspath(os.path.expanduser(value))
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {value!r}") from None
+
+
+def _float(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"expected a number, got {value!r}") from None
+
+
+def _flag(value: str) -> bool:
+    """An on/off value: anything but 0/false/no/off (any case, spaces around) is on."""
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def _ci(value: str) -> bool:
+    """CI's own convention: only 1/true/yes (any case) mean "running in CI"."""
+    return value.lower() in {"1", "true", "yes"}
+
+
+def _cert_reqs(value: str) -> str | None:
+    """``CERT_REQUIRED`` and ``required`` alike become ``required``."""
+    return value.lower().removeprefix("cert_") or None
+
+
+def _default_database_url(values: Mapping[str, object]) -> str:
+    return f"sqlite:///{os.path.join(str(values['_home']), 'recall.db')}"
+
+
+FIELDS = (
+    Field("_home", "RECALL_HOME", _path, lambda _: _path(DEFAULT_HOME), required=True),
+    Field("database_url", "RECALL_DATABASE_URL", _text, _default_database_url, required=True),
+    Field("broker_url", "RECALL_BROKER_URL", _text, "filesystem://", required=True),
+    Field("cache_url", "RECALL_CACHE_URL", _text),
+    Field("encryption_key", "RECALL_ENCRYPTION_KEY", _text, secret=True),
+    Field("flower_basic_auth", "RECALL_FLOWER_BASIC_AUTH", _text, secret=True),  # user:password
+    # Celery message signing (see SECURITY.md): PEM private key, its X.509 certificate, and
+    # the folder (or glob) of certificates workers trust.
+    Field("signing_key", "RECALL_SIGNING_KEY", _text),
+    Field("signing_cert", "RECALL_SIGNING_CERT", _text),
+    Field("signing_certs", "RECALL_SIGNING_CERTS", _text),
+    # TLS options for rediss:// broker and cache URLs (merged into their query by __init__).
+    Field("redis_tls_ca_certs", "RECALL_REDIS_TLS_CA_CERTS", _text),
+    Field("redis_tls_certfile", "RECALL_REDIS_TLS_CERTFILE", _text),
+    Field("redis_tls_keyfile", "RECALL_REDIS_TLS_KEYFILE", _text),
+    # "required" (the clients' default when unset), "optional" or "none".
+    Field("redis_tls_cert_reqs", "RECALL_REDIS_TLS_CERT_REQS", _cert_reqs),
+    # TLS to MariaDB: CA, client certificate and key, and whether to check the server's host
+    # name against its certificate.
+    Field("database_ssl_ca", "RECALL_DATABASE_SSL_CA", _text),
+    Field("database_ssl_cert", "RECALL_DATABASE_SSL_CERT", _text),
+    Field("database_ssl_key", "RECALL_DATABASE_SSL_KEY", _text),
+    Field("database_ssl_verify_identity", "RECALL_DATABASE_SSL_VERIFY_IDENTITY", _flag, True),
+    Field("visibility_timeout", "RECALL_VISIBILITY_TIMEOUT", _int, 3600),
+    Field("ci", "CI", _ci, False),
+    # Maintenance (beat jobs): how often, and what the retention policy removes.
+    Field("decay_interval", "RECALL_DECAY_INTERVAL", _float, 3600.0),
+    Field("cleanup_interval", "RECALL_CLEANUP_INTERVAL", _float, 86400.0),
+    Field("retention_days", "RECALL_RETENTION_DAYS", _float, 90.0),
+    Field("retention_min_relevance", "RECALL_RETENTION_MIN_RELEVANCE", _float, 0.1),
+    Field("spool_retention_days", "RECALL_SPOOL_RETENTION_DAYS", _float, 30.0),
+    Field("failed_job_retention_days", "RECALL_FAILED_JOB_RETENTION_DAYS", _float, 30.0),
+    Field("decay_batch", "RECALL_DECAY_BATCH", _int, 10000),
+    Field("cleanup_batch", "RECALL_CLEANUP_BATCH", _int, 5000),
+)
+_NAMES = tuple(f.name for f in FIELDS)
+_KEYWORDS = frozenset(f.keyword for f in FIELDS)
+_REQUIRED = tuple(f.keyword for f in FIELDS if f.required)
+
+
+class Settings:
+    """Where Context Recall keeps its state and which services it talks to (immutable).
+
+    ``Settings(home=..., database_url=..., broker_url=..., **others)`` takes one keyword per
+    field of ``FIELDS``; fields left out get their default.
+    """
+
+    __slots__ = _NAMES
+
+    if TYPE_CHECKING:  # the attributes are declared in FIELDS, so type checkers see them as Any
+
+        def __getattr__(self, name: str) -> Any: ...
+
+    def __init__(self, **values: object) -> None:
+        unknown = values.keys() - _KEYWORDS
+        if unknown:
+            raise TypeError(f"Settings() got an unexpected keyword argument {min(unknown)!r}")
+        missing = [keyword for keyword in _REQUIRED if keyword not in values]
+        if missing:
+            raise TypeError(f"Settings() missing required keyword argument(s): {missing}")
+        get = values.get
+        self._fill({f.name: get(f.keyword, f.default) for f in FIELDS})
+
+    def _fill(self, fields: dict[str, Any]) -> None:
+        """Set every attribute from ``fields`` (keyed by attribute name, all present)."""
+        fields["_home"] = os.fspath(fields["_home"])
         # Every Redis client (kombu, redis-py, the hook's own publisher and cache reader) reads
         # TLS options from the query of a rediss:// URL, so that is where they go.
         tls = {
-            "ssl_ca_certs": redis_tls_ca_certs,
-            "ssl_certfile": redis_tls_certfile,
-            "ssl_keyfile": redis_tls_keyfile,
-            "ssl_cert_reqs": redis_tls_cert_reqs,
+            "ssl_ca_certs": fields["redis_tls_ca_certs"],
+            "ssl_certfile": fields["redis_tls_certfile"],
+            "ssl_keyfile": fields["redis_tls_keyfile"],
+            "ssl_cert_reqs": fields["redis_tls_cert_reqs"],
         }
-        values["broker_url"] = _with_tls_query(broker_url, tls)
-        values["cache_url"] = cache_url and _with_tls_query(cache_url, tls)
-        for name in _FIELDS:
-            object.__setattr__(self, name, values[name])
+        fields["broker_url"] = _with_tls_query(fields["broker_url"], tls)
+        fields["cache_url"] = fields["cache_url"] and _with_tls_query(fields["cache_url"], tls)
+        setter = object.__setattr__
+        for name, value in fields.items():
+            setter(self, name, value)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Settings is immutable; use with_overrides()")
 
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Settings is immutable; use with_overrides()")
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Settings) and all(
-            getattr(self, n) == getattr(other, n) for n in _FIELDS
+            getattr(self, n) == getattr(other, n) for n in _NAMES
         )
 
     def __hash__(self) -> int:
-        return hash(tuple(getattr(self, n) for n in _FIELDS))
+        return hash(tuple(getattr(self, n) for n in _NAMES))
 
     def __repr__(self) -> str:
-        shown = {n.lstrip("_"): getattr(self, n) for n in _FIELDS if n != "encryption_key"}
-        return f"Settings({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
+        shown = ", ".join(f"{f.keyword}={getattr(self, f.name)!r}" for f in FIELDS if not f.secret)
+        return f"Settings({shown})"
 
     @property
     def home(self) -> Path:
@@ -154,10 +212,6 @@ class Settings:
     @property
     def spool_dir(self) -> Path:
         return self.home / SPOOL
-
-    @property
-    def offsets_dir(self) -> Path:
-        return self.home / OFFSETS
 
     @property
     def broker_dir(self) -> Path:
@@ -178,58 +232,42 @@ class Settings:
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields replaced (tests and the demo use this)."""
-        values = {n.lstrip("_"): getattr(self, n) for n in _FIELDS}
+        values = {f.keyword: getattr(self, f.name) for f in FIELDS}
         values.update(changes)
-        return Settings(**values)  # type: ignore[arg-type]
+        return Settings(**values)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``env`` (default: the process environment)."""
-        env = os.environ if env is None else env
-        home = os.path.abspath(os.path.expanduser(env.get("RECALL_HOME") or DEFAULT_HOME))
-        return cls(
-            home=home,
-            database_url=env.get("RECALL_DATABASE_URL")
-            or f"sqlite:///{os.path.join(home, 'recall.db')}",
-            broker_url=env.get("RECALL_BROKER_URL") or "filesystem://",
-            cache_url=env.get("RECALL_CACHE_URL") or None,
-            encryption_key=env.get("RECALL_ENCRYPTION_KEY") or None,
-            flower_basic_auth=env.get("RECALL_FLOWER_BASIC_AUTH") or None,
-            signing_key=env.get("RECALL_SIGNING_KEY") or None,
-            signing_cert=env.get("RECALL_SIGNING_CERT") or None,
-            signing_certs=env.get("RECALL_SIGNING_CERTS") or None,
-            redis_tls_ca_certs=env.get("RECALL_REDIS_TLS_CA_CERTS") or None,
-            redis_tls_certfile=env.get("RECALL_REDIS_TLS_CERTFILE") or None,
-            redis_tls_keyfile=env.get("RECALL_REDIS_TLS_KEYFILE") or None,
-            redis_tls_cert_reqs=(env.get("RECALL_REDIS_TLS_CERT_REQS") or "")
-            .lower()
-            .removeprefix("cert_")
-            or None,
-            database_ssl_ca=env.get("RECALL_DATABASE_SSL_CA") or None,
-            database_ssl_cert=env.get("RECALL_DATABASE_SSL_CERT") or None,
-            database_ssl_key=env.get("RECALL_DATABASE_SSL_KEY") or None,
-            database_ssl_verify_identity=_flag(
-                env.get("RECALL_DATABASE_SSL_VERIFY_IDENTITY"), True
-            ),
-            visibility_timeout=int(env.get("RECALL_VISIBILITY_TIMEOUT") or 3600),
-            ci=(env.get("CI") or "").lower() in {"1", "true", "yes"},
-            # Maintenance (beat jobs): how often, and what the retention policy removes.
-            decay_interval=float(env.get("RECALL_DECAY_INTERVAL") or 3600),
-            cleanup_interval=float(env.get("RECALL_CLEANUP_INTERVAL") or 86400),
-            retention_days=float(env.get("RECALL_RETENTION_DAYS") or 90),
-            retention_min_relevance=float(env.get("RECALL_RETENTION_MIN_RELEVANCE") or 0.1),
-            spool_retention_days=float(env.get("RECALL_SPOOL_RETENTION_DAYS") or 30),
-            failed_job_retention_days=float(env.get("RECALL_FAILED_JOB_RETENTION_DAYS") or 30),
-            decay_batch=int(env.get("RECALL_DECAY_BATCH") or 10000),
-            cleanup_batch=int(env.get("RECALL_CLEANUP_BATCH") or 5000),
-        )
+        return cls.from_sources(os.environ if env is None else env)
 
+    @classmethod
+    def from_sources(cls, *sources: Mapping[str, str]) -> Settings:
+        """Build settings from text values keyed by environment variable name.
 
-def _flag(value: str | None, default: bool) -> bool:
-    """An on/off environment value: 1/true/yes or 0/false/no, ``default`` when unset."""
-    if not value:
-        return default
-    return value.strip().lower() not in {"0", "false", "no", "off"}
+        The first source with a non-empty value for a field wins (so ``from_sources(env,
+        file_values)``: the environment overrides the file, which overrides the defaults); an
+        empty value counts as unset. A value its parser rejects raises ValueError naming the
+        variable.
+        """
+        values: dict[str, Any] = {}
+        for field in FIELDS:
+            raw = None
+            for source in sources:
+                raw = source.get(field.env)
+                if raw:
+                    break
+            if raw:
+                try:
+                    values[field.name] = field.parse(raw)
+                except ValueError as exc:
+                    raise ValueError(f"{field.env}: {exc}") from None
+            else:
+                default = field.default
+                values[field.name] = default(values) if callable(default) else default
+        settings = cls.__new__(cls)
+        settings._fill(values)
+        return settings
 
 
 def _with_tls_query(url: str, options: Mapping[str, str | None]) -> str:

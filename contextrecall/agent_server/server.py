@@ -27,7 +27,7 @@ from contextrecall.settings import Settings
 
 SERVER_NAME = "context-recall"
 Kind = Literal["note", "decision", "snippet", "command", "fix", "configuration", "gotcha"]
-assert set(Kind.__args__) == set(MANUAL_KINDS)  # type: ignore[attr-defined]
+assert set(Kind.__args__) == set(MANUAL_KINDS)
 
 _NO_TABLE = re.compile(r"no such table|Table '[^']+' doesn't exist")
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)

@@ -78,7 +78,7 @@ class RedisAddress:
 
         return self._session(read, timeout)
 
-    def _session(self, work, timeout: float):  # type: ignore[no-untyped-def]
+    def _session(self, work, timeout: float):
         """Connect, authenticate and select the database, run ``work``, close; all within
         ``timeout`` seconds, any failure raised as RedisWireError."""
         deadline = time.monotonic() + timeout

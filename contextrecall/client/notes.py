@@ -3,7 +3,7 @@
 A server run keeps one notebook: a chat JSONL file under ``$RECALL_HOME/notes`` to which each
 saved memory is appended as one line (``content`` plus ``kind`` and ``tags``, see
 ``transcript.chat``), redacted before it is written so no secret lands on disk. The notebook is
-then enqueued like any transcript (``saving_client.enqueue_files``): only the new line travels,
+then enqueued like any transcript (``save_files.enqueue_files``): only the new line travels,
 redacted and packed exactly like a hook's delta, and the worker stores it as a decision or a
 snippet (``compression.manual``).
 """
@@ -111,12 +111,12 @@ class Notebook:
 
     def save(self, note: Note) -> SavedNote:
         """Append ``note`` and enqueue it; the worker stores it like a hook's save."""
-        from contextrecall.client import save_files as saving_client
+        from contextrecall.client.save_files import enqueue_files
 
         with self._lock:
             self._append(note)
             try:
-                jobs = saving_client.enqueue_files(
+                jobs = enqueue_files(
                     self.settings,
                     [self.path],
                     project=self.project,

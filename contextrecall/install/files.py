@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from contextrecall.identity import git_toplevel
-from contextrecall.install.merge import merge as install
+from contextrecall.install import merge as install
 
 SCOPES = ("user", "project")
 

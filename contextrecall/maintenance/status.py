@@ -203,10 +203,8 @@ def last_maintenance_runs(settings: Settings) -> dict[str, Any]:
     maintenance exists or has recorded a run."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    try:
-        from contextrecall.maintenance.runs import last_runs
-    except ImportError:
-        return {}
+    from contextrecall.maintenance.runs import last_runs
+
     try:
         with session_scope(settings) as db:
             return _jsonable(last_runs(db))

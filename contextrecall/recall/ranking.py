@@ -198,7 +198,7 @@ def rank(
     def text_score(n: int, item: Item) -> float:
         score = raw[n]
         for offset, share in NEIGHBOUR_SHARES:
-            other = turn_index.get(turn_key(item, offset))  # type: ignore[arg-type]
+            other = turn_index.get(turn_key(item, offset))
             if other is not None:
                 score += share * raw[other]
         return score / best
@@ -331,7 +331,7 @@ def fill_budget(
         if limit is not None and len(chosen) >= limit:
             break
         if take(score, item) and neighbours and "?" in item.text:
-            following = neighbours.get(turn_key(item, 1))  # type: ignore[arg-type]
+            following = neighbours.get(turn_key(item, 1))
             if following is not None:
                 take(score * 0.5, following)
     return (block.text() if chosen else ""), chosen

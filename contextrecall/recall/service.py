@@ -31,7 +31,7 @@ def _empty(query: str | None, project: str) -> dict[str, Any]:
 
 def _ranked_block(
     db, project_id: str, query: str | None, budget: int, limit: int | None, header: str = ""
-):  # type: ignore[no-untyped-def]
+):
     frequencies = (
         loading.term_frequencies(db, project_id, query)
         if query and loading.uses_text_index(db)

@@ -344,7 +344,7 @@ def _url_ok(match: Hit) -> bool:
 
 
 def _sk_ok(match: Hit) -> bool:
-    return _mixed(match.group(0)[3:])  # type: ignore[index]
+    return _mixed(match.group(0)[3:])
 
 
 def _hf_ok(match: Hit) -> bool:

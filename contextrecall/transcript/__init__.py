@@ -90,12 +90,12 @@ def iter_events(
     stream = hasattr(path, "read")
     if stream and fmt == "auto":
         raise ValueError("give the format of a transcript read from a stream")
-    chosen = resolve_format(path, fmt)  # type: ignore[arg-type]
+    chosen = resolve_format(path, fmt)
     objects = iter_objects(path, report, offset)
     if chosen == "chat":
         yield from parse_chat(objects, report)
     else:
-        compaction = not stream and is_compaction_agent(path)  # type: ignore[arg-type]
+        compaction = not stream and is_compaction_agent(path)
         yield from parse_claude(objects, report, compaction_agent=compaction)
 
 

@@ -16,5 +16,5 @@ def protect_metrics() -> None:
     if getattr(get, "__recall_protected__", False):
         return
     protected = web.authenticated(get)
-    protected.__recall_protected__ = True  # type: ignore[attr-defined]
-    monitor.Metrics.get = protected  # type: ignore[method-assign]
+    protected.__recall_protected__ = True
+    monitor.Metrics.get = protected

@@ -314,7 +314,7 @@ class CountingObjects:
         self.count = 0
         self._objects = iter_objects(io.BytesIO(data), report, offset)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self):
         for obj in self._objects:
             self.count += 1
             yield obj

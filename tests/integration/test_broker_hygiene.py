@@ -39,7 +39,7 @@ class UnpicklingRunsCode:
     def __init__(self, path: Path) -> None:
         self.path = str(path)
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self):
         return (os.mkdir, (self.path,))
 
 

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-import types
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -164,13 +163,7 @@ def test_rows_per_table_and_never_run_maintenance(status_settings):
 
 
 def fake_runs_module(monkeypatch, last_runs) -> None:
-    module = types.ModuleType("contextrecall.maintenance.runs")
-    module.last_runs = last_runs  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "contextrecall.maintenance.runs", module)
-    if "contextrecall.maintenance" not in sys.modules:
-        monkeypatch.setitem(
-            sys.modules, "contextrecall.maintenance", types.ModuleType("contextrecall.maintenance")
-        )
+    monkeypatch.setattr("contextrecall.maintenance.runs.last_runs", last_runs)
 
 
 def test_last_maintenance_runs_are_shown(status_settings, monkeypatch):
@@ -200,7 +193,8 @@ def test_maintenance_table_missing_is_not_an_error(status_settings, monkeypatch)
 
 
 def test_runs_recorded_by_maintenance_show_in_status(status_settings):
-    runs = pytest.importorskip("contextrecall.maintenance.runs")
+    from contextrecall.maintenance import runs
+
     with session_scope(status_settings) as db:
         run_id = runs.claim(db, "cleanup", "2026-11-20T04:00:00Z", datetime(2026, 11, 20, 4))
         runs.finish(db, run_id, "ok", {"removed": 12})

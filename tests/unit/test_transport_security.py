@@ -99,7 +99,7 @@ def capture_connect_params(engine: Any) -> dict[str, Any]:
         pass
 
     @event.listens_for(engine, "do_connect")
-    def capture(dialect, record, cargs, cparams):  # type: ignore[no-untyped-def]
+    def capture(dialect, record, cargs, cparams):
         captured.update(cparams)
         raise Captured
 
