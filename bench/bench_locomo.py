@@ -26,7 +26,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from contextrecall.worker.process import worker_command
+from contextrecall.client.worker_process import worker_command
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo-dev.json"
 BUDGET = 1000

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
 
-from contextrecall.worker.process import worker_command
+from contextrecall.client.worker_process import worker_command
 
 SESSIONS, DELTAS = 200, 5
 TARGET_RATE = 100.0

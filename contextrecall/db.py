@@ -77,6 +77,13 @@ def get_engine(settings: Settings | None = None) -> Engine:
     return engine
 
 
+def is_missing_schema(exc: BaseException) -> bool:
+    """True when ``exc`` says a table does not exist: the database was never migrated.
+    SQLite: "no such table"; MariaDB: error 1146, "Table ... doesn't exist"."""
+    text = str(exc)
+    return "no such table" in text or ("(1146," in text and "doesn't exist" in text)
+
+
 def dispose_engines() -> None:
     """Drop pooled connections, e.g. after a worker process forks."""
     for engine in _engines.values():

@@ -22,11 +22,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from contextrecall import migrate
+from contextrecall.client.worker_process import child_environment, worker_command
 from contextrecall.db import session_scope
 from contextrecall.models import SavedDelta, Session
 from contextrecall.recall import service
 from contextrecall.settings import Settings, get_settings
-from contextrecall.worker.process import child_environment, worker_command
 
 SAMPLE = Path(__file__).parent / "samples" / "demo_session.jsonl"
 DEMO_REMOTE = "https://github.com/contextrecall/demo-shop.git"

@@ -102,15 +102,32 @@ def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> No
             settings, f"skipped {count} line(s) over {MAX_LINE_BYTES} bytes in {path}"
         ),
     )
+    if spooled:
+        # Before publishing, which may run out of time: a new worker delivers the spool.
+        start_worker(settings)
     publish_spooled(settings, spooled, deadline=deadline)
     if time.monotonic() < deadline - 0.1:
         flush_spool(settings, deadline=deadline, limit=20)  # an older backlog, if any
 
 
+def start_worker(settings: Settings) -> None:
+    """A worker for the work just queued, when none is alive (a few microseconds when one
+    is); a failure to start one is logged, never raised."""
+    from contextrecall.client.autostart import ensure_worker
+
+    try:
+        ensure_worker(settings)
+    except OSError as exc:
+        log_failure(settings, f"could not start a worker: {exc}")
+
+
 def context_event(event: dict[str, Any], settings: Settings, deadline: float) -> str | None:
-    """The context block for SessionStart / UserPromptSubmit (the read path)."""
+    """The context block for SessionStart / UserPromptSubmit (the read path). A session
+    start also starts a worker, which migrates a new database and delivers any backlog."""
     from contextrecall.recall.hooks import hook_context
 
+    if event.get("hook_event_name") == "SessionStart":
+        start_worker(settings)
     return hook_context(event, settings, deadline)
 
 
@@ -140,6 +157,14 @@ def log_failure(settings: Settings | None, message: str) -> None:
         pass
 
 
+def _missing_schema(exc: Exception) -> bool:
+    if "sqlalchemy" not in sys.modules:  # not a database error: don't load SQLAlchemy for it
+        return False
+    from contextrecall.db import is_missing_schema
+
+    return is_missing_schema(exc)
+
+
 def _on_alarm(_signum: int, _frame: object) -> None:
     # Python swallows an exception raised inside a garbage-collector callback: re-arm a short
     # timer so the watchdog fires again if this one is lost there.
@@ -154,6 +179,9 @@ def main(
     started = time.monotonic()
     deadline = started + budget
     settings: Settings | None = None
+    if not hasattr(signal, "SIGALRM"):  # Windows: no watchdog and no fcntl, so no hook
+        log_failure(settings, "unsupported platform: the hook needs SIGALRM and fcntl (POSIX)")
+        return 0
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, budget + 0.05)
     try:
@@ -169,6 +197,11 @@ def main(
         log_failure(settings, f"bad input: {exc}")
     except Exception as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else ""  # no SQL parameters
+        if _missing_schema(exc):
+            first_line = (
+                "the database has no tables yet; the worker creates them when it starts "
+                f"(or run `recall db upgrade`): {first_line}"
+            )
         log_failure(settings, f"error: {type(exc).__name__}: {first_line}")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)

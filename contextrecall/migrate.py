@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from contextrecall.db import get_engine
 from contextrecall.settings import Settings, get_settings
@@ -71,6 +76,52 @@ def current_revision(settings: Settings | None = None) -> str | None:
 def head_revision() -> str | None:
     """The newest revision in the scripts."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+MIGRATION_LOCK = "contextrecall.migrate"
+MIGRATION_WAIT = 120  # seconds another process's migration may take before we give up
+
+
+def ensure_schema(settings: Settings) -> bool:
+    """Create and migrate the database to head unless it is there already (True when it
+    migrated). Safe from any number of processes at once: they take turns on one lock."""
+    head = head_revision()
+    if settings.is_embedded_database:
+        database = make_url(settings.database_url).database
+        if database and database != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(database)), mode=0o700, exist_ok=True)
+    if current_revision(settings) == head:
+        return False
+    with _migration_lock(settings):
+        if current_revision(settings) == head:  # another process did it meanwhile
+            return False
+        upgrade(settings)
+    return True
+
+
+@contextmanager
+def _migration_lock(settings: Settings) -> Iterator[None]:
+    """One migration at a time: GET_LOCK on MariaDB (the server holds it, so processes of
+    every machine wait), an ``flock`` under ``RECALL_HOME`` for the embedded database."""
+    if settings.is_embedded_database:
+        os.makedirs(settings.location(), mode=0o700, exist_ok=True)
+        fd = os.open(settings.location("migrate.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+        return
+    with get_engine(settings).connect() as connection:
+        taken = connection.execute(
+            text("SELECT GET_LOCK(:name, :wait)"), {"name": MIGRATION_LOCK, "wait": MIGRATION_WAIT}
+        ).scalar()
+        if not taken:
+            raise TimeoutError(f"another process has been migrating for {MIGRATION_WAIT} s")
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": MIGRATION_LOCK})
 
 
 def check(settings: Settings | None = None) -> str | None:

@@ -12,6 +12,7 @@ everyone else, plain strings (``location``) for the hook.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 DEFAULT_HOME = "~/.local/share/contextrecall"
 SPOOL, OFFSETS = "spool", "offsets"
+CONFIG_ENV = "RECALL_CONFIG"  # names the configuration file, overriding where it is looked for
+CONFIG_NAME = "config.env"
+APP_NAME = "contextrecall"
 
 
 class Field:
@@ -135,6 +139,9 @@ FIELDS = (
     Field("failed_job_retention_days", "RECALL_FAILED_JOB_RETENTION_DAYS", _float, 30.0),
     Field("decay_batch", "RECALL_DECAY_BATCH", _int, 10000),
     Field("cleanup_batch", "RECALL_CLEANUP_BATCH", _int, 5000),
+    # The hook starts a worker when none is alive; that worker stops after this long idle.
+    Field("worker_autostart", "RECALL_WORKER_AUTOSTART", _flag, True),
+    Field("worker_idle_seconds", "RECALL_WORKER_IDLE_SECONDS", _float, 600.0),
 )
 _NAMES = tuple(f.name for f in FIELDS)
 _KEYWORDS = frozenset(f.keyword for f in FIELDS)
@@ -238,8 +245,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from ``env`` (default: the process environment)."""
-        return cls.from_sources(os.environ if env is None else env)
+        """Build settings from ``env`` (default: the process environment), then the
+        configuration file it names or implies (``config_path``), then the defaults."""
+        env = os.environ if env is None else env
+        path = config_path(env)
+        # The default home is under the HOME of ``env`` (which may not be this process's).
+        home = env.get("HOME")
+        fallback = {"RECALL_HOME": DEFAULT_HOME.replace("~", home, 1)} if home else {}
+        return cls.from_sources(env, read_config(path) if path else {}, fallback)
 
     @classmethod
     def from_sources(cls, *sources: Mapping[str, str]) -> Settings:
@@ -268,6 +281,51 @@ class Settings:
         settings = cls.__new__(cls)
         settings._fill(values)
         return settings
+
+
+def config_path(env: Mapping[str, str]) -> str | None:
+    """The configuration file ``env`` reads: ``$RECALL_CONFIG``, else ``config.env`` in the
+    platform's user configuration directory; None when ``env`` names no home to find it in.
+
+    The directory is what ``platformdirs.user_config_dir("contextrecall")`` returns (a test
+    holds the two equal): worked out here because importing platformdirs would cost the hook
+    about 20 ms, most of its whole run.
+    """
+    explicit = env.get(CONFIG_ENV)
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    home = env.get("HOME")
+    if sys.platform == "darwin":
+        base = os.path.join(home, "Library", "Application Support") if home else None
+    else:
+        base = (env.get("XDG_CONFIG_HOME") or "").strip() or (
+            os.path.join(home, ".config") if home else None
+        )
+    return os.path.join(base, APP_NAME, CONFIG_NAME) if base else None
+
+
+def parse_config(text: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines (blank lines and ``#`` comments skipped; a value may be quoted)."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key.strip().removeprefix("export ").strip()] = value
+    return values
+
+
+def read_config(path: str) -> dict[str, str]:
+    """The configuration file's values ({} when it does not exist or cannot be read)."""
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            return parse_config(handle.read())
+    except OSError:
+        return {}
 
 
 def _with_tls_query(url: str, options: Mapping[str, str | None]) -> str:

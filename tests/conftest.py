@@ -17,6 +17,11 @@ import pytest
 from contextrecall.settings import Settings
 from tests.support import SHARED_DATA, require
 
+# Isolation from this machine's own Context Recall: no user configuration file, and no worker
+# started behind a test's back by the hooks it runs (tests that test those say so).
+os.environ["RECALL_CONFIG"] = os.path.join(os.path.dirname(__file__), "no-such-config.env")
+os.environ["RECALL_WORKER_AUTOSTART"] = "0"
+
 MARIADB_ADMIN_URL = os.environ.get("RECALL_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
 REDIS_URL = os.environ.get("RECALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -54,6 +59,25 @@ def mariadb_server_url() -> Iterator[str]:
         with engine.begin() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
         engine.dispose()
+
+
+@pytest.fixture
+def empty_mariadb_url(mariadb_server_url: str) -> Iterator[str]:
+    """A MariaDB database of its own, empty (never migrated), dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(mariadb_server_url)
+    name = f"{base.database}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(base.set(database=None))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from contextrecall.cli import db, install, keys, maintenance, processes, recall, save
+from contextrecall.cli import config, db, install, keys, maintenance, processes, recall, save
 from contextrecall.cli.common import State
 from contextrecall.settings import get_settings
 
@@ -34,6 +34,7 @@ cli.add_command(processes.worker)
 cli.add_command(processes.beat)
 cli.add_command(processes.flower)
 cli.add_command(processes.demo)
+cli.add_command(config.config)
 cli.add_command(install.install_command)
 cli.add_command(install.uninstall_command)
 

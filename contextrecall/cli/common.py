@@ -29,7 +29,9 @@ def one_line_errors(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from alembic.util import CommandError
-        from sqlalchemy.exc import OperationalError, SQLAlchemyError
+        from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+
+        from contextrecall.db import is_missing_schema
 
         try:
             return func(*args, **kwargs)
@@ -37,7 +39,14 @@ def one_line_errors(func: F) -> F:
             raise
         except CommandError as exc:
             raise RecallError(f"migration: {str(exc).splitlines()[0]}") from exc
-        except OperationalError as exc:
+        except (OperationalError, ProgrammingError) as exc:
+            if is_missing_schema(exc):
+                raise RecallError(
+                    "the database has no Context Recall tables yet: run `recall db upgrade` "
+                    f"({str(exc.orig).splitlines()[0]})"
+                ) from exc
+            if isinstance(exc, ProgrammingError):
+                raise RecallError(f"database error: {str(exc).splitlines()[0]}") from exc
             raise RecallError(f"database unavailable: {str(exc.orig).splitlines()[0]}") from exc
         except SQLAlchemyError as exc:
             raise RecallError(f"database error: {str(exc).splitlines()[0]}") from exc
@@ -57,6 +66,7 @@ class State:
     def __init__(self, build_settings: Callable[[], Settings]) -> None:
         self._settings: Settings | None = None
         self._error: Exception | None = None
+        self._migrated = False
         try:
             self._settings = build_settings()
         except Exception as exc:  # raised again by the commands that need the settings
@@ -69,3 +79,15 @@ class State:
             raise self._error
         assert self._settings is not None
         return self._settings
+
+    @property
+    def ready_settings(self) -> Settings:
+        """The settings, with the embedded database created and migrated on first use (a
+        server database is migrated by `recall db upgrade` or by a worker starting)."""
+        settings = self.settings
+        if settings.is_embedded_database and not self._migrated:
+            from contextrecall.migrate import ensure_schema
+
+            ensure_schema(settings)
+            self._migrated = True
+        return settings

@@ -4,18 +4,27 @@ server; ``uninstall`` removes them and nothing else."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from contextrecall.cli.common import RecallError
 
+if TYPE_CHECKING:
+    from contextrecall.install.files import Outcome
+
+SCOPES = ("user", "project", "local")  # contextrecall.install.files.SCOPES, not imported here:
+# the command line loads the install modules only when install or uninstall runs
+
 scope_option = click.option(
     "--scope",
-    type=click.Choice(["user", "project"]),
+    type=click.Choice(SCOPES),
     default="user",
     show_default=True,
-    help="user: ~/.claude/settings.json and ~/.claude.json; project: .claude/settings.json and "
-    ".mcp.json of this repository.",
+    help="user: ~/.claude/settings.json and ~/.claude.json (or $CLAUDE_CONFIG_DIR); "
+    "project: .claude/settings.json and .mcp.json of this repository, shared through git, "
+    "naming the bare `recall`; local: .claude/settings.local.json of this repository and its "
+    "entry in ~/.claude.json, for this machine only.",
 )
 settings_file_option = click.option(
     "--settings",
@@ -27,30 +36,37 @@ settings_file_option = click.option(
 mcp_config_option = click.option(
     "--mcp-config",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The `recall mcp` server goes in this file instead of the one --scope names "
-    "(user: ~/.claude.json; project: .mcp.json of this repository).",
+    help="The `recall mcp` server goes in this file's top-level mcpServers instead of where "
+    "--scope puts it (user: ~/.claude.json; project: .mcp.json of this repository; local: "
+    "this repository's entry in ~/.claude.json).",
 )
 no_mcp_option = click.option(
     "--no-mcp", is_flag=True, help="Hooks only: leave the MCP server registration alone."
 )
 
 
-def _settings_target(scope: str, settings_file: Path | None) -> Path:
-    from contextrecall.install.files import settings_path
-
-    return settings_file or settings_path(scope)
-
-
 def _mcp_target(
     scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
-) -> Path | None:
-    """Where the MCP server entry goes, or None: not asked for, or an explicit --settings
-    file alone (which promises to edit that file only)."""
-    from contextrecall.install.files import mcp_config_path
+) -> tuple[Path | None, str | None]:
+    """Where the MCP server entry goes (file, and project entry in it for the local scope),
+    or None: not asked for, or an explicit --settings file alone (which promises to edit that
+    file only)."""
+    from contextrecall.install.files import mcp_config_path, mcp_project
 
     if no_mcp or (settings_file and not mcp_config):
-        return None
-    return mcp_config or mcp_config_path(scope)
+        return None, None
+    if mcp_config:
+        return mcp_config, None
+    return mcp_config_path(scope), mcp_project(scope)
+
+
+def _echo_outcome(outcome: Outcome) -> None:
+    if outcome.backup:
+        click.echo(f"backup: {outcome.backup}")
+    if outcome.deleted:
+        click.echo(f"deleted {outcome.path}: nothing else was in it")
+    for directory in outcome.removed_dirs:
+        click.echo(f"removed the empty directory {directory}")
 
 
 def _change_claude_code(
@@ -63,18 +79,23 @@ def _change_claude_code(
 ) -> None:
     """Install (or uninstall) the hook entries and the MCP server, reporting each file."""
     from contextrecall.install import files as installer
-    from contextrecall.install.merge import SettingsFormatError
 
-    path = _settings_target(scope, settings_file)
-    mcp_path = _mcp_target(scope, settings_file, mcp_config, no_mcp)
-    hooks_change = installer.install_into if install else installer.uninstall_from
-    mcp_change = installer.register_mcp_server if install else installer.unregister_mcp_server
+    if install and (problem := installer.unsupported_platform()):
+        raise RecallError(problem)
     try:
-        installer.preflight(path, mcp_path)
-        outcome = hooks_change(path)
-        mcp = mcp_change(mcp_path) if mcp_path else None
-    except (SettingsFormatError, OSError) as exc:
-        raise RecallError(str(exc)) from exc
+        path = settings_file or installer.settings_path(scope)
+        mcp_path, project = _mcp_target(scope, settings_file, mcp_config, no_mcp)
+        plan = installer.plan_for(scope)
+        backups = installer.backups_dir()
+        installer.preflight(path, mcp_path, project=project)
+        if install:
+            outcome = installer.install_into(path, plan, backups=backups)
+        else:
+            outcome = installer.uninstall_from(path, backups=backups)
+        mcp_change = installer.register_mcp_server if install else installer.unregister_mcp_server
+        mcp = mcp_change(mcp_path, plan, project=project, backups=backups) if mcp_path else None
+    except (OSError, ValueError, RuntimeError) as exc:  # SettingsFormatError is a ValueError
+        raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     if install:
         done = f"installed `recall hook` for {', '.join(outcome.events)} in {path}"
         unchanged = f"already installed in {path}; nothing changed"
@@ -82,20 +103,27 @@ def _change_claude_code(
         done = f"removed Context Recall hooks from {path}"
         unchanged = f"no Context Recall hooks in {path}; nothing changed"
     click.echo(done if outcome.changed else unchanged)
-    if outcome.changed and outcome.backup:
-        click.echo(f"backup: {outcome.backup}")
-    if mcp is None:
+    if outcome.changed:
+        _echo_outcome(outcome)
+    if install and not settings_file:
+        for other, other_path, _ in installer.installed_hooks():
+            if other != scope and other_path != path:
+                click.echo(
+                    f"note: `recall hook` is also in {other_path} ({other} scope) and Claude Code "
+                    f"runs both; `recall uninstall --scope {other}` removes that one"
+                )
+    if mcp is None or mcp_path is None:
         return
+    where = f"{mcp_path} (project {project})" if project else str(mcp_path)
     if not mcp.changed:
         state = "`recall mcp` already registered in" if install else "no `recall mcp` server in"
-        click.echo(f"{state} {mcp.path}; nothing changed")
+        click.echo(f"{state} {where}; nothing changed")
         return
     if install:
-        click.echo(f"registered the `recall mcp` server as {', '.join(mcp.events)} in {mcp.path}")
+        click.echo(f"registered the `recall mcp` server as {', '.join(mcp.events)} in {where}")
     else:
-        click.echo(f"removed the `recall mcp` server from {mcp.path}")
-    if mcp.backup:
-        click.echo(f"backup: {mcp.backup}")
+        click.echo(f"removed the `recall mcp` server from {where}")
+    _echo_outcome(mcp)
 
 
 @click.command("install")
@@ -106,9 +134,32 @@ def _change_claude_code(
 def install_command(
     scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
 ) -> None:
-    """Add the `recall hook` entries to Claude Code's settings.json and register the `recall mcp`
-    server (keeps everything else)."""
+    """Add the `recall hook` entries to Claude Code's settings and register the `recall mcp`
+    server (keeps everything else); record this environment's RECALL_* variables in the
+    configuration file, so every process agrees. Not on Windows: the hook needs POSIX (use WSL)."""
     _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=True)
+    _record_configuration()
+    click.echo(
+        "a worker starts with the first hook that has work (`recall status` shows it); "
+        "no need to start one"
+    )
+
+
+def _record_configuration() -> None:
+    """Write the RECALL_* variables of this environment into the configuration file."""
+    from contextrecall import config_file
+
+    try:
+        path = config_file.current_path()
+        wanted = config_file.environment_values()
+        changed = {k: v for k, v in wanted.items() if config_file.read_values(path).get(k) != v}
+        if changed:
+            config_file.write_values(path, changed)
+            click.echo(f"recorded {', '.join(sorted(changed))} in {path}")
+        else:
+            click.echo(f"configuration: {path}" + ("" if path.exists() else " (defaults)"))
+    except (OSError, ValueError) as exc:
+        raise RecallError(f"configuration file: {exc}") from exc
 
 
 @click.command("uninstall")
@@ -119,5 +170,15 @@ def install_command(
 def uninstall_command(
     scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
 ) -> None:
-    """Remove Context Recall's hook entries and its MCP server registration, nothing else."""
+    """Remove Context Recall's hook entries and its MCP server registration, nothing else,
+    and stop the worker a hook started (the memory stays)."""
     _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=False)
+    from contextrecall.client.autostart import stop_worker
+    from contextrecall.settings import get_settings
+
+    try:
+        stopped = stop_worker(get_settings())
+    except (OSError, ValueError) as exc:
+        raise RecallError(f"could not stop the worker: {exc}") from exc
+    if stopped:
+        click.echo(f"stopped the worker (pid {stopped})")

@@ -29,7 +29,7 @@ def keys_status(state: State) -> None:
     from contextrecall.crypto import load_key_ring
     from contextrecall.maintenance.keys import rows_per_key
 
-    settings = state.settings
+    settings = state.ready_settings
     ring = load_key_ring(settings)
     counts = rows_per_key(settings)
     for position, key in enumerate(ring.key_ids):
@@ -48,7 +48,7 @@ def keys_rotate(state: State, batch: int) -> None:
     from contextrecall.crypto import load_key_ring
     from contextrecall.maintenance.keys import rotate
 
-    settings = state.settings
+    settings = state.ready_settings
     report = rotate(settings, load_key_ring(settings), batch=batch)
     click.echo(f"re-encrypted {report.rewritten} stored delta(s) under key {report.newest_key}")
     if report.tampered:

@@ -34,7 +34,7 @@ def decay_command(state: State, as_json: bool) -> None:
     from contextrecall.maintenance import decay as decay_job
     from contextrecall.maintenance import runs
 
-    settings = state.settings
+    settings = state.ready_settings
     result = runs.run_once(settings, "decay", None, lambda: decay_job.decay(settings))
     if as_json:
         click.echo(json.dumps(result, sort_keys=True))
@@ -52,7 +52,7 @@ def cleanup_command(state: State, dry_run: bool, as_json: bool) -> None:
     from contextrecall.maintenance import cleanup as cleanup_job
     from contextrecall.maintenance import runs
 
-    settings = state.settings
+    settings = state.ready_settings
     if dry_run:  # not a run: nothing is recorded
         result = cleanup_job.cleanup(settings, dry_run=True)
     else:

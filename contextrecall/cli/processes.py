@@ -17,9 +17,31 @@ def _celery(argv: list[str]) -> None:
 
 
 @click.command(context_settings=PASSTHROUGH)
+@click.option(
+    "--idle-exit",
+    type=float,
+    metavar="SECONDS",
+    help="Stop after SECONDS without a task (what a worker the hook starts does).",
+)
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
-def worker(celery_args: tuple[str, ...]) -> None:
-    """Start a Celery worker (arguments go to `celery worker`)."""
+@click.pass_obj
+def worker(state: State, idle_exit: float | None, celery_args: tuple[str, ...]) -> None:
+    """Start a Celery worker (arguments go to `celery worker`). It migrates the database to
+    the current schema first, and tells hooks it is alive (`recall status` shows it)."""
+    import logging
+
+    from contextrecall.migrate import ensure_schema
+    from contextrecall.worker import lifetime
+
+    settings = state.settings
+    lifetime.hold_home_lock(settings)  # held until the process ends
+    try:
+        ensure_schema(settings)
+    except Exception as exc:  # the database may come up later: tasks retry until it does
+        logging.getLogger(__name__).warning("could not migrate the database: %s", exc)
+    lifetime.SpoolSweeper(settings).connect()
+    if idle_exit:
+        lifetime.IdleExit(idle_exit).connect()
     _celery(["worker", "--loglevel=INFO", *celery_args])
 
 

@@ -11,9 +11,18 @@ import click
 from contextrecall.cli.common import RecallError, State, one_line_errors
 
 
+def this_project() -> str:
+    """The project of the current directory, as a hook would resolve it (its identity)."""
+    from pathlib import Path
+
+    from contextrecall.identity import project_for_directory
+
+    return project_for_directory(Path.cwd()).identity
+
+
 @click.command()
 @click.argument("query", required=False)
-@click.option("--project", required=True, help="Project name.")
+@click.option("--project", help="Project name (default: the project of this directory).")
 @click.option(
     "--budget",
     type=int,
@@ -29,7 +38,7 @@ from contextrecall.cli.common import RecallError, State, one_line_errors
 def search(
     state: State,
     query: str | None,
-    project: str,
+    project: str | None,
     budget: int,
     limit: int | None,
     as_json: bool,
@@ -38,7 +47,8 @@ def search(
     """Ranked recall from a project's memory."""
     from contextrecall.recall.service import search as run_search
 
-    settings = state.settings
+    settings = state.ready_settings
+    project = project or this_project()
     if jsonl:
         if query:
             raise RecallError("--jsonl reads queries from stdin; give no QUERY argument")
@@ -56,7 +66,7 @@ def search(
 
 
 @click.command()
-@click.option("--project", required=True, help="Project name.")
+@click.option("--project", help="Project name (default: the project of this directory).")
 @click.option("--query", help="A prompt: the UserPromptSubmit block instead of SessionStart's.")
 @click.option(
     "--budget",
@@ -65,11 +75,12 @@ def search(
 )
 @one_line_errors
 @click.pass_obj
-def inject(state: State, project: str, query: str | None, budget: int | None) -> None:
+def inject(state: State, project: str | None, query: str | None, budget: int | None) -> None:
     """Print the exact block a SessionStart (or, with --query, UserPromptSubmit) hook injects."""
     from contextrecall.recall import service
 
-    settings = state.settings
+    settings = state.ready_settings
+    project = project or this_project()
     if query is None:
         block = service.session_start_block(
             settings, project, budget or service.SESSION_START_BUDGET
@@ -92,6 +103,6 @@ def mcp_command(state: State, project: str | None) -> None:
     except ImportError as exc:
         raise RecallError(f"the MCP SDK is not installed ({exc}); pip install mcp") from exc
     try:
-        serve(state.settings, project=project)
+        serve(state.ready_settings, project=project)
     except ValueError as exc:  # a bad --project; everything later is a tool error
         raise RecallError(str(exc)) from exc

@@ -70,7 +70,7 @@ def save(
     from contextrecall.client.deltas import MAX_LINE_BYTES
     from contextrecall.client.save_files import enqueue_files
 
-    settings = state.settings
+    settings = state.ready_settings if wait else state.settings
     if session and len(paths) > 1:
         raise RecallError("--session names one session; give one PATH with it")
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from contextrecall.client.autostart import ensure_worker
 from contextrecall.client.outbox import publish_spooled, spool_new_deltas
 from contextrecall.identity import named_project, project_for_directory, this_machine
 from contextrecall.settings import Settings
@@ -39,7 +40,8 @@ def enqueue_files(
 
     ``on_file`` hears of each file once its jobs are published; ``on_dropped`` of lines
     skipped for being longer than ``MAX_LINE_BYTES``. ConnectionError when the broker does
-    not take them (they stay in the spool for ``recall spool flush``).
+    not take them (they stay in the spool for ``recall spool flush``). A worker is started
+    when there is work and none is alive (``client.autostart``).
     """
     for path in paths:
         if not path.is_file():
@@ -67,4 +69,6 @@ def enqueue_files(
         jobs.extend(job for _, job in spooled)
         if on_file is not None:
             on_file(path)
+    if jobs:
+        ensure_worker(settings)
     return jobs

@@ -6,10 +6,11 @@ Claude Code reads ``{"hooks": {Event: [{"matcher": ..., "hooks": [{"type": "comm
 by that command, so install is idempotent and uninstall touches nothing else.
 
 An install ``Plan`` also carries ``mcp_servers``: the ``recall mcp`` server, registered by name
-under ``"mcpServers"``. Claude Code reads those from another file than the hooks (``~/.claude.json``
-for the user scope, ``.mcp.json`` at the repository root for the project scope), so they have
-their own merge, ``install_mcp_servers`` / ``uninstall_mcp_servers``. The file layer is
-``contextrecall.install.files``.
+under ``"mcpServers"``. Claude Code reads those from another file than the hooks (the top level of
+``~/.claude.json`` for the user scope, ``.mcp.json`` at the repository root for the project
+scope, ``"projects"."<repository root>"`` of ``~/.claude.json`` for the local scope), so they have
+their own merge, ``install_mcp_servers`` / ``uninstall_mcp_servers``, whose ``project`` argument
+picks that project entry. The file layer is ``contextrecall.install.files``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ HOOK_TIMEOUTS: dict[str, int] = {
 }
 HOOK_EVENTS = tuple(HOOK_TIMEOUTS)
 MCP_SERVERS_KEY = "mcpServers"
+PROJECTS_KEY = "projects"  # ~/.claude.json: per-project state, local-scope MCP servers among it
 MCP_SERVER_NAME = "context-recall"
 
 
@@ -97,12 +99,23 @@ def validate(document: Any) -> dict[str, Any]:
     return document
 
 
-def validate_mcp_config(document: Any) -> dict[str, Any]:
-    """``document`` itself if it can take an MCP server entry, else SettingsFormatError."""
+def validate_mcp_config(document: Any, *, project: str | None = None) -> dict[str, Any]:
+    """``document`` itself if it can take an MCP server entry (at the top level, or in the entry
+    of ``project`` under ``"projects"``), else SettingsFormatError."""
     if not isinstance(document, dict):
         raise SettingsFormatError("the top level is not a JSON object")
-    if not isinstance(document.get(MCP_SERVERS_KEY, {}), dict):
-        raise SettingsFormatError(f'"{MCP_SERVERS_KEY}" is not a JSON object')
+    if project is None:
+        holder, where = document, ""
+    else:
+        projects = document.get(PROJECTS_KEY, {})
+        if not isinstance(projects, dict):
+            raise SettingsFormatError(f'"{PROJECTS_KEY}" is not a JSON object')
+        holder, where = projects.get(project, {}), f'"{PROJECTS_KEY}"."{project}"'
+        if not isinstance(holder, dict):
+            raise SettingsFormatError(f"{where} is not a JSON object")
+        where += "."
+    if not isinstance(holder.get(MCP_SERVERS_KEY, {}), dict):
+        raise SettingsFormatError(f'{where}"{MCP_SERVERS_KEY}" is not a JSON object')
     return document
 
 
@@ -147,34 +160,66 @@ def install(document: dict[str, Any], plan: Plan) -> dict[str, Any]:
     return result
 
 
-def install_mcp_servers(document: dict[str, Any], plan: Plan) -> dict[str, Any]:
-    """A copy of the MCP config ``document`` with the plan's servers in it (replaced by name)."""
-    result = copy.deepcopy(validate_mcp_config(document))
+def install_mcp_servers(
+    document: dict[str, Any], plan: Plan, *, project: str | None = None
+) -> dict[str, Any]:
+    """A copy of the MCP config ``document`` with the plan's servers in it (replaced by name):
+    at the top level, or in the entry of ``project`` under ``"projects"`` (created if absent,
+    its other keys kept)."""
+    result = copy.deepcopy(validate_mcp_config(document, project=project))
     if plan.mcp_servers:
-        servers = result.setdefault(MCP_SERVERS_KEY, {})
+        holder = result
+        if project is not None:
+            holder = result.setdefault(PROJECTS_KEY, {}).setdefault(project, {})
+        servers = holder.setdefault(MCP_SERVERS_KEY, {})
         for name, spec in plan.mcp_servers.items():
             servers[name] = copy.deepcopy(dict(spec))
     return result
 
 
-def uninstall_mcp_servers(document: dict[str, Any], plan: Plan) -> dict[str, Any]:
+def _without_our_servers(holder: dict[str, Any], plan: Plan) -> bool:
+    """Remove the plan's ``recall mcp`` servers from ``holder`` in place (and its
+    ``"mcpServers"`` when that removal emptied it); True when something was removed."""
+    servers = holder.get(MCP_SERVERS_KEY)
+    if not isinstance(servers, dict):
+        return False
+    removed = [name for name in plan.mcp_servers if is_recall_mcp_server(servers.get(name))]
+    for name in removed:
+        del servers[name]
+    if removed and not servers:
+        del holder[MCP_SERVERS_KEY]
+    return bool(removed)
+
+
+def uninstall_mcp_servers(
+    document: dict[str, Any], plan: Plan, *, project: str | None = None
+) -> dict[str, Any]:
     """A copy of the MCP config ``document`` without the plan's servers, when they run
-    ``recall mcp`` (a foreign server of the same name stays); an emptied ``"mcpServers"``
-    goes too."""
-    result = copy.deepcopy(validate_mcp_config(document))
-    servers = result.get(MCP_SERVERS_KEY)
-    if isinstance(servers, dict):
-        removed = [name for name in plan.mcp_servers if is_recall_mcp_server(servers.get(name))]
-        for name in removed:
-            del servers[name]
-        if removed and not servers:
-            del result[MCP_SERVERS_KEY]
+    ``recall mcp`` (a foreign server of the same name stays); an emptied ``"mcpServers"`` goes
+    too. With ``project``, only that project's entry under ``"projects"`` is looked at; the
+    entry (and ``"projects"``) goes as well when this removal left it empty."""
+    result = copy.deepcopy(validate_mcp_config(document, project=project))
+    if project is None:
+        _without_our_servers(result, plan)
+        return result
+    projects = result.get(PROJECTS_KEY)
+    if isinstance(projects, dict):
+        entry = projects.get(project)
+        if isinstance(entry, dict) and _without_our_servers(entry, plan) and not entry:
+            del projects[project]
+            if not projects:
+                del result[PROJECTS_KEY]
     return result
 
 
-def installed_mcp_servers(document: Mapping[str, Any]) -> list[str]:
-    """Names of the MCP servers in ``document`` that run ``recall mcp``."""
-    servers = document.get(MCP_SERVERS_KEY)
+def installed_mcp_servers(document: Mapping[str, Any], *, project: str | None = None) -> list[str]:
+    """Names of the MCP servers in ``document`` (at the top level, or in the entry of
+    ``project`` under ``"projects"``) that run ``recall mcp``."""
+    holder: Any = document
+    if project is not None:
+        projects = document.get(PROJECTS_KEY)
+        holder = projects.get(project) if isinstance(projects, Mapping) else None
+    servers = holder.get(MCP_SERVERS_KEY) if isinstance(holder, Mapping) else None
     if not isinstance(servers, Mapping):
         return []
     return [name for name, spec in servers.items() if is_recall_mcp_server(spec)]

@@ -30,7 +30,7 @@ REDIS_PRIORITY_STEPS, REDIS_PRIORITY_SEP = (0, 3, 6, 9), "\x06\x16"
 
 def status_report(settings: Settings) -> dict[str, Any]:
     """Everything `recall status` shows, as JSON-ready data."""
-    current = migrate.current_revision(settings)
+    current = None if _no_database_yet(settings) else migrate.current_revision(settings)
     head = migrate.head_revision()
     rows: dict[str, int] = {}
     failed: dict[str, Any] = {"count": 0, "latest": []}
@@ -58,7 +58,85 @@ def status_report(settings: Settings) -> dict[str, Any]:
         "spool": spool_backlog(settings.spool_dir),
         "failed_jobs": failed,
         "maintenance": runs,
+        "worker": worker_state(settings),
+        "hooks": installed_hooks(),
+        "hook_errors": hook_errors(Path(settings.location("hook.log"))),
+        "config_file": _config_file(),
     }
+
+
+def _no_database_yet(settings: Settings) -> bool:
+    """An embedded database not created yet (asking would create an empty file)."""
+    from sqlalchemy.engine import make_url
+
+    if not settings.is_embedded_database:
+        return False
+    database = make_url(settings.database_url).database
+    return bool(database) and database != ":memory:" and not os.path.exists(database)
+
+
+# --- this machine -----------------------------------------------------------------------------
+
+
+def worker_state(settings: Settings) -> dict[str, Any]:
+    """``{alive, autostart, pid, log}``: is a worker of this RECALL_HOME running (it holds
+    the home's worker lock), and would a hook start one."""
+    from contextrecall.client.autostart import LOG, PID, worker_alive
+
+    alive = worker_alive(settings)
+    pid = None
+    if alive:
+        try:
+            pid = int(Path(settings.location(PID)).read_text().strip())
+        except (OSError, ValueError):
+            pid = None  # started by hand: it records no pid
+    return {
+        "alive": alive,
+        "autostart": settings.worker_autostart,
+        "pid": pid,
+        "log": settings.location(LOG),
+    }
+
+
+def installed_hooks() -> list[dict[str, Any]]:
+    """Where Claude Code's settings run `recall hook`, for this directory: scope, file, events."""
+    from contextrecall.install.files import installed_hooks as find
+
+    return [{"scope": scope, "path": str(path), "events": events} for scope, path, events in find()]
+
+
+# What fixes a hook failure, by what its log line says.
+HOOK_FIXES = (
+    ("no tables yet", "recall db upgrade"),
+    ("no such table", "recall db upgrade"),
+    ("timed out", "recall spool flush"),
+    ("unavailable", "recall spool flush"),
+    ("could not start a worker", "recall worker"),
+    ("bad input", "recall install"),
+    ("unsupported platform", "run Claude Code and Context Recall in WSL"),
+)
+
+
+def hook_errors(log: Path, latest: int = LATEST) -> list[dict[str, str | None]]:
+    """The last ``latest`` lines of the hook log, each with the command that fixes it."""
+    try:
+        with log.open("rb") as handle:
+            handle.seek(max(0, handle.seek(0, os.SEEK_END) - 64 * 1024))
+            lines = handle.read().decode("utf-8", errors="replace").splitlines()[-latest:]
+    except OSError:
+        return []
+    return [
+        {"line": line, "fix": next((fix for key, fix in HOOK_FIXES if key in line), None)}
+        for line in lines
+        if line.strip()
+    ]
+
+
+def _config_file() -> dict[str, Any]:
+    from contextrecall.settings import config_path
+
+    path = config_path(os.environ)
+    return {"path": path, "exists": bool(path) and os.path.isfile(path)}
 
 
 # --- broker ---------------------------------------------------------------------------------
@@ -223,6 +301,29 @@ def format_status(report: dict[str, Any]) -> str:
             "" if report["up_to_date"] else f"  (run `recall db upgrade`: head is {report['head']})"
         ),
     ]
+    config = report.get("config_file")
+    if config:
+        lines.append(
+            f"config    {config['path']}" + ("" if config["exists"] else " (none: `recall config`)")
+        )
+    worker = report.get("worker")
+    if worker:
+        if worker["alive"]:
+            pid = f" (pid {worker['pid']}, log {worker['log']})" if worker["pid"] else ""
+            lines.append(f"worker    alive{pid}")
+        elif worker["autostart"]:
+            lines.append("worker    none running; the next hook with work starts one")
+        else:
+            lines.append("worker    none running (start one: `recall worker`)")
+    if "hooks" in report:
+        if not report["hooks"]:
+            lines.append("hooks     not installed (run `recall install`)")
+        for hooks in report["hooks"]:
+            events = ", ".join(hooks["events"])
+            lines.append(f"hooks     {hooks['scope']}: {hooks['path']} ({events})")
+    for error in report.get("hook_errors") or []:
+        fix = f"  -> {error['fix']}" if error["fix"] else ""
+        lines.append(f"hook log  {error['line'][:160]}{fix}")
     queue = report.get("queue")
     if queue:
         depth = queue["depth"]

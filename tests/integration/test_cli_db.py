@@ -54,3 +54,28 @@ def test_unknown_revision_is_one_line_error(empty_backend):
     result = run_recall(empty_backend, "db", "upgrade", "nonsense")
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_command_on_an_unmigrated_server_database_says_to_run_db_upgrade(empty_backend):
+    """The embedded database is migrated on first use; a server database names the fix."""
+    result = run_recall(empty_backend, "search", "anything", "--project", "p")
+    if empty_backend.is_embedded_database:
+        assert result.returncode == 0, result.stderr
+        current = run_recall(empty_backend, "db", "current")
+        assert current.stdout.strip().endswith("(head)")
+        return
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "run `recall db upgrade`" in lines[0], result.stderr
+
+
+def test_a_worker_migrates_the_database_before_it_serves(empty_backend, tmp_path):
+    from tests.integration.workers import WorkerProcess
+
+    worker = WorkerProcess(empty_backend, tmp_path / "worker.log", concurrency=1, pool="solo")
+    worker.start()
+    try:
+        current = run_recall(empty_backend, "db", "current")
+        assert current.stdout.strip().endswith("(head)"), current.stdout + current.stderr
+    finally:
+        worker.stop()

@@ -8,8 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from contextrecall.client.worker_process import child_environment, worker_command
 from contextrecall.settings import Settings
-from contextrecall.worker.process import child_environment, worker_command
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

@@ -204,3 +204,83 @@ def test_refuses_mcp_configs_of_the_wrong_shape(document):
 def test_installed_events_lists_where_ours_are():
     assert installed_events(OTHERS) == []
     assert sorted(installed_events(install(OTHERS, PLAN))) == sorted(HOOK_EVENTS)
+
+
+# The local scope: MCP servers in one project's entry of ~/.claude.json.
+ROOT = "/work/app"
+
+
+def test_project_mcp_server_goes_in_that_project_entry_keeping_everything_else():
+    original = copy.deepcopy(CLAUDE_JSON)
+    installed = install_mcp_servers(CLAUDE_JSON, MCP_PLAN, project=ROOT)
+    assert original == CLAUDE_JSON  # not mutated
+    assert installed["projects"][ROOT]["mcpServers"] == {
+        "local-one": {"command": "y"},
+        MCP_SERVER_NAME: MCP_PLAN.mcp_servers[MCP_SERVER_NAME],
+    }
+    assert installed["mcpServers"] == CLAUDE_JSON["mcpServers"]  # the user scope's: untouched
+    assert installed["numStartups"] == 12
+    assert installed_mcp_servers(installed, project=ROOT) == [MCP_SERVER_NAME]
+    assert installed_mcp_servers(installed) == []
+    assert installed_mcp_servers(installed, project="/elsewhere") == []
+    assert install_mcp_servers(installed, MCP_PLAN, project=ROOT) == installed
+    assert uninstall_mcp_servers(installed, MCP_PLAN, project=ROOT) == CLAUDE_JSON
+
+
+def test_project_mcp_server_creates_the_entry_and_uninstall_removes_only_what_it_emptied():
+    others = {"numStartups": 1, "projects": {"/other": {"allowedTools": []}}}
+    installed = install_mcp_servers(others, MCP_PLAN, project=ROOT)
+    assert installed["projects"]["/other"] == {"allowedTools": []}
+    assert list(installed["projects"][ROOT]) == ["mcpServers"]
+    assert uninstall_mcp_servers(installed, MCP_PLAN, project=ROOT) == others
+    assert (
+        uninstall_mcp_servers(
+            install_mcp_servers({}, MCP_PLAN, project=ROOT), MCP_PLAN, project=ROOT
+        )
+        == {}
+    )
+    with_state = {"projects": {ROOT: {"history": [1], "mcpServers": {}}}}
+    assert uninstall_mcp_servers(with_state, MCP_PLAN, project=ROOT) == with_state
+    kept = install_mcp_servers({"projects": {ROOT: {"history": [1]}}}, MCP_PLAN, project=ROOT)
+    assert uninstall_mcp_servers(kept, MCP_PLAN, project=ROOT) == {
+        "projects": {ROOT: {"history": [1]}}
+    }
+
+
+def test_project_mcp_uninstall_leaves_a_top_level_server_and_other_projects():
+    top = install_mcp_servers({}, MCP_PLAN)
+    both = install_mcp_servers(top, MCP_PLAN, project="/other")
+    assert uninstall_mcp_servers(both, MCP_PLAN, project=ROOT) == both
+    assert uninstall_mcp_servers(both, MCP_PLAN, project="/other") == top
+
+
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        ({"projects": []}, '"projects" is not a JSON object'),
+        ({"projects": {ROOT: "x"}}, f'"projects"."{ROOT}" is not a JSON object'),
+        ({"projects": {ROOT: {"mcpServers": []}}}, f'"projects"."{ROOT}"."mcpServers"'),
+    ],
+)
+def test_refuses_project_entries_of_the_wrong_shape(document, message):
+    with pytest.raises(SettingsFormatError, match=message):
+        validate_mcp_config(document, project=ROOT)
+    with pytest.raises(SettingsFormatError):
+        install_mcp_servers(document, MCP_PLAN, project=ROOT)
+    validate_mcp_config({"projects": {"/other": "x"}}, project=ROOT)  # not ours to judge
+
+
+def test_the_bare_command_is_recognised_like_a_path():
+    bare = Plan(command=hook_command(None), mcp_servers={MCP_SERVER_NAME: mcp_server_entry(None)})
+    assert bare.command == "recall hook"
+    assert bare.mcp_servers[MCP_SERVER_NAME] == {
+        "type": "stdio",
+        "command": "recall",
+        "args": ["mcp"],
+        "env": {},
+    }
+    by_path = install(install_mcp_servers({}, MCP_PLAN), PLAN)
+    replaced = install(install_mcp_servers(by_path, bare), bare)  # an old install by path
+    assert replaced["mcpServers"][MCP_SERVER_NAME]["command"] == "recall"
+    assert {e["command"] for g in replaced["hooks"]["Stop"] for e in g["hooks"]} == {"recall hook"}
+    assert uninstall(uninstall_mcp_servers(replaced, bare)) == {}

@@ -39,6 +39,8 @@ VARIABLES = {
     "RECALL_FAILED_JOB_RETENTION_DAYS": "failed_job_retention_days",
     "RECALL_DECAY_BATCH": "decay_batch",
     "RECALL_CLEANUP_BATCH": "cleanup_batch",
+    "RECALL_WORKER_AUTOSTART": "worker_autostart",
+    "RECALL_WORKER_IDLE_SECONDS": "worker_idle_seconds",
 }
 INTEGERS = ["RECALL_VISIBILITY_TIMEOUT", "RECALL_DECAY_BATCH", "RECALL_CLEANUP_BATCH"]
 NUMBERS = [
@@ -83,6 +85,8 @@ def every_variable(home: Path) -> tuple[dict[str, str], dict[str, object]]:
         "RECALL_FAILED_JOB_RETENTION_DAYS": "65",
         "RECALL_DECAY_BATCH": "66",
         "RECALL_CLEANUP_BATCH": "67",
+        "RECALL_WORKER_AUTOSTART": "no",
+        "RECALL_WORKER_IDLE_SECONDS": "68",
     }
     expected: dict[str, object] = {
         "home": home,
@@ -112,6 +116,8 @@ def every_variable(home: Path) -> tuple[dict[str, str], dict[str, object]]:
         "failed_job_retention_days": 65.0,
         "decay_batch": 66,
         "cleanup_batch": 67,
+        "worker_autostart": False,
+        "worker_idle_seconds": 68.0,
     }
     return env, expected
 

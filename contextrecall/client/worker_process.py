@@ -1,5 +1,6 @@
 """`recall worker` as a child process: its command line and the environment that hands it
-the parent's settings (the demo, the tests and the benchmarks start workers this way)."""
+the parent's settings (the hook's autostart, the demo, the tests and the benchmarks start
+workers this way)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ from contextrecall.broker.config import QUEUE
 from contextrecall.settings import Settings
 
 
-def worker_command(name: str, pool: str = "solo", concurrency: int | None = None) -> list[str]:
-    """`recall worker` on the recall queue, named ``name``. Gossip and mingle are off: they
-    only slow the start of workers that do not need to know each other."""
-    command = [sys.executable, "-m", "contextrecall.cli", "worker", "-Q", QUEUE]
+def worker_command(
+    name: str,
+    pool: str = "solo",
+    concurrency: int | None = None,
+    idle_exit: float | None = None,
+) -> list[str]:
+    """`recall worker` on the recall queue, named ``name`` (exiting after ``idle_exit``
+    seconds without work, when given). Gossip and mingle are off: they only slow the start of
+    workers that do not need to know each other."""
+    command = [sys.executable, "-m", "contextrecall.cli", "worker"]
+    if idle_exit is not None:
+        command.append(f"--idle-exit={idle_exit:g}")
+    command += ["-Q", QUEUE]
     if concurrency is not None:
         command.append(f"--concurrency={concurrency}")
     return [*command, f"--pool={pool}", "--without-gossip", "--without-mingle", "-n", name]

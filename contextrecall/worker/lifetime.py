@@ -1,0 +1,114 @@
+"""A worker's lifetime on one machine: the ``RECALL_HOME`` lock that tells hooks a worker is
+alive (``contextrecall.client.autostart``), and, for a worker a hook started, exiting once it
+has had nothing to do for a while."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import signal
+import threading
+import time
+
+from celery.signals import task_postrun, task_prerun, worker_ready
+
+from contextrecall.client.autostart import LOCK, LOCK_FD_ENV, PID
+from contextrecall.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def hold_home_lock(settings: Settings) -> int | None:
+    """Hold the worker lock of ``RECALL_HOME`` for the life of this process; its descriptor.
+
+    A worker a hook started inherits the lock, held exclusively, and records its pid (so
+    ``recall uninstall`` can stop it); one started by hand shares the lock with any others,
+    or runs without it beside an autostarted worker.
+    """
+    inherited = os.environ.pop(LOCK_FD_ENV, None)
+    if inherited is not None:
+        fd = int(inherited)
+        with open(settings.location(PID), "w", encoding="ascii") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return fd
+    os.makedirs(settings.location(), mode=0o700, exist_ok=True)
+    fd = os.open(settings.location(LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+class SpoolSweeper:
+    """Delivers the machine's spool every ``every`` seconds: jobs a hook spooled but ran out
+    of time to publish (many hooks at once, a slow broker) reach the queue without waiting
+    for the next hook."""
+
+    def __init__(self, settings: Settings, every: float = 10.0) -> None:
+        self.settings, self.every = settings, every
+
+    def start(self, **_: object) -> None:
+        threading.Thread(target=self._run, name="recall-spool-sweeper", daemon=True).start()
+
+    def _run(self) -> None:
+        from contextrecall.client.outbox import flush_spool
+
+        while True:
+            time.sleep(self.every)
+            try:
+                delivered, _ = flush_spool(self.settings, deadline=time.monotonic() + self.every)
+            except Exception as exc:  # the broker may be down for a while: try again later
+                log.warning("spool sweep failed: %s", exc)
+                continue
+            if delivered:
+                log.info("spool: delivered %d job(s)", delivered)
+
+    def connect(self) -> None:
+        worker_ready.connect(self.start, weak=False)
+
+
+class IdleExit:
+    """Warm-stops the worker (SIGTERM to itself) after ``seconds`` with no task running.
+
+    Task signals fire in the process that runs the task: this is for the solo pool, which
+    is what an autostarted worker uses."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.running = 0
+        self.last_activity = time.monotonic()
+        self._lock = threading.Lock()
+
+    def started(self, **_: object) -> None:
+        with self._lock:
+            self.running += 1
+            self.last_activity = time.monotonic()
+
+    def finished(self, **_: object) -> None:
+        with self._lock:
+            self.running = max(0, self.running - 1)
+            self.last_activity = time.monotonic()
+
+    def idle_for(self) -> float:
+        with self._lock:
+            return 0.0 if self.running else time.monotonic() - self.last_activity
+
+    def watch(self, **_: object) -> None:
+        """Start the watching thread (on ``worker_ready``: the clock starts when work can)."""
+        self.last_activity = time.monotonic()
+        threading.Thread(target=self._run, name="recall-idle-exit", daemon=True).start()
+
+    def _run(self) -> None:
+        step = max(0.2, min(5.0, self.seconds / 4))
+        while self.idle_for() < self.seconds:
+            time.sleep(step)
+        log.info("idle for %.0f s: stopping", self.seconds)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def connect(self) -> None:
+        task_prerun.connect(self.started, weak=False)
+        task_postrun.connect(self.finished, weak=False)
+        worker_ready.connect(self.watch, weak=False)
