@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,11 +78,13 @@ def get_engine(settings: Settings | None = None) -> Engine:
     return engine
 
 
+_NO_TABLE = re.compile(r"no such table|Table '[^']+' doesn't exist")
+
+
 def is_missing_schema(exc: BaseException) -> bool:
     """True when ``exc`` says a table does not exist: the database was never migrated.
-    SQLite: "no such table"; MariaDB: error 1146, "Table ... doesn't exist"."""
-    text = str(exc)
-    return "no such table" in text or ("(1146," in text and "doesn't exist" in text)
+    SQLite: "no such table"; MariaDB: error 1146, "Table '…' doesn't exist"."""
+    return _NO_TABLE.search(str(exc)) is not None
 
 
 def dispose_engines() -> None:

@@ -41,9 +41,49 @@ def stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
+# An identifier: words joined by _ . / : - (a path, snake_case, a dotted name, a --flag), or
+# a camelCase word.
+_COMPOUND = re.compile(
+    r"[A-Za-z0-9]+(?:[_./:\-]+[A-Za-z0-9]+)+|[a-z0-9]+[A-Z][A-Za-z0-9]*|[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*"
+)
+_CAMEL = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_JOINS = frozenset("_./:-")
+MAX_TERM = 64
+
+
 def terms(text: str) -> list[str]:
-    """The stemmed content words of ``text``."""
-    return [stem(w) for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    """The terms of ``text``: its content words, stemmed, and for code its identifiers both
+    whole (lowercased, exact: ``ash_sqlite``, ``spotter_web/live``) and in parts (``ash``,
+    ``sqlite``; camelCase ``SessionLive`` gives ``session``, ``live`` and ``sessionlive``)."""
+    found = [stem(w) for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    if not _JOINS.intersection(text) and text.islower():
+        return found  # plain prose: no identifiers (the common case, kept fast)
+    for match in _COMPOUND.finditer(text):
+        found.extend(identifier_terms(match.group(0)))
+    return found
+
+
+@lru_cache(maxsize=65536)
+def identifier_terms(identifier: str) -> tuple[str, ...]:
+    """What an identifier adds to its words: the whole, each joined segment of a path or
+    dotted name, and the parts of camelCase words."""
+    extra: list[str] = []
+    whole = identifier.lower().strip("_.:-/")
+    if 3 <= len(whole) <= MAX_TERM:
+        extra.append(whole)
+    segments = [s for s in re.split(r"[/.:]+", identifier) if s]
+    if len(segments) > 1:
+        extra += [s.lower() for s in segments if _JOINS.intersection(s) and len(s) <= MAX_TERM]
+    if "/" in identifier:  # a path: its file name too, as people name files
+        name = identifier.rstrip("/").rsplit("/", 1)[-1].lower()
+        if 3 <= len(name) <= MAX_TERM and name != whole:
+            extra.append(name)
+    for segment in re.split(r"[_./:\-]+", identifier):
+        if not segment.islower() and not segment.isupper() and not segment.isdigit():
+            parts = _CAMEL.findall(segment)
+            if len(parts) > 1:
+                extra += [stem(p.lower()) for p in parts if p.lower() not in STOPWORDS]
+    return tuple(extra)
 
 
 def counted_terms(title: str, text: str) -> set[str]:

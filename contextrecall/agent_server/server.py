@@ -9,7 +9,6 @@ errors with a message saying what to do, and the server keeps serving.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -29,7 +28,6 @@ SERVER_NAME = "context-recall"
 Kind = Literal["note", "decision", "snippet", "command", "fix", "configuration", "gotcha"]
 assert set(Kind.__args__) == set(MANUAL_KINDS)
 
-_NO_TABLE = re.compile(r"no such table|Table '[^']+' doesn't exist")
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 SAVES = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -51,8 +49,10 @@ def _failure(exc: BaseException) -> ToolError:
     """An anticipated failure as a tool error whose message says what went wrong."""
     from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+    from contextrecall.db import is_missing_schema
+
     first = (str(exc).splitlines() or [type(exc).__name__])[0]
-    if isinstance(exc, SQLAlchemyError) and _NO_TABLE.search(str(exc)):
+    if isinstance(exc, SQLAlchemyError) and is_missing_schema(exc):
         return ToolError("the memory database has no tables yet: run `recall db upgrade`")
     if isinstance(exc, OperationalError):
         orig = (str(exc.orig).splitlines() or [""])[0]

@@ -15,6 +15,7 @@ from typing import Any
 
 from contextrecall.compression.chat import build_chat_memory
 from contextrecall.compression.digest import SessionDigest
+from contextrecall.compression.exchanges import ExchangeLog
 from contextrecall.compression.summary import block_budget, build_memory, render_summary_block
 from contextrecall.memory import ParseReport, SessionMemory
 from contextrecall.redaction import redact
@@ -53,12 +54,18 @@ def compress(
         events = events.events
     report = report if report is not None else ParseReport()
     digest = SessionDigest()
+    exchanges = ExchangeLog()
     for event in events:
         digest.add(event)
+        exchanges.add(event)
     digest.finish()
     if fmt is None:
         fmt = "chat" if digest.turns and not digest.assistant_messages else "claude"
-    memory = build_chat_memory(digest, report) if fmt == "chat" else build_memory(digest, report)
+    if fmt == "chat":
+        memory = build_chat_memory(digest, report)
+    else:
+        memory = build_memory(digest, report)
+        memory.snippets = exchanges.snippets() + memory.snippets
     return redact_memory(memory)
 
 

@@ -268,17 +268,9 @@ def _command_snippets(digest: SessionDigest) -> list[Snippet]:
 
 
 def build_snippets(digest: SessionDigest, root: str | None) -> list[Snippet]:
-    snippets = _command_snippets(digest)
-    fixes = []
-    for fix in digest.fixes[-snip.FIX_LIMIT :]:
-        fix.edits = [relative(path, root) for path in fix.edits]
-        fixes.append(snip.fix_snippet(fix))
-    compacted = [c for c in digest.compactions if c.source != "summary-line"]
-    if compacted:
-        section = compaction.section(compacted[-1].text, "errors and fix", "errors")
-        if section:
-            fixes += snip.summary_fix_snippets(compaction.top_bullets(section))[:4]
-    snippets += fixes
+    """Configuration values and gotchas; commands, fixes and compaction summaries come with
+    each exchange (``compression.exchanges``)."""
+    snippets: list[Snippet] = []
     configs = list(digest.config.items())[-snip.CONFIG_LIMIT :]
     snippets += [snip.config_snippet(relative(path, root), lines) for path, lines in configs]
     seen: set[str] = set()

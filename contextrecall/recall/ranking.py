@@ -9,21 +9,24 @@ Pure functions over plain ``Item`` objects: no database, no cache.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
+from itertools import pairwise
 
 from contextrecall.recall.compact import compact
 from contextrecall.recall.dates import date_match, named_dates
 from contextrecall.terms import TOTAL_TERM, WORD, estimate_tokens, stem, terms
 
-# Words that frame a question rather than say what it is about ("what kind of ...", "as
-# mentioned on ...", "recently"); a query keeps them only when it has nothing else.
+# Words that frame a question rather than say what it is about ("as mentioned on ...",
+# "recently"); a query keeps them only when it has nothing else. The nouns of "what kind of
+# ...", "which type of ..." frame only before "of": "type checker" is a topic.
 FRAMING_WORDS = frozenset(
-    """kind type sort recently mention mentioned share shared describe specific particular
-    name example""".split()  # noqa: SIM905
+    """recently mention mentioned share shared describe specific particular example""".split()  # noqa: SIM905
 )
+FRAMING_BEFORE_OF = frozenset({"kind", "type", "sort", "name", "kinds", "types", "names"})
 K1, B = 1.2, 0.75
 DUPLICATE_OVERLAP = 0.8  # an item sharing this much of its words with a chosen one is dropped
 
@@ -68,6 +71,39 @@ class Item:
         self.tags, self.relevance, self.usage = tuple(tags), relevance, usage
         self.created_at, self.speaker, self.when = created_at, speaker, when
         self.session, self.part, self.position = session, part, position
+
+    def focused(self, wanted: Collection[str]) -> Item:
+        """This item with its text compressed for a query (``focused``); itself when short."""
+        text = focused(self.text, wanted)
+        if text is self.text:
+            return self
+        copy = self._copy()
+        copy.text = text
+        return copy
+
+    def without_lines_shown(self, shown: set[tuple[str, ...]]) -> Item | None:
+        """This item without the lines whose words another item already showed (a session
+        summary repeating its compaction summary); None when nothing new is left."""
+        lines = self.text.splitlines()
+        kept = []
+        for line in lines:
+            runs = shingles(terms(line))
+            if len(runs) >= 2 and len(runs & shown) >= DUPLICATE_OVERLAP * len(runs):
+                continue
+            kept.append(line)
+        if len(kept) == len(lines):
+            return self
+        if not any(terms(line) for line in kept if line != GAP):
+            return None
+        copy = self._copy()
+        copy.text = "\n".join(kept)
+        return copy
+
+    def _copy(self) -> Item:
+        copy = Item.__new__(Item)
+        for name in Item.__slots__:
+            setattr(copy, name, getattr(self, name))
+        return copy
 
     def date(self) -> str:
         """The item's day (ISO), from when it happened or else when it was stored."""
@@ -133,14 +169,59 @@ def bm25(
     return scores
 
 
+PASSAGE_CHARS = 600  # a longer memory is scored by its best passage of about this size
+
+
+def passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
+    """``text`` in runs of whole lines of about ``size`` characters (one for short texts)."""
+    if len(text) <= size:
+        return [text]
+    out, current = [], ""
+    for line in text.splitlines():
+        if current and len(current) + len(line) > size:
+            out.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        out.append(current)
+    return out
+
+
+def _text_scores(
+    wanted: Sequence[str], items: Sequence[Item], frequencies: Mapping[str, int] | None
+) -> list[float]:
+    """BM25 of each item, a long one by its best passage: a report or a summary competes
+    with a command by what it says about the query, not by how much else it says."""
+    documents: list[list[str]] = []
+    owner: list[int] = []
+    for n, item in enumerate(items):
+        title = "" if item.kind == "fact" else item.title
+        for passage in passages(item.text):
+            documents.append(terms(f"{title} {passage} {item.speaker or ''}"))
+            owner.append(n)
+    scores = [0.0] * len(items)
+    for n, score in zip(owner, bm25(wanted, documents, frequencies), strict=True):
+        scores[n] = max(scores[n], score)
+    return scores
+
+
 _FRAMING_STEMS = frozenset(stem(word) for word in FRAMING_WORDS)
 
 
 def query_terms(query: str | None) -> list[str]:
     """The terms a query is ranked by: its content words without the words that only frame
     the question (unless nothing else is left)."""
-    found = terms(query) if query else []
-    return [t for t in found if t not in _FRAMING_STEMS] or found
+    if not query:
+        return []
+    found = terms(query)
+    words = WORD.findall(query.lower())
+    framing = set(_FRAMING_STEMS)
+    framing.update(
+        stem(word)
+        for word, following in pairwise(words)
+        if word in FRAMING_BEFORE_OF and following == "of"
+    )
+    return [t for t in found if t not in framing] or found
 
 
 # A chat turn is read in its conversation: it also gets these shares of the text scores of
@@ -149,6 +230,15 @@ NEIGHBOUR_SHARES = ((-2, 0.3), (-1, 0.6), (1, 0.6), (2, 0.3))
 NAMED_SPEAKER = 0.6  # a turn by the person the query names
 DATE_WEIGHT = 1.0  # a memory from the day the query names (half that for its week or month)
 
+
+# Words asking how things stand now; such a query favours the project's latest memories
+# (coding memories only: a conversation's "still" is not about a project's state).
+STATE_WORDS = frozenset(
+    """still yet now currently current latest last left remaining anymore finished done
+    pending open status uncommitted""".split()  # noqa: SIM905
+)
+STATE_RECENCY = 0.3
+STATE_HALF_LIFE_HOURS = 24.0
 
 NEIGHBOUR_REACH = max(abs(offset) for offset, _ in NEIGHBOUR_SHARES)  # turns to read around
 
@@ -188,10 +278,7 @@ def rank(
             named |= _name_terms(speaker)
     dates = named_dates(query) if query else []
     # A chat turn's title is the start of its text: counting it would weigh those words twice.
-    documents = [
-        terms(f"{'' if i.kind == 'fact' else i.title} {i.text} {i.speaker or ''}") for i in items
-    ]
-    raw = bm25(wanted, documents, frequencies) if wanted else [0.0] * len(items)
+    raw = _text_scores(wanted, items, frequencies) if wanted else [0.0] * len(items)
     best = max(raw, default=0.0) or 1.0
     turn_index = {key: n for n, item in enumerate(items) if (key := turn_key(item)) is not None}
 
@@ -203,6 +290,9 @@ def rank(
                 score += share * raw[other]
         return score / best
 
+    # "Is X still open?", "what is left?": the project's latest memories say how things stand.
+    asks_state = bool(query and STATE_WORDS.intersection(WORD.findall(query.lower())))
+    newest = max((i.created_at for i in items if i.created_at), default=now)
     ranked = []
     for n, item in enumerate(items):
         text = text_score(n, item)
@@ -222,15 +312,111 @@ def rank(
             + 0.05 * 0.5 ** (max(age_days, 0) / 30)
             + 0.05 * min(math.log1p(item.usage) / 5, 1.0)
         )
+        if asks_state and item.kind != "fact" and item.created_at:
+            hours = (newest - item.created_at).total_seconds() / 3600
+            score += STATE_RECENCY * 0.5 ** (max(hours, 0) / STATE_HALF_LIFE_HOURS)
         ranked.append((score, item))
     ranked.sort(key=lambda pair: -pair[0])
     return ranked
 
 
-def _near_duplicate(words: set[str], chosen: list[set[str]]) -> bool:
-    if not words:
+def shingles(words: Sequence[str]) -> set[tuple[str, ...]]:
+    """The runs of three consecutive terms of a text (its words when it has fewer): two texts
+    share most of them only when one really repeats the other, not when they merely use the
+    same words (a fix for one branch and a fix for another)."""
+    if len(words) < 3:
+        return {tuple(words)} if words else set()
+    return set(zip(words, words[1:], words[2:], strict=False))
+
+
+def _near_duplicate(runs: set[tuple[str, ...]], chosen: list[set[tuple[str, ...]]]) -> bool:
+    if not runs:
         return False
-    return any(len(words & other) / len(words) >= DUPLICATE_OVERLAP for other in chosen)
+    return any(len(runs & other) / len(runs) >= DUPLICATE_OVERLAP for other in chosen)
+
+
+FOCUS_CHARS = 800  # a longer memory is shown by its lines that bear on the query
+GAP = "…"
+
+
+def focused(text: str, wanted: Collection[str], limit: int = FOCUS_CHARS) -> str:
+    """``text`` compressed for a query: its first line, then the lines (a long line: its
+    sentences) that bear on the query, each with the line after it (where the answer to a
+    line naming the query's words usually is), in their order, within about ``limit``
+    characters; what is left out shows as "…". Lines are picked greedily by the query terms
+    they add to those already shown (a term shown once counts a third after), each weighted
+    by how few of the text's lines hold it, so the excerpt covers the question, its specific
+    words first. Short texts come back whole."""
+    if len(text) <= limit or not wanted:
+        return text
+    wanted = set(wanted)
+    pieces = _pieces(text)
+    found = [wanted.intersection(terms(piece)) for piece in pieces]
+    holding = Counter(term for hits in found for term in hits)
+    weight = {t: math.log(1 + len(pieces) / (1 + count)) for t, count in holding.items()}
+    keep = {0}
+    covered = set(found[0])
+    used = len(pieces[0])
+
+    def gain(hits: set[str]) -> float:
+        return sum(weight[t] for t in hits - covered) + sum(weight[t] for t in hits & covered) / 3
+
+    while used < limit:
+        best, best_gain = -1, 0.0
+        for index, hits in enumerate(found):
+            if index in keep or not hits:
+                continue
+            value = gain(hits) / (1 + len(pieces[index]) / 400)  # short lines saying it win
+            if value > best_gain:
+                best, best_gain = index, value
+        if best < 0:
+            break
+        for index in (best, best + 1):  # the line, and the line after it when there is room
+            if index >= len(pieces) or index in keep:
+                continue
+            if used + len(pieces[index]) > limit:
+                if index != best:
+                    break
+                pieces[index] = _around(pieces[index], found[index], max(120, limit - used))
+            keep.add(index)
+            covered |= found[index]
+            used += len(pieces[index]) + 1
+    out, last = [], -1
+    for index in sorted(keep):
+        if index != last + 1:
+            out.append(GAP)
+        out.append(
+            pieces[index] if len(pieces[index]) <= limit else _around(pieces[index], wanted, limit)
+        )
+        last = index
+    if last != len(pieces) - 1:
+        out.append(GAP)
+    return "\n".join(out)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+
+
+def _pieces(text: str) -> list[str]:
+    """Lines, and the sentences of lines too long to show whole."""
+    pieces = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if len(line) > FOCUS_CHARS // 2:
+            pieces += [s for s in _SENTENCE.split(line) if s.strip()]
+        else:
+            pieces.append(line)
+    return pieces or [text]
+
+
+def _around(piece: str, wanted: set[str], width: int) -> str:
+    """The ``width`` characters of ``piece`` around its first query term."""
+    lowered = piece.lower()
+    positions = [p for t in wanted if (p := lowered.find(t)) >= 0]
+    start = max(0, min(positions, default=0) - width // 3)
+    cut = piece[start : start + width]
+    return f"{GAP}{cut}" if start else cut
 
 
 class _Block:
@@ -299,32 +485,43 @@ def fill_budget(
     limit: int | None = None,
     neighbours: dict[tuple[str | None, int | None, int], Item] | None = None,
     header: str = "",
+    focus: Collection[str] = (),
 ) -> tuple[str, list[tuple[float, Item]]]:
     """The best items that fit in ``budget`` tokens (never more), as (text, chosen).
 
     A chat turn that asks a question brings the next turn along when that fits too (the
     answer); near-duplicates of chosen items are skipped. Chat turns are written compactly,
-    grouped by date (see ``_Block``).
+    grouped by date (see ``_Block``); other long memories are shown by their lines that bear
+    on the query's terms ``focus`` (``focused``): storage keeps everything, the budget is where
+    it is compressed.
     """
     block = _Block(header)
     if header and estimate_tokens(header) > budget:
         return "", []
     chosen: list[tuple[float, Item]] = []
     seen_ids: set[str] = set()
-    seen_words: list[set[str]] = []
+    seen_runs: list[set[tuple[str, ...]]] = []
+    shown: set[tuple[str, ...]] = set()  # every run of three terms shown so far
 
     def take(score: float, item: Item) -> bool:
         if item.id in seen_ids or (limit is not None and len(chosen) >= limit):
             return False
+        if focus and item.position is None:
+            item = item.focused(focus)
+        if item.position is None and shown:
+            item = item.without_lines_shown(shown)
+            if item is None:
+                return False
         if block.tokens_with(item) > budget:
             return False
-        words = set(terms(item.text))
-        if _near_duplicate(words, seen_words):
+        runs = shingles(terms(item.text))
+        if _near_duplicate(runs, seen_runs):
             return False
         block.add(item)
         chosen.append((score, item))
         seen_ids.add(item.id)
-        seen_words.append(words)
+        seen_runs.append(runs)
+        shown.update(runs)
         return True
 
     for score, item in ranked:

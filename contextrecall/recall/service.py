@@ -9,7 +9,7 @@ from typing import Any
 from contextrecall.db import session_scope
 from contextrecall.recall import cache, loading
 from contextrecall.recall.loading import find_project
-from contextrecall.recall.ranking import fill_budget, rank, turn_key
+from contextrecall.recall.ranking import fill_budget, query_terms, rank, turn_key
 from contextrecall.settings import Settings
 from contextrecall.terms import estimate_tokens, terms
 
@@ -46,7 +46,7 @@ def _ranked_block(
     neighbours = {key: item for item in items if (key := turn_key(item)) is not None}
     speakers = {i.speaker for i in items if i.speaker}
     ranked = rank(query, items, _now(), speakers, frequencies)
-    return fill_budget(ranked, budget, limit, neighbours, header=header)
+    return fill_budget(ranked, budget, limit, neighbours, header=header, focus=query_terms(query))
 
 
 def search(

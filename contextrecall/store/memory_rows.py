@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -173,7 +174,7 @@ def upsert_context(
     tags = _json(memory.tags)
     tags_changed = tags != context.tags
     context.tags = tags
-    context.updated_at = utc_now()
+    context.updated_at = happened(memory.ended_at, memory.started_at)
     db.flush()
     if tags_changed:
         _replace_tags(db, project.id, "context_id", context.id, memory.tags)
@@ -183,9 +184,22 @@ def upsert_context(
     return context
 
 
+def happened(*times: str | None) -> datetime:
+    """When something happened: the first of ``times`` (transcript timestamps) that reads,
+    never later than now; now when none does."""
+    now = utc_now()
+    for value in times:
+        parsed = parse_time(value)
+        if parsed is not None:
+            return min(parsed, now)
+    return now
+
+
 def add_decisions(db: DBSession, project: Project, session: Session, memory: SessionMemory) -> int:
-    """Append the delta's decisions; one already logged for the project is not repeated."""
+    """Append the delta's decisions, dated when they were made; one already logged for the
+    project is not repeated."""
     rows, tags = [], {}
+    when = happened(memory.ended_at, memory.started_at)
     for decision in memory.decisions:
         row_id = new_uuid()
         tags[row_id] = decision.tags
@@ -201,6 +215,8 @@ def add_decisions(db: DBSession, project: Project, session: Session, memory: Ses
                 "alternatives_considered": _json(decision.alternatives),
                 "tags": _json(decision.tags),
                 "content_hash": content_hash(decision.text),
+                "created_at": when,
+                "updated_at": when,
             }
         )
     insert_ignoring_duplicates(db, DecisionLog.__table__, rows, key=("project_id", "content_hash"))
@@ -238,7 +254,8 @@ def add_snippets(
                 "tags": _json(snippet.tags),
                 "content_hash": content_hash(snippet.category, snippet.content),
                 "importance": float(snippet.importance),
-                "updated_at": utc_now(),
+                "created_at": (when := happened(snippet.occurred_at, memory.ended_at)),
+                "updated_at": when,
                 "turn_session": structured["session"],
                 "turn_part": structured["part"],
                 "turn_position": snippet.position,

@@ -33,7 +33,7 @@ def fresh_user(tmp_path: Path, **extra: str) -> dict[str, str]:
     """A new account's environment: a fresh HOME, and none of Context Recall's variables."""
     home = tmp_path / "home"
     home.mkdir()
-    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+    keep = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "PYTHONPATH")
     env = {name: os.environ[name] for name in keep if name in os.environ}
     return {**env, "HOME": str(home), **extra}
 

@@ -325,8 +325,12 @@ def test_bad_arguments_give_tool_errors_and_the_server_keeps_serving(mcp_setting
     assert not any("Traceback" in message for message in by_call.values())
 
 
-def test_unmigrated_database_is_a_tool_error_that_says_what_to_do(tmp_path):
-    settings = Settings.from_env({"RECALL_HOME": str(tmp_path / "home")})
+def test_unmigrated_server_database_is_a_tool_error_that_says_what_to_do(
+    tmp_path, empty_mariadb_url
+):
+    settings = Settings.from_env(
+        {"RECALL_HOME": str(tmp_path / "home"), "RECALL_DATABASE_URL": empty_mariadb_url}
+    )
     repo = make_repo(tmp_path / "widget", "git@github.com:Acme/Widget.git")
 
     async def scenario() -> str:
@@ -336,6 +340,18 @@ def test_unmigrated_database_is_a_tool_error_that_says_what_to_do(tmp_path):
             return result.content[0].text
 
     assert "recall db upgrade" in run(scenario)
+
+
+def test_the_embedded_database_is_migrated_on_first_use(tmp_path):
+    settings = Settings.from_env({"RECALL_HOME": str(tmp_path / "home")})
+    repo = make_repo(tmp_path / "widget", "git@github.com:Acme/Widget.git")
+
+    async def scenario():
+        async with mcp_server(settings, repo) as session:
+            return await session.call_tool("search_memory", {"query": "anything"})
+
+    result = run(scenario)
+    assert not result.is_error and "No memory of acme/widget" in result.content[0].text
 
 
 def test_a_server_started_in_one_repository_never_returns_anothers_memory(

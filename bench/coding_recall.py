@@ -1,0 +1,352 @@
+"""Shared pieces of the coding-recall benchmark (bench_coding_recall.py).
+
+The data (../shared/data/coding-recall: the questions and which transcripts belong to which
+project), the raw transcript text the baselines see and the storage figure counts, the
+scoring rule, the two baselines (BM25 and recency) and the text of a project's stored memory
+read straight from the database. Nothing here knows about a particular question: the same
+code runs for all 60.
+
+Tokens are ``ceil(characters / 4)`` throughout, as in the README of the data and in
+``contextrecall.terms.estimate_tokens``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+QUESTIONS = DATA / "coding-recall" / "questions-dev.jsonl"
+PROJECTS = DATA / "coding-recall" / "projects.json"
+TRANSCRIPTS = DATA / "transcripts"
+KINDS = ("command", "file", "decision", "error", "state", "fact")
+CHUNK_TOKENS = 200  # the BM25 baseline's chunks are at most this long
+SEPARATOR = "\n\n"  # between the chunks or messages of a baseline's context
+
+
+def tokens(text: str) -> int:
+    return math.ceil(len(text) / 4)
+
+
+# --- the data -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transcript:
+    path: Path
+    session: str  # the session it is saved as
+
+
+def session_of(relative: str) -> str:
+    """``<session>/subagents/agent-X.jsonl`` is saved as ``<session>/agent-X``; any other
+    file as its stem."""
+    parts = Path(relative).parts
+    if len(parts) >= 3 and parts[-2] == "subagents":
+        return f"{parts[-3]}/{Path(parts[-1]).stem}"
+    return Path(relative).stem
+
+
+def load_projects() -> dict[str, list[Transcript]]:
+    """Each project's transcripts, in the order they are saved (projects.json's)."""
+    projects = json.loads(PROJECTS.read_text())
+    return {
+        name: [Transcript(TRANSCRIPTS / f, session_of(f)) for f in project["files"]]
+        for name, project in projects.items()
+    }
+
+
+def load_questions() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+
+
+# --- the raw text the baselines see ---------------------------------------------------------
+
+
+def _flatten(value: Any, key: str = "") -> list[str]:
+    """A tool's input as text: one ``key: value`` line per leaf, strings verbatim (so a
+    quoted word or a command reads as in the transcript, not JSON-escaped)."""
+    if isinstance(value, dict):
+        return [line for k, v in value.items() for line in _flatten(v, str(k))]
+    if isinstance(value, list):
+        return [line for v in value for line in _flatten(v, key)]
+    text = value if isinstance(value, str) else json.dumps(value)
+    return [f"{key}: {text}" if key else text]
+
+
+def message_text(content: Any) -> str:
+    """A message's text blocks and tool inputs; tool results and thinking left out."""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content if isinstance(content, list) else []:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "text" and isinstance(block.get("text"), str):
+            parts.append(block["text"])
+        elif block.get("type") == "tool_use":
+            lines = _flatten(block.get("input") or {})
+            parts.append("\n".join([f"[{block.get('name', 'tool')}]", *lines]))
+    return "\n".join(p for p in parts if p.strip())
+
+
+@dataclass(frozen=True)
+class Message:
+    timestamp: str
+    order: int  # where it was read, to keep ties (and untimed lines) in file order
+    text: str
+
+
+def raw_messages(path: Path, start: int = 0) -> list[Message]:
+    """The user and assistant messages of one Claude Code transcript (1.x or 2.x), as text.
+
+    Other lines (progress, system, summaries, file snapshots, queue operations) are not
+    messages and are skipped.
+    """
+    messages = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict) or entry.get("type") not in ("user", "assistant"):
+            continue
+        message = entry.get("message")
+        if not isinstance(message, dict):
+            continue
+        text = message_text(message.get("content"))
+        if text.strip():
+            messages.append(Message(str(entry.get("timestamp") or ""), start + number, text))
+    return messages
+
+
+def project_messages(transcripts: list[Transcript]) -> list[Message]:
+    """All of a project's messages in time order (ties in save order, then line order)."""
+    messages = []
+    for index, transcript in enumerate(transcripts):
+        messages += raw_messages(transcript.path, start=index * 10_000_000)
+    return sorted(messages, key=lambda m: (m.timestamp, m.order))
+
+
+def transcript_tokens(messages: list[Message]) -> int:
+    return sum(tokens(m.text) for m in messages)
+
+
+# --- scoring --------------------------------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    return re.sub(r"\s+", " ", text).lower()
+
+
+def answered(question: dict[str, Any], context: str) -> bool:
+    """The README's rule: all needles (any one when ``any``) in the context, compared
+    case-insensitively with whitespace runs collapsed to one space."""
+    haystack = normalize(context)
+    found = [normalize(needle) in haystack for needle in question["needles"]]
+    return any(found) if question["any"] else all(found)
+
+
+# --- the baselines --------------------------------------------------------------------------
+
+
+def words(text: str) -> list[str]:
+    """The baselines' tokenizer: lowercase alphanumeric words (no stemming, no stop words)."""
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """``text`` cut at whitespace into pieces of at most ``limit`` characters."""
+    pieces, current = [], ""
+    for word in re.findall(r"\S+\s*", text):
+        while len(word) > limit:  # one enormous word: cut it
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(word[:limit])
+            word = word[limit:]
+        if len(current) + len(word) > limit:
+            pieces.append(current)
+            current = ""
+        current += word
+    if current.strip():
+        pieces.append(current)
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def chunk(text: str, limit: int = 4 * CHUNK_TOKENS) -> list[str]:
+    """One message's text in chunks of at most ``limit`` characters (200 tokens): whole
+    lines packed together, a longer line cut at whitespace."""
+    chunks, current = [], ""
+    for line in text.splitlines():
+        if len(line) > limit:
+            if current.strip():
+                chunks.append(current)
+            current = ""
+            chunks += _pieces(line, limit)
+            continue
+        joined = f"{current}\n{line}" if current else line
+        if len(joined) > limit:
+            if current.strip():
+                chunks.append(current)
+            joined = line
+        current = joined
+    if current.strip():
+        chunks.append(current)
+    return [c.strip() for c in chunks if c.strip()]
+
+
+class BM25:
+    """BM25 (k1 = 1.2, b = 0.75) over the chunks of a project's raw messages."""
+
+    def __init__(self, messages: list[Message]) -> None:
+        self.chunks = [c for m in messages for c in chunk(m.text)]
+        self.docs = [Counter(words(c)) for c in self.chunks]
+        self.lengths = [sum(d.values()) for d in self.docs]
+        self.average = sum(self.lengths) / max(len(self.docs), 1)
+        self.df = Counter(w for d in self.docs for w in d)
+
+    def context(self, question: str, budget: int) -> str:
+        n = len(self.docs)
+        idf = {
+            w: math.log(1 + (n - self.df[w] + 0.5) / (self.df[w] + 0.5))
+            for w in set(words(question))
+        }
+        scored = []
+        for i, (doc, length) in enumerate(zip(self.docs, self.lengths, strict=True)):
+            norm = 1.2 * (0.25 + 0.75 * length / self.average)
+            score = sum(idf[w] * doc[w] * 2.2 / (doc[w] + norm) for w in idf if doc[w])
+            if score > 0:
+                scored.append((-score, i))
+        scored.sort()
+        chosen: list[str] = []
+        used = 0  # ceil(len(SEPARATOR.join(chosen)) / 4) <= budget
+        for _, i in scored:
+            cost = len(self.chunks[i]) + (len(SEPARATOR) if chosen else 0)
+            if math.ceil((used + cost) / 4) <= budget:
+                chosen.append(self.chunks[i])
+                used += cost
+        return SEPARATOR.join(chosen)
+
+
+def recency_context(messages: list[Message], budget: int) -> str:
+    """The last ``budget`` tokens of all the project's messages in time order."""
+    text = SEPARATOR.join(m.text for m in messages)
+    return text[-4 * budget :] if budget > 0 else ""
+
+
+# --- the stored memory ----------------------------------------------------------------------
+
+# The searchable text of each table; project_states adds every text column to "all columns".
+SEARCHABLE = {
+    "context_snippets": ("title", "dense_content"),
+    "decision_logs": ("decision_text", "rationale", "alternatives_considered"),
+    "conversation_contexts": ("title", "dense_summary"),
+}
+ALL_COLUMNS = {
+    "context_snippets": ("title", "dense_content"),
+    "decision_logs": ("decision_text", "rationale", "alternatives_considered"),
+    "conversation_contexts": ("title", "dense_summary", "key_decisions", "current_state"),
+}
+
+
+@dataclass
+class StoredMemory:
+    """A project's stored memory as text: each row's searchable fields, and all of them."""
+
+    searchable: list[str]
+    everything: list[str]
+
+    @property
+    def searchable_tokens(self) -> int:
+        return sum(tokens(text) for text in self.searchable)
+
+    def holds(self, question: dict[str, Any], searchable_only: bool) -> bool:
+        """Are the question's needles anywhere in this memory (each within one row)?"""
+        rows = self.searchable if searchable_only else self.everything
+        return answered(question, "\n\x00\n".join(rows))  # no needle spans two rows
+
+
+def stored_memory(engine: Any, project: str) -> StoredMemory:
+    """What the database holds for ``project`` (by name), read with SQLAlchemy Core on the
+    reflected tables, so the benchmark does not depend on the package's models."""
+    from sqlalchemy import MetaData, String, Table, select
+
+    meta = MetaData()
+    tables = {
+        name: Table(name, meta, autoload_with=engine)
+        for name in ("projects", *ALL_COLUMNS, "project_states")
+    }
+    searchable: list[str] = []
+    everything: list[str] = []
+
+    def text_of(row: Any, columns: tuple[str, ...]) -> str:
+        return "\n".join(str(row[c]) for c in columns if row[c])
+
+    with engine.connect() as connection:
+        projects = tables["projects"]
+        project_id = connection.execute(
+            select(projects.c.id).where(projects.c.name == project)
+        ).scalar()
+        if project_id is None:
+            return StoredMemory([], [])
+        for name, columns in ALL_COLUMNS.items():
+            table = tables[name]
+            query = (
+                select(*(table.c[c] for c in columns))
+                .where(table.c.project_id == project_id)
+                .order_by(table.c.id)
+            )
+            for row in connection.execute(query).mappings():
+                searchable.append(text_of(row, SEARCHABLE[name]))
+                everything.append(text_of(row, columns))
+        states = tables["project_states"]
+        text_columns = tuple(
+            c.name
+            for c in states.columns
+            if isinstance(c.type, String) and c.name != "id" and not c.name.endswith("_id")
+        )
+        query = select(*(states.c[c] for c in text_columns)).where(
+            states.c.project_id == project_id
+        )
+        for row in connection.execute(query).mappings():
+            everything.append(text_of(row, text_columns))
+    return StoredMemory([t for t in searchable if t], [t for t in everything if t])
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def table(results: dict[str, dict[str, bool]], questions: list[dict[str, Any]]) -> list[str]:
+    """Lines of the table: one row per system, overall then one column per kind.
+
+    ``results`` maps a system to {question id: answered}.
+    """
+    by_kind = {k: [q["id"] for q in questions if q["kind"] == k] for k in KINDS}
+    lines = [f"{'':<10}{'overall':>16}" + "".join(f"{k:>10}" for k in KINDS)]
+    for system, answers in results.items():
+        hits = sum(answers[q["id"]] for q in questions)
+        overall = f"{hits / len(questions):.1%} ({hits}/{len(questions)})"
+        cells = "".join(
+            f"{f'{sum(answers[i] for i in ids)}/{len(ids)}':>10}" for ids in by_kind.values()
+        )
+        lines.append(f"{system:<10}{overall:>16}{cells}")
+    return lines
+
+
+def by_project(
+    results: dict[str, dict[str, bool]], questions: list[dict[str, Any]], projects: list[str]
+) -> str:
+    parts = []
+    for project in projects:
+        ids = [q["id"] for q in questions if q["project"] == project]
+        counts = ", ".join(
+            f"{system} {sum(answers[i] for i in ids)}/{len(ids)}"
+            for system, answers in results.items()
+        )
+        parts.append(f"{project}: {counts}")
+    return "by project: " + "; ".join(parts)

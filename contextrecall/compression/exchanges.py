@@ -1,0 +1,680 @@
+"""Every exchange of a coding session as memory a search can find and show.
+
+An exchange runs from one request (a prompt the person typed, or a subagent's task) to the
+next. Each becomes a few small snippets rather than one summary, so the knowledge is kept and
+the read path picks what a question needs:
+
+- ``exchange``: what was asked and what the agent concluded (its texts, the last one longest);
+- ``command``: each distinct shell command with its outcome (exit status, the error, the test
+  summary line) and a bounded, redacted excerpt of its output (the lines that matter);
+- ``files``: files edited, created, read and moved, under their final paths, each edit in a
+  compact form (the first line that changed, old and new);
+- ``fix``: an error together with the change that followed it and the run that then worked;
+- ``found``: what a search tool found (paths, matching lines), and other tools' results;
+- ``report``: a subagent's final report, whole; ``summary``: a compaction summary, whole, one
+  snippet per section.
+
+Each snippet carries the time its exchange happened. Pure: events in, snippets out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from contextrecall.compression import commands as cmd
+from contextrecall.compression import compaction
+from contextrecall.compression import snippets as snip
+from contextrecall.compression.digest import BUILTIN_COMMANDS, EDIT_TOOLS
+from contextrecall.compression.text import shorten, squash
+from contextrecall.memory import Snippet
+from contextrecall.tagging import command_tags
+from contextrecall.transcript.events import (
+    AssistantMessage,
+    CompactionSummary,
+    Event,
+    SessionInfo,
+    ToolCall,
+    ToolResult,
+    UserPrompt,
+)
+
+SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
+SKIPPED_TOOLS = frozenset({"TodoWrite", "ExitPlanMode", "BashOutput", "TaskOutput", "KillShell"})
+
+REQUEST_CHARS = 1200
+TASK_CHARS = 400  # of a task the main agent wrote for a subagent: its report says more
+TEXT_CHARS = 400  # of each of the agent's texts but the last
+LAST_TEXT_CHARS = 1500  # of the agent's last text in an exchange: its conclusion
+EXCHANGE_CHARS = 3200
+EXCERPT_LINES = 5
+EXCERPT_CHARS = 300
+DEFINITION_LINES = 6  # declarations kept of one written or edited file
+DEFINITION_CHARS = 300
+EDIT_LINE_CHARS = 140
+REPORT_CHARS = 6000
+SECTION_CHARS = 6000
+COMMAND_CHARS = 300  # a command as kept: without `cd` prefixes and output filters
+MAX_COMMANDS = 40  # distinct commands kept of one exchange
+MAX_EDITS = 30  # compact edits shown of one exchange
+FILES_CHARS = 1000
+
+_MOVE = re.compile(r"(?:^|&&|;|\|\|)\s*(?:git\s+)?mv\s+(?:-\w+\s+)*(\S+)\s+(\S+)\s*(?=$|&&|;|\|\|)")
+# Commands whose success says nothing worth recalling (moves are kept with the files).
+_CHORE = re.compile(
+    r"^(?:cd|mkdir|touch|sleep|echo|printf|chmod|chown|cp|rm|mv|true|pwd|clear|kill|pkill|"
+    r"wait|open|xdg-open)\b(?!.*(?:&&|\|\||;))"
+)
+# Commands that print a file: its lines are the file's, not news.
+_PRINTS_FILE = re.compile(r"^(?:cat|head|tail|less|more|sed -n|bat|nl)\b")
+_TASK_TRAILER = re.compile(r"\n+agentId: \w+.*\Z", re.S)  # the harness's note after a report
+_LINE_NUMBER = re.compile(r"^\s*\d+\u2192")  # `cat -n` prefixes of Read and edit results
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class Run:
+    """A shell command of an exchange and how it ended."""
+
+    command: str
+    description: str | None
+    outcome: str
+    detail: str | None
+    excerpt: str
+    failed: bool
+    when: str | None = None  # when it ran
+
+
+@dataclass
+class Fix:
+    """An error, the agent's explanation of it, the edits that followed, the run that worked."""
+
+    error: str
+    explanation: str | None = None
+    edits: list[tuple[str, str]] = field(default_factory=list)  # (path, compact change)
+    rerun: str | None = None
+
+
+@dataclass
+class Exchange:
+    """What happened between one request and the next."""
+
+    request: str | None = None
+    started_at: str | None = None
+    subagent: bool = False  # a subagent's task run inside the main transcript (1.x)
+    texts: list[str] = field(default_factory=list)
+    runs: dict[tuple[str, str | None], Run] = field(default_factory=dict)
+    edits: list[tuple[str, str]] = field(default_factory=list)  # (path, compact change)
+    created: list[str] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
+    found: list[str] = field(default_factory=list)
+    definitions: dict[str, list[str]] = field(default_factory=dict)  # path: declaration lines
+    reports: list[tuple[str, str]] = field(default_factory=list)  # (task, report)
+
+    def empty(self) -> bool:
+        return not (self.request or self.texts or self.runs or self.edits or self.reads)
+
+
+@dataclass
+class ExchangeLog:
+    """Folds a session's events into its exchanges (``add``), then snippets (``snippets``)."""
+
+    root: str | None = None
+    cwd: str | None = None
+    exchanges: list[Exchange] = field(default_factory=list)
+    summaries: list[tuple[CompactionSummary, str | None]] = field(default_factory=list)
+    moves: dict[str, str] = field(default_factory=dict)
+    current: Exchange = field(default_factory=Exchange)
+    subagent: bool = False  # a subagent's own transcript: its last text is its report
+    _pending: Fix | None = None  # the last error, until an edit and a working run follow
+    _last_time: str | None = None
+
+    def add(self, event: Event) -> None:
+        timestamp = getattr(event, "timestamp", None)
+        if isinstance(timestamp, str):
+            self._last_time = timestamp
+            self.current.started_at = self.current.started_at or timestamp
+        if isinstance(event, SessionInfo):
+            self.root = self.root or event.cwd
+            self.cwd = event.cwd or self.cwd
+        elif isinstance(event, UserPrompt):
+            self._prompt(event)
+        elif isinstance(event, AssistantMessage):
+            if event.text.strip():
+                self.current.texts.append(event.text.strip())
+                if self._pending is not None and self._pending.explanation is None:
+                    self._pending.explanation = snip.explanation_in(event.text)
+        elif isinstance(event, ToolResult):
+            self._result(event)
+        elif isinstance(event, CompactionSummary):
+            self.summaries.append((event, event.timestamp or self._last_time))
+
+    # -- requests ----------------------------------------------------------------------
+
+    def _prompt(self, event: UserPrompt) -> None:
+        text = squash(event.text)
+        if not text:
+            return
+        if event.kind == "task-prompt" or (event.sidechain and event.kind == "typed"):
+            # a subagent's task: the start of its own transcript, or (Claude Code 1.x) a
+            # task run inside the main one, an exchange of its own either way
+            if self.current.request is None and not self.exchanges:
+                self.current.request = shorten(text, REQUEST_CHARS)
+                self.subagent = True
+            elif not self.subagent:
+                self._close()
+                self.current = Exchange(
+                    request=shorten(text, TASK_CHARS),
+                    started_at=event.timestamp,
+                    subagent=True,
+                )
+            return
+        if event.kind not in ("typed", "command") or text.split(" ", 1)[0] in BUILTIN_COMMANDS:
+            return
+        self._close()
+        self.current = Exchange(request=shorten(text, REQUEST_CHARS), started_at=event.timestamp)
+
+    def _close(self) -> None:
+        if self._pending is not None and self._pending.edits:
+            self.current.fixes.append(self._pending)
+        self._pending = None
+        if not self.current.empty():
+            self.exchanges.append(self.current)
+
+    # -- tool results ------------------------------------------------------------------
+
+    def _result(self, event: ToolResult) -> None:
+        call = event.call
+        if call is None or event.details.get("rejected"):
+            return
+        name = call.name
+        if name == "Bash":
+            self._bash(call, event)
+        elif name in EDIT_TOOLS:
+            self._edit(call, event)
+        elif name == "Read":
+            path = call.input.get("file_path")
+            if isinstance(path, str) and not event.is_error:
+                self.current.reads.append(path)
+        elif name in SUBAGENT_TOOLS:
+            task = call.input.get("description") or call.input.get("subagent_type") or "task"
+            report = _TASK_TRAILER.sub("", event.content).strip()
+            if report and not event.is_error:
+                self.current.reports.append((str(task), report[:REPORT_CHARS]))
+        elif name not in SKIPPED_TOOLS:
+            self._found(call, event)
+        if event.is_error and name != "Bash":
+            self._error(f"{name}: {_first_lines(event.content, 2)}")
+
+    def _bash(self, call: ToolCall, event: ToolResult) -> None:
+        command = call.input.get("command")
+        if not isinstance(command, str) or not command.strip():
+            return
+        for source, target in _MOVE.findall(command):
+            if not event.is_error:
+                self.moves[self._absolute(source)] = self._absolute(target)
+        key = cmd.command_key(command) or squash(command)
+        outcome = cmd.classify(key, event.content, event.is_error)
+        failed = outcome.outcome in ("failed", "tests-failed")
+        if not failed and _CHORE.match(key):
+            return  # mkdir, cp, sleep …: nothing anyone asks about later
+        found = [outcome.error, outcome.tests]
+        if failed:  # what went wrong, then the runner's count
+            found.insert(0, cmd.error_line(event.content))
+        detail = "; ".join(dict.fromkeys(part for part in found if part))
+        description = call.input.get("description")
+        run = Run(
+            command=shorten(key, COMMAND_CHARS),
+            description=description if isinstance(description, str) else None,
+            outcome=outcome.outcome,
+            detail=shorten(detail, 300) if detail else None,
+            excerpt=_run_excerpt(key, command, event.content, outcome.outcome),
+            failed=failed,
+            when=event.timestamp or self._last_time,
+        )
+        runs = self.current.runs
+        # The last run of a command says how it ended; each distinct failure stays too.
+        slot = (key, run.detail) if failed else (key, None)
+        if slot in runs or len(runs) < MAX_COMMANDS:
+            runs.pop(slot, None)
+            runs[slot] = run
+        if failed:
+            self._error(f"`{run.command}`: {run.detail or _first_lines(event.content, 2)}")
+        elif (
+            self._pending is not None
+            and self._pending.edits
+            and outcome.outcome in ("ok", "tests-passed")
+        ):
+            self._pending.rerun = run.command
+            self.current.fixes.append(self._pending)
+            self._pending = None
+
+    def _error(self, error: str) -> None:
+        self.current.errors.append(shorten(error, 400))
+        if self._pending is None or self._pending.edits:
+            self._pending = Fix(shorten(error, 400))
+
+    def _edit(self, call: ToolCall, event: ToolResult) -> None:
+        path = call.input.get("file_path") or call.input.get("notebook_path")
+        if not isinstance(path, str) or not path or event.is_error:
+            return
+        change = edit_summary(call)
+        if call.name == "Write" and (
+            event.details.get("type") == "create"
+            or event.content.startswith("File created successfully")
+        ):
+            self.current.created.append(path)
+        if len(self.current.edits) < MAX_EDITS:
+            self.current.edits.append((path, change))
+        declared = self.current.definitions.setdefault(path, [])
+        for line in definitions(call):
+            if line not in declared and len(declared) < DEFINITION_LINES:
+                declared.append(line)
+        if self._pending is not None and len(self._pending.edits) < 4:
+            self._pending.edits.append((path, change))
+
+    def _found(self, call: ToolCall, event: ToolResult) -> None:
+        if event.is_error or not event.content.strip():
+            return
+        query = next(
+            (
+                str(call.input[k])
+                for k in ("pattern", "query", "url", "path")
+                if isinstance(call.input.get(k), str)
+            ),
+            "",
+        )
+        lines = [self._shown_line(line) for line in event.content.splitlines() if line.strip()]
+        body = excerpt("\n".join(lines), lines=4, chars=240)
+        more = f" (of {len(lines)} lines)" if len(lines) > EXCERPT_LINES else ""
+        self.current.found.append(f"{call.name} {shorten(query, 160)}{more}:\n{body}")
+
+    def _shown_line(self, line: str) -> str:
+        return self.relative(line.strip()) if line.strip().startswith("/") else line.rstrip()
+
+    def _absolute(self, path: str) -> str:
+        path = path.strip("'\"")
+        if path.startswith("/") or not self.cwd:
+            return path.rstrip("/")
+        return f"{self.cwd.rstrip('/')}/{path}".rstrip("/")
+
+    # -- paths -------------------------------------------------------------------------
+
+    def final(self, path: str) -> str:
+        """``path`` after every move the session made (a moved folder moves what it holds)."""
+        for _ in range(10):  # chains of moves, bounded
+            moved = self.moves.get(path)
+            if moved is None:
+                for source, target in self.moves.items():
+                    if path.startswith(source + "/"):
+                        moved = target + path[len(source) :]
+                        break
+            if moved is None or moved == path:
+                return path
+            path = moved
+        return path
+
+    def relative(self, path: str) -> str:
+        """The final path, relative to the project root when it is inside it."""
+        path = self.final(path)
+        root = (self.root or "").rstrip("/")
+        return path[len(root) + 1 :] if root and path.startswith(root + "/") else path
+
+    # -- snippets ----------------------------------------------------------------------
+
+    def snippets(self) -> list[Snippet]:
+        """The snippets of every exchange so far, and of the compaction summaries."""
+        self._close()
+        self.current = Exchange()
+        out: list[Snippet] = []
+        for exchange in self.exchanges:
+            out += self._exchange_snippets(exchange)
+        for summary, when in self.summaries:
+            out += summary_snippets(summary, when)
+        return out
+
+    def _exchange_snippets(self, exchange: Exchange) -> list[Snippet]:
+        topic = shorten(exchange.request or (exchange.texts[:1] or [""])[0], 100)
+        when = exchange.started_at
+        out = []
+        texts = exchange.texts
+        if exchange.subagent:
+            texts = texts[:-1]  # its last text comes back whole as the Task's report
+        elif self.subagent and exchange is self.exchanges[-1] and texts:
+            # the same report the main session's Task result holds: one snippet for both
+            texts, report = texts[:-1], texts[-1]
+            exchange.reports.append(("report", report[:REPORT_CHARS]))
+        said = _texts(texts)
+        # errors of commands are with their commands; these are the other tools' errors
+        errors = [e for e in dict.fromkeys(exchange.errors) if not e.startswith("`")][:3]
+        if exchange.request or said:
+            body = "\n".join(
+                part
+                for part in (
+                    f"Asked: {exchange.request}" if exchange.request else "",
+                    said,
+                    "Errors: " + "; ".join(shorten(e, 200) for e in errors) if errors else "",
+                )
+                if part
+            )
+            out.append(_snippet("exchange", topic, shorten_block(body, EXCHANGE_CHARS), when))
+        for (key, _), run in exchange.runs.items():
+            shown = _snippet(
+                "command", run.description or topic, self._run_text(run), run.when or when
+            )
+            shown.tags = sorted(command_tags(key))
+            out.append(shown)
+        files = shorten_block(self._files_text(exchange), FILES_CHARS)
+        if files:
+            out.append(_snippet("files", f"Files: {topic}", files, when))
+        for fix in exchange.fixes:
+            changed = "; ".join(
+                f"{self.relative(path)}" + (f": {change}" if change else "")
+                for path, change in fix.edits
+            )
+            text = f"Error: {self._relative_text(fix.error)}"
+            if fix.explanation:
+                text += f"\nWhy: {fix.explanation}"
+            text += f"\nFixed by: {changed}"
+            if fix.rerun:
+                text += f"\nThen `{self._relative_text(fix.rerun)}` worked."
+            out.append(_snippet("fix", f"Fix: {topic}", text, when, importance=1.2))
+        for found in exchange.found:
+            out.append(_snippet("found", topic, found, when, importance=0.8))
+        for path, lines in exchange.definitions.items():
+            if lines:
+                shown = self.relative(path)
+                body = shorten_block("\n".join([f"{shown}:", *lines]), DEFINITION_CHARS)
+                out.append(_snippet("code", f"Code in {shown}", body, when))
+        for _task, report in exchange.reports:
+            out.append(_snippet("report", "Subagent report", report, when))
+        return out
+
+    def _run_text(self, run: Run) -> str:
+        ended = {
+            "ok": "exit 0",
+            "failed": "failed",
+            "tests-passed": "tests passed",
+            "tests-failed": "tests failed",
+        }.get(run.outcome, "ran")
+        text = f"$ {self._relative_text(run.command)}\n-> {ended}"
+        if run.detail:
+            text += f": {run.detail}"
+        detail = run.detail or ""
+        news = [line for line in run.excerpt.splitlines() if squash(line) not in detail]
+        if news:
+            text += "\n" + self._relative_text("\n".join(news))
+        return text
+
+    def _files_text(self, exchange: Exchange) -> str:
+        lines = []
+        created = {self.relative(p) for p in exchange.created}
+        seen: set[tuple[str, str]] = set()
+        for path, change in exchange.edits:
+            shown = self.relative(path)
+            if (shown, change) in seen:
+                continue
+            seen.add((shown, change))
+            verb = "created" if shown in created else "edited"
+            lines.append(f"{verb} {shown}" + (f": {change}" if change else ""))
+        moved = [
+            f"moved {self.relative(source)} -> {self.relative(target)}"
+            for source, target in self.moves.items()
+            if any(p.startswith(source) for p, _ in exchange.edits) or not exchange.edits
+        ]
+        reads = list(dict.fromkeys(self.relative(p) for p in exchange.reads))
+        edited = {self.relative(p) for p, _ in exchange.edits}
+        reads = [p for p in reads if p not in edited]
+        if reads:
+            lines.append("read " + ", ".join(reads[:12]) + (" …" if len(reads) > 12 else ""))
+        if lines:
+            lines += moved[:5]
+        return "\n".join(lines)
+
+    def _relative_text(self, text: str) -> str:
+        root = (self.root or "").rstrip("/")
+        return text.replace(root + "/", "") if root else text
+
+
+def _texts(texts: list[str]) -> str:
+    """The agent's texts of an exchange: each but the last without its narration ("Let me
+    check the tests.") and shortened, the last (its conclusion) kept longer."""
+    if not texts:
+        return ""
+    earlier = [shorten(said, TEXT_CHARS) for t in texts[:-1] if (said := without_narration(t))]
+    return "\n".join([*earlier, shorten_block(texts[-1], LAST_TEXT_CHARS)])
+
+
+_NARRATION = re.compile(
+    r"^(?:(?:now|ok(?:ay)?|good|great|perfect|excellent|alright|first|next|then)[,!.]?\s+)*"
+    r"(?:let me|let's|i'll|i will|i need to|i'm going to|i am going to|now i'll)\b",
+    re.I,
+)
+_EXCLAMATION = re.compile(
+    r"^(?:good|great|perfect|excellent|done|ok(?:ay)?|all good)\b[^.!?]{0,40}[.!]$", re.I
+)
+
+
+def without_narration(text: str) -> str:
+    """``text`` without sentences that only announce the next step or cheer the last one."""
+    kept = [
+        sentence
+        for sentence in re.split(r"(?<=[.!?:])\s+", squash(text))
+        if sentence
+        and not (len(sentence) < 140 and _NARRATION.match(sentence))
+        and not _EXCLAMATION.match(sentence)
+    ]
+    return " ".join(kept)
+
+
+def _snippet(
+    category: str, title: str, content: str, when: str | None, importance: float = 1.0
+) -> Snippet:
+    return Snippet(
+        category=category,
+        title=shorten(title, 160),
+        content=content,
+        occurred_at=when,
+        importance=importance,
+    )
+
+
+def summary_snippets(summary: CompactionSummary, when: str | None) -> list[Snippet]:
+    """A compaction summary kept whole: one snippet per section (or per paragraph group when
+    it has no sections), each section's heading in its title."""
+    text = summary.text.strip()
+    if not text:
+        return []
+    parts = compaction.sections(text)
+    if not parts:
+        chunks = _paragraph_groups(text, SECTION_CHARS)
+        return [
+            _snippet("summary", "Session summary (compacted)", chunk, when, importance=1.2)
+            for chunk in chunks
+        ]
+    out = []
+    for heading, body in parts.items():
+        for chunk in _paragraph_groups(body, SECTION_CHARS):
+            title = f"Session summary (compacted): {heading}"
+            out.append(_snippet("summary", title, chunk, when, importance=1.2))
+    return out
+
+
+def _paragraph_groups(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most about ``limit`` characters, cut between paragraphs."""
+    pieces, current = [], ""
+    for paragraph in re.split(r"\n\s*\n", text):
+        if current and len(current) + len(paragraph) + 2 > limit:
+            pieces.append(current)
+            current = ""
+        current = f"{current}\n\n{paragraph}" if current else paragraph
+    if current:
+        pieces.append(current)
+    return [piece[: limit * 2] for piece in pieces if piece.strip()]
+
+
+# A line that declares something worth finding later: a module, function, class, constant,
+# module attribute, route, configuration key, or a sentence shown to users.
+_DECLARATION = re.compile(
+    r"""^\s*(?:(?:export\s+)?(?:default\s+)?(?:async\s+)?"""
+    r"""(?:defmodule|def|defp|defmacro|defstruct|class|function|interface|type|enum|struct|"""
+    r"""impl|fn|func|const|let|var)\s+\w"""
+    r"""|@[a-z_]+\s+\S"""
+    r"""|[A-Z][A-Z0-9_]{2,}\s*[:=]"""
+    r"""|(?:get|post|put|patch|delete|live|scope|forward|resources?|route)\s*\(?\s*["'/]"""
+    r"""|config\s+:\w"""
+    r"""|[\w-]+:\s*["'][^"']{3,}["'],?$)"""
+    r"""|>\s*[A-Z][^<>{}]{12,}<"""
+)
+
+
+def definitions(call: ToolCall) -> list[str]:
+    """The declaration lines of what a Write, Edit or MultiEdit put into a file."""
+    if call.name == "Write":
+        texts = [call.input.get("content")]
+    elif call.name == "MultiEdit" and isinstance(call.input.get("edits"), list):
+        texts = [e.get("new_string") for e in call.input["edits"] if isinstance(e, dict)]
+    else:
+        texts = [call.input.get("new_string")]
+    found = []
+    for text in texts:
+        if not isinstance(text, str):
+            continue
+        for line in text.splitlines():
+            if _DECLARATION.search(line) and len(line.strip()) <= 200:
+                found.append(line.strip())
+    return found
+
+
+def edit_summary(call: ToolCall) -> str:
+    """An edit in a line: the first line that changed, old and new; a written file's first
+    meaningful lines."""
+    if call.name == "Write":
+        content = call.input.get("content")
+        if not isinstance(content, str):
+            return ""
+        lines = [line.strip() for line in content.splitlines() if line.strip()]
+        return "`" + shorten(" | ".join(lines[:3]), EDIT_LINE_CHARS * 2) + "`" if lines else ""
+    edits = call.input.get("edits") if call.name == "MultiEdit" else [call.input]
+    shown = []
+    for edit in edits if isinstance(edits, list) else []:
+        if not isinstance(edit, dict):
+            continue
+        old, new = edit.get("old_string"), edit.get("new_string")
+        if not isinstance(old, str) or not isinstance(new, str):
+            continue
+        shown.append(_changed_line(old, new))
+    return "; ".join(s for s in shown[:3] if s)
+
+
+def _changed_line(old: str, new: str) -> str:
+    old_lines = [line.strip() for line in old.splitlines() if line.strip()]
+    new_lines = [line.strip() for line in new.splitlines() if line.strip()]
+    removed = [line for line in old_lines if line not in new_lines]
+    added = [line for line in new_lines if line not in old_lines]
+    parts = []
+    if removed:
+        parts.append(f"- `{shorten(removed[0], EDIT_LINE_CHARS)}`")
+    if added:
+        more = f" (+{len(added) - 1} lines)" if len(added) > 1 else ""
+        parts.append(f"+ `{shorten(added[0], EDIT_LINE_CHARS)}`{more}")
+    return " ".join(parts)
+
+
+def _run_excerpt(key: str, command: str, output: str, outcome: str) -> str:
+    """What of a command's output is worth keeping: for a failure, or a command that lists
+    or shows things, its telling lines; for a passing test run only its warnings (the
+    summary line is kept already); otherwise a few lines. Lines that only echo the command
+    (``bd close --reason "X"`` answering "Closed: X") are left out."""
+    echoed = shingles_of(command)
+    lines = [line for line in output.splitlines() if line.strip()]
+    # the first line stays even when it repeats the command: it says how it ended
+    text = "\n".join(lines[:1] + [line for line in lines[1:] if not _echoes(line, echoed)])
+    if outcome in ("failed", "tests-failed"):
+        return excerpt(text)
+    if outcome == "tests-passed" or cmd.is_test_command(key):
+        return excerpt(text, lines=3, minimum=3)
+    if _PRINTS_FILE.match(key):
+        return excerpt(text, lines=2, chars=160)
+    if cmd.is_exploration(key) or cmd.is_read_only(key):
+        return excerpt(text)
+    return excerpt(text, lines=2, chars=200)
+
+
+def shingles_of(text: str) -> set[tuple[str, ...]]:
+    """Runs of three words of ``text`` (lowercase), to tell a line that repeats another."""
+    words = re.findall(r"\w+", text.lower())
+    return set(zip(words, words[1:], words[2:], strict=False))
+
+
+def _echoes(line: str, echoed: set[tuple[str, ...]]) -> bool:
+    runs = shingles_of(line)
+    return bool(runs) and len(runs & echoed) >= 0.6 * len(runs)
+
+
+def excerpt(
+    output: str, lines: int = EXCERPT_LINES, chars: int = EXCERPT_CHARS, minimum: int = 1
+) -> str:
+    """The lines of a tool's output that matter, bounded and in their order: the first line,
+    then the most telling others (errors and warnings first, then lines naming things:
+    identifiers, paths, numbers, ids, quoted text)."""
+    text = _ANSI.sub("", output)
+    found = [
+        _LINE_NUMBER.sub("", line).rstrip()
+        for line in text.splitlines()
+        if line.strip() and not _NOISE.match(line)
+    ]
+    if not found:
+        return ""
+    ranked = sorted(range(len(found)), key=lambda n: (-salience(found[n]), n))
+    picked, used = ([0], len(found[0])) if minimum <= 1 else ([], 0)
+    for n in ranked:
+        if len(picked) >= lines or salience(found[n]) < minimum:
+            break
+        if n in picked:
+            continue
+        if used + len(found[n]) > chars * 1.5:
+            continue
+        picked.append(n)
+        used += len(found[n])
+    return shorten_block("\n".join(found[n] for n in sorted(picked)), chars)
+
+
+def salience(line: str) -> int:
+    """How much a line of output tells: 3 for errors and failures, plus one for each of a
+    test or count summary, an identifier or path, a number or id, quoted text."""
+    score = 3 if _ALARM.search(line) else 0
+    score += bool(_SUMMARY.search(line)) + bool(_NAMED.search(line))
+    score += bool(_NUMBERED.search(line)) + bool(_QUOTED.search(line))
+    return score - (len(line) > 240)
+
+
+_ALARM = re.compile(
+    r"\b(error|errors|fail\w*|warning|exception|traceback|denied|undefined|not found|no such|"
+    r"cannot|can't|panic|fatal)\b",
+    re.I,
+)
+_SUMMARY = re.compile(r"\b(\d+ (?:tests?|failures?|passed|files?|rows?|errors?)|exit code|total)\b")
+_NAMED = re.compile(r"[A-Za-z0-9]+(?:[_./:\-][A-Za-z0-9]+)+|[a-z]+[A-Z]\w+|\b[A-Z][a-z]+[A-Z]\w+")
+_NUMBERED = re.compile(r"#\d+|\bv?\d+\.\d+|\b[0-9a-f]{7,12}\b|\b\d{2,}\b")
+_QUOTED = re.compile(r"\"[^\"]{3,80}\"|'[^']{3,80}'|`[^`]{3,80}`")
+
+
+_NOISE = re.compile(r"^\s*(?:\[… \d+ characters omitted …\]|<[/\w]+>|Exit code \d+)\s*$")
+
+
+def shorten_block(text: str, limit: int) -> str:
+    """``text`` (several lines) cut to at most ``limit`` characters at a line or word end."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit)
+    if cut < limit // 2:
+        cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > 0 else limit].rstrip() + " …"
+
+
+def _first_lines(text: str, count: int) -> str:
+    lines = [line.strip() for line in _ANSI.sub("", text).splitlines() if line.strip()]
+    return shorten(" ".join(lines[:count]), 300)

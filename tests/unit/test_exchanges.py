@@ -1,0 +1,172 @@
+"""Coding memory keeps what a developer asks for later: each rule on a transcript written for
+it (renames, compaction summaries, dates, errors with their fixes, rejected alternatives,
+identifiers by their parts and whole)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from contextrecall.recall.ranking import Item, fill_budget, query_terms, rank
+from contextrecall.terms import terms
+from tests.unit.test_compression import CWD, Transcript
+
+
+def by_category(memory, category: str) -> list:
+    return [s for s in memory.snippets if s.category == category]
+
+
+def test_a_renamed_file_is_recalled_under_its_new_path(tmp_path):
+    memory = (
+        Transcript()
+        .user("split the cart module")
+        .tool(
+            "Edit",
+            {
+                "file_path": f"{CWD}/lib/cart.ex",
+                "old_string": "def total(cart), do: 0",
+                "new_string": "def total(cart), do: Enum.sum(cart.prices)",
+            },
+            "The file has been updated.",
+        )
+        .bash("git mv lib/cart.ex lib/shop/cart_totals.ex", "")
+        .say("Moved the totals into lib/shop/cart_totals.ex.")
+        .memory(tmp_path)
+    )
+    (files,) = by_category(memory, "files")
+    assert "lib/shop/cart_totals.ex: - `def total(cart), do: 0`" in files.content
+    assert "Enum.sum(cart.prices)" in files.content
+    assert "edited lib/cart.ex" not in files.content
+
+
+def test_a_compaction_summary_is_kept_whole_and_searchable(tmp_path):
+    sections = {
+        "Primary Request and Intent": "The user asked to migrate carts to Postgres.",
+        "Key Technical Concepts": "- Ecto multi for the cart checkout\n- CHAR(36) UUID keys",
+        "Errors and fixes": "- Alembic autogenerate missed idx_cart_user: added it by hand.",
+        "Pending Tasks": "- Backfill the carts_v2 table from carts.",
+    }
+    summary = "Summary:\n" + "".join(
+        f"{n}. {heading}:\n   {body}\n" for n, (heading, body) in enumerate(sections.items(), 1)
+    )
+    memory = Transcript().user(summary, isCompactSummary=True).user("continue").memory(tmp_path)
+    kept = "\n".join(s.content for s in by_category(memory, "summary"))
+    for body in sections.values():
+        for line in body.splitlines():
+            assert line.strip() in kept
+    items = [Item("snippet", str(n), s.content) for n, s in enumerate(memory.snippets)]
+    ranked = rank("which index did autogenerate miss?", items, datetime(2026, 3, 1))
+    assert "idx_cart_user" in ranked[0][1].text
+
+
+def test_memories_are_dated_when_the_work_happened(tmp_path):
+    memory = (
+        Transcript()
+        .user("run the tests")
+        .bash("mix test", "Finished in 0.4 seconds\n12 tests, 0 failures")
+        .memory(tmp_path)
+    )
+    dated = [s for s in memory.snippets if s.category in ("exchange", "command")]
+    assert dated and all(s.occurred_at.startswith("2026-02-11T10:") for s in dated)
+    assert memory.started_at.startswith("2026-02-11")
+
+
+def test_an_error_is_recalled_with_the_change_that_fixed_it(tmp_path):
+    memory = (
+        Transcript()
+        .user("fix the failing checkout test")
+        .bash(
+            "mix test test/checkout_test.exs",
+            "** (KeyError) key :currency not found in: %{amount: 10}\n1 test, 1 failure",
+            is_error=True,
+        )
+        .tool(
+            "Edit",
+            {
+                "file_path": f"{CWD}/lib/checkout.ex",
+                "old_string": "price.currency",
+                "new_string": "Map.get(price, :currency, :eur)",
+            },
+            "The file has been updated.",
+        )
+        .bash("mix test test/checkout_test.exs", "1 test, 0 failures")
+        .memory(tmp_path)
+    )
+    (fix,) = by_category(memory, "fix")
+    assert "KeyError" in fix.content
+    assert "lib/checkout.ex" in fix.content and "Map.get(price, :currency, :eur)" in fix.content
+    assert "Then `mix test test/checkout_test.exs` worked." in fix.content
+
+
+def test_a_command_keeps_its_outcome_and_the_lines_of_output_that_matter(tmp_path):
+    output = "\n".join(["Compiling 3 files (.ex)", *[f"noise {n}" for n in range(40)]])
+    output += "\nwarning: variable cart is unused\nGenerated shop app"
+    memory = (
+        Transcript()
+        .user("compile")
+        .tool(
+            "Bash",
+            {"command": "mix compile --warnings-as-errors", "description": "Strict compile"},
+            output,
+        )
+        .memory(tmp_path)
+    )
+    (run,) = by_category(memory, "command")
+    assert run.title == "Strict compile"
+    assert run.content.startswith("$ mix compile --warnings-as-errors\n-> ")
+    assert "warning: variable cart is unused" in run.content
+    assert "noise 20" not in run.content and len(run.content) < 700
+
+
+def test_a_rejected_alternative_is_kept_with_the_decision(tmp_path):
+    memory = (
+        Transcript()
+        .user("where do carts live?")
+        .say("I decided to use PostgreSQL instead of SQLite because we need concurrent writes.")
+        .memory(tmp_path)
+    )
+    (decision,) = memory.decisions
+    assert decision.alternatives == ["SQLite"]
+
+
+def test_an_identifier_is_found_by_its_parts_and_whole():
+    assert {"ash_sqlite", "ash", "sqlite"} <= set(terms("mix deps.compile --force ash_sqlite"))
+    assert {"sessionlive", "session", "live"} <= set(terms("SessionLive mounts the view"))
+    assert "session_live.ex" in terms("see lib/spotter_web/live/session_live.ex")
+    items = [
+        Item("snippet", "a", "$ mix deps.compile --force ash ash_sqlite"),
+        Item("snippet", "b", "the ash framework docs mention sqlite support in general terms"),
+        Item("snippet", "c", "SessionLive renders the transcript pane"),
+    ]
+    now = datetime(2026, 3, 1)
+    assert rank("ash_sqlite", items, now)[0][1].id == "a"
+    assert rank("which live view renders the session transcript?", items, now)[0][1].id == "c"
+
+
+def test_framing_words_never_drop_the_topic():
+    assert "type" in query_terms("which type checker do we run?")
+    assert "kind" not in query_terms("what kind of checker do we run?")
+
+
+def test_near_duplicates_only_when_the_text_really_repeats():
+    now = datetime(2026, 3, 1)
+    first = "fix on branch main: pin the ash version to 3.4 in mix.exs and rerun deps.get"
+    other = "fix on branch release: pin the phoenix version to 1.7 in mix.exs, rerun deps.get"
+    items = [Item("snippet", "a", first), Item("snippet", "b", other)]
+    ranked = rank("pin version mix.exs deps.get", items, now)
+    _, chosen = fill_budget(ranked, 1000)
+    assert {item.id for _, item in chosen} == {"a", "b"}
+    repeat = [Item("snippet", "a", first), Item("snippet", "b", first + " again")]
+    _, chosen = fill_budget(rank("pin version", repeat, now), 1000)
+    assert len(chosen) == 1
+
+
+def test_a_long_memory_is_shown_by_its_lines_that_bear_on_the_query():
+    lines = [f"step {n}: routine output about nothing in particular" for n in range(60)]
+    lines[41] = "the migration failed because idx_cart_user already existed"
+    item = Item("snippet", "a", "\n".join(lines))
+    text, _ = fill_budget(
+        rank("idx_cart_user migration", [item], datetime(2026, 3, 1)),
+        300,
+        focus=query_terms("idx_cart_user migration"),
+    )
+    assert "idx_cart_user already existed" in text and "step 30" not in text
