@@ -38,7 +38,7 @@ _COMMIT = re.compile(
     r"^\[(?P<branch>[^\]\s]+)(?: \(root-commit\))? (?P<sha>[0-9a-f]{7,40})\] (?P<subject>.+)$",
     re.M,
 )
-_ERROR_LINE = re.compile(
+ERROR_LINE = re.compile(
     r"(error|fatal|failed|failure|exception|traceback|cannot|can't|could not|no such|"
     r"not found|denied|undefined|invalid|refused|timed? ?out|panic)",
     re.I,
@@ -116,6 +116,14 @@ def display(command: str, limit: int = 160) -> str:
     first_line = command.splitlines()[0] if command else ""
     more = " …" if "\n" in command else ""
     return shorten(first_line, limit - len(more)) + more
+
+
+_MOVE = re.compile(r"(?:^|&&|;|\|\|)\s*(?:git\s+)?mv\s+(?:-\w+\s+)*(\S+)\s+(\S+)\s*(?=$|&&|;|\|\|)")
+
+
+def moves_in(command: str) -> list[tuple[str, str]]:
+    """(source, target) of each ``mv`` / ``git mv`` of one source in ``command``."""
+    return [(a.strip("'\""), b.strip("'\"")) for a, b in _MOVE.findall(command)]
 
 
 def command_key(command: str) -> str:
@@ -217,7 +225,7 @@ def error_line(output: str, limit: int = 200) -> str | None:
         output = output.replace("\\n", "\n")
     lines = [line.strip() for line in output.splitlines()]
     candidates = [line for line in lines if line and not _NOISE_LINE.match(line)]
-    for pattern in (_SPECIFIC_ERROR, _ERROR_LINE):
+    for pattern in (_SPECIFIC_ERROR, ERROR_LINE):
         for line in candidates:
             if pattern.search(line):
                 return shorten(line, limit)

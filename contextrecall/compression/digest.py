@@ -315,6 +315,19 @@ class SessionDigest:
                 self.config.pop(path, None)
                 self.config[path] = lines
 
+    def _move(self, source: str, target: str) -> None:
+        """A file (or a folder's files) moved: its record goes under the new path."""
+        base = (self.cwd or "").rstrip("/")
+        source, target = (
+            p if p.startswith("/") or not base else f"{base}/{p}" for p in (source, target)
+        )
+        source, target = source.rstrip("/"), target.rstrip("/")
+        for path in list(self.files):
+            if path == source or path.startswith(source + "/"):
+                record = self.files.pop(path)
+                record.path = target + path[len(source) :]
+                self.files[record.path] = record
+
     def _read(self, call: ToolCall, event: ToolResult) -> None:
         path = call.input.get("file_path")
         if isinstance(path, str) and path and not event.is_error:
@@ -328,6 +341,9 @@ class SessionDigest:
         key = cmd.command_key(command)
         if not key:
             return
+        if not event.is_error:
+            for source, target in cmd.moves_in(command):
+                self._move(source, target)
         self.signals.commands.append(key[:500])
         if "commit" in key:
             for _branch, sha, subject in cmd.commits_in(event.content):

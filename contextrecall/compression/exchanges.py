@@ -39,6 +39,7 @@ from contextrecall.transcript.events import (
     UserPrompt,
 )
 
+LISTING_TOOLS = frozenset({"Glob", "LS"})  # file names found: the files read next say more
 SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
 SKIPPED_TOOLS = frozenset({"TodoWrite", "ExitPlanMode", "BashOutput", "TaskOutput", "KillShell"})
 
@@ -59,7 +60,6 @@ MAX_COMMANDS = 40  # distinct commands kept of one exchange
 MAX_EDITS = 30  # compact edits shown of one exchange
 FILES_CHARS = 1000
 
-_MOVE = re.compile(r"(?:^|&&|;|\|\|)\s*(?:git\s+)?mv\s+(?:-\w+\s+)*(\S+)\s+(\S+)\s*(?=$|&&|;|\|\|)")
 # Commands whose success says nothing worth recalling (moves are kept with the files).
 _CHORE = re.compile(
     r"^(?:cd|mkdir|touch|sleep|echo|printf|chmod|chown|cp|rm|mv|true|pwd|clear|kill|pkill|"
@@ -203,7 +203,7 @@ class ExchangeLog:
             report = _TASK_TRAILER.sub("", event.content).strip()
             if report and not event.is_error:
                 self.current.reports.append((str(task), report[:REPORT_CHARS]))
-        elif name not in SKIPPED_TOOLS:
+        elif name not in SKIPPED_TOOLS and name not in LISTING_TOOLS:
             self._found(call, event)
         if event.is_error and name != "Bash":
             self._error(f"{name}: {_first_lines(event.content, 2)}")
@@ -212,7 +212,7 @@ class ExchangeLog:
         command = call.input.get("command")
         if not isinstance(command, str) or not command.strip():
             return
-        for source, target in _MOVE.findall(command):
+        for source, target in cmd.moves_in(command):
             if not event.is_error:
                 self.moves[self._absolute(source)] = self._absolute(target)
         key = cmd.command_key(command) or squash(command)
@@ -528,6 +528,10 @@ _DECLARATION = re.compile(
     r"""|[\w-]+:\s*["'][^"']{3,}["'],?$)"""
     r"""|>\s*[A-Z][^<>{}]{12,}<"""
 )
+# A line of documentation in code (a comment, a docstring) that states something: it says
+# what the code does in words a question uses.
+_DOC_LINE = re.compile(r"^\s*(?:#|//|/?\*|--|;+)?\s*[A-Z`][^=;{}()]{20,}[.:]\s*$")
+DOC_LINES = 2  # documentation lines kept of one edit
 
 
 def definitions(call: ToolCall) -> list[str]:
@@ -542,9 +546,15 @@ def definitions(call: ToolCall) -> list[str]:
     for text in texts:
         if not isinstance(text, str):
             continue
+        documented = 0
         for line in text.splitlines():
-            if _DECLARATION.search(line) and len(line.strip()) <= 200:
+            if len(line.strip()) > 200:
+                continue
+            if _DECLARATION.search(line):
                 found.append(line.strip())
+            elif documented < DOC_LINES and _DOC_LINE.match(line) and len(line.split()) >= 5:
+                found.append(line.strip())
+                documented += 1
     return found
 
 
@@ -645,17 +655,19 @@ def excerpt(
 def salience(line: str) -> int:
     """How much a line of output tells: 3 for errors and failures, plus one for each of a
     test or count summary, an identifier or path, a number or id, quoted text."""
-    score = 3 if _ALARM.search(line) else 0
+    score = 3 if cmd.ERROR_LINE.search(line) or _WARNING.search(line) else 0
     score += bool(_SUMMARY.search(line)) + bool(_NAMED.search(line))
     score += bool(_NUMBERED.search(line)) + bool(_QUOTED.search(line))
-    return score - (len(line) > 240)
+    score += 2 * bool(_REFERENCE.search(line))
+    aside = line.strip().startswith("(") and line.strip().endswith(")")  # a hint, not news
+    return score - (len(line) > 240) - 2 * aside
 
 
-_ALARM = re.compile(
-    r"\b(error|errors|fail\w*|warning|exception|traceback|denied|undefined|not found|no such|"
-    r"cannot|can't|panic|fatal)\b",
-    re.I,
-)
+# An issue or change named by its number ("PR #2388", "issue #12"): what people ask for.
+_REFERENCE = re.compile(r"(?:\b(?:PR|pull|issue|bug|ticket|MR)\s*)?#\d{2,}\b", re.I)
+
+
+_WARNING = re.compile(r"\bwarn(?:ing)?\b", re.I)
 _SUMMARY = re.compile(r"\b(\d+ (?:tests?|failures?|passed|files?|rows?|errors?)|exit code|total)\b")
 _NAMED = re.compile(r"[A-Za-z0-9]+(?:[_./:\-][A-Za-z0-9]+)+|[a-z]+[A-Z]\w+|\b[A-Z][a-z]+[A-Z]\w+")
 _NUMBERED = re.compile(r"#\d+|\bv?\d+\.\d+|\b[0-9a-f]{7,12}\b|\b\d{2,}\b")

@@ -157,7 +157,11 @@ def snippet_items(
     if query and uses_text_index(db):
         from sqlalchemy.dialects.mysql import match
 
-        candidates = [term for term in dict.fromkeys(query_terms(query)) if len(term) >= 3]
+        # Whole identifiers (``ash_sqlite``, paths) rank, but the index is asked only for
+        # plain words: its parser splits at punctuation, and reads a "-" as "without".
+        candidates = [
+            term for term in dict.fromkeys(query_terms(query)) if len(term) >= 3 and term.isalnum()
+        ]
         if not candidates:
             return []
         words = " ".join(
@@ -204,6 +208,33 @@ def turn_neighbours(
         )
         found += [_snippet_item(row) for row in rows]
     return found
+
+
+def latest_session(db: DBSession, project_id: str) -> dict[str, Any] | None:
+    """Where the project's latest session left off: its title, time and recorded state
+    (branch, commits, commands and their outcomes, last request, state summary)."""
+    row = db.scalars(
+        select(ConversationContext)
+        .where(ConversationContext.project_id == project_id)
+        .order_by(ConversationContext.updated_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return {"title": row.title, "at": row.updated_at, **_json(row.current_state, {})}
+
+
+def latest_snippets(
+    db: DBSession, project_id: str, category: str, limit: int, starting: str = ""
+) -> list[Item]:
+    """The project's newest snippets of ``category`` (whose text starts with ``starting``)."""
+    statement = select(ContextSnippet).where(
+        ContextSnippet.project_id == project_id, ContextSnippet.category == category
+    )
+    if starting:
+        statement = statement.where(ContextSnippet.dense_content.startswith(starting))
+    statement = statement.order_by(ContextSnippet.updated_at.desc()).limit(limit)
+    return [_snippet_item(row) for row in db.scalars(statement)]
 
 
 def project_state(db: DBSession, project_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,94 @@
+"""A coding session saved and recalled on each backend: dated when the work happened, found
+by what a developer asks (a renamed file by its new path, an identifier by its whole name on
+the text index too), and a session start that says where the work stands."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from contextrecall.client.deltas import Delta
+from contextrecall.crypto import KeyRing, generate_key
+from contextrecall.db import session_scope
+from contextrecall.jobs import build_job
+from contextrecall.recall import service
+from contextrecall.settings import Settings
+from contextrecall.store.save_job import save_job
+from tests.unit.test_compression import CWD, Transcript
+
+RING = KeyRing(generate_key())
+
+
+def session() -> Transcript:
+    return (
+        Transcript(branch="feature/totals")
+        .user("split the cart totals out and make the checkout test pass")
+        .tool(
+            "Edit",
+            {
+                "file_path": f"{CWD}/lib/cart.ex",
+                "old_string": "def total(cart), do: 0",
+                "new_string": "def total(cart), do: Enum.sum(cart.prices)",
+            },
+            "The file has been updated.",
+        )
+        .bash("git mv lib/cart.ex lib/shop/cart_totals.ex", "")
+        .bash("mix deps.compile --force ash ash_sqlite", "==> ash_sqlite\nCompiling 12 files (.ex)")
+        .bash(
+            "mix test test/checkout_test.exs",
+            "** (KeyError) key :currency not found in: %{amount: 10}\n1 test, 1 failure",
+            is_error=True,
+        )
+        .bash(
+            'git add -A && git commit -m "Cart totals in their own module"',
+            "[feature/totals 1a2b3c4] Cart totals in their own module\n 2 files changed",
+        )
+        .say("Moved the totals into lib/shop/cart_totals.ex; the checkout test still fails.")
+    )
+
+
+def save(settings: Settings, transcript: Transcript) -> None:
+    text = "".join(json.dumps(line) + "\n" for line in transcript.lines).encode()
+    job = build_job(
+        project={"name": "shop", "identity": "name:shop"},
+        machine=None,
+        session_external_id="s1",
+        source_format="claude",
+        delta=Delta(0, len(text), text),
+        event="Stop",
+    )
+    with session_scope(settings) as db:
+        save_job(db, job, RING)
+
+
+def test_memories_are_dated_when_the_work_happened(backend):
+    save(backend, session())
+    found = service.search(backend, "shop", "checkout test KeyError currency")
+    assert "KeyError" in found["context"]
+    assert "[2026-02-11]" in found["context"]
+    assert f"[{date.today().isoformat()}]" not in found["context"]
+
+
+def test_a_renamed_file_is_found_under_its_new_path(backend):
+    save(backend, session())
+    found = service.search(backend, "shop", "where do the cart totals live now?")
+    assert "lib/shop/cart_totals.ex" in found["context"]
+    assert "lib/cart.ex:" not in found["context"]
+
+
+def test_an_identifier_is_found_by_its_whole_name_and_by_its_parts(backend):
+    save(backend, session())
+    for query in ("ash_sqlite", "how did we rebuild the ash sqlite dependency?"):
+        found = service.search(backend, "shop", query)
+        assert "mix deps.compile --force ash ash_sqlite" in found["context"], query
+
+
+def test_the_session_start_says_where_the_work_stands(backend):
+    save(backend, session())
+    block = service.session_start_block(backend, "shop")
+    left_off = block.split("## Where the last session left off\n", 1)[1]
+    assert "Branch: feature/totals" in left_off
+    assert "Tests: `mix test test/checkout_test.exs` tests failed" in left_off
+    assert "Last commits: 1a2b3c4 Cart totals in their own module" in left_off
+    assert "Key files: lib/shop/cart_totals.ex" in block and "lib/cart.ex" not in block
+    assert len(block) / 4 <= service.SESSION_START_BUDGET
