@@ -46,18 +46,22 @@ def compress(
     events: Iterable[Event] | ParsedSession,
     fmt: str | None = None,
     report: ParseReport | None = None,
+    exchanges: bool = True,
 ) -> SessionMemory:
-    """The memory of a session from its events (consumed once, in order)."""
+    """The memory of a session from its events (consumed once, in order); without
+    ``exchanges`` its per-exchange snippets are not extracted (a save stores those from the
+    delta, and only summarises the whole session)."""
     if isinstance(events, ParsedSession):
         fmt = fmt or events.format
         report = report or events.report
         events = events.events
     report = report if report is not None else ParseReport()
     digest = SessionDigest()
-    exchanges = ExchangeLog()
+    log = ExchangeLog() if exchanges else None
     for event in events:
         digest.add(event)
-        exchanges.add(event)
+        if log is not None:
+            log.add(event)
     digest.finish()
     if fmt is None:
         fmt = "chat" if digest.turns and not digest.assistant_messages else "claude"
@@ -65,7 +69,7 @@ def compress(
         memory = build_chat_memory(digest, report)
     else:
         memory = build_memory(digest, report)
-        memory.snippets = exchanges.snippets() + memory.snippets
+        memory.snippets = (log.snippets() if log is not None else []) + memory.snippets
     return redact_memory(memory)
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from contextrecall.jobs import SaveJob
 
 
-def compress_bytes(text: bytes, fmt: str) -> SessionMemory:
+def compress_bytes(text: bytes, fmt: str, exchanges: bool = True) -> SessionMemory:
     """The memory a run of transcript lines yields.
 
     Unlike `recall compress`, a slice with no recognisable line is not an error here: a
@@ -27,7 +27,7 @@ def compress_bytes(text: bytes, fmt: str) -> SessionMemory:
     from contextrecall.transcript import iter_events
 
     report = ParseReport()
-    return compress(iter_events(io.BytesIO(text), fmt, 0, report), fmt, report)
+    return compress(iter_events(io.BytesIO(text), fmt, 0, report), fmt, report, exchanges)
 
 
 def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
@@ -82,8 +82,11 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
     pieces.append((new.start_offset, text))
     pieces.sort(key=lambda piece: piece[0])  # stable: equal offsets keep their stored order
     whole = b"".join(piece for _, piece in pieces)
-    session_memory = compress_bytes(whole, fmt)
-    delta_memory = compress_bytes(text, fmt) if len(whole) != len(text) else session_memory
+    if len(whole) == len(text):
+        session_memory = delta_memory = compress_bytes(text, fmt)
+    else:  # the session is summarised whole; its snippets come from the delta alone
+        session_memory = compress_bytes(whole, fmt, exchanges=False)
+        delta_memory = compress_bytes(text, fmt)
 
     context = memory_rows.upsert_context(db, project, session, machine, session_memory)
     added = memory_rows.add_decisions(db, project, session, delta_memory)
