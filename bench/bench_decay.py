@@ -20,6 +20,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import create_engine, text
+from timing import isolate_from_this_machine
 
 ADMIN = "mysql+pymysql://root@127.0.0.1:3306"
 ROWS = int(os.environ.get("BENCH_DECAY_ROWS", "1000000"))
@@ -71,6 +72,7 @@ def timed(action) -> tuple[float, object]:
 
 
 def main() -> None:
+    isolate_from_this_machine()
     from contextrecall import migrate
     from contextrecall.db import get_engine
     from contextrecall.maintenance import cleanup, decay

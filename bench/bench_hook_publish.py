@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from timing import isolate_from_this_machine
+
 QUEUE = "bench-hook-publish"
 ARGS = ["/home/user/.claude/projects/demo/session.jsonl", "session-id", 0]
 KWARGS = {"project": "demo", "event": "Stop"}
@@ -71,6 +73,7 @@ def queue_length_and_clear(redis_url: str) -> int:
 
 
 def main() -> None:
+    isolate_from_this_machine()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument("--runs", type=int, default=20)

@@ -26,6 +26,8 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from timing import isolate_from_this_machine
+
 from contextrecall.client.worker_process import worker_command
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo-dev.json"
@@ -219,6 +221,7 @@ def baseline_context(question: str, turns: list[tuple[str, str, str]]) -> str:
 
 
 def main() -> None:
+    isolate_from_this_machine()
     conversations = json.loads(DATA.read_text())
     folder = Path(tempfile.mkdtemp())
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECALL_")}

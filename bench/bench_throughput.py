@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
+from timing import isolate_from_this_machine
 
 from contextrecall.client.worker_process import worker_command
 
@@ -135,6 +136,7 @@ def run_saves(settings, folder: Path, rate: float | None) -> Run:
 
 
 def main() -> None:
+    isolate_from_this_machine()
     from contextrecall import migrate
     from contextrecall.broker.publish import publish_task
     from contextrecall.db import get_engine

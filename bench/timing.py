@@ -25,3 +25,13 @@ def percentile(values: list[float], share: float) -> float:
     """The value ``share`` (0..1) of the way up ``values``, by rank."""
     ordered = sorted(values)
     return ordered[max(0, int(len(ordered) * share) - 1)]
+
+
+def isolate_from_this_machine() -> None:
+    """Benchmarks start their own workers and read no user configuration: no hook they run
+    starts a worker of its own, and no ~/.config/contextrecall file changes what they measure."""
+    import os
+    import tempfile
+
+    os.environ["RECALL_WORKER_AUTOSTART"] = "0"
+    os.environ["RECALL_CONFIG"] = os.path.join(tempfile.gettempdir(), "recall-bench-none.env")

@@ -103,14 +103,22 @@ def resolve_machine(
 def resolve_session(
     db: DBSession, project: Project, machine: Machine | None, external_id: str, source_format: str
 ) -> Session:
-    """The session the agent calls ``external_id`` in ``project``."""
-    return get_or_create(
+    """The session the agent calls ``external_id`` in ``project``, locked for this
+    transaction (``lock_session``): an existing one is read and locked in one statement."""
+    lookup = {"project_id": project.id, "external_id": external_id[:255]}
+    row = db.scalars(lock_row_for_update(db, select(Session).filter_by(**lookup))).first()
+    if row is not None:
+        return row
+    row = get_or_create(
         db,
         Session,
-        {"project_id": project.id, "external_id": external_id[:255]},
+        lookup,
         machine_id=machine.id if machine else None,
         source_format=source_format[:20],
     )
+    db.flush()
+    lock_session(db, row)
+    return row
 
 
 def lock_session(db: DBSession, session: Session) -> None:

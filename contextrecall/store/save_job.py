@@ -55,8 +55,6 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
         machine_ref.get("platform"),
     )
     session = parents.resolve_session(db, project, machine, about["external_id"], fmt)
-    db.flush()
-    parents.lock_session(db, session)
 
     bound = associated_data(project.id, session.id, "delta")
     earlier = memory_rows.session_deltas(db, session.id)
