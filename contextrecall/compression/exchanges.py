@@ -349,7 +349,8 @@ class ExchangeLog:
         said = _texts(texts)
         # errors of commands are with their commands; these are the other tools' errors
         errors = [e for e in dict.fromkeys(exchange.errors) if not e.startswith("`")][:3]
-        if exchange.request or said:
+        # a request nothing answered yet is in the session's summary; its answer brings it
+        if said or errors or exchange.runs or exchange.edits or exchange.reports:
             body = "\n".join(
                 part
                 for part in (
