@@ -54,13 +54,24 @@ MAX_TERM = 64
 def terms(text: str) -> list[str]:
     """The terms of ``text``: its content words, stemmed, and for code its identifiers both
     whole (lowercased, exact: ``ash_sqlite``, ``spotter_web/live``) and in parts (``ash``,
-    ``sqlite``; camelCase ``SessionLive`` gives ``session``, ``live`` and ``sessionlive``)."""
+    ``sqlite``; camelCase ``SessionLive`` gives ``session``, ``live`` and ``sessionlive``).
+    A copy of the list: callers may change it."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=32768)
+def _terms(text: str) -> tuple[str, ...]:
+    """``terms``, cached: a long-running process ranks the same memories query after query."""
     found = [stem(w) for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
-    if not _JOINS.intersection(text) and text.islower():
-        return found  # plain prose: no identifiers (the common case, kept fast)
+    if _MAYBE_IDENTIFIER.search(text) is None:
+        return tuple(found)  # plain prose: no identifiers (the common case, kept fast)
     for match in _COMPOUND.finditer(text):
         found.extend(identifier_terms(match.group(0)))
-    return found
+    return tuple(found)
+
+
+# Cheap to scan for: a joiner between two word characters, or a camelCase hump.
+_MAYBE_IDENTIFIER = re.compile(r"[A-Za-z0-9][_./:\-]+[A-Za-z0-9]|[a-z0-9][A-Z]")
 
 
 @lru_cache(maxsize=65536)

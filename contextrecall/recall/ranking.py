@@ -479,6 +479,9 @@ class _Block:
         return "\n".join(out)
 
 
+_SMALLEST = Item("snippet", "", "-")
+
+
 def fill_budget(
     ranked: Sequence[tuple[float, Item]],
     budget: int,
@@ -508,12 +511,12 @@ def fill_budget(
             return False
         if focus and item.position is None:
             item = item.focused(focus)
+        if block.tokens_with(item) > budget:
+            return False
         if item.position is None and shown:
             item = item.without_lines_shown(shown)
             if item is None:
                 return False
-        if block.tokens_with(item) > budget:
-            return False
         runs = shingles(terms(item.text))
         if _near_duplicate(runs, seen_runs):
             return False
@@ -527,6 +530,8 @@ def fill_budget(
     for score, item in ranked:
         if limit is not None and len(chosen) >= limit:
             break
+        if block.tokens_with(_SMALLEST) > budget:
+            break  # full: not even a one-word memory would fit
         if take(score, item) and neighbours and "?" in item.text:
             following = neighbours.get(turn_key(item, 1))
             if following is not None:
