@@ -47,6 +47,16 @@ def _start_worker(settings: Settings, log: Path) -> subprocess.Popen:
     return worker
 
 
+def _wait_until_ready(worker: subprocess.Popen, log: Path) -> None:
+    """Until the worker says it is ready: a hook fed while it still starts would share the
+    machine with its start-up and could run out of its one-second budget."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while b" ready." not in log.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the worker did not start; see {log}")
+        time.sleep(0.1)
+
+
 def _stop(worker: subprocess.Popen) -> None:
     if worker.poll() is None:
         os.killpg(worker.pid, signal.SIGTERM)
@@ -85,6 +95,7 @@ def run(echo: Callable[[str], None] = print) -> None:
     echo("1. starting a worker (SQLite + filesystem broker)")
     worker = _start_worker(settings, log)
     try:
+        _wait_until_ready(worker, log)
         echo("2. Claude Code ends a session: `recall hook` gets its Stop event")
         event = {
             "session_id": session_id,

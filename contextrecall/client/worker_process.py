@@ -31,9 +31,11 @@ def worker_command(
 
 def child_environment(settings: Settings) -> dict[str, str]:
     """This process's environment with ``settings`` written over it as RECALL_* variables, for
-    a worker or a hook started as a child."""
+    a worker or a hook started as a child. The parent manages its workers, so such a hook
+    starts none of its own (``client.autostart``)."""
     env = {
         **os.environ,
+        "RECALL_WORKER_AUTOSTART": "0",
         "RECALL_HOME": str(settings.home),
         "RECALL_DATABASE_URL": settings.database_url,
         "RECALL_BROKER_URL": settings.broker_url,
