@@ -128,21 +128,7 @@ def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Se
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'recall.db'}"
-        yield _settings_for(tmp_path, url)
-        dispose_engines()
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    base = make_url(request.getfixturevalue("mariadb_server_url"))
-    name = f"{base.database}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base.set(database=None))
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield _settings_for(tmp_path, base.set(database=name).render_as_string(False))
-    finally:
-        dispose_engines()
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    else:
+        url = request.getfixturevalue("empty_mariadb_url")
+    yield _settings_for(tmp_path, url)
+    dispose_engines()
