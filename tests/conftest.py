@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,43 +42,43 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@contextmanager
+def _database(server_url: str, name: str) -> Iterator[str]:
+    """A new, empty MariaDB database ``name`` on the server of ``server_url``, dropped after."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = make_url(server_url).set(database=None)
+    admin = create_engine(server)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def mariadb_server_url() -> Iterator[str]:
     """A fresh, empty MariaDB database for this test run, dropped afterwards."""
-    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     admin = make_url(MARIADB_ADMIN_URL)
     require(_port_open(admin.host or "127.0.0.1", admin.port or 3306), "MariaDB")
-    name = f"recall_test_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(admin)
-    with engine.begin() as connection:
-        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        engine.dispose()
+    with _database(MARIADB_ADMIN_URL, f"recall_test_{uuid.uuid4().hex[:10]}") as url:
+        yield url
 
 
 @pytest.fixture
 def empty_mariadb_url(mariadb_server_url: str) -> Iterator[str]:
     """A MariaDB database of its own, empty (never migrated), dropped afterwards."""
-    from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    base = make_url(mariadb_server_url)
-    name = f"{base.database}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(base.set(database=None))
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+    name = f"{make_url(mariadb_server_url).database}_{uuid.uuid4().hex[:6]}"
+    with _database(mariadb_server_url, name) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -152,7 +152,8 @@ def _record_configuration() -> None:
     try:
         path = config_file.current_path()
         wanted = config_file.environment_values()
-        changed = {k: v for k, v in wanted.items() if config_file.read_values(path).get(k) != v}
+        recorded = config_file.read_values(path)
+        changed = {k: v for k, v in wanted.items() if recorded.get(k) != v}
         if changed:
             config_file.write_values(path, changed)
             click.echo(f"recorded {', '.join(sorted(changed))} in {path}")

@@ -26,14 +26,15 @@ LOG = "worker.log"
 LOCK_FD_ENV = "RECALL_WORKER_LOCK_FD"  # tells the started worker which descriptor is its lock
 
 
-def _open_lock(settings: Settings) -> int:
+def open_lock(settings: Settings) -> int:
+    """The descriptor of this ``RECALL_HOME``'s worker lock file (created if missing)."""
     os.makedirs(settings.location(), mode=0o700, exist_ok=True)
     return os.open(settings.location(LOCK), os.O_RDWR | os.O_CREAT, 0o600)
 
 
 def worker_alive(settings: Settings) -> bool:
     """True while some worker of this ``RECALL_HOME`` runs (it holds the lock)."""
-    fd = _open_lock(settings)
+    fd = open_lock(settings)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -47,7 +48,7 @@ def ensure_worker(settings: Settings) -> int | None:
     """Start a detached worker unless one is alive (or autostart is off); its pid, or None."""
     if not settings.worker_autostart:
         return None
-    fd = _open_lock(settings)
+    fd = open_lock(settings)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -90,12 +91,8 @@ def stop_worker(settings: Settings, wait: float = 15.0) -> int | None:
     import signal
     import time
 
-    try:
-        with open(settings.location(PID), encoding="ascii") as handle:
-            pid = int(handle.read().strip() or 0)
-    except (OSError, ValueError):
-        return None
-    if pid <= 0 or not worker_alive(settings) or not _is_worker(pid):
+    pid = recorded_pid(settings)
+    if pid is None or not worker_alive(settings) or not _is_worker(pid):
         return None
     try:
         os.kill(pid, signal.SIGTERM)
@@ -108,6 +105,16 @@ def stop_worker(settings: Settings, wait: float = 15.0) -> int | None:
     with contextlib.suppress(OSError):
         os.unlink(settings.location(PID))
     return pid
+
+
+def recorded_pid(settings: Settings) -> int | None:
+    """The pid a worker started by a hook recorded (None when there is no such record)."""
+    try:
+        with open(settings.location(PID), encoding="ascii") as handle:
+            pid = int(handle.read().strip() or 0)
+    except (OSError, ValueError):
+        return None
+    return pid if pid > 0 else None
 
 
 def _is_worker(pid: int) -> bool:

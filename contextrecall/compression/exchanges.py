@@ -26,6 +26,7 @@ from contextrecall.compression import commands as cmd
 from contextrecall.compression import compaction
 from contextrecall.compression import snippets as snip
 from contextrecall.compression.digest import BUILTIN_COMMANDS, EDIT_TOOLS
+from contextrecall.compression.summary import relative
 from contextrecall.compression.text import shorten, squash
 from contextrecall.memory import Snippet
 from contextrecall.tagging import command_tags
@@ -318,9 +319,7 @@ class ExchangeLog:
 
     def relative(self, path: str) -> str:
         """The final path, relative to the project root when it is inside it."""
-        path = self.final(path)
-        root = (self.root or "").rstrip("/")
-        return path[len(root) + 1 :] if root and path.startswith(root + "/") else path
+        return relative(self.final(path), self.root)
 
     # -- snippets ----------------------------------------------------------------------
 

@@ -81,19 +81,13 @@ def _no_database_yet(settings: Settings) -> bool:
 def worker_state(settings: Settings) -> dict[str, Any]:
     """``{alive, autostart, pid, log}``: is a worker of this RECALL_HOME running (it holds
     the home's worker lock), and would a hook start one."""
-    from contextrecall.client.autostart import LOG, PID, worker_alive
+    from contextrecall.client.autostart import LOG, recorded_pid, worker_alive
 
     alive = worker_alive(settings)
-    pid = None
-    if alive:
-        try:
-            pid = int(Path(settings.location(PID)).read_text().strip())
-        except (OSError, ValueError):
-            pid = None  # started by hand: it records no pid
     return {
         "alive": alive,
         "autostart": settings.worker_autostart,
-        "pid": pid,
+        "pid": recorded_pid(settings) if alive else None,  # one started by hand records none
         "log": settings.location(LOG),
     }
 

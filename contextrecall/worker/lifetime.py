@@ -13,7 +13,7 @@ import time
 
 from celery.signals import task_postrun, task_prerun, worker_ready
 
-from contextrecall.client.autostart import LOCK, LOCK_FD_ENV, PID
+from contextrecall.client.autostart import LOCK_FD_ENV, PID, open_lock
 from contextrecall.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,8 +32,7 @@ def hold_home_lock(settings: Settings) -> int | None:
         with open(settings.location(PID), "w", encoding="ascii") as handle:
             handle.write(f"{os.getpid()}\n")
         return fd
-    os.makedirs(settings.location(), mode=0o700, exist_ok=True)
-    fd = os.open(settings.location(LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+    fd = open_lock(settings)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
