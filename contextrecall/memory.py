@@ -49,6 +49,7 @@ class Snippet:
     importance: float = 1.0
     ref: str | None = None  # the source turn's id, for chat facts
     position: int | None = None  # the turn's place in its session, for chat facts
+    identity: str | None = None  # what makes two copies the same memory; default: content
 
 
 @dataclass

@@ -126,6 +126,28 @@ def moves_in(command: str) -> list[tuple[str, str]]:
     return [(a.strip("'\""), b.strip("'\"")) for a, b in _MOVE.findall(command)]
 
 
+# ``cat > path <<'EOF'`` (or ``cat <<EOF > path``, ``tee path <<EOF``) up to its end marker.
+_FILE_WRITE = re.compile(
+    r"(?:^|(?<=&&)|(?<=;))[ \t]*(?:cat|tee)[ \t]+(?:"
+    r"(?:>[ \t]*)?(?P<path>[^\s<>|&;]+)[ \t]*<<-?[ \t]*(?P<q>['\"]?)(?P<tag>\w+)(?P=q)"
+    r"|<<-?[ \t]*(?P<q2>['\"]?)(?P<tag2>\w+)(?P=q2)[ \t]*>[ \t]*(?P<path2>[^\s<>|&;]+)"
+    r")[ \t]*\n(?P<body>.*?)\n[ \t]*(?:(?P=tag)|(?P=tag2))[ \t]*$",
+    re.S | re.M,
+)
+
+
+def file_writes(command: str) -> tuple[list[tuple[str, str]], str]:
+    """The files a command writes with a here-document (``cat > path <<'EOF'``): (path,
+    content) of each, and the command without them (empty when it did nothing else)."""
+    writes = [
+        ((m["path"] or m["path2"]).strip("'\""), m["body"]) for m in _FILE_WRITE.finditer(command)
+    ]
+    rest = _FILE_WRITE.sub("", command) if writes else command
+    rest = re.sub(r"(?:&&|;)\s*(?:&&|;)", "&&", rest)
+    rest = re.sub(r"^\s*(?:&&|;)\s*|\s*(?:&&|;)\s*$", "", rest.strip())
+    return writes, rest
+
+
 def command_key(command: str) -> str:
     """The command without a leading ``cd``, ``2>&1`` and trailing output filters."""
     text = squash(_HEREDOC.sub(_commit_subject, command))
@@ -165,6 +187,16 @@ def is_exploration(key: str) -> bool:
         if program not in EXPLORATION and program != "mkdir" and not _GIT_TRIVIAL.match(part):
             return False
     return True
+
+
+_LISTING = frozenset(["ls", "find", "fd", "tree", "pwd", "echo", "wc"])
+
+
+def is_listing(key: str) -> bool:
+    """True for commands that only list files (``ls``, ``find``, ``tree``): like the Glob
+    and LS tools, what they found is better told by the files read and edited next."""
+    parts = [part.split() for part in _CHAIN.split(key) if part.strip()]
+    return bool(parts) and all(p[0].rsplit("/", 1)[-1] in _LISTING for p in parts)
 
 
 def is_read_only(key: str) -> bool:

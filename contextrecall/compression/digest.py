@@ -315,13 +315,13 @@ class SessionDigest:
                 self.config.pop(path, None)
                 self.config[path] = lines
 
+    def _absolute(self, path: str) -> str:
+        base = (self.cwd or "").rstrip("/")
+        return path if path.startswith("/") or not base else f"{base}/{path}"
+
     def _move(self, source: str, target: str) -> None:
         """A file (or a folder's files) moved: its record goes under the new path."""
-        base = (self.cwd or "").rstrip("/")
-        source, target = (
-            p if p.startswith("/") or not base else f"{base}/{p}" for p in (source, target)
-        )
-        source, target = source.rstrip("/"), target.rstrip("/")
+        source, target = self._absolute(source).rstrip("/"), self._absolute(target).rstrip("/")
         for path in list(self.files):
             if path == source or path.startswith(source + "/"):
                 record = self.files.pop(path)
@@ -338,6 +338,10 @@ class SessionDigest:
         command = call.input.get("command")
         if not isinstance(command, str):
             return
+        writes, command = cmd.file_writes(command)
+        for path, content in writes:  # a file written with a here-document: an edit
+            path = self._absolute(path)
+            self._edit(ToolCall(call.id, "Write", {"file_path": path, "content": content}), event)
         key = cmd.command_key(command)
         if not key:
             return

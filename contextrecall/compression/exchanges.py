@@ -55,6 +55,7 @@ DEFINITION_LINES = 6  # declarations kept of one written or edited file
 DEFINITION_CHARS = 300
 EDIT_LINE_CHARS = 140
 REPORT_CHARS = 6000
+REPORT_IDENTITY_CHARS = 2000  # a report's opening: what tells one report from another
 SECTION_CHARS = 6000
 COMMAND_CHARS = 300  # a command as kept: without `cd` prefixes and output filters
 MAX_COMMANDS = 40  # distinct commands kept of one exchange
@@ -213,14 +214,19 @@ class ExchangeLog:
         command = call.input.get("command")
         if not isinstance(command, str) or not command.strip():
             return
+        writes, command = cmd.file_writes(command)
+        for path, content in writes:  # a file written with a here-document: an edit
+            self._edit(_write_call(call.id, self._absolute(path), content), event)
+        if not command.strip():
+            return
         for source, target in cmd.moves_in(command):
             if not event.is_error:
                 self.moves[self._absolute(source)] = self._absolute(target)
         key = cmd.command_key(command) or squash(command)
         outcome = cmd.classify(key, event.content, event.is_error)
         failed = outcome.outcome in ("failed", "tests-failed")
-        if not failed and _CHORE.match(key):
-            return  # mkdir, cp, sleep …: nothing anyone asks about later
+        if not failed and (_CHORE.match(key) or cmd.is_listing(key)):
+            return  # mkdir, cp, sleep, ls …: nothing anyone asks about later
         found = [outcome.error, outcome.tests]
         if failed:  # what went wrong, then the runner's count
             found.insert(0, cmd.error_line(event.content))
@@ -261,7 +267,9 @@ class ExchangeLog:
         path = call.input.get("file_path") or call.input.get("notebook_path")
         if not isinstance(path, str) or not path or event.is_error:
             return
-        change = edit_summary(call)
+        written = definitions(call)
+        # a written file's declarations are its code snippet; its first lines add imports
+        change = "" if call.name == "Write" and written else edit_summary(call)
         if call.name == "Write" and (
             event.details.get("type") == "create"
             or event.content.startswith("File created successfully")
@@ -270,7 +278,7 @@ class ExchangeLog:
         if len(self.current.edits) < MAX_EDITS:
             self.current.edits.append((path, change))
         declared = self.current.definitions.setdefault(path, [])
-        for line in definitions(call):
+        for line in written:
             if line not in declared and len(declared) < DEFINITION_LINES:
                 declared.append(line)
         if self._pending is not None and len(self._pending.edits) < 4:
@@ -332,7 +340,7 @@ class ExchangeLog:
             out += self._exchange_snippets(exchange)
         for summary, when in self.summaries:
             out += summary_snippets(summary, when)
-        return out
+        return without_repeated_lines(out)
 
     def _exchange_snippets(self, exchange: Exchange) -> list[Snippet]:
         topic = shorten(exchange.request or (exchange.texts[:1] or [""])[0], 100)
@@ -359,7 +367,7 @@ class ExchangeLog:
                 )
                 if part
             )
-            out.append(_snippet("exchange", topic, shorten_block(body, EXCHANGE_CHARS), when))
+            out.append(_snippet("exchange", "", shorten_block(body, EXCHANGE_CHARS), when))
         for (key, _), run in exchange.runs.items():
             shown = _snippet(
                 "command", run.description or topic, self._run_text(run), run.when or when
@@ -382,14 +390,18 @@ class ExchangeLog:
                 text += f"\nThen `{self._relative_text(fix.rerun)}` worked."
             out.append(_snippet("fix", f"Fix: {topic}", text, when, importance=1.2))
         for found in exchange.found:
-            out.append(_snippet("found", topic, found, when, importance=0.8))
+            out.append(_snippet("found", "", found, when, importance=0.8))
         for path, lines in exchange.definitions.items():
             if lines:
                 shown = self.relative(path)
                 body = shorten_block("\n".join([f"{shown}:", *lines]), DEFINITION_CHARS)
-                out.append(_snippet("code", f"Code in {shown}", body, when))
+                out.append(_snippet("code", "", body, when))
         for _task, report in exchange.reports:
-            out.append(_snippet("report", "Subagent report", report, when))
+            shown = _snippet("report", "Subagent report", report, when)
+            # the subagent's transcript and the main session's Task result hold the same
+            # report, one of them sometimes cut: the same memory by its opening
+            shown.identity = report[:REPORT_IDENTITY_CHARS]
+            out.append(shown)
         return out
 
     def _run_text(self, run: Run) -> str:
@@ -436,6 +448,36 @@ class ExchangeLog:
     def _relative_text(self, text: str) -> str:
         root = (self.root or "").rstrip("/")
         return text.replace(root + "/", "") if root else text
+
+
+EXCERPTED = frozenset({"command", "found", "code"})  # what holds lines of tool output
+REPEAT_CHARS = 24  # shorter lines (`}`, `end`, a count) repeat without being news
+
+
+def without_repeated_lines(snippets: list[Snippet]) -> list[Snippet]:
+    """``snippets`` with the output lines an earlier snippet kept already left out of the
+    later ones (a warning every ``npm`` run prints, the same ``git log`` lines): only a
+    command's first two lines (the command and how it ended) always stay."""
+    seen: set[str] = set()
+    for snippet in snippets:
+        if snippet.category not in EXCERPTED:
+            continue
+        lines = snippet.content.splitlines()
+        head = 2 if snippet.category == "command" else 1
+        kept = lines[:head]
+        for line in lines[head:]:
+            key = squash(line).lower().rstrip(" …")
+            if len(key) >= REPEAT_CHARS and key in seen:
+                continue
+            seen.add(key)
+            kept.append(line)
+        snippet.content = "\n".join(kept)
+    return snippets
+
+
+def _write_call(call_id: str, path: str, content: str) -> ToolCall:
+    """The Write call a here-document write amounts to."""
+    return ToolCall(call_id, "Write", {"file_path": path, "content": content})
 
 
 def _texts(texts: list[str]) -> str:

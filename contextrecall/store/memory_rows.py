@@ -252,7 +252,7 @@ def add_snippets(
                 "dense_content": snippet.content,
                 "structured_data": _json({k: v for k, v in structured.items() if v is not None}),
                 "tags": _json(snippet.tags),
-                "content_hash": content_hash(snippet.category, snippet.content),
+                "content_hash": content_hash(snippet.category, snippet.identity or snippet.content),
                 "importance": float(snippet.importance),
                 "created_at": (when := happened(snippet.occurred_at, memory.ended_at)),
                 "updated_at": when,
