@@ -42,6 +42,7 @@ from contextrecall.transcript.events import (
 
 LISTING_TOOLS = frozenset({"Glob", "LS"})  # file names found: the files read next say more
 SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
+LOOKS = frozenset({"Read", "Glob", "Grep", "LS", "WebFetch", "WebSearch"})  # nothing to fix
 SKIPPED_TOOLS = frozenset({"TodoWrite", "ExitPlanMode", "BashOutput", "TaskOutput", "KillShell"})
 
 REQUEST_CHARS = 1200
@@ -61,6 +62,7 @@ COMMAND_CHARS = 300  # a command as kept: without `cd` prefixes and output filte
 MAX_COMMANDS = 40  # distinct commands kept of one exchange
 MAX_EDITS = 30  # compact edits shown of one exchange
 FILES_CHARS = 1000
+CHANGES_SHOWN = 3  # compact edits shown of one file in one exchange
 
 # Commands whose success says nothing worth recalling (moves are kept with the files).
 _CHORE = re.compile(
@@ -95,6 +97,7 @@ class Fix:
     explanation: str | None = None
     edits: list[tuple[str, str]] = field(default_factory=list)  # (path, compact change)
     rerun: str | None = None
+    family: str | None = None  # of the command that failed (``git push``)
 
 
 @dataclass
@@ -207,8 +210,10 @@ class ExchangeLog:
                 self.current.reports.append((str(task), report[:REPORT_CHARS]))
         elif name not in SKIPPED_TOOLS and name not in LISTING_TOOLS:
             self._found(call, event)
-        if event.is_error and name != "Bash":
-            self._error(f"{name}: {_first_lines(event.content, 2)}")
+        # a <tool_use_error> is the tool refusing a call ("File has not been read yet"):
+        # how the agent used its tools, not a problem of the project
+        if event.is_error and name != "Bash" and "<tool_use_error>" not in event.content:
+            self._error(f"{name}: {_first_lines(event.content, 2)}", fixable=name not in LOOKS)
 
     def _bash(self, call: ToolCall, event: ToolResult) -> None:
         command = call.input.get("command")
@@ -248,20 +253,24 @@ class ExchangeLog:
             runs.pop(slot, None)
             runs[slot] = run
         if failed:
-            self._error(f"`{run.command}`: {run.detail or _first_lines(event.content, 2)}")
-        elif (
-            self._pending is not None
-            and self._pending.edits
-            and outcome.outcome in ("ok", "tests-passed")
-        ):
-            self._pending.rerun = run.command
-            self.current.fixes.append(self._pending)
-            self._pending = None
+            error = f"`{run.command}`: {run.detail or _first_lines(event.content, 2)}"
+            # a look that found nothing (``ls missing/``) has nothing to fix
+            self._error(error, cmd.command_family(key), fixable=not cmd.is_exploration(key))
+        elif self._pending is not None and outcome.outcome in ("ok", "tests-passed"):
+            pending = self._pending
+            # fixed by edits, then a run that worked; or by running it another way
+            # (``git push`` failing, then ``git push --set-upstream …`` working)
+            if pending.edits or (
+                pending.family == cmd.command_family(key) and run.command not in pending.error
+            ):
+                pending.rerun = run.command
+                self.current.fixes.append(pending)
+                self._pending = None
 
-    def _error(self, error: str) -> None:
+    def _error(self, error: str, family: str | None = None, fixable: bool = True) -> None:
         self.current.errors.append(shorten(error, 400))
-        if self._pending is None or self._pending.edits:
-            self._pending = Fix(shorten(error, 400))
+        if fixable and (self._pending is None or self._pending.edits):
+            self._pending = Fix(shorten(error, 400), family=family)
 
     def _edit(self, call: ToolCall, event: ToolResult) -> None:
         path = call.input.get("file_path") or call.input.get("notebook_path")
@@ -385,9 +394,11 @@ class ExchangeLog:
             text = f"Error: {self._relative_text(fix.error)}"
             if fix.explanation:
                 text += f"\nWhy: {fix.explanation}"
-            text += f"\nFixed by: {changed}"
+            if changed:
+                text += f"\nFixed by: {changed}"
             if fix.rerun:
-                text += f"\nThen `{self._relative_text(fix.rerun)}` worked."
+                rerun = self._relative_text(fix.rerun)
+                text += f"\nThen `{rerun}` worked." if changed else f"\nFixed by: `{rerun}`"
             out.append(_snippet("fix", f"Fix: {topic}", text, when, importance=1.2))
         for found in exchange.found:
             out.append(_snippet("found", "", found, when, importance=0.8))
@@ -423,14 +434,16 @@ class ExchangeLog:
     def _files_text(self, exchange: Exchange) -> str:
         lines = []
         created = {self.relative(p) for p in exchange.created}
-        seen: set[tuple[str, str]] = set()
+        changes: dict[str, list[str]] = {}  # path: its distinct changes, in order
         for path, change in exchange.edits:
-            shown = self.relative(path)
-            if (shown, change) in seen:
-                continue
-            seen.add((shown, change))
+            shown = changes.setdefault(self.relative(path), [])
+            if change and change not in shown:
+                shown.append(change)
+        for shown, changed in changes.items():
             verb = "created" if shown in created else "edited"
-            lines.append(f"{verb} {shown}" + (f": {change}" if change else ""))
+            more = len(changed) - CHANGES_SHOWN
+            listed = "; ".join(changed[:CHANGES_SHOWN]) + (f" (+{more} more)" if more > 0 else "")
+            lines.append(f"{verb} {shown}" + (f": {listed}" if listed else ""))
         moved = [
             f"moved {self.relative(source)} -> {self.relative(target)}"
             for source, target in self.moves.items()
@@ -570,6 +583,14 @@ _DECLARATION = re.compile(
     r"""|[\w-]+:\s*["'][^"']{3,}["'],?$)"""
     r"""|>\s*[A-Z][^<>{}]{12,}<"""
 )
+# Lines the declaration pattern takes that declare nothing to look for: an attribute set to a
+# bare literal (``@moduledoc false``, ``@impl true``), a local variable (an indented ``const``).
+_NOT_DECLARING = re.compile(
+    r"""^\s*@[a-z_]+\s+(?:true|false|nil|None)\s*$|^(?:\s{4,}|\t\t)(?:const|let|var)\s"""
+)
+# In a test, a fixture's field (``comment: "will be closed"``): data, not a declaration.
+_FIXTURE = re.compile(r"""^\s*[\w-]+:\s*["'][^"']*["'],?\s*$""")
+_TEST_FILE = re.compile(r"(?:^|/)(?:tests?|spec|__tests__)/|[._-](?:test|spec)\.\w+$")
 # A line of documentation in code (a comment, a docstring) that states something: it says
 # what the code does in words a question uses.
 _DOC_LINE = re.compile(r"^\s*(?:#|//|/?\*|--|;+)?\s*[A-Z`][^=;{}()]{20,}[.:]\s*$")
@@ -584,13 +605,17 @@ def definitions(call: ToolCall) -> list[str]:
         texts = [e.get("new_string") for e in call.input["edits"] if isinstance(e, dict)]
     else:
         texts = [call.input.get("new_string")]
+    path = call.input.get("file_path")
+    test = isinstance(path, str) and bool(_TEST_FILE.search(path))
     found = []
     for text in texts:
         if not isinstance(text, str):
             continue
         documented = 0
         for line in text.splitlines():
-            if len(line.strip()) > 200:
+            if len(line.strip()) > 200 or _NOT_DECLARING.match(line):
+                continue
+            if test and _FIXTURE.match(line):
                 continue
             if _DECLARATION.search(line):
                 found.append(line.strip())

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from datetime import date
 
+from sqlalchemy import text as sql
+
 from contextrecall.client.deltas import Delta
 from contextrecall.crypto import KeyRing, generate_key
-from contextrecall.db import session_scope
+from contextrecall.db import get_engine, session_scope
 from contextrecall.jobs import build_job
 from contextrecall.recall import service
 from contextrecall.settings import Settings
@@ -47,12 +49,12 @@ def session() -> Transcript:
     )
 
 
-def save(settings: Settings, transcript: Transcript) -> None:
+def save(settings: Settings, transcript: Transcript, session_id: str = "s1") -> None:
     text = "".join(json.dumps(line) + "\n" for line in transcript.lines).encode()
     job = build_job(
         project={"name": "shop", "identity": "name:shop"},
         machine=None,
-        session_external_id="s1",
+        session_external_id=session_id,
         source_format="claude",
         delta=Delta(0, len(text), text),
         event="Stop",
@@ -92,3 +94,22 @@ def test_the_session_start_says_where_the_work_stands(backend):
     assert "Last commits: 1a2b3c4 Cart totals in their own module" in left_off
     assert "Key files: lib/shop/cart_totals.ex" in block and "lib/cart.ex" not in block
     assert len(block) / 4 <= service.SESSION_START_BUDGET
+
+
+def test_a_subagent_report_is_stored_once_from_both_transcripts(backend):
+    report = "## Cart findings\n" + "\n".join(f"- cart rule {n} holds" for n in range(400))
+    cut = report[:3000] + "\n[… 9000 characters omitted …]"  # as a transcript may hold it
+    subagent = Transcript().user("explore the cart", isSidechain=True).say(cut)
+    main = (
+        Transcript()
+        .user("explore the cart")
+        .tool("Task", {"description": "Explore cart", "prompt": "explore the cart"}, report)
+    )
+    save(backend, subagent, "s1/agent-a1")
+    save(backend, main, "s1")
+    engine = get_engine(backend)
+    with engine.connect() as connection:
+        reports = connection.execute(
+            sql("SELECT dense_content FROM context_snippets WHERE category = 'report'")
+        ).all()
+    assert len(reports) == 1 and reports[0][0].startswith("## Cart findings")

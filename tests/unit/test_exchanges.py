@@ -170,3 +170,98 @@ def test_a_long_memory_is_shown_by_its_lines_that_bear_on_the_query():
         focus=query_terms("idx_cart_user migration"),
     )
     assert "idx_cart_user already existed" in text and "step 30" not in text
+
+
+def test_a_file_written_with_a_here_document_is_kept_as_a_written_file(tmp_path):
+    command = (
+        "mkdir -p types && cat > types/todo.ts << 'EOF'\n"
+        "import { Base } from './base';\n"
+        "export interface Todo {\n  id: string;\n}\n"
+        "EOF"
+    )
+    memory = Transcript().user("add the todo type").bash(command, "").memory(tmp_path)
+    assert by_category(memory, "command") == []  # a write, not a command worth recalling
+    (files,) = by_category(memory, "files")
+    assert "types/todo.ts" in files.content
+    (code,) = by_category(memory, "code")
+    assert "export interface Todo {" in code.content
+    assert "import { Base }" not in files.content + code.content  # declarations, not imports
+    assert any(f.path.endswith("types/todo.ts") for f in memory.files)
+
+
+def test_a_command_that_only_lists_files_is_not_kept_but_a_failed_one_is(tmp_path):
+    memory = (
+        Transcript()
+        .user("look around")
+        .bash("ls -la lib/ && find lib -name '*.ex'", "lib/cart.ex\nlib/shop.ex")
+        .bash("ls missing/", "ls: cannot access 'missing/': No such file", is_error=True)
+        .memory(tmp_path)
+    )
+    (run,) = by_category(memory, "command")
+    assert run.content.startswith("$ ls missing/")
+    assert by_category(memory, "fix") == []  # a look that found nothing has nothing to fix
+
+
+def test_an_output_line_already_kept_is_not_kept_again_in_the_same_save(tmp_path):
+    warning = 'npm warn Unknown env config "verify-deps-before-run". This will stop working.'
+    memory = (
+        Transcript()
+        .user("build it")
+        .bash("npm run build", f"{warning}\nBuild failed: generate is not a function", True)
+        .bash("npm run lint", f"{warning}\n3 problems (1 error, 2 warnings)", True)
+        .memory(tmp_path)
+    )
+    runs = by_category(memory, "command")
+    assert [warning in run.content for run in runs] == [True, False]
+    assert "3 problems" in runs[1].content
+
+
+def test_a_command_fixed_by_running_it_another_way(tmp_path):
+    memory = (
+        Transcript()
+        .user("push it")
+        .bash("git push", "fatal: The current branch cart has no upstream branch.", True)
+        .bash("git push --set-upstream origin cart", "branch 'cart' set up to track")
+        .edit("lib/cart.ex")
+        .memory(tmp_path)
+    )
+    (fix,) = by_category(memory, "fix")
+    assert "no upstream branch" in fix.content
+    assert "Fixed by: `git push --set-upstream origin cart`" in fix.content
+    assert "lib/cart.ex" not in fix.content  # later edits are not the fix
+
+
+def test_a_tool_refusing_a_call_is_not_an_error_of_the_project(tmp_path):
+    memory = (
+        Transcript()
+        .user("update the readme")
+        .tool(
+            "Write",
+            {"file_path": f"{CWD}/README.md", "content": "# Shop\n"},
+            "<tool_use_error>File has not been read yet. Read it first.</tool_use_error>",
+            is_error=True,
+        )
+        .write("README.md", "# Shop\n", created=False)
+        .memory(tmp_path)
+    )
+    assert by_category(memory, "fix") == []
+    assert "tool_use_error" not in "\n".join(s.content for s in memory.snippets)
+
+
+def test_the_same_report_cut_differently_is_the_same_memory(tmp_path):
+    report = "## Findings\n" + "\n".join(f"- finding {n}: the cart {n} is fine" for n in range(300))
+    cut = report[:6500] + "\n[… 9000 characters omitted …]"
+    main = (
+        Transcript()
+        .user("explore the cart")
+        .tool("Task", {"description": "Explore cart", "prompt": "explore"}, report)
+        .memory(tmp_path)
+    )
+    subagent = (
+        Transcript().user("explore", isSidechain=True).say(cut).save(tmp_path / "agent-a1.jsonl")
+    )
+    from contextrecall.compression import compress_file
+
+    (kept,) = by_category(main, "report")
+    (again,) = by_category(compress_file(subagent), "report")
+    assert kept.content != again.content and kept.identity == again.identity
