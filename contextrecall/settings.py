@@ -136,6 +136,8 @@ FIELDS = (
     Field("retention_days", "RECALL_RETENTION_DAYS", _float, 90.0),
     Field("retention_min_relevance", "RECALL_RETENTION_MIN_RELEVANCE", _float, 0.1),
     Field("spool_retention_days", "RECALL_SPOOL_RETENTION_DAYS", _float, 30.0),
+    # a sent job the store has not confirmed after this long is published again
+    Field("spool_resend_seconds", "RECALL_SPOOL_RESEND_SECONDS", _float, 300.0),
     Field("failed_job_retention_days", "RECALL_FAILED_JOB_RETENTION_DAYS", _float, 30.0),
     Field("decay_batch", "RECALL_DECAY_BATCH", _int, 10000),
     Field("cleanup_batch", "RECALL_CLEANUP_BATCH", _int, 5000),

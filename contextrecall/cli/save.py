@@ -121,10 +121,15 @@ def spool() -> None:
 @one_line_errors
 @click.pass_obj
 def spool_flush(state: State) -> None:
-    """Deliver spooled jobs to the broker."""
-    from contextrecall.client.outbox import flush_spool
+    """Deliver spooled jobs to the broker; drop those the store confirms, send again those
+    it still lacks after a few minutes (RECALL_SPOOL_RESEND_SECONDS)."""
+    from contextrecall.client.outbox import sweep_spool
 
-    delivered, remaining = flush_spool(state.settings)
-    click.echo(f"delivered {delivered}, {remaining} left in the spool")
+    swept = sweep_spool(state.settings)
+    remaining = swept["remaining"]
+    click.echo(
+        f"delivered {swept['delivered']}, {remaining} left in the spool; "
+        f"{swept['confirmed']} confirmed stored, {swept['resent']} sent again"
+    )
     if remaining:
         raise RecallError(f"{remaining} job(s) could not be delivered; is the broker up?")

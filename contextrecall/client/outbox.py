@@ -1,6 +1,7 @@
-"""Outbox delivery: spool a job, publish it, drop it from the spool once the broker has it.
+"""Outbox delivery: spool a job, publish it, keep it as sent until the store confirms it.
 
-Standard library only until a non-Redis broker needs Celery's own publisher.
+Standard library only until a non-Redis broker needs Celery's own publisher; settling the
+sent jobs asks the database, so only the CLI and the worker do it, never a hook.
 """
 
 from __future__ import annotations
@@ -121,3 +122,31 @@ def flush_spool(
     """Deliver spooled jobs, oldest first; returns (delivered, remaining)."""
     spool = Spool(settings.location(SPOOL))
     return spool.flush(_sender(settings, deadline, cap=2.0), deadline=deadline, limit=limit)
+
+
+def settle_spool(settings: Settings, deadline: float | None = None) -> tuple[int, int]:
+    """Drop the sent jobs the store holds, publish again those it still lacks after
+    ``spool_resend_seconds``; returns (confirmed, sent again). Needs the database."""
+    from contextrecall.store.receipts import held
+
+    spool = Spool(settings.location(SPOOL))
+    return spool.settle(
+        lambda jobs: held(settings, jobs),
+        _sender(settings, deadline, cap=2.0),
+        resend_after=settings.spool_resend_seconds,
+        deadline=deadline,
+    )
+
+
+def sweep_spool(settings: Settings, deadline: float | None = None) -> dict[str, int]:
+    """Deliver the spool, then settle what was sent: ``{delivered, remaining, confirmed,
+    resent}``. Needs the database (the worker's and the CLI's sweep)."""
+    Spool(settings.location(SPOOL)).sweep_temporaries()
+    delivered, remaining = flush_spool(settings, deadline=deadline)
+    confirmed, resent = settle_spool(settings, deadline=deadline)
+    return {
+        "delivered": delivered,
+        "remaining": remaining,
+        "confirmed": confirmed,
+        "resent": resent,
+    }

@@ -40,6 +40,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
         "RECALL_DATABASE_URL": settings.database_url,
         "RECALL_BROKER_URL": settings.broker_url,
         "RECALL_VISIBILITY_TIMEOUT": str(settings.visibility_timeout),
+        "RECALL_SPOOL_RESEND_SECONDS": str(settings.spool_resend_seconds),
     }
     optional = {
         "RECALL_CACHE_URL": settings.cache_url,

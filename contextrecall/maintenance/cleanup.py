@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select
 
+from contextrecall.client.spool import SENT
 from contextrecall.db import session_scope
 from contextrecall.maintenance.decay import naive_utc
 from contextrecall.models import ContextSnippet, ConversationContext, FailedJob, Session
@@ -126,18 +127,20 @@ def remove(settings: Settings, rule: Rule, now: datetime, batch: int) -> tuple[i
 def old_spool_files(settings: Settings, now: datetime) -> list[str]:
     """Spool files (jobs and abandoned temporaries) last written before the spool cutoff."""
     cutoff = (now - timedelta(days=settings.spool_retention_days)).timestamp()
-    folder = os.fspath(settings.spool_dir)
-    try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        return []
-    return [
-        entry.path
-        for entry in entries
-        if entry.is_file(follow_symlinks=False)
-        and (entry.name.endswith(".json") or entry.name.endswith(".tmp"))
-        and entry.stat(follow_symlinks=False).st_mtime < cutoff
-    ]
+    old = []
+    for folder in (settings.spool_dir, settings.spool_dir / SENT):
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            continue
+        old += [
+            entry.path
+            for entry in entries
+            if entry.is_file(follow_symlinks=False)
+            and (entry.name.endswith(".json") or entry.name.endswith(".tmp"))
+            and entry.stat(follow_symlinks=False).st_mtime < cutoff
+        ]
+    return old
 
 
 def cleanup(

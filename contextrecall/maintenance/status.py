@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from contextrecall import migrate
 from contextrecall.broker.config import QUEUE
+from contextrecall.client.spool import SENT
 from contextrecall.db import get_engine, session_scope
 from contextrecall.models import Base, FailedJob
 from contextrecall.settings import Settings
@@ -198,24 +200,30 @@ def _filesystem_depth(folder: Path, queue: str) -> int:
 
 
 def spool_backlog(folder: Path, now: float | None = None) -> dict[str, Any]:
-    """``{path, count, oldest_age_seconds}`` of the jobs waiting in the spool."""
+    """``{path, count, oldest_age_seconds, sent}`` of the jobs waiting in the spool, and how
+    many were sent and await the store's confirmation."""
     now = time.time() if now is None else now
     count, oldest = 0, None
+    for mtime in _job_times(folder):
+        count += 1
+        oldest = mtime if oldest is None else min(oldest, mtime)
+    age = None if oldest is None else round(max(0.0, now - oldest), 1)
+    sent = sum(1 for _ in _job_times(folder / SENT))
+    return {"path": str(folder), "count": count, "oldest_age_seconds": age, "sent": sent}
+
+
+def _job_times(folder: Path) -> Iterator[float]:
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
-        entries = []
+        return
     for entry in entries:
         if not entry.name.endswith(".json") or entry.name.startswith("."):
             continue
         try:
-            mtime = entry.stat().st_mtime
+            yield entry.stat().st_mtime
         except FileNotFoundError:  # delivered meanwhile
             continue
-        count += 1
-        oldest = mtime if oldest is None else min(oldest, mtime)
-    age = None if oldest is None else round(max(0.0, now - oldest), 1)
-    return {"path": str(folder), "count": count, "oldest_age_seconds": age}
 
 
 def local_failed_jobs(path: Path, latest: int = LATEST) -> dict[str, Any]:
@@ -330,6 +338,7 @@ def format_status(report: dict[str, Any]) -> str:
             f"spool     {spool['count']} job(s)"
             + (f", oldest {_duration(age)} old" if age is not None else "")
             + (" (deliver with `recall spool flush`)" if spool["count"] else "")
+            + (f"; {spool['sent']} sent, awaiting the store" if spool.get("sent") else "")
         )
     failed = report.get("failed_jobs")
     if failed:

@@ -18,6 +18,26 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.1
 
 
+def held(settings: Settings, jobs: Sequence[SaveJob]) -> set[str]:
+    """The ids of ``jobs`` the store is done with: stored (their delta is in the database,
+    whoever stored it) or failed visibly (a failed-jobs record)."""
+    if not jobs:
+        return set()
+    digests = {job["job_id"]: job["delta"]["sha256"] for job in jobs}
+    with session_scope(settings) as db:
+        stored = set(
+            db.scalars(
+                select(SavedDelta.delta_hash).where(
+                    SavedDelta.delta_hash.in_(list(set(digests.values())))
+                )
+            )
+        )
+        failed = set(
+            db.scalars(select(FailedJob.job_id).where(FailedJob.job_id.in_(list(digests))))
+        )
+    return {job_id for job_id, digest in digests.items() if digest in stored or job_id in failed}
+
+
 def wait_for(settings: Settings, jobs: Sequence[SaveJob], timeout: float) -> dict[str, str]:
     """Block until every job is stored or failed; returns {job id: reason} of failures.
 

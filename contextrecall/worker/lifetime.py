@@ -44,7 +44,7 @@ def hold_home_lock(settings: Settings) -> int | None:
 class SpoolSweeper:
     """Delivers the machine's spool every ``every`` seconds: jobs a hook spooled but ran out
     of time to publish (many hooks at once, a slow broker) reach the queue without waiting
-    for the next hook."""
+    for the next hook; sent jobs the store holds are dropped, those it lacks sent again."""
 
     def __init__(self, settings: Settings, every: float = 10.0) -> None:
         self.settings, self.every = settings, every
@@ -53,17 +53,17 @@ class SpoolSweeper:
         threading.Thread(target=self._run, name="recall-spool-sweeper", daemon=True).start()
 
     def _run(self) -> None:
-        from contextrecall.client.outbox import flush_spool
+        from contextrecall.client.outbox import sweep_spool
 
         while True:
             time.sleep(self.every)
             try:
-                delivered, _ = flush_spool(self.settings, deadline=time.monotonic() + self.every)
+                swept = sweep_spool(self.settings, deadline=time.monotonic() + self.every)
             except Exception as exc:  # the broker may be down for a while: try again later
                 log.warning("spool sweep failed: %s", exc)
                 continue
-            if delivered:
-                log.info("spool: delivered %d job(s)", delivered)
+            if swept["delivered"] or swept["resent"]:
+                log.info("spool: %s", swept)
 
     def connect(self) -> None:
         worker_ready.connect(self.start, weak=False)

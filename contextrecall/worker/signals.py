@@ -20,13 +20,13 @@ def _fresh_connections(**_: object) -> None:
 
 @worker_ready.connect
 def _deliver_spool(**_: object) -> None:
-    from contextrecall.client.outbox import flush_spool
+    from contextrecall.client.outbox import sweep_spool
     from contextrecall.settings import get_settings
 
     try:
-        delivered, remaining = flush_spool(get_settings(), deadline=time.monotonic() + 30)
+        swept = sweep_spool(get_settings(), deadline=time.monotonic() + 30)
     except Exception as exc:
         log.warning("spool flush at start-up failed: %s", exc)
         return
-    if delivered or remaining:
-        log.info("spool: delivered %d job(s), %d left", delivered, remaining)
+    if any(swept.values()):
+        log.info("spool: %s", swept)

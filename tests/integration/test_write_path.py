@@ -645,3 +645,74 @@ def test_recall_save_rejects_a_missing_file(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip() == f"recall: error: {tmp_path / 'nope.jsonl'}: no such file"
+
+
+def spool_flush(settings: Settings) -> str:
+    flushed = subprocess.run(
+        [sys.executable, "-m", "contextrecall.cli", "spool", "flush"],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert flushed.returncode == 0, flushed.stderr
+    return flushed.stdout
+
+
+def test_a_job_the_broker_lost_after_handing_it_out_is_sent_again_and_stored_once(
+    write_settings, tmp_path
+):
+    import redis
+
+    from contextrecall.broker.config import QUEUE
+
+    settings = write_settings.with_overrides(spool_resend_seconds=0)
+    transcript = tmp_path / "lost.jsonl"
+    write_transcript(transcript, transcript_lines("lost", 2))
+    event = {
+        "session_id": "lost",
+        "transcript_path": str(transcript),
+        "cwd": str(tmp_path),
+        "hook_event_name": "Stop",
+    }
+    assert run_hook(settings, event).returncode == 0
+    sent = settings.spool_dir / "sent"
+    assert list(settings.spool_dir.glob("*.json")) == [] and len(list(sent.glob("*.json"))) == 1
+    # What a worker SIGKILLed right after its BRPOP leaves behind: the job is out of Redis,
+    # never acknowledged, and nothing in the broker will hand it out again.
+    broker = redis.Redis.from_url(settings.broker_url)
+    assert broker.brpop([QUEUE], timeout=5) is not None and broker.llen(QUEUE) == 0
+    assert "0 confirmed stored, 1 sent again" in spool_flush(settings)
+    assert broker.llen(QUEUE) == 1
+    worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    try:
+        wait_until(lambda: count(settings, SavedDelta) == 1, what="the lost job stored")
+        wait_until(lambda: list(sent.glob("*.json")) == [], what="the sent copy confirmed")
+    finally:
+        worker.stop()
+    assert count(settings, SavedDelta) == 1  # sent three times at most, stored once
+    assert "0 confirmed stored, 0 sent again" in spool_flush(settings)
+
+
+def test_a_sent_job_stays_in_the_spool_until_the_store_has_it(write_settings, tmp_path):
+    transcript = tmp_path / "kept.jsonl"
+    write_transcript(transcript, transcript_lines("kept", 1))
+    event = {
+        "session_id": "kept",
+        "transcript_path": str(transcript),
+        "cwd": str(tmp_path),
+        "hook_event_name": "Stop",
+    }
+    assert run_hook(write_settings, event).returncode == 0
+    sent = write_settings.spool_dir / "sent"
+    assert len(list(sent.glob("*.json"))) == 1
+    # not stored yet and not due for resending (300 s): it stays, and is not sent again
+    assert "0 confirmed stored, 0 sent again" in spool_flush(write_settings)
+    assert len(list(sent.glob("*.json"))) == 1
+    worker = WorkerProcess(write_settings, tmp_path / "worker.log").start()
+    try:
+        wait_until(lambda: count(write_settings, SavedDelta) == 1, what="stored")
+    finally:
+        worker.stop()
+    assert "1 confirmed stored, 0 sent again" in spool_flush(write_settings)
+    assert list(sent.glob("*.json")) == []

@@ -36,6 +36,7 @@ VARIABLES = {
     "RECALL_RETENTION_DAYS": "retention_days",
     "RECALL_RETENTION_MIN_RELEVANCE": "retention_min_relevance",
     "RECALL_SPOOL_RETENTION_DAYS": "spool_retention_days",
+    "RECALL_SPOOL_RESEND_SECONDS": "spool_resend_seconds",
     "RECALL_FAILED_JOB_RETENTION_DAYS": "failed_job_retention_days",
     "RECALL_DECAY_BATCH": "decay_batch",
     "RECALL_CLEANUP_BATCH": "cleanup_batch",
@@ -49,6 +50,7 @@ NUMBERS = [
     "RECALL_RETENTION_DAYS",
     "RECALL_RETENTION_MIN_RELEVANCE",
     "RECALL_SPOOL_RETENTION_DAYS",
+    "RECALL_SPOOL_RESEND_SECONDS",
     "RECALL_FAILED_JOB_RETENTION_DAYS",
 ]
 KEY = "c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LW11c3Qtbm90LWxlYWs="
@@ -82,6 +84,7 @@ def every_variable(home: Path) -> tuple[dict[str, str], dict[str, object]]:
         "RECALL_RETENTION_DAYS": "63",
         "RECALL_RETENTION_MIN_RELEVANCE": "0.25",
         "RECALL_SPOOL_RETENTION_DAYS": "64",
+        "RECALL_SPOOL_RESEND_SECONDS": "64.5",
         "RECALL_FAILED_JOB_RETENTION_DAYS": "65",
         "RECALL_DECAY_BATCH": "66",
         "RECALL_CLEANUP_BATCH": "67",
@@ -113,6 +116,7 @@ def every_variable(home: Path) -> tuple[dict[str, str], dict[str, object]]:
         "retention_days": 63.0,
         "retention_min_relevance": 0.25,
         "spool_retention_days": 64.0,
+        "spool_resend_seconds": 64.5,
         "failed_job_retention_days": 65.0,
         "decay_batch": 66,
         "cleanup_batch": 67,
