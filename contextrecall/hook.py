@@ -70,7 +70,12 @@ def parse_event(raw: bytes) -> dict[str, Any]:
 def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> None:
     """Spool what is new in the event's transcript, then publish it while time allows."""
     from contextrecall.client.deltas import MAX_LINE_BYTES
-    from contextrecall.client.outbox import flush_spool, publish_spooled, spool_new_deltas
+    from contextrecall.client.outbox import (
+        flush_spool,
+        publish_spooled,
+        settle_confirmed,
+        spool_new_deltas,
+    )
     from contextrecall.identity import project_for_directory, this_machine
 
     name = event.get("hook_event_name")
@@ -108,6 +113,8 @@ def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> No
     publish_spooled(settings, spooled, deadline=deadline)
     if time.monotonic() < deadline - 0.1:
         flush_spool(settings, deadline=deadline, limit=20)  # an older backlog, if any
+    if time.monotonic() < deadline - 0.1:
+        settle_confirmed(settings, deadline=deadline)  # sent jobs a worker has stored
 
 
 def start_worker(settings: Settings) -> None:

@@ -77,21 +77,66 @@ class SessionLock:
             self.fd = None
 
 
+FINGERPRINT_BYTES = 64  # of the transcript just before the offset
+
+
 class SessionOffset:
-    """The offset of one session, valid while its lock is held."""
+    """The offset of one session, valid while its lock is held, with a fingerprint of the
+    transcript's bytes just before it: a transcript truncated or rewritten under the offset
+    no longer matches it."""
 
     def __init__(self, path: str) -> None:
         self.path = path
 
-    def get(self) -> int:
+    def _read(self) -> list[str]:
         try:
             with open(self.path) as handle:
-                return int(handle.read().strip() or 0)
-        except (OSError, ValueError):
+                return handle.read().split()
+        except OSError:
+            return []
+
+    def get(self) -> int:
+        try:
+            return int((self._read() or ["0"])[0])
+        except ValueError:
             return 0
 
-    def set(self, value: int) -> None:
+    def get_checked(self, transcript: str) -> int:
+        """The offset, or 0 when ``transcript`` is no longer what was read up to it (shorter
+        than the offset, or other bytes before it): then it is read again from the start."""
+        fields = self._read()
+        offset = self.get()
+        if offset == 0 or len(fields) < 2:
+            return offset  # nothing read yet, or an offset written before fingerprints
+        return offset if fingerprint(transcript, offset) == fields[1] else 0
+
+    def set(self, value: int, transcript: str | None = None) -> None:
+        """Record ``value`` (with the fingerprint of ``transcript`` before it, when given)."""
+        mark = fingerprint(transcript, value) if transcript and value else ""
         tmp = f"{self.path}.tmp{os.getpid()}"
-        with open(tmp, "w") as handle:
-            handle.write(str(value))
-        os.replace(tmp, self.path)
+        try:
+            with open(tmp, "w") as handle:
+                handle.write(f"{value} {mark}".strip())
+            os.replace(tmp, self.path)
+        except OSError:  # a full disk: leave no half-written file behind
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+
+def fingerprint(transcript: str, offset: int) -> str:
+    """The file's inode and a digest of its first bytes and of those just before ``offset``
+    ("" when it is shorter): a file replaced, cut or rewritten other than at its end no
+    longer matches."""
+    try:
+        with open(transcript, "rb") as handle:
+            head = handle.read(min(offset, FINGERPRINT_BYTES))
+            start = max(0, offset - FINGERPRINT_BYTES)
+            handle.seek(start)
+            tail = handle.read(offset - start)
+            inode = os.fstat(handle.fileno()).st_ino
+    except OSError:
+        return ""
+    if len(tail) != offset - start:
+        return ""
+    return f"{inode}:{sha256_hex(head + tail)[:16]}"

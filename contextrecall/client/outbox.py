@@ -65,7 +65,9 @@ def spool_new_deltas(
     ring, dropped = None, 0
     with OffsetStore(settings.location(OFFSETS)).locked(key, wait=lock_wait) as offset:
         end = None
-        for delta in read_deltas(transcript, offset.get()):
+        # a transcript truncated or rewritten under the offset is read again from the start:
+        # the store keeps each line once, so what it holds already is not stored twice
+        for delta in read_deltas(transcript, offset.get_checked(transcript)):
             end, dropped = delta.end, dropped + delta.dropped_lines
             if not delta.text:
                 continue
@@ -85,7 +87,14 @@ def spool_new_deltas(
             )
             spooled.append((spool.put(job), job))
         if end is not None:
-            offset.set(end)
+            try:
+                offset.set(end, transcript)
+            except OSError:
+                # spool and offset move together: without the offset, the next hook reads
+                # these lines again, so the jobs just written are withdrawn
+                for path, _ in spooled:
+                    spool.remove(path)
+                raise
     if dropped and on_dropped is not None:
         on_dropped(dropped)
     return spooled
@@ -130,11 +139,34 @@ def settle_spool(settings: Settings, deadline: float | None = None) -> tuple[int
     from contextrecall.store.receipts import held
 
     spool = Spool(settings.location(SPOOL))
+
+    def stored(sent: dict[str, str]) -> set[str]:
+        jobs = [job for path in sent.values() if (job := spool.load(path)) is not None]
+        return held(settings, jobs)
+
     return spool.settle(
-        lambda jobs: held(settings, jobs),
+        stored,
         _sender(settings, deadline, cap=2.0),
         resend_after=settings.spool_resend_seconds,
         deadline=deadline,
+    )
+
+
+def settle_confirmed(settings: Settings, deadline: float, limit: int = 5) -> tuple[int, int]:
+    """The hook's settling, on a Redis broker: drop the sent jobs a worker confirmed, publish
+    again (a few) still unconfirmed after ``spool_resend_seconds``; (confirmed, sent again).
+    Elsewhere the hook cannot tell, and leaves them to the worker's sweep and the CLI."""
+    from contextrecall.broker.confirmations import REDIS_SCHEMES, confirmed
+
+    if not settings.broker_url.startswith(REDIS_SCHEMES):
+        return 0, 0
+    timeout = max(0.05, min(0.5, deadline - time.monotonic()))
+    return Spool(settings.location(SPOOL)).settle(
+        lambda sent: confirmed(settings, list(sent), timeout),
+        _sender(settings, deadline, cap=0.5),
+        resend_after=settings.spool_resend_seconds,
+        deadline=deadline,
+        limit=limit,
     )
 
 

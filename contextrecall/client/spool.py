@@ -22,16 +22,19 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-SENT = "sent"
+SENT, SENDING = "sent", "sending"
 TEMPORARY_SECONDS = 3600.0  # a temporary file this old was left by a crashed writer
+ABANDONED_SECONDS = 15.0  # a claim this old was left by a flush killed while sending
 
 
 class Spool:
-    """Job files under ``directory``: ``<time>-<job id>.json``, oldest first; those published
-    and not yet confirmed under ``directory/sent``."""
+    """Job files under ``directory``: ``<time>-<job id>.json``, oldest first; those being
+    sent under ``directory/sending``, those sent and not yet confirmed under
+    ``directory/sent``."""
 
     def __init__(self, directory: str | PathLike[str]) -> None:
         self.directory = os.fspath(directory)
+        self.sending_directory = os.path.join(self.directory, SENDING)
         self.sent_directory = os.path.join(self.directory, SENT)
 
     def put(self, job: dict[str, Any]) -> str:
@@ -64,15 +67,36 @@ class Spool:
         _quietly(os.unlink, path)
 
     def _claim(self, path: str) -> str | None:
-        """Move ``path`` into ``sent/`` (the rename is the claim); None when another flush
-        took it first."""
-        os.makedirs(self.sent_directory, exist_ok=True)
-        target = os.path.join(self.sent_directory, os.path.basename(path))
+        """Move ``path`` into ``sending/`` (the rename is the claim, its time the claim's);
+        None when another flush took it first."""
+        os.makedirs(self.sending_directory, exist_ok=True)
+        target = os.path.join(self.sending_directory, os.path.basename(path))
         try:
             os.replace(path, target)
         except FileNotFoundError:
             return None
+        _touch(target)
         return target
+
+    def _sent(self, claimed: str) -> None:
+        """A claimed job is published: it waits in ``sent/`` for the store's word, from now."""
+        os.makedirs(self.sent_directory, exist_ok=True)
+        target = os.path.join(self.sent_directory, os.path.basename(claimed))
+        _quietly(os.replace, claimed, target)
+        _touch(target)
+
+    def reclaim(self, now: float | None = None) -> int:
+        """Put back in the queue the claims a flush killed while sending left behind."""
+        cutoff = (time.time() if now is None else now) - ABANDONED_SECONDS
+        reclaimed = 0
+        for path in _jobs_in(self.sending_directory):
+            try:
+                if os.stat(path).st_mtime < cutoff:
+                    os.replace(path, os.path.join(self.directory, os.path.basename(path)))
+                    reclaimed += 1
+            except FileNotFoundError:
+                continue  # sent or put back meanwhile
+        return reclaimed
 
     def sweep_temporaries(self, now: float | None = None) -> int:
         """Remove temporary files a crashed writer left (older than an hour)."""
@@ -106,6 +130,8 @@ class Spool:
         aside to ``<name>.bad`` so it cannot block the queue forever.
         """
         delivered = 0
+        if paths is None:
+            self.reclaim()
         for path in self.pending() if paths is None else paths:
             if limit is not None and delivered >= limit:
                 break
@@ -119,54 +145,63 @@ class Spool:
                 continue
             try:
                 deliver(job)
-            except Exception:
+            except BaseException as exc:  # a hook's watchdog too: the job must not be lost
                 os.replace(claimed, path)  # back to the queue of the next flush
+                if not isinstance(exc, Exception):
+                    raise
                 break
-            _touch(claimed)  # sent now: the time its confirmation is awaited from
+            self._sent(claimed)
             delivered += 1
         return delivered, self.count()
 
     def settle(
         self,
-        stored: Callable[[list[dict[str, Any]]], Collection[str]],
+        held: Callable[[dict[str, str]], Collection[str]],
         deliver: Callable[[dict[str, Any]], None],
         *,
         resend_after: float,
         deadline: float | None = None,
+        limit: int | None = None,
         now: float | None = None,
     ) -> tuple[int, int]:
-        """Drop the sent jobs the store confirms (``stored`` answers the ids it holds, or
-        failed visibly), and send again those unconfirmed for ``resend_after`` seconds.
-        Returns (confirmed, sent again)."""
+        """Drop the sent jobs the store is done with (``held`` gets ``{job id: path}`` and
+        answers the ids stored or failed visibly), and send again those unconfirmed for
+        ``resend_after`` seconds (at most ``limit``). Returns (confirmed, sent again)."""
         now = time.time() if now is None else now
-        jobs: dict[str, dict[str, Any]] = {}
-        for path in self.sent():
-            job = self._load(path)
-            if job is not None:
-                jobs[path] = job
-        if not jobs:
+        sent = {_job_id(path): path for path in self.sent()}
+        if not sent:
             return 0, 0
-        held = set(stored(list(jobs.values())))
+        done = set(held(sent))
         confirmed = resent = 0
-        for path, job in jobs.items():
-            if job.get("job_id") in held:
+        for job_id, path in sent.items():
+            if job_id in done:
                 self.remove(path)
                 confirmed += 1
                 continue
-            if deadline is not None and time.monotonic() >= deadline:
-                break
+            if (limit is not None and resent >= limit) or (
+                deadline is not None and time.monotonic() >= deadline
+            ):
+                continue
             try:
                 if now - os.stat(path).st_mtime < resend_after:
                     continue
             except FileNotFoundError:
                 continue  # confirmed by another process meanwhile
+            job = self._load(path)
+            if job is None:
+                continue
             try:
                 deliver(job)
             except Exception:
-                break
+                limit = resent  # the broker is not taking jobs now: try again later
+                continue
             _touch(path)
             resent += 1
         return confirmed, resent
+
+    def load(self, path: str) -> dict[str, Any] | None:
+        """The job in ``path``; None when it is gone or unreadable."""
+        return self._load(path)
 
     def _load(self, path: str) -> dict[str, Any] | None:
         """The job in ``path``; None when it is gone, or unreadable (then moved aside to
@@ -180,6 +215,11 @@ class Spool:
             bad = os.path.join(self.directory, os.path.basename(path).removesuffix(".json"))
             _quietly(os.replace, path, bad + ".bad")
             return None
+
+
+def _job_id(path: str) -> str:
+    """The job id in a spool file's name (``<time>-<job id>.json``)."""
+    return os.path.basename(path).removesuffix(".json").partition("-")[2]
 
 
 def _jobs_in(directory: str) -> Iterator[str]:

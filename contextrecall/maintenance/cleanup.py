@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select
 
-from contextrecall.client.spool import SENT
+from contextrecall.client.spool import SENDING, SENT
 from contextrecall.db import session_scope
 from contextrecall.maintenance.decay import naive_utc
 from contextrecall.models import ContextSnippet, ConversationContext, FailedJob, Session
@@ -128,7 +128,7 @@ def old_spool_files(settings: Settings, now: datetime) -> list[str]:
     """Spool files (jobs and abandoned temporaries) last written before the spool cutoff."""
     cutoff = (now - timedelta(days=settings.spool_retention_days)).timestamp()
     old = []
-    for folder in (settings.spool_dir, settings.spool_dir / SENT):
+    for folder in (settings.spool_dir, settings.spool_dir / SENT, settings.spool_dir / SENDING):
         try:
             entries = list(os.scandir(folder))
         except FileNotFoundError:

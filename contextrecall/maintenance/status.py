@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from contextrecall import migrate
 from contextrecall.broker.config import QUEUE
-from contextrecall.client.spool import SENT
+from contextrecall.client.spool import SENDING, SENT
 from contextrecall.db import get_engine, session_scope
 from contextrecall.models import Base, FailedJob
 from contextrecall.settings import Settings
@@ -204,7 +204,7 @@ def spool_backlog(folder: Path, now: float | None = None) -> dict[str, Any]:
     many were sent and await the store's confirmation."""
     now = time.time() if now is None else now
     count, oldest = 0, None
-    for mtime in _job_times(folder):
+    for mtime in [*_job_times(folder), *_job_times(folder / SENDING)]:
         count += 1
         oldest = mtime if oldest is None else min(oldest, mtime)
     age = None if oldest is None else round(max(0.0, now - oldest), 1)

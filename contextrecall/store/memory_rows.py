@@ -54,7 +54,7 @@ class StoredJob:
     project_id: str
     project_identity: str
     session_id: str
-    context_id: str
+    context_id: str | None  # None when the job added nothing new
     decisions_added: int
     snippets_seen: int
 
@@ -87,8 +87,7 @@ def record_delta(
     Call with the session locked (``lock_session``): no other save of this session can then
     insert between the check and the insert; the unique key still backs the check up.
     """
-    if any(row.delta_hash == delta_hash for row in earlier):
-        raise DuplicateDelta(delta_hash)
+    check_new(earlier, delta_hash)
     payload, key_id = sealed
     row = SavedDelta(
         id=new_uuid(),
@@ -103,6 +102,12 @@ def record_delta(
     )
     db.add(row)
     return row
+
+
+def check_new(earlier: list[SavedDelta], delta_hash: str) -> None:
+    """DuplicateDelta when ``earlier`` (a session's stored deltas) holds ``delta_hash``."""
+    if any(row.delta_hash == delta_hash for row in earlier):
+        raise DuplicateDelta(delta_hash)
 
 
 def session_deltas(db: DBSession, session_id: str) -> list[SavedDelta]:

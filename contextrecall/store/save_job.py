@@ -11,6 +11,7 @@ from contextrecall.crypto import KeyRing, associated_data
 from contextrecall.jobs import PoisonJob, decode_delta_text, validate_job
 from contextrecall.memory import SessionMemory
 from contextrecall.store import memory_rows, parents
+from contextrecall.store.overlap import line_digests, lines_not_held
 
 if TYPE_CHECKING:
     from contextrecall.jobs import SaveJob
@@ -58,6 +59,16 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
 
     bound = associated_data(project.id, session.id, "delta")
     earlier = memory_rows.session_deltas(db, session.id)
+    memory_rows.check_new(earlier, delta["sha256"])
+    pieces = [
+        (
+            row.start_offset,
+            ring.decrypt(row.payload, associated_data(row.project_id, row.session_id, "delta")),
+        )
+        for row in earlier
+    ]
+    # only the lines the session lacks: overlapping, repeated or re-read slices add nothing
+    text = lines_not_held(text, line_digests(piece for _, piece in pieces))
     new = memory_rows.record_delta(
         db,
         session,
@@ -69,14 +80,8 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
         sealed=(ring.encrypt(text, bound), ring.key_ids[0]),
         earlier=earlier,
     )
-
-    pieces = [
-        (
-            row.start_offset,
-            ring.decrypt(row.payload, associated_data(row.project_id, row.session_id, "delta")),
-        )
-        for row in earlier
-    ]
+    if not text:  # every line held already: the row is the job's receipt, nothing changes
+        return memory_rows.StoredJob(project.id, project.identity, session.id, None, 0, 0)
     pieces.append((new.start_offset, text))
     pieces.sort(key=lambda piece: piece[0])  # stable: equal offsets keep their stored order
     whole = b"".join(piece for _, piece in pieces)

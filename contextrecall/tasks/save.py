@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contextrecall.broker.confirmations import confirm
 from contextrecall.crypto import KeyRing, TamperedError
 from contextrecall.jobs import SAVE_TASK, USAGE_TASK, PoisonJob, job_argsrepr
 from contextrecall.store.memory_rows import DuplicateDelta
@@ -45,6 +46,8 @@ def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
     stored = self.run_in_transaction(
         lambda db: save_job(db, job, key_ring()), job_id=job_id, summary=job_argsrepr(job)
     )
+    # stored, stored before, or recorded as failed: the hook's sent copy may go
+    confirm(get_settings(), job_id)
     if stored is None:
         return None
     bump_generation(get_settings(), stored.project_identity)

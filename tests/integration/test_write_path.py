@@ -666,7 +666,7 @@ def test_a_job_the_broker_lost_after_handing_it_out_is_sent_again_and_stored_onc
 
     from contextrecall.broker.config import QUEUE
 
-    settings = write_settings.with_overrides(spool_resend_seconds=0)
+    settings = write_settings.with_overrides(spool_resend_seconds=1)
     transcript = tmp_path / "lost.jsonl"
     write_transcript(transcript, transcript_lines("lost", 2))
     event = {
@@ -682,6 +682,7 @@ def test_a_job_the_broker_lost_after_handing_it_out_is_sent_again_and_stored_onc
     # never acknowledged, and nothing in the broker will hand it out again.
     broker = redis.Redis.from_url(settings.broker_url)
     assert broker.brpop([QUEUE], timeout=5) is not None and broker.llen(QUEUE) == 0
+    time.sleep(1.2)
     assert "0 confirmed stored, 1 sent again" in spool_flush(settings)
     assert broker.llen(QUEUE) == 1
     worker = WorkerProcess(settings, tmp_path / "worker.log").start()
@@ -715,4 +716,38 @@ def test_a_sent_job_stays_in_the_spool_until_the_store_has_it(write_settings, tm
     finally:
         worker.stop()
     assert "1 confirmed stored, 0 sent again" in spool_flush(write_settings)
+    assert list(sent.glob("*.json")) == []
+
+
+def test_the_next_hook_drops_what_a_worker_confirmed_and_sends_a_lost_job_again(
+    write_settings, tmp_path
+):
+    import redis
+
+    from contextrecall.broker.config import QUEUE
+
+    settings = write_settings.with_overrides(spool_resend_seconds=1)
+    transcript = tmp_path / "hooked.jsonl"
+    write_transcript(transcript, transcript_lines("hooked", 2))
+    event = {
+        "session_id": "hooked",
+        "transcript_path": str(transcript),
+        "cwd": str(tmp_path),
+        "hook_event_name": "Stop",
+    }
+    assert run_hook(settings, event).returncode == 0
+    broker = redis.Redis.from_url(settings.broker_url)
+    assert broker.brpop([QUEUE], timeout=5) is not None  # taken by a worker that then died
+    time.sleep(1.2)
+    write_transcript(transcript, transcript_lines("hooked", 1, start=2), mode="a")
+    assert run_hook(settings, event).returncode == 0
+    assert broker.llen(QUEUE) == 2  # its own new job, and the lost one again
+    sent = settings.spool_dir / "sent"
+    worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    try:
+        wait_until(lambda: count(settings, SavedDelta) == 2, what="both deltas stored")
+    finally:
+        worker.stop()
+    assert len(list(sent.glob("*.json"))) == 2
+    assert run_hook(settings, event).returncode == 0  # nothing new: it only settles
     assert list(sent.glob("*.json")) == []

@@ -85,3 +85,75 @@ def test_concurrent_saves_of_one_session_take_every_line_once(tmp_path):
         text = decode_delta_text(job, ring).decode()
         seen += [json.loads(line)["message"]["content"] for line in text.splitlines()]
     assert sorted(seen, key=lambda s: int(s.split()[1])) == [f"line {i}" for i in range(600)]
+
+
+def _lines(*names: str) -> str:
+    return "".join(json.dumps({"type": "user", "message": {"content": n}}) + "\n" for n in names)
+
+
+def test_a_transcript_changed_under_the_offset_is_read_again_from_the_start(tmp_path):
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text(_lines("one", "two", "three"))
+    store = OffsetStore(tmp_path / "offsets")
+    with store.locked("s") as offset:
+        offset.set(transcript.stat().st_size, str(transcript))
+    with transcript.open("a") as handle:
+        handle.write(_lines("four"))  # appended: resume where it stopped
+    with store.locked("s") as offset:
+        assert offset.get_checked(str(transcript)) == len(_lines("one", "two", "three"))
+    replaced = tmp_path / "new.jsonl"
+    replaced.write_text(_lines("one", "two", "three", "four"))
+    replaced.replace(transcript)  # the same bytes, another file: read again
+    with store.locked("s") as offset:
+        assert offset.get_checked(str(transcript)) == 0
+        offset.set(transcript.stat().st_size, str(transcript))
+    transcript.write_text(_lines("one", "TWO!", "three", "four"))  # rewritten, longer
+    with store.locked("s") as offset:
+        assert offset.get_checked(str(transcript)) == 0
+    transcript.write_text(_lines("one"))  # truncated below the offset
+    with store.locked("s") as offset:
+        assert offset.get_checked(str(transcript)) == 0
+    with store.locked("s") as offset:  # an offset written before fingerprints is trusted
+        offset.set(7)
+        assert offset.get_checked(str(transcript)) == 7
+
+
+def test_when_the_offset_cannot_be_written_the_jobs_just_spooled_are_withdrawn(
+    tmp_path, monkeypatch
+):
+    from contextrecall.client import offsets
+
+    def disk_full(self, value, transcript=None):
+        raise OSError(28, "No space left on device")
+
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text(_lines("one", "two"))
+    settings = Settings.from_env({"RECALL_HOME": str(tmp_path / "home")})
+    monkeypatch.setattr(offsets.SessionOffset, "set", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        _spool(settings, transcript)
+    assert list((tmp_path / "home" / "spool").glob("*.json")) == []
+    monkeypatch.undo()
+    ((_, job),) = _spool(settings, transcript)  # the next hook sends those lines, once
+    assert job["delta"]["start"] == 0 and job["delta"]["end"] == transcript.stat().st_size
+
+
+def _spool(settings: Settings, transcript: Path):
+    return spool_new_deltas(
+        settings,
+        transcript=transcript,
+        project={"name": "p", "identity": "name:p"},
+        machine=None,
+        session_external_id="s",
+        source_format="claude",
+        event="Stop",
+    )
+
+
+def test_a_line_the_session_holds_is_not_stored_again():
+    from contextrecall.store.overlap import line_digests, lines_not_held
+
+    held = line_digests([b'{"a": 1}\n{"a": 2}\n'])
+    assert lines_not_held(b'{"a": 2}\n{"a": 3}\n{"a": 3}\n', held) == b'{"a": 3}\n'
+    assert lines_not_held(b'{"a": 1}\r\n', held) == b""
+    assert lines_not_held(b'{"a": 4}', held) == b'{"a": 4}'

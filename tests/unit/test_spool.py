@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
 from contextrecall.client.spool import Spool
 
 
@@ -20,9 +22,9 @@ def test_a_sent_job_is_kept_until_the_store_confirms_it(tmp_path):
     assert spool.flush(lambda j: sent.append(j["job_id"])) == (1, 0)
     assert sent == ["job-1"] and len(list(spool.sent())) == 1
     # not stored yet, sent just now: kept, not sent again
-    assert spool.settle(lambda jobs: set(), sent.append, resend_after=300) == (0, 0)
+    assert spool.settle(lambda sent: set(), print, resend_after=300) == (0, 0)
     assert len(list(spool.sent())) == 1
-    assert spool.settle(lambda jobs: {"job-1"}, sent.append, resend_after=300) == (1, 0)
+    assert spool.settle(lambda sent: set(sent), print, resend_after=300) == (1, 0)
     assert list(spool.sent()) == [] and spool.count() == 0
 
 
@@ -34,10 +36,10 @@ def test_a_sent_job_the_store_lacks_is_sent_again_once_due(tmp_path):
     old = time.time() - 600
     os.utime(path, (old, old))
     again: list[dict] = []
-    assert spool.settle(lambda jobs: set(), again.append, resend_after=300) == (0, 1)
+    assert spool.settle(lambda sent: set(), again.append, resend_after=300) == (0, 1)
     assert again == [job(1)]
     assert os.stat(path).st_mtime > old + 500  # the send time moved: not due again at once
-    assert spool.settle(lambda jobs: set(), again.append, resend_after=300) == (0, 0)
+    assert spool.settle(lambda sent: set(), again.append, resend_after=300) == (0, 0)
 
 
 def test_two_flushes_never_send_the_same_file(tmp_path):
@@ -77,3 +79,28 @@ def test_files_another_process_removed_and_crashed_writers_temporaries(tmp_path)
     os.utime(stale, (old, old))
     assert spool.sweep_temporaries() == 1
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_job_claimed_by_a_flush_that_died_goes_back_to_the_queue(tmp_path):
+    class Watchdog(BaseException):
+        pass
+
+    def killed(j: dict) -> None:
+        raise Watchdog()
+
+    spool = Spool(tmp_path)
+    spool.put(job(1))
+    with pytest.raises(Watchdog):
+        spool.flush(killed)  # a hook's watchdog firing mid-publish
+    assert spool.count() == 1
+    # a flush SIGKILLed mid-publish leaves its claim in sending/: put back once abandoned
+    (path,) = spool.pending()
+    claimed = tmp_path / "sending" / os.path.basename(path)
+    claimed.parent.mkdir(exist_ok=True)
+    os.replace(path, claimed)
+    assert spool.count() == 0 and spool.reclaim() == 0  # maybe still sending
+    old = time.time() - 60
+    os.utime(claimed, (old, old))
+    sent: list[str] = []
+    assert spool.flush(lambda j: sent.append(j["job_id"])) == (1, 0)
+    assert sent == ["job-1"] and len(list(spool.sent())) == 1
