@@ -128,7 +128,7 @@ FIELDS = (
     Field("database_ssl_cert", "RECALL_DATABASE_SSL_CERT", _text),
     Field("database_ssl_key", "RECALL_DATABASE_SSL_KEY", _text),
     Field("database_ssl_verify_identity", "RECALL_DATABASE_SSL_VERIFY_IDENTITY", _flag, True),
-    Field("visibility_timeout", "RECALL_VISIBILITY_TIMEOUT", _int, 3600),
+    Field("visibility_timeout", "RECALL_VISIBILITY_TIMEOUT", _int, 300),
     Field("ci", "CI", _ci, False),
     # Maintenance (beat jobs): how often, and what the retention policy removes.
     Field("decay_interval", "RECALL_DECAY_INTERVAL", _float, 3600.0),

@@ -78,6 +78,18 @@ class RedisAddress:
 
         return self._session(read, timeout)
 
+    def time(self, timeout: float) -> float:
+        """The server's clock (TIME), in seconds since the epoch."""
+
+        def read(sock, deadline: float) -> list[bytes | None]:
+            sock.sendall(resp_command("TIME"))
+            return _read_array(sock, deadline)
+
+        seconds, micros = self._session(read, timeout)
+        if seconds is None or micros is None:
+            raise RedisWireError("TIME returned no value")
+        return int(seconds) + int(micros) / 1e6
+
     def _session(self, work, timeout: float):
         """Connect, authenticate and select the database, run ``work``, close; all within
         ``timeout`` seconds, any failure raised as RedisWireError."""

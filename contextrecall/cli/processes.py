@@ -39,9 +39,10 @@ def worker(state: State, idle_exit: float | None, celery_args: tuple[str, ...]) 
         ensure_schema(settings)
     except Exception as exc:  # the database may come up later: tasks retry until it does
         logging.getLogger(__name__).warning("could not migrate the database: %s", exc)
-    lifetime.SpoolSweeper(settings).connect()
+    sweeper = lifetime.SpoolSweeper(settings)
+    sweeper.connect()
     if idle_exit:
-        lifetime.IdleExit(idle_exit).connect()
+        lifetime.IdleExit(idle_exit, work_left=sweeper.sweep).connect()
     _celery(["worker", "--loglevel=INFO", *celery_args])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -105,6 +106,9 @@ def save(
         from contextrecall.store.receipts import wait_for
 
         failures = wait_for(settings, jobs, timeout=timeout)
+        from contextrecall.client.outbox import settle_spool
+
+        settle_spool(settings, deadline=time.monotonic() + 5)  # their sent copies can go
         if failures:
             for job_id, reason in failures.items():
                 click.echo(f"recall: job {job_id} failed: {reason}", err=True)

@@ -110,6 +110,7 @@ HOOK_FIXES = (
     ("could not start a worker", "recall worker"),
     ("bad input", "recall install"),
     ("unsupported platform", "run Claude Code and Context Recall in WSL"),
+    ("No space left", "free disk space where RECALL_HOME is"),
 )
 
 
@@ -209,7 +210,29 @@ def spool_backlog(folder: Path, now: float | None = None) -> dict[str, Any]:
         oldest = mtime if oldest is None else min(oldest, mtime)
     age = None if oldest is None else round(max(0.0, now - oldest), 1)
     sent = sum(1 for _ in _job_times(folder / SENT))
-    return {"path": str(folder), "count": count, "oldest_age_seconds": age, "sent": sent}
+    free = free_bytes(folder)
+    return {
+        "path": str(folder),
+        "count": count,
+        "oldest_age_seconds": age,
+        "sent": sent,
+        "free_bytes": free,
+        "disk_full": free is not None and free < LOW_DISK_BYTES,
+    }
+
+
+LOW_DISK_BYTES = 64 * 1024 * 1024  # below this, a hook may fail to spool or move its offset
+
+
+def free_bytes(folder: Path) -> int | None:
+    """Bytes free to this user on the disk that holds ``folder`` (or its nearest parent)."""
+    for path in (folder, *folder.parents):
+        try:
+            stats = os.statvfs(path)
+        except OSError:
+            continue
+        return stats.f_bavail * stats.f_frsize
+    return None
 
 
 def _job_times(folder: Path) -> Iterator[float]:
@@ -340,6 +363,11 @@ def format_status(report: dict[str, Any]) -> str:
             + (" (deliver with `recall spool flush`)" if spool["count"] else "")
             + (f"; {spool['sent']} sent, awaiting the store" if spool.get("sent") else "")
         )
+        if spool.get("disk_full"):
+            lines.append(
+                f"disk      FULL: {spool['free_bytes'] // (1024 * 1024)} MB free where the spool "
+                "and offsets live; hooks cannot save until space is freed"
+            )
     failed = report.get("failed_jobs")
     if failed:
         local = failed.get("local") or {"count": 0, "latest": []}

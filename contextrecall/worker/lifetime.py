@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 from celery.signals import task_postrun, task_prerun, worker_ready
 
@@ -53,30 +54,38 @@ class SpoolSweeper:
         threading.Thread(target=self._run, name="recall-spool-sweeper", daemon=True).start()
 
     def _run(self) -> None:
-        from contextrecall.client.outbox import sweep_spool
-
         while True:
             time.sleep(self.every)
-            try:
-                swept = sweep_spool(self.settings, deadline=time.monotonic() + self.every)
-            except Exception as exc:  # the broker may be down for a while: try again later
-                log.warning("spool sweep failed: %s", exc)
-                continue
-            if swept["delivered"] or swept["resent"]:
-                log.info("spool: %s", swept)
+            self.sweep()
+
+    def sweep(self) -> bool:
+        """Deliver and settle the spool now; True when it sent anything."""
+        from contextrecall.client.outbox import sweep_spool
+
+        try:
+            swept = sweep_spool(self.settings, deadline=time.monotonic() + self.every)
+        except Exception as exc:  # the broker may be down for a while: try again later
+            log.warning("spool sweep failed: %s", exc)
+            return False
+        if swept["delivered"] or swept["resent"]:
+            log.info("spool: %s", swept)
+            return True
+        return False
 
     def connect(self) -> None:
         worker_ready.connect(self.start, weak=False)
 
 
 class IdleExit:
-    """Warm-stops the worker (SIGTERM to itself) after ``seconds`` with no task running.
+    """Warm-stops the worker (SIGTERM to itself) after ``seconds`` with no task running and
+    no work left (``work_left``: the spool swept once more finds nothing to send).
 
     Task signals fire in the process that runs the task: this is for the solo pool, which
     is what an autostarted worker uses."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, work_left: Callable[[], bool] | None = None) -> None:
         self.seconds = seconds
+        self.work_left = work_left  # asked before stopping: True (work found) keeps it up
         self.running = 0
         self.last_activity = time.monotonic()
         self._lock = threading.Lock()
@@ -102,8 +111,14 @@ class IdleExit:
 
     def _run(self) -> None:
         step = max(0.2, min(5.0, self.seconds / 4))
-        while self.idle_for() < self.seconds:
-            time.sleep(step)
+        while True:
+            while self.idle_for() < self.seconds:
+                time.sleep(step)
+            # a hook that ran out of time left its jobs in the spool: deliver them first
+            if self.work_left is None or not self.work_left():
+                break
+            with self._lock:
+                self.last_activity = time.monotonic()
         log.info("idle for %.0f s: stopping", self.seconds)
         os.kill(os.getpid(), signal.SIGTERM)
 

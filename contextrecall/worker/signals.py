@@ -1,13 +1,23 @@
-"""Worker lifecycle: fresh database connections after fork, spool delivery at start-up."""
+"""Worker lifecycle: the broker's clock for redelivery, fresh database connections after
+fork, spool delivery at start-up."""
 
 from __future__ import annotations
 
 import logging
 import time
 
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_init, worker_process_init, worker_ready
 
 log = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def _broker_clock(**_: object) -> None:
+    # Redelivery stamps and restores by the Redis broker's clock, not each worker's own.
+    from contextrecall.settings import get_settings
+    from contextrecall.worker.broker_clock import use_broker_clock
+
+    use_broker_clock(get_settings().broker_url)
 
 
 @worker_process_init.connect

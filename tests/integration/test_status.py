@@ -115,6 +115,20 @@ def test_spool_backlog_shows_count_and_oldest_age(status_settings):
     assert "4 job(s), oldest 2.0h old" in run_status(status_settings).stdout
 
 
+def test_a_full_disk_and_sent_jobs_are_reported(status_settings, monkeypatch):
+    spool = Spool(status_settings.spool_dir)
+    spool.put(job("sent-1"))
+    spool.flush(lambda j: None)
+    spooled = operations.spool_backlog(status_settings.spool_dir)
+    assert spooled["sent"] == 1 and spooled["free_bytes"] > 0 and not spooled["disk_full"]
+    monkeypatch.setattr(operations, "free_bytes", lambda folder: 5 * 1024 * 1024)
+    report = operations.status_report(status_settings)
+    report["spool"] = operations.spool_backlog(status_settings.spool_dir)
+    shown = operations.format_status(report)
+    assert "1 sent, awaiting the store" in shown
+    assert "disk      FULL: 5 MB free" in shown
+
+
 def test_failed_jobs_show_count_and_latest_reasons(status_settings):
     with session_scope(status_settings) as db:
         for i in range(7):

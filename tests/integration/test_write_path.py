@@ -599,6 +599,7 @@ def test_recall_save_wait_on_the_embedded_defaults(tmp_path):
             snippets = db.scalars(select(ContextSnippet.dense_content)).all()
             assert any("launch moved to May" in s for s in snippets)
             assert db.scalars(select(Project.name)).all() == ["demo"]
+        assert list(settings.spool_dir.rglob("*.json")) == []  # stored: no copy kept
     finally:
         worker.stop()
 
@@ -751,3 +752,35 @@ def test_the_next_hook_drops_what_a_worker_confirmed_and_sends_a_lost_job_again(
     assert len(list(sent.glob("*.json"))) == 2
     assert run_hook(settings, event).returncode == 0  # nothing new: it only settles
     assert list(sent.glob("*.json")) == []
+
+
+def test_jobs_waiting_in_a_redis_restarted_empty_are_sent_again_and_stored_once(
+    write_settings, tmp_path
+):
+    import redis
+
+    settings = write_settings.with_overrides(spool_resend_seconds=1)
+    repo = make_repo(tmp_path / "repo")
+    for i in range(5):
+        transcript = tmp_path / f"w{i}.jsonl"
+        write_transcript(transcript, transcript_lines(f"w{i}", 2))
+        event = {
+            "session_id": f"w{i}",
+            "transcript_path": str(transcript),
+            "cwd": str(repo),
+            "hook_event_name": "Stop",
+        }
+        assert run_hook(settings, event).returncode == 0
+    broker = redis.Redis.from_url(settings.broker_url)
+    assert broker.llen("recall") >= 5
+    broker.flushdb()  # Redis restarted without persistence: the waiting jobs are gone
+    time.sleep(1.2)
+    assert "5 sent again" in spool_flush(settings)
+    worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    try:
+        wait_until(lambda: count(settings, SavedDelta) == 5, what="all five stored")
+    finally:
+        worker.stop()
+    spool_flush(settings)
+    assert list(settings.spool_dir.rglob("*.json")) == []  # every copy confirmed
+    assert count(settings, SavedDelta) == 5

@@ -154,7 +154,7 @@ def test_defaults(tmp_path: Path) -> None:
             assert getattr(settings, name) is None, name
     assert settings.database_ssl_ca is None and settings.database_ssl_key is None
     assert settings.database_ssl_verify_identity is True
-    assert settings.visibility_timeout == 3600 and type(settings.visibility_timeout) is int
+    assert settings.visibility_timeout == 300 and type(settings.visibility_timeout) is int
     assert settings.ci is False
     assert (settings.decay_interval, settings.cleanup_interval) == (3600.0, 86400.0)
     assert (settings.retention_days, settings.retention_min_relevance) == (90.0, 0.1)
@@ -259,7 +259,7 @@ def test_earlier_sources_win_and_empty_values_fall_through(tmp_path: Path) -> No
     file_values = {"RECALL_DECAY_BATCH": "2", "RECALL_CLEANUP_BATCH": "3", "CI": "yes"}
     settings = Settings.from_sources(env, file_values)
     assert (settings.decay_batch, settings.cleanup_batch, settings.ci) == (1, 3, True)
-    assert settings.visibility_timeout == 3600
+    assert settings.visibility_timeout == 300
     assert Settings.from_sources(env) == Settings.from_env(env)
 
 
