@@ -7,8 +7,8 @@ the workers keep running and `recall spool flush` runs until the spool is settle
 of every transcript must then be stored exactly once: the lines each session's stored deltas
 hold (decrypted) are compared with the lines written.
 
-    python bench/soak_kill.py                 # Redis broker (db 7), then RabbitMQ
-    python bench/soak_kill.py --broker redis --saves 1000
+    python bench/soak_kill.py                 # Redis broker (db 7), then RabbitMQ; 3 minutes each
+    python bench/soak_kill.py --broker redis --saves 1000 --seconds 60
 
 Needs MariaDB on 127.0.0.1:3306 (root, no password), Redis on 127.0.0.1:6379 and RabbitMQ on
 127.0.0.1:5672 (guest/guest). Uses the queue ``recall``: run it alone.
@@ -114,11 +114,15 @@ def line(session: int, n: int) -> str:
     )
 
 
-def drive(env: dict[str, str], folder: Path, saves: int) -> tuple[dict[int, int], int, float]:
-    """SESSIONS threads, each appending one or two lines then running the hook, until
-    ``saves`` hooks ran; (lines written per session, slow hooks, slowest hook seconds)."""
+def drive(
+    env: dict[str, str], folder: Path, saves: int, seconds: float
+) -> tuple[dict[int, int], int, int, float]:
+    """SESSIONS threads, each appending one or two lines then running the hook, until at
+    least ``saves`` hooks ran and ``seconds`` passed; (lines written per session, hooks run,
+    slow hooks, slowest hook seconds)."""
     written = dict.fromkeys(range(SESSIONS), 0)
-    counter = iter(range(saves))
+    ran = [0]
+    until = time.monotonic() + seconds
     lock = threading.Lock()
     slow, slowest = [0], [0.0]
 
@@ -126,8 +130,9 @@ def drive(env: dict[str, str], folder: Path, saves: int) -> tuple[dict[int, int]
         path = folder / f"soak-{s}.jsonl"
         while True:
             with lock:
-                if next(counter, None) is None:
+                if ran[0] >= saves and time.monotonic() >= until:
                     return
+                ran[0] += 1
             extra = random.choice((1, 1, 2))
             with path.open("a") as handle:
                 for _ in range(extra):
@@ -161,7 +166,7 @@ def drive(env: dict[str, str], folder: Path, saves: int) -> tuple[dict[int, int]
         thread.start()
     for thread in threads:
         thread.join()
-    return written, slow[0], slowest[0]
+    return written, ran[0], slow[0], slowest[0]
 
 
 def spool_files(home: Path) -> int:
@@ -188,7 +193,7 @@ def stored_lines(settings) -> Counter[str]:
     return held
 
 
-def soak(broker: str, saves: int, settle_seconds: float) -> dict[str, object]:
+def soak(broker: str, saves: int, seconds: float, settle_seconds: float) -> dict[str, object]:
     from contextrecall.migrate import upgrade
     from contextrecall.settings import Settings
 
@@ -217,7 +222,7 @@ def soak(broker: str, saves: int, settle_seconds: float) -> dict[str, object]:
     try:
         time.sleep(5)  # the workers up before the first hook
         killer.start()
-        written, slow, slowest = drive(env, folder, saves)
+        written, ran, slow, slowest = drive(env, folder, saves, seconds)
         storm.raging.clear()
         killer.join()
         storm_seconds = time.monotonic() - started
@@ -247,7 +252,7 @@ def soak(broker: str, saves: int, settle_seconds: float) -> dict[str, object]:
             connection.execute(text(f"DROP DATABASE IF EXISTS `{database}`"))
     return {
         "broker": broker,
-        "hook saves": saves,
+        "hook saves": ran,
         "lines written": len(expected),
         "worker kills": storm.kills,
         "storm seconds": round(storm_seconds),
@@ -263,13 +268,14 @@ def main() -> None:
     isolate_from_this_machine()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--broker", choices=[*BROKERS, "all"], default="all")
-    parser.add_argument("--saves", type=int, default=1000)
+    parser.add_argument("--saves", type=int, default=1000, help="hook saves at least")
+    parser.add_argument("--seconds", type=float, default=180.0, help="storm seconds at least")
     parser.add_argument("--settle", type=float, default=240.0, help="seconds to settle at most")
     args = parser.parse_args()
     brokers = list(BROKERS) if args.broker == "all" else [args.broker]
     failed = False
     for broker in brokers:
-        result = soak(broker, args.saves, args.settle)
+        result = soak(broker, args.saves, args.seconds, args.settle)
         print("  ".join(f"{k}: {v}" for k, v in result.items()), flush=True)
         failed |= bool(result["lost"] or result["stored twice"])
     print("target 0 lost, 0 stored twice:", "FAIL" if failed else "PASS")
