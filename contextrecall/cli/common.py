@@ -3,6 +3,7 @@ the state the root group hands every command through ``ctx.obj``."""
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -50,7 +51,14 @@ def one_line_errors(func: F) -> F:
             raise RecallError(f"database unavailable: {str(exc.orig).splitlines()[0]}") from exc
         except SQLAlchemyError as exc:
             raise RecallError(f"database error: {str(exc).splitlines()[0]}") from exc
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise RecallError(
+                    "no space left on the device: nothing new was spooled and no offset moved; "
+                    "free some space and run the command again"
+                ) from exc
+            raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+        except ValueError as exc:
             raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
 
     return cast(F, wrapper)

@@ -157,3 +157,27 @@ def test_a_line_the_session_holds_is_not_stored_again():
     assert lines_not_held(b'{"a": 2}\n{"a": 3}\n{"a": 3}\n', held) == b'{"a": 3}\n'
     assert lines_not_held(b'{"a": 1}\r\n', held) == b""
     assert lines_not_held(b'{"a": 4}', held) == b'{"a": 4}'
+
+
+def test_recall_save_on_a_full_disk_says_so_in_one_line_and_fails(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from contextrecall.cli import cli
+    from contextrecall.client import offsets
+    from contextrecall.settings import get_settings
+
+    def disk_full(self, value, transcript=None):
+        raise OSError(28, "No space left on device")
+
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text(_lines("one"))
+    monkeypatch.setenv("RECALL_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RECALL_WORKER_AUTOSTART", "0")
+    get_settings.cache_clear()
+    monkeypatch.setattr(offsets.SessionOffset, "set", disk_full)
+    result = CliRunner().invoke(cli, ["save", str(transcript), "--project", "p"])
+    get_settings.cache_clear()
+    assert result.exit_code != 0
+    (line,) = [text for text in result.output.splitlines() if "space" in text]
+    assert "no space left on the device" in line
+    assert list((tmp_path / "home" / "spool").rglob("*.json")) == []
