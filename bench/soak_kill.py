@@ -7,7 +7,7 @@ the workers keep running and `recall spool flush` runs until the spool is settle
 of every transcript must then be stored exactly once: the lines each session's stored deltas
 hold (decrypted) are compared with the lines written.
 
-    python bench/soak_kill.py                 # Redis broker (db 7), then RabbitMQ; 3 minutes each
+    python bench/soak_kill.py                 # Redis broker (db 8), then RabbitMQ; 3 minutes each
     python bench/soak_kill.py --broker redis --saves 1000 --seconds 60
 
 Needs MariaDB on 127.0.0.1:3306 (root, no password), Redis on 127.0.0.1:6379 and RabbitMQ on
@@ -38,7 +38,7 @@ from contextrecall.client.worker_process import worker_command
 
 ADMIN = "mysql+pymysql://root@127.0.0.1:3306"
 BROKERS = {
-    "redis": "redis://127.0.0.1:6379/7",
+    "redis": "redis://127.0.0.1:6379/8",
     "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//",
 }
 SESSIONS = 20

@@ -25,10 +25,9 @@ Errors = tuple[type[BaseException], ...]
 
 
 def is_transient(exc: BaseException) -> bool:
-    """A failure worth retrying: the database or a connection went away for a while."""
-    if isinstance(exc, IntegrityError):
-        return False
-    if isinstance(exc, OperationalError | ConnectionError | TimeoutError):
+    """A failure worth retrying: the database or a connection went away for a while, or two
+    saves of one new session raced to insert the same row (the retry finds the other's)."""
+    if isinstance(exc, IntegrityError | OperationalError | ConnectionError | TimeoutError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 

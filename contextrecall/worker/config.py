@@ -9,13 +9,16 @@ from contextrecall.broker.config import messaging_config
 from contextrecall.settings import Settings
 from contextrecall.worker.schedule import beat_schedule
 
+TASK_TIME_LIMIT = 600  # seconds: a save of a huge session, far beyond a typical one second
+
 
 def celery_config(settings: Settings) -> dict[str, Any]:
     """The Celery settings for ``settings``: JSON only (signed, when configured), late acks,
     prefetch 1, events on."""
-    # Redis redelivers an unacknowledged message after the visibility timeout; the time limits
-    # and retry delays stay well under it so a slow task is never handed to a second worker.
-    time_limit = max(5, min(300, settings.visibility_timeout // 3))
+    # Redis redelivers an unacknowledged message after the visibility timeout; a running task
+    # keeps its message's stamp fresh (worker.redelivery), so the time limit need not fit
+    # under it. Retry delays do: a task waiting for its retry is not running.
+    time_limit = TASK_TIME_LIMIT
     return {
         **messaging_config(settings),
         "broker_connection_retry_on_startup": True,

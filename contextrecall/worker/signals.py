@@ -1,5 +1,5 @@
-"""Worker lifecycle: the broker's clock for redelivery, fresh database connections after
-fork, spool delivery at start-up."""
+"""Worker lifecycle: redelivery by the broker's clock and never of a running task, fresh
+database connections after fork, spool delivery at start-up."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ log = logging.getLogger(__name__)
 
 
 @worker_init.connect
-def _broker_clock(**_: object) -> None:
-    # Redelivery stamps and restores by the Redis broker's clock, not each worker's own.
+def _redelivery(**_: object) -> None:
+    # Redelivery by the Redis broker's clock, and never of a task still running.
     from contextrecall.settings import get_settings
-    from contextrecall.worker.broker_clock import use_broker_clock
+    from contextrecall.worker.redelivery import keep_running_tasks_alive
 
-    use_broker_clock(get_settings().broker_url)
+    settings = get_settings()
+    keep_running_tasks_alive(settings.broker_url, settings.visibility_timeout)
 
 
 @worker_process_init.connect
