@@ -1,7 +1,8 @@
 """Outbox delivery: spool a job, publish it, keep it as sent until the store confirms it.
 
-Standard library only until a non-Redis broker needs Celery's own publisher; settling the
-sent jobs asks the database, so only the CLI and the worker do it, never a hook.
+Standard library only until a non-Redis broker needs Celery's own publisher. Sent jobs are
+settled by the database (``settle_spool``: the CLI and the worker) or, in a hook on a Redis
+broker, by the workers' confirmations there (``settle_confirmed``).
 """
 
 from __future__ import annotations

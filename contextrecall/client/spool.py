@@ -2,9 +2,10 @@
 the store confirms it holds them.
 
 If the broker is down or slow a job simply stays; the next hook, a worker at start-up or
-`recall spool flush` delivers it. A flush claims a job by renaming it into ``sent/`` before
-publishing it, so two flushes never send the same file. A broker that loses a job it took
-(a worker killed between its pop and its acknowledgement) loses nothing: the sent copy is
+`recall spool flush` delivers it. A flush claims a job by renaming it into ``sending/``
+before publishing it, so two flushes never send the same file (a claim its flush died with
+goes back to the queue), then moves it to ``sent/``. A broker that loses a job it took (a
+worker killed between its pop and its acknowledgement) loses nothing: the sent copy is
 published again once it is older than a few minutes and the store still lacks it. Standard
 library only, and plain string paths: the hook cannot afford to import ``pathlib``.
 """
@@ -140,7 +141,7 @@ class Spool:
             claimed = self._claim(path)
             if claimed is None:
                 continue  # another flush took it
-            job = self._load(claimed)
+            job = self.load(claimed)
             if job is None:
                 continue
             try:
@@ -173,37 +174,36 @@ class Spool:
             return 0, 0
         done = set(held(sent))
         confirmed = resent = 0
+        broker_down = False
         for job_id, path in sent.items():
             if job_id in done:
                 self.remove(path)
                 confirmed += 1
                 continue
-            if (limit is not None and resent >= limit) or (
-                deadline is not None and time.monotonic() >= deadline
+            if (
+                broker_down
+                or (limit is not None and resent >= limit)
+                or (deadline is not None and time.monotonic() >= deadline)
             ):
-                continue
+                continue  # confirmations still count; sending waits for the next settle
             try:
                 if now - os.stat(path).st_mtime < resend_after:
                     continue
             except FileNotFoundError:
                 continue  # confirmed by another process meanwhile
-            job = self._load(path)
+            job = self.load(path)
             if job is None:
                 continue
             try:
                 deliver(job)
             except Exception:
-                limit = resent  # the broker is not taking jobs now: try again later
+                broker_down = True
                 continue
             _touch(path)
             resent += 1
         return confirmed, resent
 
     def load(self, path: str) -> dict[str, Any] | None:
-        """The job in ``path``; None when it is gone or unreadable."""
-        return self._load(path)
-
-    def _load(self, path: str) -> dict[str, Any] | None:
         """The job in ``path``; None when it is gone, or unreadable (then moved aside to
         ``<name>.bad`` in the spool so it cannot block the queue forever)."""
         try:

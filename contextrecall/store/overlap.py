@@ -9,17 +9,12 @@ again from the start, or by deltas arriving out of order. Pure: bytes in, bytes 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 
 def line_digests(texts: Iterable[bytes]) -> set[bytes]:
     """Digests of the non-blank lines of ``texts``."""
-    return {
-        hashlib.blake2b(line, digest_size=16).digest()
-        for text in texts
-        for line in text.splitlines()
-        if line.strip()
-    }
+    return {digest for text in texts for _, digest in _lines(text)}
 
 
 def lines_not_held(text: bytes, held: set[bytes]) -> bytes:
@@ -27,12 +22,15 @@ def lines_not_held(text: bytes, held: set[bytes]) -> bytes:
     is kept once too); whole lines, in their order."""
     kept = []
     seen = set(held)
-    for line in text.splitlines(keepends=True):
-        if not line.strip():
-            continue
-        digest = hashlib.blake2b(line.rstrip(b"\r\n"), digest_size=16).digest()
-        if digest in seen:
-            continue
-        seen.add(digest)
-        kept.append(line)
+    for line, digest in _lines(text):
+        if digest not in seen:
+            seen.add(digest)
+            kept.append(line)
     return b"".join(kept)
+
+
+def _lines(text: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """Each non-blank line of ``text`` (with its line ending) and the digest of its bytes."""
+    for line in text.splitlines(keepends=True):
+        if line.strip():
+            yield line, hashlib.blake2b(line.rstrip(b"\r\n"), digest_size=16).digest()

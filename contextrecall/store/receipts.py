@@ -24,6 +24,12 @@ def held(settings: Settings, jobs: Sequence[SaveJob]) -> set[str]:
     if not jobs:
         return set()
     digests = {job["job_id"]: job["delta"]["sha256"] for job in jobs}
+    stored, failed = _outcomes(settings, digests)
+    return {job_id for job_id, digest in digests.items() if digest in stored or job_id in failed}
+
+
+def _outcomes(settings: Settings, digests: dict[str, str]) -> tuple[set[str], dict[str, str]]:
+    """(the delta hashes stored, {job id: failure reason}) of ``digests`` ({job id: sha256})."""
     with session_scope(settings) as db:
         stored = set(
             db.scalars(
@@ -32,10 +38,14 @@ def held(settings: Settings, jobs: Sequence[SaveJob]) -> set[str]:
                 )
             )
         )
-        failed = set(
-            db.scalars(select(FailedJob.job_id).where(FailedJob.job_id.in_(list(digests))))
+        failed = dict(
+            db.execute(
+                select(FailedJob.job_id, FailedJob.reason).where(
+                    FailedJob.job_id.in_(list(digests))
+                )
+            ).all()
         )
-    return {job_id for job_id, digest in digests.items() if digest in stored or job_id in failed}
+    return stored, {str(job_id): str(reason) for job_id, reason in failed.items()}
 
 
 def wait_for(settings: Settings, jobs: Sequence[SaveJob], timeout: float) -> dict[str, str]:
@@ -48,21 +58,7 @@ def wait_for(settings: Settings, jobs: Sequence[SaveJob], timeout: float) -> dic
     failures: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     while pending:
-        with session_scope(settings) as db:
-            stored = set(
-                db.scalars(
-                    select(SavedDelta.delta_hash).where(
-                        SavedDelta.delta_hash.in_(list(pending.values()))
-                    )
-                )
-            )
-            failed = dict(
-                db.execute(
-                    select(FailedJob.job_id, FailedJob.reason).where(
-                        FailedJob.job_id.in_(list(pending))
-                    )
-                ).all()
-            )
+        stored, failed = _outcomes(settings, pending)
         for job_id, digest in list(pending.items()):
             if job_id in failed:
                 failures[job_id] = failed[job_id]
