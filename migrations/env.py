@@ -61,10 +61,11 @@ def _same_numeric_default(  # type: ignore[no-untyped-def]
 
 
 def _include_object(object_, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    """FULLTEXT indexes exist on MariaDB only; elsewhere they are not part of the schema."""
+    """FULLTEXT indexes exist on MariaDB only; elsewhere they are not part of the schema. On
+    SQLite their place is taken by FTS5 tables (``ft_*``) the models do not describe."""
     if type_ == "index" and object_.dialect_options["mysql"].get("prefix") == "FULLTEXT":
         return context.get_context().dialect.name in {"mysql", "mariadb"}
-    return True
+    return not (type_ == "table" and reflected and name.startswith("ft_"))
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]

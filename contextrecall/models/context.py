@@ -60,6 +60,10 @@ class ConversationContext(UUIDKey, Timestamps, Base):
         Index("idx_conversation_contexts_machine", "machine_id"),
         Index("idx_conversation_contexts_type", "context_type"),
         Index("idx_conversation_contexts_relevance", "relevance_score"),
+        # Added: recall finds any session summary by its words (as for decisions).
+        Index(
+            "ft_conversation_contexts_text", "title", "dense_summary", mysql_prefix="FULLTEXT"
+        ).ddl_if(dialect=("mysql", "mariadb")),
         UniqueConstraint(
             "session_id", "context_type", name="uq_conversation_contexts_session_type"
         ),
@@ -173,6 +177,14 @@ class DecisionLog(UUIDKey, Timestamps, Base):
         Index("idx_decision_logs_session", "session_id"),
         Index("idx_decision_logs_type", "decision_type"),
         Index("idx_decision_logs_impact", "impact"),
+        # Added: recall finds any decision by its words (MariaDB; FTS5 on SQLite, migration 0008).
+        Index(
+            "ft_decision_logs_text",
+            "decision_text",
+            "rationale",
+            "alternatives_considered",
+            mysql_prefix="FULLTEXT",
+        ).ddl_if(dialect=("mysql", "mariadb")),
     )
 
 

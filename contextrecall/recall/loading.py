@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text, tuple_
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as DBSession
 
 from contextrecall.dialect import is_mariadb
@@ -26,6 +27,7 @@ MAX_DECISIONS = 500
 MAX_SNIPPETS = 20_000  # scanned in full when the database has no text index
 FULLTEXT_CANDIDATES = 200  # at least; more for a budget that holds more (5 tokens an item)
 MAX_FULLTEXT_CANDIDATES = 2000
+MATCHED_ROWS = 200  # older decisions or session summaries found by their words, at most
 TEXT_POSTINGS = 3000  # index matches a search may cost (about 5 microseconds each)
 
 
@@ -43,14 +45,27 @@ def find_project(db: DBSession, name: str) -> Project | None:
     ).first()
 
 
-def context_items(db: DBSession, project_id: str, limit: int = MAX_CONTEXTS) -> list[Item]:
+def context_items(
+    db: DBSession,
+    project_id: str,
+    limit: int = MAX_CONTEXTS,
+    query: str | None = None,
+    frequencies: dict[str, int] | None = None,
+) -> list[Item]:
+    """The project's latest ``limit`` session summaries, and any older ones with the query's
+    words (all of them are reachable: a text index finds them)."""
+    statement = select(ConversationContext, Session.external_id).outerjoin(
+        Session, Session.id == ConversationContext.session_id
+    )
     rows = db.execute(
-        select(ConversationContext, Session.external_id)
-        .outerjoin(Session, Session.id == ConversationContext.session_id)
-        .where(ConversationContext.project_id == project_id)
+        statement.where(ConversationContext.project_id == project_id)
         .order_by(ConversationContext.updated_at.desc())
         .limit(limit)
     ).all()
+    found = _found_by_words(db, ConversationContext, project_id, query, frequencies)
+    have = {context.id for context, _ in rows}
+    if found - have:
+        rows += db.execute(statement.where(ConversationContext.id.in_(found - have))).all()
     return [
         Item(
             "session",
@@ -66,13 +81,26 @@ def context_items(db: DBSession, project_id: str, limit: int = MAX_CONTEXTS) -> 
     ]
 
 
-def decision_items(db: DBSession, project_id: str, limit: int = MAX_DECISIONS) -> list[Item]:
-    rows = db.scalars(
-        select(DecisionLog)
-        .where(DecisionLog.project_id == project_id)
-        .order_by(DecisionLog.created_at.desc())
-        .limit(limit)
+def decision_items(
+    db: DBSession,
+    project_id: str,
+    limit: int = MAX_DECISIONS,
+    query: str | None = None,
+    frequencies: dict[str, int] | None = None,
+) -> list[Item]:
+    """The project's latest ``limit`` decisions, and any older ones with the query's words."""
+    rows = list(
+        db.scalars(
+            select(DecisionLog)
+            .where(DecisionLog.project_id == project_id)
+            .order_by(DecisionLog.created_at.desc())
+            .limit(limit)
+        )
     )
+    found = _found_by_words(db, DecisionLog, project_id, query, frequencies)
+    have = {row.id for row in rows}
+    if found - have:
+        rows += db.scalars(select(DecisionLog).where(DecisionLog.id.in_(found - have)))
     items = []
     for row in rows:
         body = row.decision_text
@@ -139,6 +167,71 @@ def _prefixes(term: str) -> str:
     return f"{term}*"
 
 
+# The text index of each table searched by words besides its latest rows (migration 0008):
+# a FULLTEXT index on MariaDB, an FTS5 table of the same name on SQLite.
+WORD_INDEXES: dict[type, tuple[str, tuple[str, ...]]] = {
+    DecisionLog: (
+        "ft_decision_logs_text",
+        ("decision_text", "rationale", "alternatives_considered"),
+    ),
+    ConversationContext: ("ft_conversation_contexts_text", ("title", "dense_summary")),
+}
+
+
+def index_words(query: str | None, frequencies: dict[str, int] | None) -> list[str]:
+    """The query's words a text index is asked for: its rarer plain words (by
+    ``frequencies``), as whole identifiers rank but the index splits at punctuation."""
+    candidates = [
+        term for term in dict.fromkeys(query_terms(query)) if len(term) >= 3 and term.isalnum()
+    ]
+    return rare_terms(candidates, frequencies or {}, TEXT_POSTINGS) if candidates else []
+
+
+def _found_by_words(
+    db: DBSession,
+    model: type,
+    project_id: str,
+    query: str | None,
+    frequencies: dict[str, int] | None,
+) -> set[str]:
+    """Ids of up to ``MATCHED_ROWS`` rows of ``model`` in the project with the query's words,
+    best first, from the table's text index."""
+    words = index_words(query, frequencies)
+    if not words:
+        return set()
+    index, columns = WORD_INDEXES[model]
+    if is_mariadb(db):
+        from sqlalchemy.dialects.mysql import match
+
+        relevance = match(
+            *(getattr(model, c) for c in columns), against=" ".join(map(_prefixes, words))
+        ).in_boolean_mode()
+        return set(
+            db.scalars(
+                select(model.id)
+                .where(model.project_id == project_id, relevance > 0)
+                .order_by(relevance.desc())
+                .limit(MATCHED_ROWS)
+            )
+        )
+    if db.get_bind().dialect.name != "sqlite":
+        return set()
+    # FTS5: each word as prefixes, any of them; the table and index names are constants
+    wanted = " OR ".join(prefix for word in words for prefix in _prefixes(word).split())
+    try:
+        found = db.execute(
+            text(
+                f"SELECT t.id FROM {model.__tablename__} t JOIN {index} f ON f.rowid = t.rowid "
+                f"WHERE {index} MATCH :wanted AND t.project_id = :project "
+                "ORDER BY f.rank LIMIT :n"
+            ),
+            {"wanted": wanted, "project": project_id, "n": MATCHED_ROWS},
+        )
+    except OperationalError:  # a database not migrated to 0008 yet: the latest rows only
+        return set()
+    return set(found.scalars())
+
+
 def snippet_items(
     db: DBSession,
     project_id: str,
@@ -159,14 +252,10 @@ def snippet_items(
 
         # Whole identifiers (``ash_sqlite``, paths) rank, but the index is asked only for
         # plain words: its parser splits at punctuation, and reads a "-" as "without".
-        candidates = [
-            term for term in dict.fromkeys(query_terms(query)) if len(term) >= 3 and term.isalnum()
-        ]
-        if not candidates:
+        plain = index_words(query, frequencies)
+        if not plain:
             return []
-        words = " ".join(
-            _prefixes(term) for term in rare_terms(candidates, frequencies or {}, TEXT_POSTINGS)
-        )
+        words = " ".join(_prefixes(term) for term in plain)
         relevance = match(
             ContextSnippet.title, ContextSnippet.dense_content, against=words
         ).in_boolean_mode()

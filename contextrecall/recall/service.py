@@ -42,7 +42,9 @@ def _ranked_block(
     if frequencies is not None:  # candidates from the text index: their neighbours are not in
         snippets += loading.turn_neighbours(db, project_id, snippets)
     items = (
-        loading.context_items(db, project_id) + loading.decision_items(db, project_id) + snippets
+        loading.context_items(db, project_id, query=query, frequencies=frequencies)
+        + loading.decision_items(db, project_id, query=query, frequencies=frequencies)
+        + snippets
     )
     neighbours = {key: item for item in items if (key := turn_key(item)) is not None}
     speakers = {i.speaker for i in items if i.speaker}

@@ -1,0 +1,77 @@
+"""Search reaches all of a project's memory: a decision made 1,000 decisions ago, and a
+session summarised 300 sessions ago, are found by their words, on each backend."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from contextrecall.db import session_scope
+from contextrecall.models import ConversationContext, DecisionLog, Project, new_uuid
+from contextrecall.recall import service
+
+START = datetime(2024, 1, 1)
+
+
+def test_an_old_decision_and_an_old_session_are_found_by_their_words(backend):
+    with session_scope(backend) as db:
+        project = Project(id=new_uuid(), name="ledger", identity="name:ledger")
+        other = Project(id=new_uuid(), name="other", identity="name:other")
+        db.add_all([project, other])
+        db.flush()
+        decisions = [
+            DecisionLog(
+                id=new_uuid(),
+                project_id=project.id,
+                decision_type="technical",
+                decision_text="Use Kafka for the audit stream instead of RabbitMQ",
+                rationale="consumers must replay a month of audit events",
+                created_at=START,
+            )
+        ]
+        decisions += [
+            DecisionLog(
+                id=new_uuid(),
+                project_id=project.id,
+                decision_type="technical",
+                decision_text=f"Name the report module report_{n} after its ticket",
+                created_at=START + timedelta(hours=n + 1),
+            )
+            for n in range(1000)
+        ]
+        decisions.append(  # the same words in another project must not answer
+            DecisionLog(
+                id=new_uuid(),
+                project_id=other.id,
+                decision_type="technical",
+                decision_text="Use Kafka for the audit stream of the other project",
+                created_at=START,
+            )
+        )
+        contexts = [
+            ConversationContext(
+                id=new_uuid(),
+                project_id=project.id,
+                context_type="session",
+                title="Moved invoices to the zanzibar ledger format",
+                dense_summary="Converted the invoices; the zanzibar format keeps cents exact.",
+                updated_at=START,
+            )
+        ]
+        contexts += [
+            ConversationContext(
+                id=new_uuid(),
+                project_id=project.id,
+                context_type="session",
+                title=f"Session {n}",
+                dense_summary=f"Tidied the report module report_{n}.",
+                updated_at=START + timedelta(hours=n + 1),
+            )
+            for n in range(300)
+        ]
+        db.add_all(decisions + contexts)
+
+    found = service.search(backend, "ledger", "why kafka for the audit stream?", budget=300)
+    assert "replay a month of audit events" in found["context"]
+    assert "other project" not in found["context"]
+    found = service.search(backend, "ledger", "which ledger format did the invoices move to?")
+    assert "zanzibar" in found["context"]
