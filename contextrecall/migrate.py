@@ -32,6 +32,30 @@ def batches(bind, statement, key, size: int = 5000) -> Iterator[list]:
         last = getattr(rows[-1], key.name)
 
 
+def fts5_statements(table: str, index: str, columns: tuple[str, ...]) -> list[str]:
+    """SQLite DDL for an FTS5 table ``index`` over ``columns`` of ``table`` (external content:
+    the text is not stored twice), the triggers that keep it in step, and its first fill."""
+    listed = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    delete = f"INSERT INTO {index}({index}, rowid, {listed}) VALUES ('delete', old.rowid, {old});"
+    insert = f"INSERT INTO {index}(rowid, {listed}) VALUES (new.rowid, {new});"
+    return [
+        f"CREATE VIRTUAL TABLE {index} USING fts5({listed}, content='{table}', "
+        "content_rowid='rowid', tokenize='unicode61')",
+        f"CREATE TRIGGER {index}_ai AFTER INSERT ON {table} BEGIN {insert} END",
+        f"CREATE TRIGGER {index}_ad AFTER DELETE ON {table} BEGIN {delete} END",
+        f"CREATE TRIGGER {index}_au AFTER UPDATE ON {table} BEGIN {delete} {insert} END",
+        f"INSERT INTO {index}({index}) VALUES ('rebuild')",
+    ]
+
+
+def fts5_drop_statements(index: str) -> list[str]:
+    """SQLite DDL removing what ``fts5_statements`` made."""
+    triggers = [f"DROP TRIGGER IF EXISTS {index}{suffix}" for suffix in ("_ai", "_ad", "_au")]
+    return [*triggers, f"DROP TABLE IF EXISTS {index}"]
+
+
 def migrations_dir() -> Path:
     """The Alembic scripts: shipped inside the wheel, or at the root of a source checkout."""
     package = Path(__file__).resolve().parent

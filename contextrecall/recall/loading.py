@@ -140,8 +140,12 @@ def _snippet_item(row: ContextSnippet) -> Item:
 
 
 def uses_text_index(db: DBSession) -> bool:
-    """Whether candidates come from a FULLTEXT index (MariaDB) rather than a full scan."""
-    return is_mariadb(db)
+    """Whether snippet candidates come from a text index (FULLTEXT on MariaDB, FTS5 on
+    SQLite) rather than a scan."""
+    return is_mariadb(db) or db.get_bind().dialect.name == "sqlite"
+
+
+SNIPPET_INDEX = "ft_context_snippets_text"
 
 
 def term_frequencies(db: DBSession, project_id: str, query: str) -> dict[str, int]:
@@ -214,22 +218,30 @@ def _found_by_words(
                 .limit(MATCHED_ROWS)
             )
         )
+    return set(_fts5_ids(db, model.__tablename__, index, project_id, words, MATCHED_ROWS) or ())
+
+
+def _fts5_ids(
+    db: DBSession, table: str, index: str, project_id: str, words: list[str], limit: int
+) -> list[str] | None:
+    """On SQLite, ids of up to ``limit`` rows of ``table`` in the project with any of
+    ``words`` (as prefixes), best first by the FTS5 table ``index``; None elsewhere, or when
+    the database has no such table yet (not migrated)."""
     if db.get_bind().dialect.name != "sqlite":
-        return set()
-    # FTS5: each word as prefixes, any of them; the table and index names are constants
+        return None
     wanted = " OR ".join(prefix for word in words for prefix in _prefixes(word).split())
     try:
         found = db.execute(
-            text(
-                f"SELECT t.id FROM {model.__tablename__} t JOIN {index} f ON f.rowid = t.rowid "
+            text(  # the table and index names are constants of this module
+                f"SELECT t.id FROM {table} t JOIN {index} f ON f.rowid = t.rowid "
                 f"WHERE {index} MATCH :wanted AND t.project_id = :project "
                 "ORDER BY f.rank LIMIT :n"
             ),
-            {"wanted": wanted, "project": project_id, "n": MATCHED_ROWS},
+            {"wanted": wanted, "project": project_id, "n": limit},
         )
-    except OperationalError:  # a database not migrated to 0008 yet: the latest rows only
-        return set()
-    return set(found.scalars())
+        return list(found.scalars())
+    except OperationalError:
+        return None
 
 
 def snippet_items(
@@ -241,29 +253,32 @@ def snippet_items(
 ) -> list[Item]:
     """The project's snippets worth ranking for ``query``.
 
-    On MariaDB a FULLTEXT index picks the candidates, matching only the query's rarer words
-    (by ``frequencies``, from ``term_frequencies``): InnoDB scores every row a word matches,
-    so a common word would cost tens of milliseconds in a project of 100,000 snippets.
-    Elsewhere the snippets are read in full (the embedded database holds one person's memory).
+    A text index picks the candidates (FULLTEXT on MariaDB, FTS5 on SQLite), matching only
+    the query's rarer words (by ``frequencies``, from ``term_frequencies``): InnoDB scores
+    every row a word matches, so a common word would cost tens of milliseconds in a project
+    of 100,000 snippets. Without a query (or an index) the newest snippets are read.
     """
     statement = select(ContextSnippet).where(ContextSnippet.project_id == project_id)
-    if query and uses_text_index(db):
+    wanted = min(max(FULLTEXT_CANDIDATES, budget // 5), MAX_FULLTEXT_CANDIDATES)
+    # Whole identifiers (``ash_sqlite``, paths) rank, but the index is asked only for plain
+    # words: its parser splits at punctuation (and MariaDB's reads a "-" as "without").
+    plain = index_words(query, frequencies) if query and uses_text_index(db) else []
+    if query and uses_text_index(db) and not plain:
+        return []
+    if plain and is_mariadb(db):
         from sqlalchemy.dialects.mysql import match
 
-        # Whole identifiers (``ash_sqlite``, paths) rank, but the index is asked only for
-        # plain words: its parser splits at punctuation, and reads a "-" as "without".
-        plain = index_words(query, frequencies)
-        if not plain:
-            return []
         words = " ".join(_prefixes(term) for term in plain)
         relevance = match(
             ContextSnippet.title, ContextSnippet.dense_content, against=words
         ).in_boolean_mode()
-        statement = statement.where(relevance > 0).order_by(relevance.desc())
-        wanted = min(max(FULLTEXT_CANDIDATES, budget // 5), MAX_FULLTEXT_CANDIDATES)
-        statement = statement.limit(wanted)
-    else:
-        statement = statement.order_by(ContextSnippet.updated_at.desc()).limit(MAX_SNIPPETS)
+        statement = statement.where(relevance > 0).order_by(relevance.desc()).limit(wanted)
+        return [_snippet_item(row) for row in db.scalars(statement)]
+    ids = _fts5_ids(db, "context_snippets", SNIPPET_INDEX, project_id, plain, wanted)
+    if plain and ids is not None:
+        rows = {row.id: row for row in db.scalars(statement.where(ContextSnippet.id.in_(ids)))}
+        return [_snippet_item(rows[i]) for i in ids if i in rows]
+    statement = statement.order_by(ContextSnippet.updated_at.desc()).limit(MAX_SNIPPETS)
     return [_snippet_item(row) for row in db.scalars(statement)]
 
 

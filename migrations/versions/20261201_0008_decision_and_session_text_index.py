@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from contextrecall.migrate import fts5_drop_statements, fts5_statements
+
 revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
@@ -29,29 +31,13 @@ INDEXED = {
 }
 
 
-def _sqlite_statements(table: str, fts: str, columns: tuple[str, ...]) -> list[str]:
-    listed = ", ".join(columns)
-    new = ", ".join(f"new.{c}" for c in columns)
-    old = ", ".join(f"old.{c}" for c in columns)
-    delete = f"INSERT INTO {fts}({fts}, rowid, {listed}) VALUES ('delete', old.rowid, {old});"
-    insert = f"INSERT INTO {fts}(rowid, {listed}) VALUES (new.rowid, {new});"
-    return [
-        f"CREATE VIRTUAL TABLE {fts} USING fts5({listed}, content='{table}', "
-        "content_rowid='rowid', tokenize='unicode61')",
-        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN {insert} END",
-        f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN {delete} END",
-        f"CREATE TRIGGER {fts}_au AFTER UPDATE ON {table} BEGIN {delete} {insert} END",
-        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
-    ]
-
-
 def upgrade() -> None:
     dialect = op.get_context().dialect.name
     for table, (name, columns) in INDEXED.items():
         if dialect in {"mysql", "mariadb"}:
             op.create_index(name, table, list(columns), mysql_prefix="FULLTEXT")
         elif dialect == "sqlite":
-            for statement in _sqlite_statements(table, name, columns):
+            for statement in fts5_statements(table, name, columns):
                 op.execute(statement)
 
 
@@ -61,6 +47,5 @@ def downgrade() -> None:
         if dialect in {"mysql", "mariadb"}:
             op.drop_index(name, table_name=table)
         elif dialect == "sqlite":
-            for suffix in ("_ai", "_ad", "_au"):
-                op.execute(f"DROP TRIGGER IF EXISTS {name}{suffix}")
-            op.execute(f"DROP TABLE IF EXISTS {name}")
+            for statement in fts5_drop_statements(name):
+                op.execute(statement)

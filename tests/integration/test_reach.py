@@ -75,3 +75,43 @@ def test_an_old_decision_and_an_old_session_are_found_by_their_words(backend):
     assert "other project" not in found["context"]
     found = service.search(backend, "ledger", "which ledger format did the invoices move to?")
     assert "zanzibar" in found["context"]
+
+
+def test_a_snippet_older_than_the_newest_20000_is_found_by_its_words(backend):
+    from contextrecall.models import ContextSnippet
+    from contextrecall.recall.loading import MAX_SNIPPETS
+
+    with session_scope(backend) as db:
+        project = Project(id=new_uuid(), name="ledger", identity="name:ledger")
+        db.add(project)
+        db.flush()
+        rows = [
+            {
+                "id": new_uuid(),
+                "project_id": project.id,
+                "category": "command",
+                "title": f"Run report {n}",
+                "dense_content": f"$ make report-{n}\n-> exit 0",
+                "content_hash": f"{n:064x}",
+                "created_at": START + timedelta(minutes=n + 1),
+                "updated_at": START + timedelta(minutes=n + 1),
+            }
+            for n in range(MAX_SNIPPETS)
+        ]
+        rows.append(
+            {
+                "id": new_uuid(),
+                "project_id": project.id,
+                "category": "fix",
+                "title": "Fix: the quarterly close",
+                "dense_content": "Error: the quarterly close double-counted refunds\n"
+                "Fixed by: ledger/close.py: net refunds before the totals",
+                "content_hash": "f" * 64,
+                "created_at": START,
+                "updated_at": START,
+            }
+        )
+        db.execute(ContextSnippet.__table__.insert(), rows)
+
+    found = service.search(backend, "ledger", "why did the quarterly close double count?")
+    assert "net refunds before the totals" in found["context"]
