@@ -145,9 +145,6 @@ def uses_text_index(db: DBSession) -> bool:
     return is_mariadb(db) or db.get_bind().dialect.name == "sqlite"
 
 
-SNIPPET_INDEX = "ft_context_snippets_text"
-
-
 def term_frequencies(db: DBSession, project_id: str, query: str) -> dict[str, int]:
     """Document counts of the query's terms in the project, and their total under
     ``TOTAL_TERM``: one primary-key lookup."""
@@ -171,8 +168,10 @@ def _prefixes(term: str) -> str:
     return f"{term}*"
 
 
-# The text index of each table searched by words besides its latest rows (migration 0008):
-# a FULLTEXT index on MariaDB, an FTS5 table of the same name on SQLite.
+# The text indexes: a FULLTEXT index on MariaDB, an FTS5 table of the same name on SQLite
+# (migrations 0003, 0008, 0009). Snippets are found by theirs; decisions and session
+# summaries by theirs besides their latest rows.
+SNIPPET_INDEX = "ft_context_snippets_text"
 WORD_INDEXES: dict[type, tuple[str, tuple[str, ...]]] = {
     DecisionLog: (
         "ft_decision_logs_text",
