@@ -1,0 +1,160 @@
+"""`recall hook` on UserPromptSubmit with a prompt never seen before, against `python -c pass`,
+fresh processes measured alternately in the same run (issue 16's baseline and target).
+
+A project is filled with N memories (pairs of real LoCoMo turns as snippets, with the term
+counts a save writes), then each run sends the hook a different LoCoMo question as the prompt,
+so every prompt misses the cache. Two set-ups: the embedded default (SQLite, no Redis) and
+MariaDB + Redis (cache on db 2, flushed afterwards).
+
+    python bench/bench_prompt_hook.py                   # 1,000 memories
+    python bench/bench_prompt_hook.py --memories 100000
+
+Targets (issue 16): at most 4x `python -c pass` on MariaDB + Redis, at most 5x embedded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+from bench_read import corpus
+from sqlalchemy import create_engine, insert, text
+from timing import isolate_from_this_machine, timed
+
+ADMIN = "mysql+pymysql://root@127.0.0.1:3306"
+CACHE = "redis://127.0.0.1:6379/2"
+IDENTITY = "git:example.com/a/b"
+RUNS = 25
+WARM_UP = 8
+TARGETS = {"embedded (SQLite, no Redis)": 5.0, "MariaDB + Redis": 4.0}
+
+
+def fill(settings, memories: int) -> None:
+    """``memories`` snippets in the project the bench's repository maps to."""
+    from contextrecall import migrate
+    from contextrecall.db import get_engine, session_scope
+    from contextrecall.models import ContextSnippet, Project
+    from contextrecall.store.memory_rows import count_terms
+
+    migrate.upgrade(settings)
+    rng = random.Random(7)
+    turns, _ = corpus()
+    project_id = str(uuid.uuid4())
+    with get_engine(settings).begin() as connection:
+        connection.execute(
+            insert(Project.__table__).values(id=project_id, name="a/b", identity=IDENTITY)
+        )
+    for start in range(0, memories, 5000):
+        rows = []
+        for i in range(start, min(memories, start + 5000)):
+            body = f"{rng.choice(turns)} {rng.choice(turns)}"
+            rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "project_id": project_id,
+                    "category": "fact",
+                    "title": body[:60],
+                    "dense_content": body,
+                    "content_hash": f"{i:064d}",
+                }
+            )
+        with session_scope(settings) as db:
+            db.execute(insert(ContextSnippet.__table__), rows)
+            count_terms(db, project_id, rows)
+
+
+def measure(folder: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Median seconds of `python -c pass` and of the hook with a new prompt each run."""
+    repo = folder / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".git" / "config").write_text('[remote "origin"]\n\turl = git@example.com:a/b\n')
+    _, questions = corpus()
+    prompts = random.Random(11).sample(questions, RUNS + WARM_UP)
+    hook = [str(Path(sys.executable).parent / "recall"), "hook"]
+
+    def event(prompt: str) -> str:
+        return json.dumps(
+            {
+                "hook_event_name": "UserPromptSubmit",
+                "prompt": prompt,
+                "cwd": str(repo),
+                "session_id": "bench",
+            }
+        )
+
+    answered = False
+    for prompt in prompts[:WARM_UP]:  # the first runs spend their budget compiling bytecode
+        done = subprocess.run(hook, input=event(prompt), env=env, text=True, capture_output=True)
+        answered = answered or "additionalContext" in done.stdout
+    if not answered:
+        log = folder / "home" / "hook.log"
+        raise SystemExit(f"hook gave no context: {log.read_text() if log.exists() else ''}")
+    baseline, hooks = [], []
+    for prompt in prompts[WARM_UP:]:
+        baseline.append(timed([sys.executable, "-c", "pass"], env))
+        hooks.append(timed(hook, env, event(prompt)))
+    return statistics.median(baseline), statistics.median(hooks)
+
+
+def run(setup: str, memories: int) -> tuple[float, float]:
+    from contextrecall.db import dispose_engines
+    from contextrecall.settings import Settings
+
+    folder = Path(tempfile.mkdtemp(prefix="prompt-hook-"))
+    env = {
+        **os.environ,
+        "RECALL_HOME": str(folder / "home"),
+        "RECALL_CONFIG": str(folder / "none.env"),
+        "RECALL_WORKER_AUTOSTART": "0",
+        "PYTHONPYCACHEPREFIX": str(folder / "pycache"),
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    database = None
+    if setup.startswith("MariaDB"):
+        import redis
+
+        redis.Redis.from_url(CACHE).flushdb()
+        database = f"recall_prompt_{uuid.uuid4().hex[:8]}"
+        with create_engine(ADMIN).begin() as connection:
+            connection.execute(text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4"))
+        env.update(RECALL_DATABASE_URL=f"{ADMIN}/{database}", RECALL_CACHE_URL=CACHE)
+    try:
+        fill(Settings.from_env(env), memories)
+        dispose_engines()
+        return measure(folder, env)
+    finally:
+        dispose_engines()
+        if database:
+            import redis
+
+            redis.Redis.from_url(CACHE).flushdb()
+            with create_engine(ADMIN).begin() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS `{database}`"))
+
+
+def main() -> None:
+    isolate_from_this_machine()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--memories", type=int, default=1000)
+    args = parser.parse_args()
+    print(f"UserPromptSubmit, a new prompt each run, {args.memories:,} memories")
+    print(f"{'set-up':<32}{'pass ms':>10}{'hook ms':>10}{'ratio':>8}{'target':>8}")
+    for setup, target in TARGETS.items():
+        base, hook = run(setup, args.memories)
+        verdict = "PASS" if hook <= target * base else "FAIL"
+        print(
+            f"{setup:<32}{base * 1000:>10.1f}{hook * 1000:>10.1f}{hook / base:>8.2f}"
+            f"{target:>7.0f}x {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()
