@@ -9,7 +9,12 @@ the worker's sweep to settle.
 
 from __future__ import annotations
 
-from contextrecall.broker.redis_wire import RedisAddress, RedisWireError, resp_command
+from contextrecall.broker.redis_wire import (
+    REDIS_SCHEMES,
+    RedisAddress,
+    RedisWireError,
+    resp_command,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -19,7 +24,6 @@ if TYPE_CHECKING:
 
 PREFIX = "recall:held:"
 KEEP_SECONDS = 7 * 86400  # a week: hooks of a session idle that long still hear of it
-REDIS_SCHEMES = ("redis://", "rediss://")
 
 
 def confirm(settings: Settings, job_id: str, timeout: float = 1.0) -> bool:

@@ -96,16 +96,13 @@ class SessionOffset:
             return []
 
     def get(self) -> int:
-        try:
-            return int((self._read() or ["0"])[0])
-        except ValueError:
-            return 0
+        return _offset(self._read())
 
     def get_checked(self, transcript: str) -> int:
         """The offset, or 0 when ``transcript`` is no longer what was read up to it (shorter
         than the offset, or other bytes before it): then it is read again from the start."""
         fields = self._read()
-        offset = self.get()
+        offset = _offset(fields)
         if offset == 0 or len(fields) < 2:
             return offset  # nothing read yet, or an offset written before fingerprints
         return offset if fingerprint(transcript, offset) == fields[1] else 0
@@ -122,6 +119,13 @@ class SessionOffset:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
+
+
+def _offset(fields: list[str]) -> int:
+    try:
+        return int((fields or ["0"])[0])
+    except ValueError:
+        return 0
 
 
 def fingerprint(transcript: str, offset: int) -> str:

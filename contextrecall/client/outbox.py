@@ -157,7 +157,8 @@ def settle_confirmed(settings: Settings, deadline: float, limit: int = 5) -> tup
     """The hook's settling, on a Redis broker: drop the sent jobs a worker confirmed, publish
     again (a few) still unconfirmed after ``spool_resend_seconds``; (confirmed, sent again).
     Elsewhere the hook cannot tell, and leaves them to the worker's sweep and the CLI."""
-    from contextrecall.broker.confirmations import REDIS_SCHEMES, confirmed
+    from contextrecall.broker.confirmations import confirmed
+    from contextrecall.broker.redis_wire import REDIS_SCHEMES
 
     if not settings.broker_url.startswith(REDIS_SCHEMES):
         return 0, 0

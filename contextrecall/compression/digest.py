@@ -96,6 +96,19 @@ class Todo:
     status: str = "pending"
 
 
+def absolute(path: str, cwd: str | None) -> str:
+    """``path`` (unquoted, no trailing slash) made absolute against the session's ``cwd``."""
+    path = path.strip("'\"")
+    if path.startswith("/") or not cwd:
+        return path.rstrip("/")
+    return f"{cwd.rstrip('/')}/{path}".rstrip("/")
+
+
+def write_call(call_id: str, path: str, content: str) -> ToolCall:
+    """The Write call a file written with a here-document amounts to."""
+    return ToolCall(call_id, "Write", {"file_path": path, "content": content})
+
+
 @dataclass
 class SessionDigest:
     """What compression keeps of a session while its events stream past."""
@@ -315,13 +328,9 @@ class SessionDigest:
                 self.config.pop(path, None)
                 self.config[path] = lines
 
-    def _absolute(self, path: str) -> str:
-        base = (self.cwd or "").rstrip("/")
-        return path if path.startswith("/") or not base else f"{base}/{path}"
-
     def _move(self, source: str, target: str) -> None:
         """A file (or a folder's files) moved: its record goes under the new path."""
-        source, target = self._absolute(source).rstrip("/"), self._absolute(target).rstrip("/")
+        source, target = absolute(source, self.cwd), absolute(target, self.cwd)
         for path in list(self.files):
             if path == source or path.startswith(source + "/"):
                 record = self.files.pop(path)
@@ -340,8 +349,7 @@ class SessionDigest:
             return
         writes, command = cmd.file_writes(command)
         for path, content in writes:  # a file written with a here-document: an edit
-            path = self._absolute(path)
-            self._edit(ToolCall(call.id, "Write", {"file_path": path, "content": content}), event)
+            self._edit(write_call(call.id, absolute(path, self.cwd), content), event)
         key = cmd.command_key(command)
         if not key:
             return

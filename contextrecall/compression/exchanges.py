@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from contextrecall.compression import commands as cmd
 from contextrecall.compression import compaction
 from contextrecall.compression import snippets as snip
-from contextrecall.compression.digest import BUILTIN_COMMANDS, EDIT_TOOLS
+from contextrecall.compression.digest import BUILTIN_COMMANDS, EDIT_TOOLS, absolute, write_call
 from contextrecall.compression.summary import relative
 from contextrecall.compression.text import shorten, squash
 from contextrecall.memory import Snippet
@@ -221,7 +221,7 @@ class ExchangeLog:
             return
         writes, command = cmd.file_writes(command)
         for path, content in writes:  # a file written with a here-document: an edit
-            self._edit(_write_call(call.id, self._absolute(path), content), event)
+            self._edit(write_call(call.id, self._absolute(path), content), event)
         if not command.strip():
             return
         for source, target in cmd.moves_in(command):
@@ -313,10 +313,7 @@ class ExchangeLog:
         return self.relative(line.strip()) if line.strip().startswith("/") else line.rstrip()
 
     def _absolute(self, path: str) -> str:
-        path = path.strip("'\"")
-        if path.startswith("/") or not self.cwd:
-            return path.rstrip("/")
-        return f"{self.cwd.rstrip('/')}/{path}".rstrip("/")
+        return absolute(path, self.cwd)
 
     # -- paths -------------------------------------------------------------------------
 
@@ -486,11 +483,6 @@ def without_repeated_lines(snippets: list[Snippet]) -> list[Snippet]:
             kept.append(line)
         snippet.content = "\n".join(kept)
     return snippets
-
-
-def _write_call(call_id: str, path: str, content: str) -> ToolCall:
-    """The Write call a here-document write amounts to."""
-    return ToolCall(call_id, "Write", {"file_path": path, "content": content})
 
 
 def _texts(texts: list[str]) -> str:

@@ -18,15 +18,14 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     # Redis redelivers an unacknowledged message after the visibility timeout; a running task
     # keeps its message's stamp fresh (worker.redelivery), so the time limit need not fit
     # under it. Retry delays do: a task waiting for its retry is not running.
-    time_limit = TASK_TIME_LIMIT
     return {
         **messaging_config(settings),
         "broker_connection_retry_on_startup": True,
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        "task_time_limit": time_limit,
-        "task_soft_time_limit": max(4, int(time_limit * 0.8)),
+        "task_time_limit": TASK_TIME_LIMIT,
+        "task_soft_time_limit": int(TASK_TIME_LIMIT * 0.8),
         "worker_send_task_events": True,
         "worker_hijack_root_logger": False,
         # Beat keeps no schedule file: slots are aligned to the clock and claimed in the

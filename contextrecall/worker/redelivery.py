@@ -19,7 +19,12 @@ import time
 
 from kombu.transport import redis as kombu_redis
 
-from contextrecall.broker.redis_wire import RedisAddress, RedisWireError, resp_command
+from contextrecall.broker.redis_wire import (
+    REDIS_SCHEMES,
+    RedisAddress,
+    RedisWireError,
+    resp_command,
+)
 
 log = logging.getLogger(__name__)
 REMEASURE_SECONDS = 60.0
@@ -59,7 +64,7 @@ class BrokerClock:
 def use_broker_clock(broker_url: str) -> BrokerClock | None:
     """Make Kombu's Redis transport stamp and restore messages by the broker's clock (its
     ``time`` is used for nothing else); None for other brokers."""
-    if not broker_url.startswith(("redis://", "rediss://")):
+    if not broker_url.startswith(REDIS_SCHEMES):
         return None
     clock = BrokerClock(broker_url)
     clock.measure()
