@@ -25,7 +25,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from bench_read import corpus
+from bench_read import corpus, fill_snippets
 from sqlalchemy import create_engine, insert, text
 from timing import isolate_from_this_machine, timed
 
@@ -40,35 +40,17 @@ TARGETS = {"embedded (SQLite, no Redis)": 5.0, "MariaDB + Redis": 4.0}
 def fill(settings, memories: int) -> None:
     """``memories`` snippets in the project the bench's repository maps to."""
     from contextrecall import migrate
-    from contextrecall.db import get_engine, session_scope
-    from contextrecall.models import ContextSnippet, Project
-    from contextrecall.store.memory_rows import count_terms
+    from contextrecall.db import get_engine
+    from contextrecall.models import Project
 
     migrate.upgrade(settings)
-    rng = random.Random(7)
     turns, _ = corpus()
     project_id = str(uuid.uuid4())
     with get_engine(settings).begin() as connection:
         connection.execute(
             insert(Project.__table__).values(id=project_id, name="a/b", identity=IDENTITY)
         )
-    for start in range(0, memories, 5000):
-        rows = []
-        for i in range(start, min(memories, start + 5000)):
-            body = f"{rng.choice(turns)} {rng.choice(turns)}"
-            rows.append(
-                {
-                    "id": str(uuid.uuid4()),
-                    "project_id": project_id,
-                    "category": "fact",
-                    "title": body[:60],
-                    "dense_content": body,
-                    "content_hash": f"{i:064d}",
-                }
-            )
-        with session_scope(settings) as db:
-            db.execute(insert(ContextSnippet.__table__), rows)
-            count_terms(db, project_id, rows)
+    fill_snippets(settings, project_id, memories, turns, random.Random(7))
 
 
 def measure(folder: Path, env: dict[str, str]) -> tuple[float, float]:

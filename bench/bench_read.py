@@ -47,6 +47,34 @@ def corpus() -> tuple[list[str], list[str]]:
     return turns, questions
 
 
+def fill_snippets(
+    settings, project_id: str, count: int, turns: list[str], rng: random.Random
+) -> None:
+    """``count`` snippets of two real turns each in the project, with the term counts a save
+    writes, in batches of 5,000."""
+    from contextrecall.db import session_scope
+    from contextrecall.models import ContextSnippet
+    from contextrecall.store.memory_rows import count_terms
+
+    for start in range(0, count, 5000):
+        rows = []
+        for i in range(start, min(count, start + 5000)):
+            body = f"{rng.choice(turns)} {rng.choice(turns)}"
+            rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "project_id": project_id,
+                    "category": "fact",
+                    "title": body[:60],
+                    "dense_content": body,
+                    "content_hash": f"{i:064d}",
+                }
+            )
+        with session_scope(settings) as db:
+            db.execute(insert(ContextSnippet.__table__), rows)
+            count_terms(db, project_id, rows)
+
+
 def hook_cache_hit(folder: Path) -> tuple[float, float]:
     from contextrecall.client.deltas import Delta
     from contextrecall.crypto import KeyRing, generate_key
@@ -105,11 +133,10 @@ def hook_cache_hit(folder: Path) -> tuple[float, float]:
 
 def search_100k() -> tuple[list[float], list[float]]:
     from contextrecall import migrate
-    from contextrecall.db import get_engine, session_scope
+    from contextrecall.db import get_engine
     from contextrecall.models import ContextSnippet, Project
     from contextrecall.recall import service
     from contextrecall.settings import Settings
-    from contextrecall.store.memory_rows import count_terms
 
     name = f"recall_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(ADMIN)
@@ -128,23 +155,7 @@ def search_100k() -> tuple[list[float], list[float]]:
             connection.execute(
                 insert(Project.__table__).values(id=project_id, name="big", identity="name:big")
             )
-        for start in range(0, SNIPPETS, 5000):
-            rows = []
-            for i in range(start, start + 5000):
-                body = f"{rng.choice(turns)} {rng.choice(turns)}"  # two real turns
-                rows.append(
-                    {
-                        "id": str(uuid.uuid4()),
-                        "project_id": project_id,
-                        "category": "fact",
-                        "title": body[:60],
-                        "dense_content": body,
-                        "content_hash": f"{i:064d}",
-                    }
-                )
-            with session_scope(settings) as db:  # the rows and term counts a save writes
-                db.execute(insert(ContextSnippet.__table__), rows)
-                count_terms(db, project_id, rows)
+        fill_snippets(settings, project_id, SNIPPETS, turns, rng)
         queries = rng.sample(questions, 60)
         service.search(settings, "big", queries[0])  # warm the connection pool
         searches, baseline = [], []

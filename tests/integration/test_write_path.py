@@ -93,6 +93,16 @@ def run_hook(settings: Settings, event: dict, timeout: float = 10) -> subprocess
     )
 
 
+def hook_event(session: str, transcript: Path, cwd: Path, name: str = "Stop") -> dict:
+    """What Claude Code sends a hook for ``session`` (its transcript, its working folder)."""
+    return {
+        "session_id": session,
+        "transcript_path": str(transcript),
+        "cwd": str(cwd),
+        "hook_event_name": name,
+    }
+
+
 def count(settings: Settings, model, *where) -> int:
     with session_scope(settings) as db:
         return db.scalar(select(func.count()).select_from(model).where(*where))
@@ -139,12 +149,7 @@ def stop_then_session_end(settings: Settings, tmp_path: Path, stored) -> str:
     session = str(uuid.uuid4())
     transcript = tmp_path / f"{session}.jsonl"
     write_transcript(transcript, transcript_lines(session, 3))
-    event = {
-        "session_id": session,
-        "transcript_path": str(transcript),
-        "cwd": str(repo),
-        "hook_event_name": "Stop",
-    }
+    event = hook_event(session, transcript, repo)
     started = time.monotonic()
     result = run_hook(settings, event)
     assert result.returncode == 0 and result.stdout == ""
@@ -329,12 +334,7 @@ def test_broker_down_while_50_hooks_fire_then_all_stored_after_flush(
         started = time.monotonic()
         result = run_hook(
             settings,
-            {
-                "session_id": f"s{i}",
-                "transcript_path": str(transcript),
-                "cwd": str(repo),
-                "hook_event_name": "Stop",
-            },
+            hook_event(f"s{i}", transcript, repo),
         )
         assert result.returncode == 0
         assert time.monotonic() - started < 3
@@ -442,12 +442,7 @@ def test_hook_returns_fast_when_broker_never_answers(write_settings, tmp_path):
     started = time.monotonic()
     result = run_hook(
         settings,
-        {
-            "session_id": "silent",
-            "transcript_path": str(transcript),
-            "cwd": str(tmp_path),
-            "hook_event_name": "Stop",
-        },
+        hook_event("silent", transcript, tmp_path),
     )
     elapsed = time.monotonic() - started
     silent.close()
@@ -499,12 +494,7 @@ def test_worker_delivers_the_spool_at_start_up(write_settings, tmp_path):
     write_transcript(transcript, transcript_lines("spooled", 1))
     result = run_hook(
         dead,
-        {
-            "session_id": "spooled",
-            "transcript_path": str(transcript),
-            "cwd": str(tmp_path),
-            "hook_event_name": "PreCompact",
-        },
+        hook_event("spooled", transcript, tmp_path, "PreCompact"),
     )
     assert result.returncode == 0
     assert len(list(write_settings.spool_dir.glob("*.json"))) == 1
@@ -670,12 +660,7 @@ def test_a_job_the_broker_lost_after_handing_it_out_is_sent_again_and_stored_onc
     settings = write_settings.with_overrides(spool_resend_seconds=1)
     transcript = tmp_path / "lost.jsonl"
     write_transcript(transcript, transcript_lines("lost", 2))
-    event = {
-        "session_id": "lost",
-        "transcript_path": str(transcript),
-        "cwd": str(tmp_path),
-        "hook_event_name": "Stop",
-    }
+    event = hook_event("lost", transcript, tmp_path)
     assert run_hook(settings, event).returncode == 0
     sent = settings.spool_dir / "sent"
     assert list(settings.spool_dir.glob("*.json")) == [] and len(list(sent.glob("*.json"))) == 1
@@ -699,12 +684,7 @@ def test_a_job_the_broker_lost_after_handing_it_out_is_sent_again_and_stored_onc
 def test_a_sent_job_stays_in_the_spool_until_the_store_has_it(write_settings, tmp_path):
     transcript = tmp_path / "kept.jsonl"
     write_transcript(transcript, transcript_lines("kept", 1))
-    event = {
-        "session_id": "kept",
-        "transcript_path": str(transcript),
-        "cwd": str(tmp_path),
-        "hook_event_name": "Stop",
-    }
+    event = hook_event("kept", transcript, tmp_path)
     assert run_hook(write_settings, event).returncode == 0
     sent = write_settings.spool_dir / "sent"
     assert len(list(sent.glob("*.json"))) == 1
@@ -730,12 +710,7 @@ def test_the_next_hook_drops_what_a_worker_confirmed_and_sends_a_lost_job_again(
     settings = write_settings.with_overrides(spool_resend_seconds=1)
     transcript = tmp_path / "hooked.jsonl"
     write_transcript(transcript, transcript_lines("hooked", 2))
-    event = {
-        "session_id": "hooked",
-        "transcript_path": str(transcript),
-        "cwd": str(tmp_path),
-        "hook_event_name": "Stop",
-    }
+    event = hook_event("hooked", transcript, tmp_path)
     assert run_hook(settings, event).returncode == 0
     broker = redis.Redis.from_url(settings.broker_url)
     assert broker.brpop([QUEUE], timeout=5) is not None  # taken by a worker that then died
@@ -764,12 +739,7 @@ def test_jobs_waiting_in_a_redis_restarted_empty_are_sent_again_and_stored_once(
     for i in range(5):
         transcript = tmp_path / f"w{i}.jsonl"
         write_transcript(transcript, transcript_lines(f"w{i}", 2))
-        event = {
-            "session_id": f"w{i}",
-            "transcript_path": str(transcript),
-            "cwd": str(repo),
-            "hook_event_name": "Stop",
-        }
+        event = hook_event(f"w{i}", transcript, repo)
         assert run_hook(settings, event).returncode == 0
     broker = redis.Redis.from_url(settings.broker_url)
     assert broker.llen("recall") >= 5
