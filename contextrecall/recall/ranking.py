@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from itertools import pairwise
+from typing import TypeVar
 
 from contextrecall.recall.compact import compact
 from contextrecall.recall.dates import date_match, named_dates
@@ -28,6 +29,7 @@ FRAMING_WORDS = frozenset(
 )
 FRAMING_BEFORE_OF = frozenset({"kind", "type", "sort", "name", "kinds", "types", "names"})
 K1, B = 1.2, 0.75
+K = TypeVar("K")
 DUPLICATE_OVERLAP = 0.8  # an item sharing this much of its words with a chosen one is dropped
 
 
@@ -132,6 +134,34 @@ def rare_terms(query: Sequence[str], frequencies: Mapping[str, int], postings: i
         total += count
         found = found or count > 0
     return chosen
+
+
+def item_terms(item: Item) -> set[str]:
+    """The distinct terms an item is found by: those ranking reads (a chat turn's title is the
+    start of its text, so it adds nothing)."""
+    title = "" if item.kind == "fact" else item.title
+    return set(terms(f"{title} {item.text} {item.speaker or ''}"))
+
+
+def pick(
+    postings: Mapping[str, Collection[K]],
+    frequencies: Mapping[str, int],
+    wanted: int,
+    newest_first: Sequence[K],
+) -> list[K]:
+    """The ``wanted`` keys holding the query's words best: by the summed IDF of the words in
+    ``postings`` (word -> keys holding it), newer first among equals (``newest_first`` orders
+    every key). Both the database and the index pick candidates with it, so they agree."""
+    total = max(frequencies.get(TOTAL_TERM, 0), 1)
+    score: dict[K, float] = {}
+    for term, keys in postings.items():
+        found = max(frequencies.get(term, 0), len(keys))
+        idf = math.log(1 + (max(total, found) - found + 0.5) / (found + 0.5))
+        for key in keys:
+            score[key] = score.get(key, 0.0) + idf
+    ordered = [key for key in newest_first if key in score]
+    ordered.sort(key=lambda key: -score[key])  # stable: newer first among equal scores
+    return ordered[:wanted]
 
 
 def bm25(
@@ -247,6 +277,20 @@ def turn_key(item: Item, offset: int = 0) -> tuple[str | None, int | None, int] 
     """Where a chat turn sits (session, part, position), moved by ``offset`` turns; None for
     memories that are not turns."""
     return None if item.position is None else (item.session, item.part, item.position + offset)
+
+
+def neighbour_keys(
+    items: Iterable[Item], reach: int = NEIGHBOUR_REACH
+) -> set[tuple[str | None, int | None, int]]:
+    """Where the chat turns up to ``reach`` places around the turns among ``items`` sit,
+    those among them left out."""
+    have = {key for item in items if (key := turn_key(item)) is not None}
+    return {
+        (session, part, position + offset)
+        for session, part, position in have
+        for offset in range(-reach, reach + 1)
+        if offset and position + offset >= 0
+    } - have
 
 
 @lru_cache(maxsize=4096)

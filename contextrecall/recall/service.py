@@ -8,15 +8,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contextrecall.db import session_scope
-from contextrecall.recall import cache, loading
+from contextrecall.recall import answer, cache, loading
 from contextrecall.recall.loading import find_project
-from contextrecall.recall.ranking import Item, fill_budget, query_terms, rank, turn_key
+from contextrecall.recall.ranking import Item
 from contextrecall.settings import Settings
 from contextrecall.terms import estimate_tokens, terms
 
 SEARCH_BUDGET = 1000
 SESSION_START_BUDGET = 2000
 PROMPT_BUDGET = 1000
+PROMPT_HEADER = "# Context Recall: memory relevant to this prompt"
 MAX_BUDGET = 100_000  # tokens: far above any context window worth filling
 MAX_ITEMS = 500  # items in one answer
 MAX_QUERY_CHARS = 10_000  # a longer prompt is ranked by its beginning
@@ -33,23 +34,8 @@ def _empty(query: str | None, project: str) -> dict[str, Any]:
 def _ranked_block(
     db, project_id: str, query: str | None, budget: int, limit: int | None, header: str = ""
 ):
-    frequencies = (
-        loading.term_frequencies(db, project_id, query)
-        if query and loading.uses_text_index(db)
-        else None
-    )
-    snippets = loading.snippet_items(db, project_id, query, frequencies, budget)
-    if frequencies is not None:  # candidates from the text index: their neighbours are not in
-        snippets += loading.turn_neighbours(db, project_id, snippets)
-    items = (
-        loading.context_items(db, project_id, query=query, frequencies=frequencies)
-        + loading.decision_items(db, project_id, query=query, frequencies=frequencies)
-        + snippets
-    )
-    neighbours = {key: item for item in items if (key := turn_key(item)) is not None}
-    speakers = {i.speaker for i in items if i.speaker}
-    ranked = rank(query, items, _now(), speakers, frequencies)
-    return fill_budget(ranked, budget, limit, neighbours, header=header, focus=query_terms(query))
+    source = loading.DatabaseSource(db, project_id)
+    return answer.ranked_block(source, query, budget, limit, _now(), header=header)
 
 
 def search(
@@ -110,8 +96,9 @@ def session_start_block(
             return ""
         state = loading.project_state(db, project.id)
         latest = loading.latest_session(db, project.id)
-        sessions = loading.context_items(db, project.id, limit=5)
-        decisions = loading.decision_items(db, project.id, limit=10)
+        source = loading.DatabaseSource(db, project.id)
+        sessions = source.latest(answer.SESSION, 5)
+        decisions = source.latest(answer.DECISION, 10)
         status = loading.latest_snippets(db, project.id, "command", 1, starting="$ git status")
         exchanges = loading.latest_snippets(db, project.id, "exchange", 8)
         name = project.name
@@ -239,19 +226,16 @@ def prompt_block(
     at least one item must share two of the prompt's content words (one, for a one-word
     prompt)."""
     prompt = prompt[:MAX_QUERY_CHARS]
-    query_terms = set(terms(prompt))
-    if not query_terms:
+    if not terms(prompt):
         return ""
     with session_scope(settings) as db:
         project = find_project(db, identity_or_name)
         if project is None:
             return ""
-        header = "# Context Recall: memory relevant to this prompt"
-        text, chosen = _ranked_block(db, project.id, prompt, budget, MAX_ITEMS, header=header)
-    needed = min(2, len(query_terms))
-    if not any(
-        len(query_terms & set(terms(item.text + " " + item.title))) >= needed for _, item in chosen
-    ):
+        text, chosen = _ranked_block(
+            db, project.id, prompt, budget, MAX_ITEMS, header=PROMPT_HEADER
+        )
+    if not answer.clears_bar(prompt, chosen):
         return ""
     record_usage(settings, [item.id for _, item in chosen if item.kind in {"fact", "snippet"}])
     return text

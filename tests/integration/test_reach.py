@@ -79,7 +79,7 @@ def test_an_old_decision_and_an_old_session_are_found_by_their_words(backend):
 
 def test_a_snippet_older_than_the_newest_20000_is_found_by_its_words(backend):
     from contextrecall.models import ContextSnippet
-    from contextrecall.recall.loading import MAX_SNIPPETS
+    from contextrecall.recall.answer import SNIPPET, UNQUERIED
 
     with session_scope(backend) as db:
         project = Project(id=new_uuid(), name="ledger", identity="name:ledger")
@@ -96,7 +96,7 @@ def test_a_snippet_older_than_the_newest_20000_is_found_by_its_words(backend):
                 "created_at": START + timedelta(minutes=n + 1),
                 "updated_at": START + timedelta(minutes=n + 1),
             }
-            for n in range(MAX_SNIPPETS)
+            for n in range(UNQUERIED[SNIPPET])
         ]
         rows.append(
             {

@@ -1,0 +1,119 @@
+"""One answer from any source of memory: the database and the index pick candidates and rank
+them with the same code here, so they return the same items.
+
+Pure orchestration over a ``Source`` (plain ``Item`` objects in, a context block out): no
+database, no Redis. The hook imports it, so it stays on the standard library.
+"""
+
+from __future__ import annotations
+
+from contextrecall.recall.ranking import (
+    Item,
+    fill_budget,
+    query_terms,
+    rank,
+    rare_terms,
+    turn_key,
+)
+from contextrecall.terms import terms
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+    from typing import Protocol
+
+    class Source(Protocol):
+        """Where a project's memory is read from: the database or the index."""
+
+        def frequencies(self, wanted: Sequence[str]) -> dict[str, int]:
+            """Document counts of ``wanted`` terms, the total under ``TOTAL_TERM``."""
+
+        def matching(
+            self, kind: str, words: Sequence[str], frequencies: dict[str, int], wanted: int
+        ) -> list[Item]:
+            """The ``wanted`` items of ``kind`` best holding ``words`` (``ranking.pick``)."""
+
+        def latest(self, kind: str, count: int) -> list[Item]:
+            """The ``count`` newest items of ``kind``."""
+
+        def neighbours(self, items: Sequence[Item]) -> list[Item]:
+            """The chat turns next to the turns among ``items`` that are not among them."""
+
+
+# Kinds of memory as sources keep them: session summaries, decisions, and snippets (which
+# include chat facts).
+SESSION, DECISION, SNIPPET = "session", "decision", "snippet"
+TEXT_POSTINGS = 3000  # index matches a search may cost: the rarer query words add up to this
+SNIPPET_CANDIDATES = 500  # at least; more for a budget that holds more (5 tokens an item)
+MAX_SNIPPET_CANDIDATES = 2000
+LATEST = {SESSION: 20, DECISION: 50}  # always candidates: how things stand now
+MATCHED = {SESSION: 50, DECISION: 100}  # older ones, by the query's words
+# Without a query there is nothing to match: the newest memories are ranked.
+UNQUERIED = {SESSION: 200, DECISION: 500, SNIPPET: 20_000}
+
+
+def index_words(query: str | None, frequencies: dict[str, int]) -> list[str]:
+    """The query's words candidates are found by: its rarer plain words (whole identifiers
+    rank, but a text index splits them at punctuation), whose document counts add up to at
+    most ``TEXT_POSTINGS``."""
+    candidates = [
+        term for term in dict.fromkeys(query_terms(query)) if len(term) >= 3 and term.isalnum()
+    ]
+    return rare_terms(candidates, frequencies, TEXT_POSTINGS) if candidates else []
+
+
+def snippet_candidates(budget: int) -> int:
+    return min(max(SNIPPET_CANDIDATES, budget // 5), MAX_SNIPPET_CANDIDATES)
+
+
+def candidates(
+    source: Source, query: str | None, budget: int
+) -> tuple[list[Item], dict[str, int] | None]:
+    """The items worth ranking for ``query``, and the term counts ranking weighs them by."""
+    if not query:
+        kinds = (SESSION, DECISION, SNIPPET)
+        return [item for kind in kinds for item in source.latest(kind, UNQUERIED[kind])], None
+    frequencies = source.frequencies([t for t in dict.fromkeys(terms(query)) if 3 <= len(t) <= 64])
+    words = index_words(query, frequencies)
+    items: list[Item] = []
+    for kind in (SESSION, DECISION):
+        found = source.latest(kind, LATEST[kind])
+        if words:
+            found += source.matching(kind, words, frequencies, MATCHED[kind])
+        items += _unique(found)
+    if not words:
+        return items, frequencies
+    snippets = source.matching(SNIPPET, words, frequencies, snippet_candidates(budget))
+    return items + snippets + source.neighbours(snippets), frequencies
+
+
+def _unique(items: list[Item]) -> list[Item]:
+    seen: set[str] = set()
+    return [item for item in items if not (item.id in seen or seen.add(item.id))]
+
+
+def ranked_block(
+    source: Source,
+    query: str | None,
+    budget: int,
+    limit: int | None,
+    now: datetime,
+    header: str = "",
+) -> tuple[str, list[tuple[float, Item]]]:
+    """The context block for ``query`` within ``budget`` tokens, and the items chosen."""
+    items, frequencies = candidates(source, query, budget)
+    neighbours = {key: item for item in items if (key := turn_key(item)) is not None}
+    speakers = {i.speaker for i in items if i.speaker}
+    ranked = rank(query, items, now, speakers, frequencies)
+    return fill_budget(ranked, budget, limit, neighbours, header=header, focus=query_terms(query))
+
+
+def clears_bar(prompt: str, chosen: Sequence[tuple[float, Item]]) -> bool:
+    """Whether a prompt's answer is worth injecting: at least one chosen item shares two of
+    the prompt's content words (one, for a one-word prompt)."""
+    wanted = set(terms(prompt))
+    needed = min(2, len(wanted))
+    return bool(wanted) and any(
+        len(wanted & set(terms(item.text + " " + item.title))) >= needed for _, item in chosen
+    )
