@@ -34,12 +34,44 @@ def cache_address(settings: Settings) -> RedisAddress | None:
     return RedisAddress.parse(settings.cache_url) if settings.cache_url else None
 
 
-def bump_generation(settings: Settings, identity: str) -> None:
-    """Invalidate every cached read of the project with ``identity``."""
-    address = cache_address(settings)
-    if address is None:
-        return
+def generation_file(settings: Settings, identity: str) -> str:
+    """Where the embedded default (no Redis) keeps a project's generation."""
+    return settings.location("index", f"{project_namespace(identity)}.generation")
+
+
+def file_generation(path: str) -> int:
+    """The generation kept in ``path`` (0 before the first save)."""
     try:
-        address.call([resp_command("INCR", generation_key(identity))], TIMEOUT)
-    except RedisWireError as exc:  # the cache being down must not fail a save
+        with open(path, encoding="ascii") as handle:
+            return int(handle.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _bump_file(path: str) -> int:
+    import fcntl
+    import os
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        value = file_generation(path) + 1
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="ascii") as handle:
+            handle.write(str(value))
+        os.replace(temporary, path)
+        return value
+
+
+def bump_generation(settings: Settings, identity: str) -> int | None:
+    """Invalidate every cached read and the index of the project with ``identity``; the new
+    generation, or None when it could not be bumped (the cache is down)."""
+    address = cache_address(settings)
+    try:
+        if address is None:
+            return _bump_file(generation_file(settings, identity))
+        (reply,) = address.call([resp_command("INCR", generation_key(identity))], TIMEOUT)
+        return int(reply[1:])
+    except (RedisWireError, OSError, ValueError) as exc:  # must not fail a save
         log.warning("recall cache: could not bump generation: %s", exc)
+        return None

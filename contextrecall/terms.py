@@ -70,6 +70,13 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def plain_terms(text: str) -> set[str]:
+    """The distinct stems of ``text``'s plain words (split at anything but a letter or a
+    digit), without the identifier terms ``terms`` adds: what a text index's tokenizer finds
+    the same way on every backend."""
+    return {stem(w) for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
+
+
 # Cheap to scan for: a joiner between two word characters, or a camelCase hump.
 _MAYBE_IDENTIFIER = re.compile(r"[A-Za-z0-9][_./:\-]+[A-Za-z0-9]|[a-z0-9][A-Z]")
 

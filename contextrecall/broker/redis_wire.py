@@ -90,6 +90,29 @@ class RedisAddress:
             raise RedisWireError("TIME returned no value")
         return int(seconds) + int(micros) / 1e6
 
+    def pipelines(self, work, timeout: float):
+        """Run ``work(pipe)`` on one connection within ``timeout`` seconds: ``pipe(commands)``
+        sends commands at once and returns their replies (bytes, int, None or lists), as many
+        times as ``work`` needs; any failure is raised as RedisWireError."""
+
+        def run(sock, deadline: float):
+            reader = _Replies(sock, deadline)
+
+            def pipe(commands: list[bytes]) -> list:
+                if not commands:
+                    return []
+                sock.settimeout(_remaining(deadline))
+                sock.sendall(b"".join(commands))
+                replies = [reader.reply() for _ in commands]
+                for reply in replies:
+                    if isinstance(reply, RedisWireError):
+                        raise reply
+                return replies
+
+            return work(pipe)
+
+        return self._session(run, timeout)
+
     def _session(self, work, timeout: float):
         """Connect, authenticate and select the database, run ``work``, close; all within
         ``timeout`` seconds, any failure raised as RedisWireError."""
@@ -239,6 +262,49 @@ def _read_array(sock, deadline: float) -> list[bytes | None]:
         values.append(buffer[:size])
         buffer = buffer[size + 2 :]
     return values
+
+
+class _Replies:
+    """RESP replies of any type read off a socket through one buffer."""
+
+    def __init__(self, sock, deadline: float) -> None:
+        self.sock, self.deadline, self.buffer, self.at = sock, deadline, b"", 0
+
+    def _fill(self) -> None:
+        self.sock.settimeout(_remaining(self.deadline))
+        chunk = self.sock.recv(262144)
+        if not chunk:
+            raise ConnectionResetError("Redis closed the connection")
+        self.buffer = self.buffer[self.at :] + chunk
+        self.at = 0
+
+    def _line(self) -> bytes:
+        while (end := self.buffer.find(b"\r\n", self.at)) < 0:
+            self._fill()
+        line = self.buffer[self.at : end]
+        self.at = end + 2
+        return line
+
+    def reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"$":
+            size = int(rest)
+            if size < 0:
+                return None
+            while len(self.buffer) - self.at < size + 2:
+                self._fill()
+            value = self.buffer[self.at : self.at + size]
+            self.at += size + 2
+            return value
+        if kind == b"*":
+            count = int(rest)
+            return None if count < 0 else [self.reply() for _ in range(count)]
+        if kind == b":":
+            return int(rest)
+        if kind == b"-":
+            return RedisWireError(f"Redis refused a command: {rest.decode(errors='replace')}")
+        return rest
 
 
 def _expect(reply: bytes, prefix: bytes, what: str) -> None:

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
 # Kinds of memory as sources keep them: session summaries, decisions, and snippets (which
 # include chat facts).
 SESSION, DECISION, SNIPPET = "session", "decision", "snippet"
+PROMPT_BUDGET = 1000  # tokens of context for a typed prompt
+PROMPT_HEADER = "# Context Recall: memory relevant to this prompt"
+MAX_ITEMS = 500  # items in one answer
+MAX_QUERY_CHARS = 10_000  # a longer prompt is ranked by its beginning
 TEXT_POSTINGS = 3000  # index matches a search may cost: the rarer query words add up to this
 SNIPPET_CANDIDATES = 500  # at least; more for a budget that holds more (5 tokens an item)
 MAX_SNIPPET_CANDIDATES = 2000

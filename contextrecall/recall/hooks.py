@@ -20,6 +20,31 @@ if TYPE_CHECKING:
 MAX_OUTPUT_CHARS = 9_500  # Claude Code takes additionalContext under 10,000 characters
 
 
+def _from_index(settings: Settings, identity: str, kind: str, request: str) -> str | None:
+    """The block from the project's index when it is current; None sends the hook to the
+    cache and the database."""
+    from contextrecall.recall.indexed import fresh_index
+
+    index = fresh_index(settings, identity)
+    if index is None:
+        return None
+    try:
+        if kind == "start":
+            return index.meta("start") or ""
+        from datetime import UTC, datetime
+
+        from contextrecall.recall import answer, indexed
+
+        prompt = request[: answer.MAX_QUERY_CHARS]
+        now = datetime.now(UTC).replace(tzinfo=None)
+        text, chosen = indexed.ranked_block(
+            index, prompt, answer.PROMPT_BUDGET, answer.MAX_ITEMS, now, header=answer.PROMPT_HEADER
+        )
+        return text[:MAX_OUTPUT_CHARS] if answer.clears_bar(prompt, chosen) else ""
+    except Exception:  # an index being rebuilt under us, Redis gone: the slow path answers
+        return None
+
+
 def hook_context(event: dict[str, Any], settings: Settings, deadline: float) -> str | None:
     """Claude Code's JSON for a context event, or None when there is nothing to add."""
     name = event.get("hook_event_name")
@@ -30,7 +55,10 @@ def hook_context(event: dict[str, Any], settings: Settings, deadline: float) -> 
         kind, request = "prompt", str(event.get("prompt") or "")
         if not request.strip():
             return None
-    block, generation = cache.read(settings, identity, kind, request)
+    block = _from_index(settings, identity, kind, request)
+    generation = -1
+    if block is None:
+        block, generation = cache.read(settings, identity, kind, request)
     if block is None:
         from contextrecall.recall import service
 

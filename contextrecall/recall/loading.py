@@ -25,7 +25,7 @@ from contextrecall.recall.answer import DECISION, SESSION, SNIPPET, UNQUERIED
 from contextrecall.recall.ranking import (
     NEIGHBOUR_REACH,
     Item,
-    item_terms,
+    found_by,
     neighbour_keys,
     pick,
 )
@@ -151,7 +151,10 @@ class DatabaseSource:
         ).all()
         return {term: documents for term, documents in rows}
 
-    def _items(self, kind: str, where: Any, order: Any = None, limit: int | None = None):
+    def items(
+        self, kind: str, where: Any, order: Any = None, limit: int | None = None
+    ) -> list[Item]:
+        """The project's items of ``kind`` meeting ``where``, in ``order``, at most ``limit``."""
         table = TABLES[kind]
         model = table.model
         if kind == SESSION:
@@ -172,7 +175,7 @@ class DatabaseSource:
 
     def latest(self, kind: str, count: int) -> list[Item]:
         table = TABLES[kind]
-        return self._items(kind, true(), (table.time.desc(), table.model.id.desc()), count)
+        return self.items(kind, true(), (table.time.desc(), table.model.id.desc()), count)
 
     def matching(
         self, kind: str, words: Sequence[str], frequencies: dict[str, int], wanted: int
@@ -182,10 +185,10 @@ class DatabaseSource:
         ids = self._matching_ids(kind, words)
         items = []
         for start in range(0, len(ids), 500):
-            items += self._items(kind, TABLES[kind].model.id.in_(ids[start : start + 500]))
+            items += self.items(kind, TABLES[kind].model.id.in_(ids[start : start + 500]))
         postings: dict[str, list[Item]] = {word: [] for word in words}
         for item in items:
-            held = item_terms(item)
+            held = found_by(item)
             for word in words:
                 if word in held:
                     postings[word].append(item)
@@ -227,7 +230,7 @@ class DatabaseSource:
         )
         found = []
         for start in range(0, len(keys), 500):
-            found += self._items(
+            found += self.items(
                 SNIPPET,
                 tuple_(
                     ContextSnippet.turn_session,

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from contextrecall.recall.compact import compact
 from contextrecall.recall.dates import date_match, named_dates
-from contextrecall.terms import TOTAL_TERM, WORD, estimate_tokens, stem, terms
+from contextrecall.terms import TOTAL_TERM, WORD, estimate_tokens, plain_terms, stem, terms
 
 # Words that frame a question rather than say what it is about ("as mentioned on ...",
 # "recently"); a query keeps them only when it has nothing else. The nouns of "what kind of
@@ -136,11 +136,16 @@ def rare_terms(query: Sequence[str], frequencies: Mapping[str, int], postings: i
     return chosen
 
 
-def item_terms(item: Item) -> set[str]:
-    """The distinct terms an item is found by: those ranking reads (a chat turn's title is the
-    start of its text, so it adds nothing)."""
+def found_by(item: Item) -> set[str]:
+    """The words an item is found by when candidates are picked: the plain words (3 to 64
+    letters or digits) of what ranking reads, as every text index splits them. A chat turn's
+    title is the start of its text, so it adds nothing."""
     title = "" if item.kind == "fact" else item.title
-    return set(terms(f"{title} {item.text} {item.speaker or ''}"))
+    return {
+        t
+        for t in plain_terms(f"{title} {item.text} {item.speaker or ''}")
+        if 3 <= len(t) <= 64 and t.isalnum()
+    }
 
 
 def pick(

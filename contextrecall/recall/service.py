@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contextrecall.db import session_scope
-from contextrecall.recall import answer, cache, loading
+from contextrecall.recall import answer, cache, indexed, loading
+from contextrecall.recall.answer import MAX_ITEMS, MAX_QUERY_CHARS, PROMPT_BUDGET, PROMPT_HEADER
+from contextrecall.recall.indexed import fresh_index
 from contextrecall.recall.loading import find_project
 from contextrecall.recall.ranking import Item
 from contextrecall.settings import Settings
@@ -16,11 +18,7 @@ from contextrecall.terms import estimate_tokens, terms
 
 SEARCH_BUDGET = 1000
 SESSION_START_BUDGET = 2000
-PROMPT_BUDGET = 1000
-PROMPT_HEADER = "# Context Recall: memory relevant to this prompt"
 MAX_BUDGET = 100_000  # tokens: far above any context window worth filling
-MAX_ITEMS = 500  # items in one answer
-MAX_QUERY_CHARS = 10_000  # a longer prompt is ranked by its beginning
 
 
 def _now() -> datetime:
@@ -66,8 +64,12 @@ def search(
     cached, generation = cache.read(settings, identity, "search", request)
     if cached is not None:
         return json.loads(cached)
-    with session_scope(settings) as db:
-        text, chosen = _ranked_block(db, project_id, query, budget, limit)
+    index = fresh_index(settings, identity) if query else None
+    if index is not None:
+        text, chosen = indexed.ranked_block(index, query, budget, limit, _now())
+    else:
+        with session_scope(settings) as db:
+            text, chosen = _ranked_block(db, project_id, query, budget, limit)
     result = {
         "query": query,
         "project": project,

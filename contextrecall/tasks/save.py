@@ -39,18 +39,23 @@ def key_ring() -> KeyRing:
 def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
     """Store one delta of one session, exactly once."""
     from contextrecall.generation import bump_generation
+    from contextrecall.indexing import after_save, database_clock
     from contextrecall.settings import get_settings
     from contextrecall.store.save_job import save_job
 
     job_id = str(job.get("job_id") if isinstance(job, dict) else self.request.id)
+    settings = get_settings()
+    since = database_clock()  # before the save stamps its rows: the index adds those since
     stored = self.run_in_transaction(
         lambda db: save_job(db, job, key_ring()), job_id=job_id, summary=job_argsrepr(job)
     )
     # stored, stored before, or recorded as failed: the hook's sent copy may go
-    confirm(get_settings(), job_id)
+    confirm(settings, job_id)
     if stored is None:
         return None
-    bump_generation(get_settings(), stored.project_identity)
+    generation = bump_generation(settings, stored.project_identity)
+    if since is not None:  # else the index stays stale and is rebuilt
+        after_save(settings, stored.project_identity, since, generation)
     return {"project_id": stored.project_id, "session_id": stored.session_id}
 
 

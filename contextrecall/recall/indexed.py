@@ -1,0 +1,79 @@
+"""Recall read from the index the worker keeps: the hook's path, on the standard library.
+
+``IndexSource`` is an ``answer.Source``: the same candidates and the same ranking as the
+database gives, from Redis or the local index file. When the index is missing or not current
+(``fresh_index`` returns None) callers read the database instead: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+from contextrecall.recall import answer
+from contextrecall.recall.index_format import decode, turn_field
+from contextrecall.recall.index_store import open_index
+from contextrecall.recall.ranking import NEIGHBOUR_REACH, Item, neighbour_keys, pick
+from contextrecall.terms import TOTAL_TERM
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from contextrecall.recall.index_store import FileIndex, RedisIndex
+    from contextrecall.settings import Settings
+
+
+def fresh_index(settings: Settings, identity: str) -> FileIndex | RedisIndex | None:
+    """The project's index when it is current with its memory, else None (missing, stale,
+    or unreadable)."""
+    from contextrecall.generation import generation_key
+
+    index = open_index(settings, identity)
+    try:
+        if settings.cache_url:
+            stamp, current = index.open(generation_key(identity))
+        else:
+            stamp, current = index.open()
+    except Exception:  # Redis down, a file half-written: the database answers
+        return None
+    return index if stamp is not None and stamp == current else None
+
+
+class IndexSource:
+    """One project's memory read from its index, as an ``answer.Source``."""
+
+    def __init__(self, index: FileIndex | RedisIndex) -> None:
+        self.index = index
+
+    def frequencies(self, wanted: Sequence[str]) -> dict[str, int]:
+        return self.index.frequencies([TOTAL_TERM, *wanted])
+
+    def _items(self, docnos: Sequence[int]) -> list[Item]:
+        return [decode(r) for r in self.index.records(docnos) if r is not None]
+
+    def latest(self, kind: str, count: int) -> list[Item]:
+        return self._items(self.index.newest(kind, count))
+
+    def matching(
+        self, kind: str, words: Sequence[str], frequencies: dict[str, int], wanted: int
+    ) -> list[Item]:
+        postings, dead = self.index.postings(kind, words)
+        if dead:
+            postings = {w: [d for d in docnos if d not in dead] for w, docnos in postings.items()}
+        newest = sorted({d for docnos in postings.values() for d in docnos}, reverse=True)
+        return self._items(pick(postings, frequencies, wanted, newest))
+
+    def neighbours(self, items: Sequence[Item], reach: int = NEIGHBOUR_REACH) -> list[Item]:
+        fields = [turn_field(*key) for key in neighbour_keys(items, reach)]
+        return self._items([d for d in self.index.turns(fields) if d is not None])
+
+
+def ranked_block(
+    index: FileIndex | RedisIndex,
+    query: str,
+    budget: int,
+    limit: int | None,
+    now: datetime,
+    header: str = "",
+) -> tuple[str, list[tuple[float, Item]]]:
+    """``answer.ranked_block`` over the index."""
+    return answer.ranked_block(IndexSource(index), query, budget, limit, now, header=header)
