@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 from bench_read import corpus, fill_snippets
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, select, text
 from timing import isolate_from_this_machine, timed
 
 ADMIN = "mysql+pymysql://root@127.0.0.1:3306"
@@ -51,6 +51,24 @@ def fill(settings, memories: int) -> None:
             insert(Project.__table__).values(id=project_id, name="a/b", identity=IDENTITY)
         )
     fill_snippets(settings, project_id, memories, turns, random.Random(7))
+    build_index(settings)
+
+
+def build_index(settings) -> None:
+    """The project's recall index, as the worker keeps it (timed: a rebuild's cost)."""
+    import time
+
+    from contextrecall.db import session_scope
+    from contextrecall.indexing import is_fresh, rebuild
+    from contextrecall.models import Project
+
+    with session_scope(settings) as db:
+        project = db.scalars(select(Project).where(Project.identity == IDENTITY)).one()
+    started = time.perf_counter()
+    rebuild(settings, project)
+    print(f"  index rebuilt in {time.perf_counter() - started:.1f}s", flush=True)
+    if not is_fresh(settings, IDENTITY):
+        raise SystemExit("the index is not current after a rebuild")
 
 
 def measure(folder: Path, env: dict[str, str]) -> tuple[float, float]:

@@ -7,8 +7,6 @@ side, ``contextrecall.recall.cache``), so a read after a save never sees stale m
 
 from __future__ import annotations
 
-import logging
-
 from contextrecall.broker.redis_wire import RedisAddress, RedisWireError, resp_command
 from contextrecall.ids import sha256_hex
 
@@ -16,7 +14,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from contextrecall.settings import Settings
 
-log = logging.getLogger(__name__)
 TIMEOUT = 0.2  # seconds for any cache round trip; slower reads as a miss
 
 
@@ -73,5 +70,7 @@ def bump_generation(settings: Settings, identity: str) -> int | None:
         (reply,) = address.call([resp_command("INCR", generation_key(identity))], TIMEOUT)
         return int(reply[1:])
     except (RedisWireError, OSError, ValueError) as exc:  # must not fail a save
-        log.warning("recall cache: could not bump generation: %s", exc)
+        import logging  # only here: the hook reads generations, and logging costs it 2 ms
+
+        logging.getLogger(__name__).warning("recall cache: could not bump generation: %s", exc)
         return None

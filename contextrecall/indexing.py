@@ -19,9 +19,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from celery.signals import worker_ready
 from sqlalchemy import and_, func, select, true
 from sqlalchemy.orm import Session as DBSession
 
+from contextrecall.db import database_now
 from contextrecall.generation import (
     cache_address,
     file_generation,
@@ -35,7 +37,8 @@ from contextrecall.recall.index_format import encode, kind_of, turn_field
 from contextrecall.recall.index_store import Changes, FileIndex, RedisIndex, open_index
 from contextrecall.recall.loading import TABLES, DatabaseSource
 from contextrecall.recall.ranking import Item, found_by
-from contextrecall.settings import Settings
+from contextrecall.settings import Settings, get_settings
+from contextrecall.worker.signals import memory_changed, memory_saved
 
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 120.0
@@ -49,23 +52,6 @@ def current_generation(settings: Settings, identity: str) -> int:
         return file_generation(generation_file(settings, identity))
     (value,) = address.mget([generation_key(identity)], 1.0)
     return int(value or 0)
-
-
-def database_now(db: DBSession) -> datetime:
-    """The database's clock, which stamps the rows (second precision on MariaDB)."""
-    return db.scalar(select(func.now())).replace(microsecond=0, tzinfo=None)
-
-
-def database_clock() -> datetime | None:
-    """``database_now`` in a session of its own; None when the database cannot say."""
-    from contextrecall.db import session_scope
-
-    try:
-        with session_scope() as db:
-            return database_now(db)
-    except Exception as exc:
-        log.warning("could not read the database's clock: %s", exc)
-        return None
 
 
 @contextmanager
@@ -233,7 +219,7 @@ def sync(
     with index_lock(settings, identity, wait=10.0) as held:
         if not held:
             return "locked"
-        index = open_index(settings, identity)
+        index = open_index(settings, identity, reader=False)
         stamp, _ = _open(settings, index, identity)
         if stamp is None:
             return "missing"
@@ -255,11 +241,21 @@ def sync(
     return "synced"
 
 
-def after_save(settings: Settings, identity: str, since: datetime, generation: int | None) -> None:
+@memory_saved.connect
+def after_save(
+    sender: object = None,
+    *,
+    identity: str,
+    since: datetime,
+    generation: int | None,
+    settings: Settings | None = None,
+    **_: object,
+) -> None:
     """Bring the project's index up to a save that just committed (rebuilt when missing);
     a failure is logged, never raised: the index only makes recall faster."""
     from contextrecall.db import session_scope
 
+    settings = settings or get_settings()
     try:
         with session_scope(settings) as db:
             outcome = sync(settings, db, identity, since, generation)
@@ -270,27 +266,79 @@ def after_save(settings: Settings, identity: str, since: datetime, generation: i
         log.warning("recall index of %s not updated: %s", identity, exc)
 
 
-def is_fresh(settings: Settings, identity: str) -> bool:
-    index = open_index(settings, identity)
+def _state(settings: Settings, identity: str) -> tuple[int | None, int] | None:
+    """(the index's stamp or None when missing, the project's generation); None when
+    unreadable."""
+    index = open_index(settings, identity, reader=False)
     try:
-        stamp, current = _open(settings, index, identity)
+        return _open(settings, index, identity)
     except Exception:
-        return False
-    return stamp is not None and stamp == current
+        return None
 
 
-def keep_fresh(settings: Settings) -> list[str]:
-    """Rebuild every project index that is missing or stale; the names rebuilt."""
-    from contextrecall.db import session_scope
+def is_fresh(settings: Settings, identity: str) -> bool:
+    state = _state(settings, identity)
+    return state is not None and state[0] is not None and state[0] == state[1]
 
-    with session_scope(settings) as db:
-        projects = list(db.scalars(select(Project)))
-    rebuilt = []
-    for project in projects:
-        if not is_fresh(settings, project.identity):
-            rebuild(settings, project)
-            rebuilt.append(project.name)
-    return rebuilt
+
+class Keeper:
+    """Rebuilds, every ``every`` seconds, the project indexes that are missing, or stale
+    with a stamp that has not moved since the last look (a save that never synced: the saves
+    in flight move it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self.every = settings, settings.index_check_seconds
+        self.seen: dict[str, int | None] = {}
+
+    def start(self, **_: object) -> None:
+        import threading
+
+        threading.Thread(target=self._run, name="recall-index-keeper", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                rebuilt = self.look()
+                if rebuilt:
+                    log.info("recall index rebuilt: %s", ", ".join(rebuilt))
+            except Exception as exc:  # the database may be down for a while
+                log.warning("recall index keeper: %s", exc)
+            time.sleep(self.every)
+
+    def look(self) -> list[str]:
+        """Rebuild what needs it now; the names of the projects rebuilt."""
+        from contextrecall.db import session_scope
+
+        with session_scope(self.settings) as db:
+            projects = list(db.scalars(select(Project)))
+        rebuilt = []
+        for project in projects:
+            state = _state(self.settings, project.identity)
+            if state is None:
+                continue
+            stamp, current = state
+            stuck = stamp is not None and stamp != current and self.seen.get(project.id) == stamp
+            self.seen[project.id] = stamp
+            if stamp is None or stuck:
+                rebuild(self.settings, project)
+                self.seen.pop(project.id, None)
+                rebuilt.append(project.name)
+        return rebuilt
+
+
+@worker_ready.connect
+def _keep_indexes(**_: object) -> None:
+    Keeper(get_settings()).start()
+
+
+@memory_changed.connect
+def _rebuild_all(sender: object = None, **_: object) -> None:
+    """Decay and cleanup rescore or remove memory everywhere: each index is rebuilt (the
+    old one serves until the new one is in)."""
+    try:
+        rebuild_projects(get_settings())
+    except Exception as exc:
+        log.warning("recall indexes not rebuilt: %s", exc)
 
 
 def _open(settings: Settings, index: FileIndex | RedisIndex, identity: str):
@@ -308,7 +356,7 @@ def rebuild(
     from contextrecall.db import session_scope
 
     identity = project.identity
-    index = open_index(settings, identity)
+    index = open_index(settings, identity, reader=False)
     with session_scope(settings) as db:
         started = database_now(db)
         generation = current_generation(settings, identity)
@@ -334,10 +382,72 @@ def rebuild(
         index.switch()
 
 
-def project_sizes(db: DBSession, project_id: str) -> int:
-    """Memories an index of the project covers."""
-    return sum(
-        db.scalar(select(func.count()).select_from(t.model).where(t.model.project_id == project_id))
-        or 0
-        for t in TABLES.values()
-    )
+def _stored_text(db: DBSession, project_id: str) -> tuple[int, int]:
+    """(memories, characters of their text and titles) the project's index covers."""
+    memories = characters = 0
+    for table in TABLES.values():
+        model = table.model
+        lengths = [func.coalesce(func.length(getattr(model, c)), 0) for c in table.columns]
+        count, size = db.execute(
+            select(func.count(), func.coalesce(func.sum(sum(lengths[1:], lengths[0])), 0)).where(
+                model.project_id == project_id
+            )
+        ).one()
+        memories += count
+        characters += int(size)
+    return memories, characters
+
+
+def report(settings: Settings, names: Sequence[str] | None = None) -> list[dict]:
+    """Per project: its memories, their stored text, the index's size and where it is kept,
+    and whether it is current, stale or missing."""
+    from contextrecall.db import session_scope
+
+    rows = []
+    with session_scope(settings) as db:
+        projects = list(db.scalars(select(Project).order_by(Project.name)))
+        for project in projects:
+            if names and project.name not in names and project.identity not in names:
+                continue
+            memories, characters = _stored_text(db, project.id)
+            index = open_index(settings, project.identity, reader=False)
+            state = _state(settings, project.identity)
+            if state is None:
+                condition = "unreadable"
+            elif state[0] is None:
+                condition = "missing"
+            else:
+                condition = "current" if state[0] == state[1] else "stale"
+            rows.append(
+                {
+                    "project": project.name,
+                    "memories": memories,
+                    "text_bytes": characters,
+                    "index_bytes": index.size() if condition in ("current", "stale") else 0,
+                    "kept_in": "redis" if settings.cache_url else "file",
+                    "state": condition,
+                }
+            )
+    return rows
+
+
+def rebuild_projects(
+    settings: Settings,
+    name: str | None = None,
+    progress: Callable[[Project, int], Callable[[int], None] | None] | None = None,
+) -> list[str]:
+    """Rebuild the index of the project named ``name`` (every project when None); the names
+    rebuilt. ``progress(project, memories)`` may return a callback fed batch sizes."""
+    from contextrecall.db import session_scope
+
+    with session_scope(settings) as db:
+        statement = select(Project).order_by(Project.name)
+        if name is not None:
+            statement = statement.where((Project.name == name) | (Project.identity == name))
+        projects = list(db.scalars(statement))
+        sizes = {p.id: _stored_text(db, p.id)[0] for p in projects}
+    if name is not None and not projects:
+        raise LookupError(f"no project named {name!r}")
+    for project in projects:
+        rebuild(settings, project, progress(project, sizes[project.id]) if progress else None)
+    return [p.name for p in projects]

@@ -138,6 +138,8 @@ FIELDS = (
     Field("spool_retention_days", "RECALL_SPOOL_RETENTION_DAYS", _float, 30.0),
     # a sent job the store has not confirmed after this long is published again
     Field("spool_resend_seconds", "RECALL_SPOOL_RESEND_SECONDS", _float, 300.0),
+    # how often a worker looks for a recall index that is missing or stuck stale, to rebuild it
+    Field("index_check_seconds", "RECALL_INDEX_CHECK_SECONDS", _float, 15.0),
     Field("failed_job_retention_days", "RECALL_FAILED_JOB_RETENTION_DAYS", _float, 30.0),
     Field("decay_batch", "RECALL_DECAY_BATCH", _int, 10000),
     Field("cleanup_batch", "RECALL_CLEANUP_BATCH", _int, 5000),

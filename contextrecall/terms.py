@@ -62,7 +62,9 @@ def terms(text: str) -> list[str]:
 @lru_cache(maxsize=32768)
 def _terms(text: str) -> tuple[str, ...]:
     """``terms``, cached: a long-running process ranks the same memories query after query."""
-    found = [stem(w) for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    found = _STEMMER.stemWords(
+        [w for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+    )
     if _MAYBE_IDENTIFIER.search(text) is None:
         return tuple(found)  # plain prose: no identifiers (the common case, kept fast)
     for match in _COMPOUND.finditer(text):
@@ -74,7 +76,11 @@ def plain_terms(text: str) -> set[str]:
     """The distinct stems of ``text``'s plain words (split at anything but a letter or a
     digit), without the identifier terms ``terms`` adds: what a text index's tokenizer finds
     the same way on every backend."""
-    return {stem(w) for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1}
+    return set(
+        _STEMMER.stemWords(
+            [w for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+        )
+    )
 
 
 # Cheap to scan for: a joiner between two word characters, or a camelCase hump.

@@ -94,47 +94,25 @@ class RedisAddress:
         """Run ``work(pipe)`` on one connection within ``timeout`` seconds: ``pipe(commands)``
         sends commands at once and returns their replies (bytes, int, None or lists), as many
         times as ``work`` needs; any failure is raised as RedisWireError."""
+        connection = self.connect(timeout)
+        try:
+            return work(connection.pipe)
+        finally:
+            connection.close()
 
-        def run(sock, deadline: float):
-            reader = _Replies(sock, deadline)
-
-            def pipe(commands: list[bytes]) -> list:
-                if not commands:
-                    return []
-                sock.settimeout(_remaining(deadline))
-                sock.sendall(b"".join(commands))
-                replies = [reader.reply() for _ in commands]
-                for reply in replies:
-                    if isinstance(reply, RedisWireError):
-                        raise reply
-                return replies
-
-            return work(pipe)
-
-        return self._session(run, timeout)
+    def connect(self, timeout: float) -> RedisConnection:
+        """An open, authenticated connection to the database; its pipelines share one
+        deadline, ``timeout`` seconds from now."""
+        return RedisConnection(self, time.monotonic() + timeout)
 
     def _session(self, work, timeout: float):
         """Connect, authenticate and select the database, run ``work``, close; all within
         ``timeout`` seconds, any failure raised as RedisWireError."""
-        deadline = time.monotonic() + timeout
+        connection = self.connect(timeout)
         try:
-            sock = self._connect(deadline)
-            try:
-                # AUTH and SELECT go first, alone: pipelined behind a failed SELECT, the next
-                # command would land in database 0.
-                handshake = []
-                if self.password:
-                    credentials = [self.username] if self.username else []
-                    handshake.append(resp_command("AUTH", *credentials, self.password))
-                if self.db:
-                    handshake.append(resp_command("SELECT", str(self.db)))
-                for reply in _round_trip(sock, handshake, deadline):
-                    _expect(reply, b"+", "AUTH/SELECT")
-                return work(sock, deadline)
-            finally:
-                sock.close()
-        except OSError as exc:  # refused, reset, TLS failure, timeout, unknown host
-            raise RedisWireError(f"Redis at {self.host}:{self.port}: {exc!r}") from exc
+            return connection.run(work)
+        finally:
+            connection.close()
 
     def _connect(self, deadline: float):
         last_error: OSError = OSError("no address")
@@ -262,6 +240,61 @@ def _read_array(sock, deadline: float) -> list[bytes | None]:
         values.append(buffer[:size])
         buffer = buffer[size + 2 :]
     return values
+
+
+class RedisConnection:
+    """One connection: connected, authenticated and on its database when made."""
+
+    def __init__(self, address: RedisAddress, deadline: float) -> None:
+        self.address, self.deadline = address, deadline
+        self.sock = None
+        self.sock = self.run(lambda sock, _: sock, connecting=True)
+        self.replies = _Replies(self.sock, deadline)
+
+    def run(self, work, connecting: bool = False):
+        """``work(sock, deadline)``, OSError raised as RedisWireError."""
+        address = self.address
+        try:
+            if connecting:
+                sock = address._connect(self.deadline)
+                try:
+                    # AUTH and SELECT go first, alone: pipelined behind a failed SELECT, the
+                    # next command would land in database 0.
+                    handshake = []
+                    if address.password:
+                        credentials = [address.username] if address.username else []
+                        handshake.append(resp_command("AUTH", *credentials, address.password))
+                    if address.db:
+                        handshake.append(resp_command("SELECT", str(address.db)))
+                    for reply in _round_trip(sock, handshake, self.deadline):
+                        _expect(reply, b"+", "AUTH/SELECT")
+                except BaseException:
+                    sock.close()
+                    raise
+                return sock
+            return work(self.sock, self.deadline)
+        except OSError as exc:  # refused, reset, TLS failure, timeout, unknown host
+            raise RedisWireError(f"Redis at {address.host}:{address.port}: {exc!r}") from exc
+
+    def pipe(self, commands: list[bytes]) -> list:
+        """Send ``commands`` at once; their replies (a refused command raised)."""
+        if not commands:
+            return []
+
+        def exchange(sock, deadline: float) -> list:
+            sock.settimeout(_remaining(deadline))
+            sock.sendall(b"".join(commands))
+            return [self.replies.reply() for _ in commands]
+
+        replies = self.run(exchange)
+        for reply in replies:
+            if isinstance(reply, RedisWireError):
+                raise reply
+        return replies
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
 
 
 class _Replies:

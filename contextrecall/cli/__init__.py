@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import click
 
-from contextrecall.cli import config, db, install, keys, maintenance, processes, recall, save
+from contextrecall.cli import (
+    config,
+    db,
+    index,
+    install,
+    keys,
+    maintenance,
+    processes,
+    recall,
+    save,
+)
 from contextrecall.cli.common import State
 from contextrecall.settings import get_settings
 
@@ -30,6 +40,7 @@ cli.add_command(maintenance.status)
 cli.add_command(maintenance.decay_command)
 cli.add_command(maintenance.cleanup_command)
 cli.add_command(keys.keys)
+cli.add_command(index.index)
 cli.add_command(processes.worker)
 cli.add_command(processes.beat)
 cli.add_command(processes.flower)

@@ -8,6 +8,7 @@ import json
 import click
 
 from contextrecall.cli.common import State, one_line_errors
+from contextrecall.cli.index import format_row
 
 
 @click.command()
@@ -19,10 +20,23 @@ def status(state: State, as_json: bool) -> None:
     from contextrecall.maintenance import status as operations
 
     report = operations.status_report(state.settings)
+    report["indexes"] = _indexes(state)
     if as_json:
         click.echo(json.dumps(report, sort_keys=True))
         return
     click.echo(operations.format_status(report))
+    for row in report["indexes"]:
+        click.echo(format_row(row))
+
+
+def _indexes(state: State) -> list[dict]:
+    """The recall index of each project (none when the database cannot be read)."""
+    from contextrecall import indexing
+
+    try:
+        return indexing.report(state.settings)
+    except Exception:  # the status report says what is wrong with the database
+        return []
 
 
 @click.command("decay")
@@ -36,6 +50,7 @@ def decay_command(state: State, as_json: bool) -> None:
 
     settings = state.ready_settings
     result = runs.run_once(settings, "decay", None, lambda: decay_job.decay(settings))
+    _rebuild_indexes(settings, result)
     if as_json:
         click.echo(json.dumps(result, sort_keys=True))
     else:
@@ -57,7 +72,16 @@ def cleanup_command(state: State, dry_run: bool, as_json: bool) -> None:
         result = cleanup_job.cleanup(settings, dry_run=True)
     else:
         result = runs.run_once(settings, "cleanup", None, lambda: cleanup_job.cleanup(settings))
+        _rebuild_indexes(settings, result)
     if as_json:
         click.echo(json.dumps(result, sort_keys=True))
     else:
         click.echo(f"cleanup{' (dry run)' if dry_run else ''}: {result['summary']}")
+
+
+def _rebuild_indexes(settings, result: dict) -> None:
+    """After a run that changed memory, the recall indexes follow (as the beat job's do)."""
+    if result.get("ran"):
+        from contextrecall import indexing
+
+        indexing.rebuild_projects(settings)

@@ -41,6 +41,7 @@ def child_environment(settings: Settings) -> dict[str, str]:
         "RECALL_BROKER_URL": settings.broker_url,
         "RECALL_VISIBILITY_TIMEOUT": str(settings.visibility_timeout),
         "RECALL_SPOOL_RESEND_SECONDS": str(settings.spool_resend_seconds),
+        "RECALL_INDEX_CHECK_SECONDS": str(settings.index_check_seconds),
     }
     optional = {
         "RECALL_CACHE_URL": settings.cache_url,

@@ -57,6 +57,7 @@ class ConversationContext(UUIDKey, Timestamps, Base):
     __table_args__ = (
         Index("idx_conversation_contexts_session", "session_id"),
         Index("idx_conversation_contexts_project", "project_id"),
+        Index("idx_conversation_contexts_project_updated", "project_id", "updated_at"),
         Index("idx_conversation_contexts_machine", "machine_id"),
         Index("idx_conversation_contexts_type", "context_type"),
         Index("idx_conversation_contexts_relevance", "relevance_score"),
@@ -110,6 +111,7 @@ class ContextSnippet(UUIDKey, Timestamps, Base):
             "idx_context_snippets_turn", "project_id", "turn_session", "turn_part", "turn_position"
         ),
         Index("idx_context_snippets_project", "project_id"),
+        Index("idx_context_snippets_project_updated", "project_id", "updated_at"),
         Index("idx_context_snippets_client", "client_id"),
         Index("idx_context_snippets_category", "category"),
         Index("idx_context_snippets_relevance", "relevance_score"),
@@ -174,6 +176,7 @@ class DecisionLog(UUIDKey, Timestamps, Base):
     __table_args__ = (
         UniqueConstraint("project_id", "content_hash", name="uq_decision_logs_project_hash"),
         Index("idx_decision_logs_project", "project_id"),
+        Index("idx_decision_logs_project_created", "project_id", "created_at"),
         Index("idx_decision_logs_session", "session_id"),
         Index("idx_decision_logs_type", "decision_type"),
         Index("idx_decision_logs_impact", "impact"),

@@ -12,8 +12,6 @@ is ``contextrecall.generation``.
 
 from __future__ import annotations
 
-import logging
-
 from contextrecall.broker.redis_wire import RedisWireError, resp_command
 from contextrecall.generation import TIMEOUT, cache_address, generation_key, project_namespace
 from contextrecall.ids import sha256_hex
@@ -22,7 +20,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from contextrecall.settings import Settings
 
-log = logging.getLogger(__name__)
 TTL_SECONDS = 3600
 
 
@@ -41,7 +38,7 @@ def read(settings: Settings, identity: str, kind: str, request: str) -> tuple[st
             [generation_key(identity), block_key(identity, kind, request)], TIMEOUT
         )
     except (RedisWireError, ValueError) as exc:
-        log.debug("recall cache read failed: %s", exc)
+        _debug("recall cache read failed: %s", exc)
         return None, -1
     current = int(generation or 0)
     if value is None:
@@ -68,4 +65,10 @@ def write(
             TIMEOUT,
         )
     except RedisWireError as exc:
-        log.debug("recall cache write failed: %s", exc)
+        _debug("recall cache write failed: %s", exc)
+
+
+def _debug(message: str, exc: Exception) -> None:
+    import logging  # only on failure: logging costs a hook about 2 ms to import
+
+    logging.getLogger(__name__).debug(message, exc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import NamedTuple
 
 _MONTH_NAMES = """january february march april may june july august september october
 november december""".split()  # noqa: SIM905
@@ -24,12 +23,27 @@ _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 SAME_DAY, SAME_WEEK, SAME_MONTH = 1.0, 0.5, 0.5
 
 
-class NamedDate(NamedTuple):
-    """A date as precise as the query gave it: year and day may be missing."""
+class NamedDate:
+    """A date as precise as the query gave it: year and day may be missing. (A plain class:
+    ``typing.NamedTuple`` would cost the prompt hook its import.)"""
 
-    year: int | None
-    month: int
-    day: int | None
+    __slots__ = ("day", "month", "year")
+
+    def __init__(self, year: int | None, month: int, day: int | None) -> None:
+        self.year, self.month, self.day = year, month, day
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NamedDate) and (self.year, self.month, self.day) == (
+            other.year,
+            other.month,
+            other.day,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.year, self.month, self.day))
+
+    def __repr__(self) -> str:
+        return f"NamedDate({self.year}, {self.month}, {self.day})"
 
 
 def named_dates(query: str) -> list[NamedDate]:

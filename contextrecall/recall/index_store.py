@@ -51,15 +51,22 @@ class RedisIndex:
     """A project's index in Redis, under ``recall:ix:<namespace>:<build>:``; the key
     ``recall:ix:<namespace>`` names the current build, so a rebuild switches at once."""
 
-    def __init__(self, address: RedisAddress, namespace: str, timeout: float = TIMEOUT) -> None:
-        self.address, self.namespace, self.timeout = address, namespace, timeout
+    def __init__(self, address: RedisAddress, namespace: str, reader: bool = True) -> None:
+        """A ``reader`` (the hook) keeps one connection for all its reads, within ``TIMEOUT``
+        seconds in all; a writer (the worker) connects for each pipeline."""
+        self.address, self.namespace, self.reader = address, namespace, reader
         self.pointer = f"recall:ix:{namespace}"
         self.prefix: str | None = None
+        self.connection = None
 
     # -- reading (the hook) ---------------------------------------------------------------
 
     def _pipe(self, commands: list[bytes]) -> list[Any]:
-        return self.address.pipelines(lambda pipe: pipe(commands), self.timeout)
+        if not self.reader:
+            return self.address.pipelines(lambda pipe: pipe(commands), WRITE_TIMEOUT)
+        if self.connection is None:
+            self.connection = self.address.connect(TIMEOUT)
+        return self.connection.pipe(commands)
 
     def open(self, generation_key: str) -> tuple[int | None, int]:
         """(the index's stamp or None when there is none, the project's generation)."""
@@ -156,10 +163,7 @@ class RedisIndex:
 
     def switch(self) -> None:
         """Make the build being written the current one; drop the one it replaces."""
-        old = self.address.pipelines(
-            lambda pipe: pipe([resp_command("GETSET", self.pointer, self.prefix.split(":")[-2])]),
-            self.timeout,
-        )[0]
+        (old,) = self._pipe([resp_command("GETSET", self.pointer, self.prefix.split(":")[-2])])
         if old is not None:
             self._drop(f"{self.pointer}:{old.decode()}:")
 
@@ -358,13 +362,13 @@ def _write_rows(db, changes: Changes) -> None:
     db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", changes.meta.items())
 
 
-def open_index(settings, identity: str) -> RedisIndex | FileIndex:
-    """The project's index where this configuration keeps it."""
+def open_index(settings, identity: str, reader: bool = True) -> RedisIndex | FileIndex:
+    """The project's index where this configuration keeps it (see ``RedisIndex``)."""
     from contextrecall.generation import project_namespace
 
     namespace = project_namespace(identity)
     if settings.cache_url:
-        return RedisIndex(RedisAddress.parse(settings.cache_url), namespace)
+        return RedisIndex(RedisAddress.parse(settings.cache_url), namespace, reader)
     return FileIndex(settings.location("index"), namespace)
 
 

@@ -15,11 +15,16 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from itertools import pairwise
-from typing import TypeVar
 
 from contextrecall.recall.compact import compact
 from contextrecall.recall.dates import date_match, named_dates
 from contextrecall.terms import TOTAL_TERM, WORD, estimate_tokens, plain_terms, stem, terms
+
+TYPE_CHECKING = False  # typing costs the prompt hook its import: annotations are strings
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    K = TypeVar("K")
 
 # Words that frame a question rather than say what it is about ("as mentioned on ...",
 # "recently"); a query keeps them only when it has nothing else. The nouns of "what kind of
@@ -29,7 +34,6 @@ FRAMING_WORDS = frozenset(
 )
 FRAMING_BEFORE_OF = frozenset({"kind", "type", "sort", "name", "kinds", "types", "names"})
 K1, B = 1.2, 0.75
-K = TypeVar("K")
 DUPLICATE_OVERLAP = 0.8  # an item sharing this much of its words with a chosen one is dropped
 
 

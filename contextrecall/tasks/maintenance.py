@@ -33,8 +33,13 @@ def _run(
     from contextrecall.settings import get_settings
 
     settings = get_settings()
+    from contextrecall.worker.signals import memory_changed
+
     claimed = str(slot)[:64] if slot else runs.slot_for(utc_now(), period(settings))
-    return runs.run_once(settings, job, claimed, lambda: body(settings))
+    outcome = runs.run_once(settings, job, claimed, lambda: body(settings))
+    if outcome["ran"]:
+        memory_changed.send(sender=job)  # the recall index rescored or trimmed too
+    return outcome
 
 
 @app.task(name="recall.decay", **MAINTENANCE)

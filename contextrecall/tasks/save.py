@@ -38,10 +38,11 @@ def key_ring() -> KeyRing:
 )
 def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
     """Store one delta of one session, exactly once."""
+    from contextrecall.db import database_clock
     from contextrecall.generation import bump_generation
-    from contextrecall.indexing import after_save, database_clock
     from contextrecall.settings import get_settings
     from contextrecall.store.save_job import save_job
+    from contextrecall.worker.signals import memory_saved
 
     job_id = str(job.get("job_id") if isinstance(job, dict) else self.request.id)
     settings = get_settings()
@@ -54,8 +55,10 @@ def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
     if stored is None:
         return None
     generation = bump_generation(settings, stored.project_identity)
-    if since is not None:  # else the index stays stale and is rebuilt
-        after_save(settings, stored.project_identity, since, generation)
+    if since is not None:  # else the recall index stays stale until it is rebuilt
+        memory_saved.send(
+            sender=SAVE_TASK, identity=stored.project_identity, since=since, generation=generation
+        )
     return {"project_id": stored.project_id, "session_id": stored.session_id}
 
 
