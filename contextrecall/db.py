@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from contextrecall.settings import Settings, get_settings
-
-log = logging.getLogger(__name__)
 
 _engines: dict[str, Engine] = {}
 
@@ -110,18 +106,3 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-def database_now(db: Session) -> datetime:
-    """The database's clock, which stamps the rows (whole seconds, as MariaDB keeps them)."""
-    return db.scalar(select(func.now())).replace(microsecond=0, tzinfo=None)
-
-
-def database_clock() -> datetime | None:
-    """``database_now`` in a session of its own; None when the database cannot say."""
-    try:
-        with session_scope() as db:
-            return database_now(db)
-    except Exception as exc:
-        log.warning("could not read the database's clock: %s", exc)
-        return None

@@ -15,15 +15,14 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from celery.signals import worker_ready
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session as DBSession
 
-from contextrecall.db import database_now
 from contextrecall.generation import (
     cache_address,
     file_generation,
@@ -34,16 +33,22 @@ from contextrecall.generation import (
 from contextrecall.models import Project, TermCount
 from contextrecall.recall.answer import DECISION, SESSION, SNIPPET
 from contextrecall.recall.index_format import encode, kind_of, turn_field
-from contextrecall.recall.index_store import Changes, FileIndex, RedisIndex, open_index
+from contextrecall.recall.index_store import (
+    BUCKET_FIELDS,
+    Changes,
+    FileIndex,
+    RedisIndex,
+    open_index,
+)
 from contextrecall.recall.loading import TABLES, DatabaseSource
 from contextrecall.recall.ranking import Item, found_by
 from contextrecall.settings import Settings, get_settings
+from contextrecall.terms import counted_terms
 from contextrecall.worker.signals import memory_changed, memory_saved
 
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 120.0
 BUILD_BATCH = 2000
-CATCH_UP = timedelta(minutes=11)  # longer than any save's transaction (its time limit)
 
 
 def current_generation(settings: Settings, identity: str) -> int:
@@ -104,36 +109,40 @@ def index_lock(settings: Settings, identity: str, wait: float) -> Iterator[bool]
         address.call([resp_command("EVAL", release, "1", key, token)], 1.0)
 
 
-def _rows_since(
-    db: DBSession, project_id: str, kind: str, since: datetime | None, after: tuple | None
-) -> list[Item]:
-    """A batch of the project's items of ``kind`` stamped at ``since`` or later, in
-    (time, id) order, after the (time, id) ``after``."""
-    table = TABLES[kind]
-    where = [true()]
-    if since is not None:
-        where.append(table.time >= since)
-    if after is not None:
-        moment, last_id = after
-        where.append((table.time > moment) | ((table.time == moment) & (table.model.id > last_id)))
+def all_items(db: DBSession, project_id: str) -> Iterator[list[Item]]:
+    """All of the project's items in batches, each kind in (time, id) order, so docnos grow
+    with time as the database orders its items."""
     source = DatabaseSource(db, project_id)
-    return source.items(kind, and_(*where), (table.time, table.model.id), BUILD_BATCH)
-
-
-def items_since(db: DBSession, project_id: str, since: datetime | None) -> Iterator[list[Item]]:
-    """The project's items stamped at ``since`` or later (all when None), in batches, each
-    kind in (time, id) order, so docnos grow with time as the database orders them."""
     for kind in (SESSION, DECISION, SNIPPET):
+        table = TABLES[kind]
         after = None
         while True:
-            batch = _rows_since(db, project_id, kind, since, after)
-            if not batch:
-                break
-            yield batch
-            last = batch[-1]
-            after = (last.created_at, last.id)
+            where = true()
+            if after is not None:
+                moment, last = after
+                where = (table.time > moment) | ((table.time == moment) & (table.model.id > last))
+            batch = source.items(kind, where, (table.time, table.model.id), BUILD_BATCH)
+            if batch:
+                yield batch
             if len(batch) < BUILD_BATCH:
                 break
+            after = (batch[-1].created_at, batch[-1].id)
+
+
+def items_by_id(db: DBSession, project_id: str, ids: Sequence[str]) -> list[Item]:
+    """The project's items with these ids (those still there), each kind in (time, id)
+    order."""
+    source = DatabaseSource(db, project_id)
+    unique = sorted(set(ids))
+    found: list[Item] = []
+    for kind in (SESSION, DECISION, SNIPPET):
+        model = TABLES[kind].model
+        items: list[Item] = []
+        for start in range(0, len(unique), 500):
+            items += source.items(kind, model.id.in_(unique[start : start + 500]))
+        items.sort(key=lambda i: (i.created_at or datetime.min, i.id))
+        found += items
+    return found
 
 
 def _changes(items: Sequence[Item], known: dict[str, int], next_docno: int) -> tuple[Changes, int]:
@@ -151,7 +160,7 @@ def _changes(items: Sequence[Item], known: dict[str, int], next_docno: int) -> t
         next_docno += 1
         if old is not None:
             changes.dead.setdefault(kind, []).append(old)
-            changes.dropped_newest.setdefault(kind, []).append(old)
+            changes.dropped_newest.setdefault(kind, []).append((old, item.id))
         changes.records[docno] = encode(item)
         changes.ids[item.id] = docno
         for word in found_by(item):
@@ -160,7 +169,7 @@ def _changes(items: Sequence[Item], known: dict[str, int], next_docno: int) -> t
             changes.turns[turn_field(item.session, item.part, item.position)] = docno
         if kind != SNIPPET:
             at = item.created_at.timestamp() if item.created_at else 0.0
-            changes.newest.setdefault(kind, {})[docno] = at
+            changes.newest.setdefault(kind, {})[docno] = (at, item.id)
     return changes, next_docno
 
 
@@ -182,22 +191,43 @@ def _add(
     db: DBSession,
     index: FileIndex | RedisIndex,
     project_id: str,
-    since: datetime | None,
+    batches: Iterable[list[Item]],
     next_docno: int,
-    lookup: bool,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write the project's items stamped since ``since`` into ``index``; the next docno."""
-    for batch in items_since(db, project_id, since):
-        known = index.docnos([item.id for item in batch]) if lookup else {}
+    """Write ``batches`` of the project's items into ``index``; the next docno."""
+    for batch in batches:
+        known = index.docnos([item.id for item in batch])
         changes, next_docno = _changes(batch, known, next_docno)
-        words = {word for (_, word) in changes.postings}
-        changes.frequencies = _frequencies(db, project_id, words)
+        # every term the store may have counted for these items (it counts snippets' terms)
+        counted = {t for item in batch for t in counted_terms(item.title, item.text)}
+        changes.frequencies = _frequencies(db, project_id, counted)
         changes.meta["next"] = str(next_docno)
         index.write(changes)
         if progress:
             progress(len(batch))
     return next_docno
+
+
+def _advance(stamp: int, generations: Iterable[int | None]) -> tuple[int, set[int]]:
+    """The stamp moved over every synced generation that follows it without a gap, and the
+    synced generations still waiting for one."""
+    synced = {g for g in generations if g is not None and g > stamp}
+    while stamp + 1 in synced:
+        stamp += 1
+        synced.discard(stamp)
+    return stamp, synced
+
+
+def _stamp(settings: Settings, identity: str, stamp: int, synced: set[int], next_docno: int):
+    changes = Changes()
+    changes.meta = {
+        "next": str(next_docno),
+        "start": _start_block(settings, identity),
+        "synced": ",".join(str(g) for g in sorted(synced)),
+        "stamp": str(stamp),  # last: written with the rest, in one transaction or pipeline
+    }
+    return changes
 
 
 def _start_block(settings: Settings, identity: str) -> str:
@@ -208,11 +238,16 @@ def _start_block(settings: Settings, identity: str) -> str:
 
 
 def sync(
-    settings: Settings, db: DBSession, identity: str, since: datetime, generation: int | None
+    settings: Settings,
+    db: DBSession,
+    identity: str,
+    ids: Sequence[str],
+    generation: int | None,
 ) -> str:
-    """Add what was stored since ``since`` (the database's clock) to the project's index and
-    count ``generation`` as synced: "synced", or "missing" when there is no index to add to
-    (a rebuild makes one), or "locked" when its lock was not had."""
+    """Add the memories with ``ids`` (what a save just wrote) to the project's index and
+    count ``generation`` as synced: "synced"; "missing" when there is no index (a rebuild
+    makes one), "building" when only a rebuild under way will hold them, "locked" when the
+    lock was not had."""
     project_id = db.scalar(select(Project.id).where(Project.identity == identity))
     if project_id is None:
         return "missing"
@@ -220,24 +255,16 @@ def sync(
         if not held:
             return "locked"
         index = open_index(settings, identity, reader=False)
+        if index.is_building():
+            index.add_pending(generation, ids)
         stamp, _ = _open(settings, index, identity)
         if stamp is None:
-            return "missing"
-        next_docno = _add(db, index, project_id, since, int(index.meta("next") or 0), True)
-        synced = {int(g) for g in (index.meta("synced") or "").split(",") if g}
-        if generation is not None:
-            synced.add(generation)
-        while stamp + 1 in synced:
-            stamp += 1
-            synced.discard(stamp)
-        changes = Changes()
-        changes.meta = {
-            "next": str(next_docno),
-            "start": _start_block(settings, identity),
-            "synced": ",".join(str(g) for g in sorted(g for g in synced if g > stamp)),
-            "stamp": str(stamp),
-        }
-        index.write(changes)
+            return "building" if index.is_building() else "missing"
+        items = items_by_id(db, project_id, ids)
+        next_docno = _add(db, index, project_id, [items], int(index.meta("next") or 0))
+        waiting = {int(g) for g in (index.meta("synced") or "").split(",") if g}
+        stamp, waiting = _advance(stamp, [*waiting, generation])
+        index.write(_stamp(settings, identity, stamp, waiting, next_docno))
     return "synced"
 
 
@@ -246,7 +273,7 @@ def after_save(
     sender: object = None,
     *,
     identity: str,
-    since: datetime,
+    ids: Sequence[str],
     generation: int | None,
     settings: Settings | None = None,
     **_: object,
@@ -258,7 +285,7 @@ def after_save(
     settings = settings or get_settings()
     try:
         with session_scope(settings) as db:
-            outcome = sync(settings, db, identity, since, generation)
+            outcome = sync(settings, db, identity, ids, generation)
             project = db.scalar(select(Project).where(Project.identity == identity))
         if outcome == "missing" and project is not None:
             rebuild(settings, project)
@@ -279,6 +306,12 @@ def _state(settings: Settings, identity: str) -> tuple[int | None, int] | None:
 def is_fresh(settings: Settings, identity: str) -> bool:
     state = _state(settings, identity)
     return state is not None and state[0] is not None and state[0] == state[1]
+
+
+def outgrown(index: FileIndex | RedisIndex, terms: int) -> bool:
+    """Whether the project's terms have outgrown the hashes its index was built with (Redis
+    keeps a hash compact up to 512 small fields): a rebuild sizes them again."""
+    return isinstance(index, RedisIndex) and terms > 4 * BUCKET_FIELDS * index.buckets[0]
 
 
 class Keeper:
@@ -311,15 +344,18 @@ class Keeper:
 
         with session_scope(self.settings) as db:
             projects = list(db.scalars(select(Project)))
+            counted = select(TermCount.project_id, func.count()).group_by(TermCount.project_id)
+            terms = {project_id: count for project_id, count in db.execute(counted)}
         rebuilt = []
         for project in projects:
-            state = _state(self.settings, project.identity)
-            if state is None:
+            index = open_index(self.settings, project.identity, reader=False)
+            try:
+                stamp, current = _open(self.settings, index, project.identity)
+            except Exception:
                 continue
-            stamp, current = state
             stuck = stamp is not None and stamp != current and self.seen.get(project.id) == stamp
             self.seen[project.id] = stamp
-            if stamp is None or stuck:
+            if stamp is None or stuck or outgrown(index, terms.get(project.id, 0)):
                 rebuild(self.settings, project)
                 self.seen.pop(project.id, None)
                 rebuilt.append(project.name)
@@ -351,35 +387,44 @@ def rebuild(
     settings: Settings,
     project: Project,
     progress: Callable[[int], None] | None = None,
-) -> None:
-    """A new index of the whole project from the database, switched to at once."""
+) -> bool:
+    """A new index of the whole project from the database, switched to at once; False when
+    another rebuild of it is under way. Saves synced while it runs are added before the
+    switch, so none is missed."""
     from contextrecall.db import session_scope
 
     identity = project.identity
     index = open_index(settings, identity, reader=False)
-    with session_scope(settings) as db:
-        started = database_now(db)
-        generation = current_generation(settings, identity)
-        index.start_build()
-        next_docno = _add(db, index, project.id, None, 0, False, progress)
-        changes = Changes()
-        changes.frequencies = _frequencies(db, project.id, None)
-        index.write(changes)
     with index_lock(settings, identity, wait=LOCK_SECONDS) as held:
-        if not held:
-            raise TimeoutError(f"the index of {project.name} is locked by another writer")
+        if not held or not index.mark_building():
+            return False
+        generation = current_generation(settings, identity)  # every save before it is in
+    try:
         with session_scope(settings) as db:
-            generation = current_generation(settings, identity)
-            next_docno = _add(db, index, project.id, started - CATCH_UP, next_docno, True)
-        changes = Changes()
-        changes.meta = {
-            "next": str(next_docno),
-            "start": _start_block(settings, identity),
-            "synced": "",
-            "stamp": str(generation),
-        }
-        index.write(changes)
-        index.switch()
+            terms = db.scalar(
+                select(func.count())
+                .select_from(TermCount)
+                .where(TermCount.project_id == project.id)
+            )
+            index.start_build(terms or 0, _stored_text(db, project.id)[0])
+            next_docno = _add(db, index, project.id, all_items(db, project.id), 0, progress)
+            changes = Changes()
+            changes.frequencies = _frequencies(db, project.id, None)
+            index.write(changes)
+        with index_lock(settings, identity, wait=LOCK_SECONDS) as held:
+            if not held:
+                raise TimeoutError(f"the index of {project.name} stayed locked")
+            pending = index.take_pending()
+            with session_scope(settings) as db:
+                ids = [i for _, saved in pending for i in saved]
+                items = items_by_id(db, project.id, ids)
+                next_docno = _add(db, index, project.id, [items], next_docno)
+            stamp, waiting = _advance(generation, [g for g, _ in pending])
+            index.write(_stamp(settings, identity, stamp, waiting, next_docno))
+            index.switch()
+    finally:
+        index.release_building()
+    return True
 
 
 def _stored_text(db: DBSession, project_id: str) -> tuple[int, int]:
@@ -411,7 +456,10 @@ def report(settings: Settings, names: Sequence[str] | None = None) -> list[dict]
                 continue
             memories, characters = _stored_text(db, project.id)
             index = open_index(settings, project.identity, reader=False)
-            state = _state(settings, project.identity)
+            try:
+                state = _open(settings, index, project.identity)
+            except Exception:
+                state = None
             if state is None:
                 condition = "unreadable"
             elif state[0] is None:

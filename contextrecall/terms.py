@@ -72,13 +72,16 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+_TOKEN = re.compile(r"[a-z0-9_]+")
+
+
 def plain_terms(text: str) -> set[str]:
-    """The distinct stems of ``text``'s plain words (split at anything but a letter or a
-    digit), without the identifier terms ``terms`` adds: what a text index's tokenizer finds
-    the same way on every backend."""
+    """The distinct stems of ``text``'s plain words, split as a text index splits them: at
+    anything but a letter, a digit or "_" (MariaDB's FULLTEXT keeps ``yaml_elixir`` whole,
+    so it is one term here too), without the identifier terms ``terms`` adds."""
     return set(
         _STEMMER.stemWords(
-            [w for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
+            [w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
         )
     )
 

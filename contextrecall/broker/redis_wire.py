@@ -101,9 +101,9 @@ class RedisAddress:
             connection.close()
 
     def connect(self, timeout: float) -> RedisConnection:
-        """An open, authenticated connection to the database; its pipelines share one
-        deadline, ``timeout`` seconds from now."""
-        return RedisConnection(self, time.monotonic() + timeout)
+        """An open, authenticated connection to the database, made within ``timeout``
+        seconds; each of its pipelines has as long again."""
+        return RedisConnection(self, timeout)
 
     def _session(self, work, timeout: float):
         """Connect, authenticate and select the database, run ``work``, close; all within
@@ -245,11 +245,12 @@ def _read_array(sock, deadline: float) -> list[bytes | None]:
 class RedisConnection:
     """One connection: connected, authenticated and on its database when made."""
 
-    def __init__(self, address: RedisAddress, deadline: float) -> None:
-        self.address, self.deadline = address, deadline
+    def __init__(self, address: RedisAddress, timeout: float) -> None:
+        self.address, self.timeout = address, timeout
+        self.deadline = time.monotonic() + timeout
         self.sock = None
         self.sock = self.run(lambda sock, _: sock, connecting=True)
-        self.replies = _Replies(self.sock, deadline)
+        self.replies = _Replies(self.sock, self.deadline)
 
     def run(self, work, connecting: bool = False):
         """``work(sock, deadline)``, OSError raised as RedisWireError."""
@@ -280,6 +281,8 @@ class RedisConnection:
         """Send ``commands`` at once; their replies (a refused command raised)."""
         if not commands:
             return []
+
+        self.deadline = self.replies.deadline = time.monotonic() + self.timeout
 
         def exchange(sock, deadline: float) -> list:
             sock.settimeout(_remaining(deadline))

@@ -89,7 +89,12 @@ def candidates(
     if not words:
         return items, frequencies
     snippets = source.matching(SNIPPET, words, frequencies, snippet_candidates(budget))
-    return items + snippets + source.neighbours(snippets), frequencies
+    # in the order of the conversation, whichever order the source found them in
+    neighbours = sorted(
+        source.neighbours(snippets),
+        key=lambda i: (str(i.session), i.part or 0, i.position or 0, i.id),
+    )
+    return items + snippets + neighbours, frequencies
 
 
 def _unique(items: list[Item]) -> list[Item]:

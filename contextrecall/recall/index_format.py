@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import zlib
 from array import array
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from contextrecall.recall.ranking import Item
 
@@ -29,45 +29,92 @@ def turn_field(session: str | None, part: int | None, position: int) -> str:
     return f"{session or ''}\x1f{'' if part is None else part}\x1f{position}"
 
 
-def encode(item: Item) -> bytes:
-    """An item as one compressed record."""
+EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def encode(item: Item) -> str:
+    """An item as one compact record: a JSON list on one line; a title that only repeats the
+    start of the text is kept as its length, the time as microseconds."""
+    when: str | bool | None = item.when
+    if item.created_at and when == item.created_at.isoformat():
+        when = True
     fields = [
         item.kind,
         item.id,
         item.text,
-        item.title,
+        _title_code(item),
         list(item.tags),
         item.relevance,
         item.usage,
-        item.created_at.isoformat() if item.created_at else None,
+        (item.created_at - EPOCH) // _MICROSECOND if item.created_at else None,
         item.speaker,
-        item.when,
+        when,
         item.session,
         item.part,
         item.position,
     ]
-    return zlib.compress(json.dumps(fields, separators=(",", ":")).encode(), 6)
+    while fields[-1] is None:
+        fields.pop()
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
 
 
-def decode(record: bytes) -> Item:
+def decode(record: str | bytes) -> Item:
     """The item ``encode`` wrote."""
+    fields = json.loads(record)
+    fields += [None] * (13 - len(fields))
     (kind, id, text, title, tags, relevance, usage, created, speaker, when, session, part,
-     position) = json.loads(zlib.decompress(record))  # fmt: skip
+     position) = fields  # fmt: skip
+    created_at = EPOCH + created * _MICROSECOND if created is not None else None
     return Item(
         kind,
         id,
         text,
-        title=title,
+        title=_title(title, text, speaker),
         tags=tags,
         relevance=relevance,
         usage=usage,
-        created_at=datetime.fromisoformat(created) if created else None,
+        created_at=created_at,
         speaker=speaker,
-        when=when,
+        when=created_at.isoformat() if when is True and created_at else when,
         session=session,
         part=part,
         position=position,
     )
+
+
+ELLIPSIS = "…"
+
+
+def _title_code(item: Item) -> str | int:
+    """A title as the record keeps it: n for the text's first n characters, -n for a chat
+    turn's "Speaker: " and those n characters and an ellipsis, else the title itself."""
+    title, text = item.title, item.text
+    if title and text.startswith(title):
+        return len(title)
+    lead = f"{item.speaker}: " if item.speaker else None
+    if lead and title.startswith(lead) and title.endswith(ELLIPSIS):
+        size = len(title) - len(lead) - 1
+        if size > 0 and text.startswith(title[len(lead) : -1]):
+            return -size
+    return title
+
+
+def _title(code: str | int, text: str, speaker: str | None) -> str:
+    if not isinstance(code, int):
+        return code
+    if code >= 0:
+        return text[:code]
+    return f"{speaker}: {text[:-code]}{ELLIPSIS}"
+
+
+def deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def inflate(data: bytes) -> bytes:
+    return zlib.decompress(data, -15)
 
 
 def pack(docnos: list[int]) -> bytes:

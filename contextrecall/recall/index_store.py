@@ -17,18 +17,24 @@ only while the stamp is current, so a read never sees memory older than the data
 
 from __future__ import annotations
 
+import json
 import os
+import time
+import zlib
 
 from contextrecall.broker.redis_wire import RedisAddress, RedisWireError, resp_command
-from contextrecall.recall.index_format import pack, unpack
+from contextrecall.recall.index_format import deflate, inflate, pack, unpack
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
     from typing import Any
 
 TIMEOUT = 0.3  # seconds for the hook's reads; slower reads fall back to the database
 WRITE_TIMEOUT = 30.0
+BUCKET_FIELDS = 64  # term counts, postings or ids per hash, as a build sizes them
+BUCKETS = ("df_buckets", "post_buckets", "item_buckets")
+BLOCK = 8  # records compressed together in Redis: short chat turns share their words
 BATCH = 2000  # commands per pipeline when writing
 
 
@@ -36,15 +42,54 @@ class Changes:
     """What one sync or build adds to an index, gathered before it is written at once."""
 
     def __init__(self) -> None:
-        self.records: dict[int, bytes] = {}
+        self.records: dict[int, str] = {}  # docno: ``index_format.encode``
         self.ids: dict[str, int] = {}
         self.postings: dict[tuple[str, str], list[int]] = {}
         self.dead: dict[str, list[int]] = {}
-        self.newest: dict[str, dict[int, float]] = {}
-        self.dropped_newest: dict[str, list[int]] = {}
+        self.newest: dict[str, dict[int, tuple[float, str]]] = {}  # docno: (time, id)
+        self.dropped_newest: dict[str, list[tuple[int, str]]] = {}  # (docno, id)
         self.turns: dict[str, int] = {}
         self.frequencies: dict[str, int] = {}
         self.meta: dict[str, str] = {}
+
+
+def bucket(field: str | bytes, buckets: int) -> int:
+    """The hash of ``buckets`` that holds ``field`` (the same on every machine)."""
+    if buckets <= 1:
+        return 0
+    return zlib.crc32(field.encode() if isinstance(field, str) else field) % buckets
+
+
+def compact_id(id: str) -> bytes:
+    """A memory id as the index's key: a UUID's 16 bytes, any other id as it is."""
+    try:
+        return bytes.fromhex(id.replace("-", "")) if len(id) == 36 else id.encode()
+    except ValueError:
+        return id.encode()
+
+
+# Appends postings in Redis (those of a common word are not sent back and forth): a short
+# list stays a field of the bucket hash KEYS[1] (Redis keeps small hashes compact); one that
+# outgrows OWN_AFTER bytes moves to a key of its own, ARGV[1] .. word.
+OWN_AFTER = 48
+_APPEND_POSTINGS = f"""
+for i = 2, #ARGV, 2 do
+  local word, added = ARGV[i], ARGV[i + 1]
+  local own = ARGV[1] .. word
+  if redis.call('EXISTS', own) == 1 then
+    redis.call('APPEND', own, added)
+  else
+    local held = (redis.call('HGET', KEYS[1], word) or '') .. added
+    if #held > {OWN_AFTER} then
+      redis.call('HDEL', KEYS[1], word)
+      redis.call('SET', own, held)
+    else
+      redis.call('HSET', KEYS[1], word, held)
+    end
+  end
+end
+return 0
+"""
 
 
 class RedisIndex:
@@ -58,6 +103,9 @@ class RedisIndex:
         self.pointer = f"recall:ix:{namespace}"
         self.prefix: str | None = None
         self.connection = None
+        # Term counts and postings sit in hashes of about 64 fields (small hashes are kept
+        # compact by Redis, where a key each would cost ~100 bytes): how many of each.
+        self.buckets: tuple[int, ...] = (1, 1, 1)
 
     # -- reading (the hook) ---------------------------------------------------------------
 
@@ -75,7 +123,10 @@ class RedisIndex:
         if build is None:
             return None, current
         self.prefix = f"{self.pointer}:{build.decode()}:"
-        (stamp,) = self._pipe([resp_command("HGET", self.prefix + "meta", "stamp")])
+        ((stamp, *sizes),) = self._pipe(
+            [resp_command("HMGET", self.prefix + "meta", "stamp", *BUCKETS)]
+        )
+        self.buckets = tuple(int(size or 1) for size in sizes)
         return (int(stamp) if stamp is not None else None), current
 
     def meta(self, field: str) -> str | None:
@@ -85,72 +136,167 @@ class RedisIndex:
     def frequencies(self, wanted: Sequence[str]) -> dict[str, int]:
         if not wanted:
             return {}
-        (values,) = self._pipe([resp_command("HMGET", self.prefix + "df", *wanted)])
-        return {t: int(v) for t, v in zip(wanted, values, strict=True) if v is not None}
+        found = self._fields("df", self.buckets[0], wanted)
+        return {t: int(v) for t, v in found.items()}
+
+    def _fields(self, name: str, buckets: int, fields: Sequence[Any]) -> dict[Any, bytes]:
+        """The values of ``fields`` in the bucketed hashes ``name:<bucket>``, found ones."""
+        grouped: dict[int, list[Any]] = {}
+        for field in fields:
+            grouped.setdefault(bucket(field, buckets), []).append(field)
+        replies = self._pipe(
+            [resp_command("HMGET", f"{self.prefix}{name}:{b}", *f) for b, f in grouped.items()]
+        )
+        found = {}
+        for names, values in zip(grouped.values(), replies, strict=True):
+            found.update((f, v) for f, v in zip(names, values, strict=True) if v is not None)
+        return found
 
     def postings(self, kind: str, words: Sequence[str]) -> tuple[dict[str, list[int]], set[int]]:
         """Docnos holding each word, and the dead docnos of ``kind``."""
-        replies = self._pipe(
-            [resp_command("GET", f"{self.prefix}p:{kind}:{word}") for word in words]
+        found = self._fields(f"p:{kind}", self.buckets[1], words)
+        *own, dead = self._pipe(
+            [resp_command("GET", f"{self.prefix}P:{kind}:{word}") for word in words]
             + [resp_command("GET", f"{self.prefix}dead:{kind}")]
         )
-        found = {word: unpack(value) for word, value in zip(words, replies, strict=False) if value}
-        return found, set(unpack(replies[-1] or b""))
+        found.update((word, value) for word, value in zip(words, own, strict=True) if value)
+        return {word: unpack(value) for word, value in found.items()}, set(unpack(dead or b""))
 
     def newest(self, kind: str, count: int) -> list[int]:
+        """The ``count`` newest docnos of ``kind``: by time, then id (members are "id docno",
+        and Redis orders equal scores by member), as the database orders them."""
         (values,) = self._pipe(
             [resp_command("ZREVRANGE", f"{self.prefix}new:{kind}", "0", str(count - 1))]
         )
-        return [int(v) for v in values]
+        return [int(v.rpartition(b" ")[2]) for v in values]
 
     def records(self, docnos: Sequence[int]) -> list[bytes | None]:
+        """The records of ``docnos`` (None for one that is not there)."""
         if not docnos:
             return []
-        (values,) = self._pipe(
-            [resp_command("HMGET", self.prefix + "rec", *(str(d) for d in docnos))]
-        )
-        return values
+        found = self._blocks({d // BLOCK for d in docnos})
+        return [found.get(d) for d in docnos]
+
+    def _blocks(self, blocks: Iterable[int]) -> dict[int, bytes]:
+        """Every record in these blocks, by docno."""
+        wanted = [str(b) for b in blocks]
+        if not wanted:
+            return {}
+        (values,) = self._pipe([resp_command("HMGET", self.prefix + "rec", *wanted)])
+        return {
+            int(docno): record
+            for value in values
+            if value
+            for docno, _, record in (line.partition(b"\t") for line in inflate(value).split(b"\n"))
+        }
 
     def turns(self, fields: Sequence[str]) -> list[int | None]:
         if not fields:
             return []
-        (values,) = self._pipe([resp_command("HMGET", self.prefix + "turn", *fields)])
-        return [int(v) if v is not None else None for v in values]
+        found = self._fields("turn", self.buckets[2], fields)
+        return [int(found[f]) if f in found else None for f in fields]
 
     # -- writing (the worker) -------------------------------------------------------------
 
     def docnos(self, ids: Sequence[str]) -> dict[str, int]:
         if not ids:
             return {}
-        (values,) = self._pipe([resp_command("HMGET", self.prefix + "ids", *ids)])
-        return {i: int(v) for i, v in zip(ids, values, strict=True) if v is not None}
+        keys = {compact_id(i): i for i in ids}
+        found = self._fields("ids", self.buckets[2], list(keys))
+        return {keys[k]: int(v) for k, v in found.items()}
 
-    def start_build(self) -> None:
-        """Point writes at a new, empty build (the current one stays readable)."""
+    def _record_blocks(self, records: dict[int, str]) -> list[bytes]:
+        """HSETs of the record blocks ``records`` change, with the records they hold already."""
+        touched = {d // BLOCK for d in records}
+        held = self._blocks(touched)
+        held.update((d, r.encode()) for d, r in records.items())
+        grouped: dict[int, list[bytes]] = {}
+        for docno in sorted(held):
+            grouped.setdefault(docno // BLOCK, []).append(b"%d\t%s" % (docno, held[docno]))
+        return [
+            resp_command("HSET", self.prefix + "rec", str(block), deflate(b"\n".join(lines)))
+            for block, lines in grouped.items()
+        ]
+
+    def mark_building(self) -> bool:
+        """Claim the project's rebuild (False when another one is under way); saves synced
+        meanwhile are kept as pending for it (``add_pending``)."""
+        claimed, _ = self._pipe(
+            [
+                resp_command("SET", self.pointer + ":building", "1", "NX", "EX", "3600"),
+                resp_command("DEL", self.pointer + ":pending"),
+            ]
+        )
+        return claimed is not None
+
+    def is_building(self) -> bool:
+        (found,) = self._pipe([resp_command("EXISTS", self.pointer + ":building")])
+        return bool(found)
+
+    def add_pending(self, generation: int | None, ids: Sequence[str]) -> None:
+        entry = json.dumps([generation, list(ids)])
+        self._pipe([resp_command("RPUSH", self.pointer + ":pending", entry)])
+
+    def take_pending(self) -> list[tuple[int | None, list[str]]]:
+        """The saves synced while the rebuild ran; the claim is let go."""
+        entries, _, _ = self._pipe(
+            [
+                resp_command("LRANGE", self.pointer + ":pending", "0", "-1"),
+                resp_command("DEL", self.pointer + ":pending"),
+                resp_command("DEL", self.pointer + ":building"),
+            ]
+        )
+        return [tuple(json.loads(entry)) for entry in entries]
+
+    def release_building(self) -> None:
+        self._pipe([resp_command("DEL", self.pointer + ":building", self.pointer + ":pending")])
+
+    def start_build(self, terms: int, items: int) -> None:
+        """Point writes at a new, empty build (the current one stays readable), its hashes
+        sized for about ``terms`` terms and ``items`` memories."""
         self.prefix = f"{self.pointer}:{os.urandom(6).hex()}:"
+        counts = tuple(max(1, n // BUCKET_FIELDS) for n in (terms, terms, items))
+        self.buckets = counts
+        sizes = [part for name, n in zip(BUCKETS, counts, strict=True) for part in (name, str(n))]
+        self._pipe([resp_command("HSET", self.prefix + "meta", *sizes)])
 
     def write(self, changes: Changes) -> None:
         p = self.prefix
-        commands = [resp_command("HSET", p + "rec", str(d), v) for d, v in changes.records.items()]
-        commands += [resp_command("HSET", p + "ids", i, str(d)) for i, d in changes.ids.items()]
-        commands += [resp_command("HSET", p + "turn", f, str(d)) for f, d in changes.turns.items()]
+        commands = self._record_blocks(changes.records)
+        places: dict[str, list[bytes | str]] = {}
+        for id, docno in changes.ids.items():
+            key = compact_id(id)
+            places.setdefault(f"{p}ids:{bucket(key, self.buckets[2])}", []).extend(
+                (key, str(docno))
+            )
+        for field, docno in changes.turns.items():
+            place = f"{p}turn:{bucket(field, self.buckets[2])}"
+            places.setdefault(place, []).extend((field, str(docno)))
+        commands += [resp_command("HSET", key, *pairs) for key, pairs in places.items()]
+        appends: dict[tuple[str, str], list[bytes]] = {}
+        for (kind, word), docnos in changes.postings.items():
+            key = f"{p}p:{kind}:{bucket(word, self.buckets[1])}"
+            appends.setdefault((key, kind), []).extend((word.encode(), pack(docnos)))
         commands += [
-            resp_command("APPEND", f"{p}p:{kind}:{word}", pack(docnos))
-            for (kind, word), docnos in changes.postings.items()
+            resp_command("EVAL", _APPEND_POSTINGS, "1", key, f"{p}P:{kind}:", *pairs)
+            for (key, kind), pairs in appends.items()
         ]
         commands += [
             resp_command("APPEND", f"{p}dead:{kind}", pack(docnos))
             for kind, docnos in changes.dead.items()
         ]
-        for kind, docnos in changes.dropped_newest.items():
-            commands.append(resp_command("ZREM", f"{p}new:{kind}", *map(str, docnos)))
+        for kind, dropped in changes.dropped_newest.items():
+            members = [f"{id} {docno}" for docno, id in dropped]
+            commands.append(resp_command("ZREM", f"{p}new:{kind}", *members))
         for kind, scored in changes.newest.items():
-            for docno, score in scored.items():
-                commands.append(resp_command("ZADD", f"{p}new:{kind}", repr(score), str(docno)))
-        commands += [
-            resp_command("HSET", p + "df", term, str(count))
-            for term, count in changes.frequencies.items()
-        ]
+            for docno, (at, id) in scored.items():
+                commands.append(resp_command("ZADD", f"{p}new:{kind}", repr(at), f"{id} {docno}"))
+        counts: dict[str, list[str]] = {}
+        for term, count in changes.frequencies.items():
+            counts.setdefault(f"{p}df:{bucket(term, self.buckets[0])}", []).extend(
+                (term, str(count))
+            )
+        commands += [resp_command("HSET", key, *pairs) for key, pairs in counts.items()]
         if changes.meta:  # last: the stamp says the rest is in
             pairs = [part for pair in changes.meta.items() for part in pair]
             commands.append(resp_command("HSET", p + "meta", *pairs))
@@ -208,13 +354,14 @@ class RedisIndex:
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (field TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS rec (docno INTEGER PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS rec (docno INTEGER PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS ids (id TEXT PRIMARY KEY, docno INTEGER);
 CREATE TABLE IF NOT EXISTS turn (field TEXT PRIMARY KEY, docno INTEGER);
 CREATE TABLE IF NOT EXISTS post (kind TEXT, word TEXT, docnos BLOB, PRIMARY KEY (kind, word));
 CREATE TABLE IF NOT EXISTS dead (kind TEXT PRIMARY KEY, docnos BLOB);
-CREATE TABLE IF NOT EXISTS new (kind TEXT, docno INTEGER, at REAL, PRIMARY KEY (kind, docno));
-CREATE INDEX IF NOT EXISTS new_at ON new (kind, at);
+CREATE TABLE IF NOT EXISTS new (kind TEXT, docno INTEGER, at REAL, id TEXT,
+    PRIMARY KEY (kind, docno));
+CREATE INDEX IF NOT EXISTS new_at ON new (kind, at, id);
 CREATE TABLE IF NOT EXISTS df (term TEXT PRIMARY KEY, n INTEGER);
 """
 
@@ -226,6 +373,7 @@ class FileIndex:
     def __init__(self, folder: str, namespace: str) -> None:
         self.path = os.path.join(folder, f"{namespace}.sqlite")
         self.generation_path = os.path.join(folder, f"{namespace}.generation")
+        self.new_path: str | None = None  # the file a rebuild writes
         self._db = None
 
     def _connection(self):
@@ -267,7 +415,7 @@ class FileIndex:
 
     def newest(self, kind: str, count: int) -> list[int]:
         rows = self._rows(
-            "SELECT docno FROM new WHERE kind = ? ORDER BY at DESC, docno DESC LIMIT ?",
+            "SELECT docno FROM new WHERE kind = ? ORDER BY at DESC, id DESC LIMIT ?",
             [kind, count],
         )
         return [docno for (docno,) in rows]
@@ -299,7 +447,7 @@ class FileIndex:
         return db
 
     def docnos(self, ids: Sequence[str]) -> dict[str, int]:
-        target = getattr(self, "building", None) or self.path
+        target = self.new_path or self.path
         if not ids or not os.path.exists(target):
             return {}
         db = self._writer(target)
@@ -313,11 +461,51 @@ class FileIndex:
         finally:
             db.close()
 
-    def start_build(self) -> None:
-        self.building = f"{self.path}.{os.getpid()}.{os.urandom(4).hex()}.new"
+    def mark_building(self) -> bool:
+        """As ``RedisIndex.mark_building``: a marker file (taken over after an hour)."""
+        marker = self.path + ".building"
+        os.makedirs(os.path.dirname(marker), exist_ok=True)
+        try:
+            if time.time() - os.path.getmtime(marker) > 3600:
+                os.remove(marker)
+        except OSError:
+            pass
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            return False
+        with open(self.path + ".pending", "w"):
+            pass
+        return True
+
+    def is_building(self) -> bool:
+        return os.path.exists(self.path + ".building")
+
+    def add_pending(self, generation: int | None, ids: Sequence[str]) -> None:
+        with open(self.path + ".pending", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps([generation, list(ids)]) + "\n")
+
+    def take_pending(self) -> list[tuple[int | None, list[str]]]:
+        try:
+            with open(self.path + ".pending", encoding="utf-8") as handle:
+                entries = [tuple(json.loads(line)) for line in handle if line.strip()]
+        except FileNotFoundError:
+            entries = []
+        self.release_building()
+        return entries
+
+    def release_building(self) -> None:
+        for path in (self.path + ".pending", self.path + ".building"):
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                continue
+
+    def start_build(self, terms: int, items: int) -> None:
+        self.new_path = f"{self.path}.{os.getpid()}.{os.urandom(4).hex()}.new"
 
     def write(self, changes: Changes) -> None:
-        db = self._writer(getattr(self, "building", None))
+        db = self._writer(self.new_path)
         try:
             with db:
                 _write_rows(db, changes)
@@ -325,8 +513,8 @@ class FileIndex:
             db.close()
 
     def switch(self) -> None:
-        os.replace(self.building, self.path)
-        del self.building
+        os.replace(self.new_path, self.path)
+        self.new_path = None
 
     def delete(self) -> None:
         for path in (self.path,):
@@ -341,22 +529,25 @@ def _write_rows(db, changes: Changes) -> None:
     db.executemany("INSERT OR REPLACE INTO rec VALUES (?, ?)", changes.records.items())
     db.executemany("INSERT OR REPLACE INTO ids VALUES (?, ?)", changes.ids.items())
     db.executemany("INSERT OR REPLACE INTO turn VALUES (?, ?)", changes.turns.items())
-    db.executemany(
-        "INSERT INTO post VALUES (?, ?, ?) ON CONFLICT (kind, word) "
-        "DO UPDATE SET docnos = docnos || excluded.docnos",
-        ((kind, word, pack(d)) for (kind, word), d in changes.postings.items()),
-    )
-    db.executemany(
-        "INSERT INTO dead VALUES (?, ?) ON CONFLICT (kind) "
-        "DO UPDATE SET docnos = docnos || excluded.docnos",
-        ((kind, pack(d)) for kind, d in changes.dead.items()),
-    )
-    for kind, docnos in changes.dropped_newest.items():
-        db.executemany("DELETE FROM new WHERE kind = ? AND docno = ?", ((kind, d) for d in docnos))
+    # appended in Python: SQLite's || reads blobs as text
+    for (kind, word), docnos in changes.postings.items():
+        held = db.execute("SELECT docnos FROM post WHERE kind = ? AND word = ?", (kind, word))
+        before = (held.fetchone() or (b"",))[0]
+        db.execute(
+            "INSERT OR REPLACE INTO post VALUES (?, ?, ?)", (kind, word, before + pack(docnos))
+        )
+    for kind, docnos in changes.dead.items():
+        held = db.execute("SELECT docnos FROM dead WHERE kind = ?", (kind,))
+        before = (held.fetchone() or (b"",))[0]
+        db.execute("INSERT OR REPLACE INTO dead VALUES (?, ?)", (kind, before + pack(docnos)))
+    for kind, dropped in changes.dropped_newest.items():
+        db.executemany(
+            "DELETE FROM new WHERE kind = ? AND docno = ?", ((kind, d) for d, _ in dropped)
+        )
     for kind, scored in changes.newest.items():
         db.executemany(
-            "INSERT OR REPLACE INTO new VALUES (?, ?, ?)",
-            ((kind, docno, at) for docno, at in scored.items()),
+            "INSERT OR REPLACE INTO new VALUES (?, ?, ?, ?)",
+            ((kind, docno, at, id) for docno, (at, id) in scored.items()),
         )
     db.executemany("INSERT OR REPLACE INTO df VALUES (?, ?)", changes.frequencies.items())
     db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", changes.meta.items())

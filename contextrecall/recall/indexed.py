@@ -10,7 +10,13 @@ from __future__ import annotations
 from contextrecall.recall import answer
 from contextrecall.recall.index_format import decode, turn_field
 from contextrecall.recall.index_store import open_index
-from contextrecall.recall.ranking import NEIGHBOUR_REACH, Item, neighbour_keys, pick
+from contextrecall.recall.ranking import (
+    NEIGHBOUR_REACH,
+    Item,
+    candidate_order,
+    found_scores,
+    neighbour_keys,
+)
 from contextrecall.terms import TOTAL_TERM
 
 TYPE_CHECKING = False
@@ -59,8 +65,15 @@ class IndexSource:
         postings, dead = self.index.postings(kind, words)
         if dead:
             postings = {w: [d for d in docnos if d not in dead] for w, docnos in postings.items()}
-        newest = sorted({d for docnos in postings.values() for d in docnos}, reverse=True)
-        return self._items(pick(postings, frequencies, wanted, newest))
+        score = found_scores(postings, frequencies)
+        docnos = sorted(score, key=lambda d: -score[d])
+        if len(docnos) > wanted:  # those tied at the cut are told apart by their records
+            cut = score[docnos[wanted - 1]]
+            docnos = [d for d in docnos if score[d] >= cut]
+        records = self.index.records(docnos)
+        items = [(decode(r), score[d]) for d, r in zip(docnos, records, strict=True) if r]
+        items.sort(key=lambda pair: candidate_order(*pair))
+        return [item for item, _ in items[:wanted]]
 
     def neighbours(self, items: Sequence[Item], reach: int = NEIGHBOUR_REACH) -> list[Item]:
         fields = [turn_field(*key) for key in neighbour_keys(items, reach)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text, true, tuple_
@@ -95,11 +94,12 @@ def _snippet_item(row: ContextSnippet) -> Item:
 
 def _prefixes(term: str) -> str:
     """A stem as boolean-mode prefixes: InnoDB does not stem, so "deploy*" is what finds
-    "deploys" and "deployed". A Snowball stem is a prefix of its words but for two endings:
-    "citi" (from "city") also needs "city*", and "stage" (from "staging") "stag*"."""
+    "deploys" and "deployed". A Snowball stem is a prefix of its words but for a few endings:
+    "citi" (from "city") also needs "city*", "use" (from "using") "us*", and "possibl" (from
+    "possibility") "possib*"."""
     if term.endswith("i"):
         return f"{term}* {term[:-1]}y*"
-    if term.endswith("e") and len(term) > 3:
+    if term.endswith(("e", "bl")):
         return f"{term}* {term[:-1]}*"
     return f"{term}*"
 
@@ -192,8 +192,7 @@ class DatabaseSource:
             for word in words:
                 if word in held:
                     postings[word].append(item)
-        newest = sorted(items, key=lambda i: (i.created_at or datetime.min, i.id), reverse=True)
-        return pick(postings, frequencies, wanted, newest)
+        return pick(postings, frequencies, wanted)
 
     def _matching_ids(self, kind: str, words: Sequence[str]) -> list[str]:
         table = TABLES[kind]

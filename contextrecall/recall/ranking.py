@@ -152,15 +152,11 @@ def found_by(item: Item) -> set[str]:
     }
 
 
-def pick(
-    postings: Mapping[str, Collection[K]],
-    frequencies: Mapping[str, int],
-    wanted: int,
-    newest_first: Sequence[K],
-) -> list[K]:
-    """The ``wanted`` keys holding the query's words best: by the summed IDF of the words in
-    ``postings`` (word -> keys holding it), newer first among equals (``newest_first`` orders
-    every key). Both the database and the index pick candidates with it, so they agree."""
+def found_scores(
+    postings: Mapping[str, Collection[K]], frequencies: Mapping[str, int]
+) -> dict[K, float]:
+    """Each key's summed IDF of the query words ``postings`` (word -> keys holding it) finds
+    it by: how well it holds the query's rarer words, which picks the candidates."""
     total = max(frequencies.get(TOTAL_TERM, 0), 1)
     score: dict[K, float] = {}
     for term, keys in postings.items():
@@ -168,9 +164,19 @@ def pick(
         idf = math.log(1 + (max(total, found) - found + 0.5) / (found + 0.5))
         for key in keys:
             score[key] = score.get(key, 0.0) + idf
-    ordered = [key for key in newest_first if key in score]
-    ordered.sort(key=lambda key: -score[key])  # stable: newer first among equal scores
-    return ordered[:wanted]
+    return score
+
+
+def candidate_order(item: Item, score: float) -> tuple:
+    """Candidates best first: by ``found_scores``, then newer first, then by id."""
+    return (-score, -(item.created_at.timestamp() if item.created_at else 0.0), item.id)
+
+
+def pick(postings: Mapping[str, Collection[Item]], frequencies: Mapping[str, int], wanted: int):
+    """The ``wanted`` items holding the query's words best (``candidate_order``). The database
+    and the index pick with it, so they agree."""
+    score = found_scores(postings, frequencies)
+    return sorted(score, key=lambda item: candidate_order(item, score[item]))[:wanted]
 
 
 def bm25(

@@ -57,6 +57,7 @@ class StoredJob:
     context_id: str | None  # None when the job added nothing new
     decisions_added: int
     snippets_seen: int
+    memory_ids: tuple[str, ...] = ()  # every summary, decision and snippet the job wrote
 
 
 def content_hash(*parts: str) -> str:
@@ -200,9 +201,15 @@ def happened(*times: str | None) -> datetime:
     return now
 
 
-def add_decisions(db: DBSession, project: Project, session: Session, memory: SessionMemory) -> int:
+def add_decisions(
+    db: DBSession,
+    project: Project,
+    session: Session,
+    memory: SessionMemory,
+    hashes: list[str] | None = None,
+) -> int:
     """Append the delta's decisions, dated when they were made; one already logged for the
-    project is not repeated."""
+    project is not repeated. Their content hashes are added to ``hashes``."""
     rows, tags = [], {}
     when = happened(memory.ended_at, memory.started_at)
     for decision in memory.decisions:
@@ -225,13 +232,21 @@ def add_decisions(db: DBSession, project: Project, session: Session, memory: Ses
             }
         )
     insert_ignoring_duplicates(db, DecisionLog.__table__, rows, key=("project_id", "content_hash"))
+    if hashes is not None:
+        hashes.extend(row["content_hash"] for row in rows)
     return _tag_new_rows(db, project.id, DecisionLog, "decision_id", tags)
 
 
 def add_snippets(
-    db: DBSession, project: Project, session: Session, memory: SessionMemory, part: int = 0
+    db: DBSession,
+    project: Project,
+    session: Session,
+    memory: SessionMemory,
+    part: int = 0,
+    hashes: list[str] | None = None,
 ) -> int:
     """Upsert the delta's snippets by content hash; a repeat bumps its occurrence count.
+    Their content hashes are added to ``hashes``.
 
     Chat facts remember their session, ``part`` (the delta's start offset) and position, so
     recall can show a fact's neighbours."""
@@ -275,6 +290,8 @@ def add_snippets(
         counter="occurrences",
         refresh=("updated_at",),
     )
+    if hashes is not None:
+        hashes.extend(row["content_hash"] for row in rows)
     inserted = _new_row_ids(db, ContextSnippet, list(tags))
     _tag_new_rows(db, project.id, ContextSnippet, "snippet_id", tags, inserted)
     count_terms(db, project.id, [row for row in rows if row["id"] in inserted])
@@ -298,6 +315,18 @@ def count_terms(db: DBSession, project_id: str, rows: Iterable[dict[str, Any]]) 
         key=("project_id", "term"),
         column="documents",
     )
+
+
+def ids_by_hash(db: DBSession, model: type, project_id: str, hashes: list[str]) -> list[str]:
+    """The ids of the project's rows of ``model`` with these content hashes."""
+    found: list[str] = []
+    for start in range(0, len(hashes), 500):
+        found += db.scalars(
+            select(model.id).where(
+                model.project_id == project_id, model.content_hash.in_(hashes[start : start + 500])
+            )
+        )
+    return found
 
 
 def _new_row_ids(db: DBSession, model: type, ids: list[str]) -> set[str]:

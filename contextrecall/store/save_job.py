@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session as DBSession
 from contextrecall.crypto import KeyRing, associated_data
 from contextrecall.jobs import PoisonJob, decode_delta_text, validate_job
 from contextrecall.memory import SessionMemory
+from contextrecall.models import ContextSnippet, DecisionLog
 from contextrecall.store import memory_rows, parents
 from contextrecall.store.overlap import line_digests, lines_not_held
 
@@ -92,7 +93,18 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
         delta_memory = compress_bytes(text, fmt)
 
     context = memory_rows.upsert_context(db, project, session, machine, session_memory)
-    added = memory_rows.add_decisions(db, project, session, delta_memory)
-    seen = memory_rows.add_snippets(db, project, session, delta_memory, part=new.start_offset)
+    decided: list[str] = []
+    snipped: list[str] = []
+    added = memory_rows.add_decisions(db, project, session, delta_memory, decided)
+    seen = memory_rows.add_snippets(
+        db, project, session, delta_memory, part=new.start_offset, hashes=snipped
+    )
     memory_rows.upsert_project_state(db, project, session, session_memory)
-    return memory_rows.StoredJob(project.id, project.identity, session.id, context.id, added, seen)
+    written = [
+        context.id,
+        *memory_rows.ids_by_hash(db, DecisionLog, project.id, decided),
+        *memory_rows.ids_by_hash(db, ContextSnippet, project.id, snipped),
+    ]
+    return memory_rows.StoredJob(
+        project.id, project.identity, session.id, context.id, added, seen, tuple(written)
+    )

@@ -38,7 +38,6 @@ def key_ring() -> KeyRing:
 )
 def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
     """Store one delta of one session, exactly once."""
-    from contextrecall.db import database_clock
     from contextrecall.generation import bump_generation
     from contextrecall.settings import get_settings
     from contextrecall.store.save_job import save_job
@@ -46,7 +45,6 @@ def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
 
     job_id = str(job.get("job_id") if isinstance(job, dict) else self.request.id)
     settings = get_settings()
-    since = database_clock()  # before the save stamps its rows: the index adds those since
     stored = self.run_in_transaction(
         lambda db: save_job(db, job, key_ring()), job_id=job_id, summary=job_argsrepr(job)
     )
@@ -55,10 +53,12 @@ def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
     if stored is None:
         return None
     generation = bump_generation(settings, stored.project_identity)
-    if since is not None:  # else the recall index stays stale until it is rebuilt
-        memory_saved.send(
-            sender=SAVE_TASK, identity=stored.project_identity, since=since, generation=generation
-        )
+    memory_saved.send(
+        sender=SAVE_TASK,
+        identity=stored.project_identity,
+        ids=stored.memory_ids,
+        generation=generation,
+    )
     return {"project_id": stored.project_id, "session_id": stored.session_id}
 
 

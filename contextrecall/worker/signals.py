@@ -12,9 +12,9 @@ from celery.utils.dispatch import Signal
 log = logging.getLogger(__name__)
 
 # Sent by the save task once a save has committed and bumped its project's generation, with
-# ``identity``, ``since`` (the database's clock before the save) and ``generation``. The recall
-# index (``contextrecall.indexing``) listens, so the write side never imports the read side.
-memory_saved = Signal(name="memory_saved", providing_args={"identity", "since", "generation"})
+# ``identity``, ``ids`` (the memories it wrote) and ``generation``. The recall index
+# (``contextrecall.indexing``) listens, so the write side never imports the read side.
+memory_saved = Signal(name="memory_saved", providing_args={"identity", "ids", "generation"})
 # Sent after decay or cleanup changed memory in any project.
 memory_changed = Signal(name="memory_changed")
 

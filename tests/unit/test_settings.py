@@ -37,6 +37,7 @@ VARIABLES = {
     "RECALL_RETENTION_MIN_RELEVANCE": "retention_min_relevance",
     "RECALL_SPOOL_RETENTION_DAYS": "spool_retention_days",
     "RECALL_SPOOL_RESEND_SECONDS": "spool_resend_seconds",
+    "RECALL_INDEX_CHECK_SECONDS": "index_check_seconds",
     "RECALL_FAILED_JOB_RETENTION_DAYS": "failed_job_retention_days",
     "RECALL_DECAY_BATCH": "decay_batch",
     "RECALL_CLEANUP_BATCH": "cleanup_batch",

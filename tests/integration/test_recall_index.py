@@ -1,0 +1,431 @@
+"""The recall index the worker keeps: hooks and search answer from it as the database does,
+without SQLAlchemy, PyMySQL or redis-py, and it comes back by itself when it is lost.
+
+Each test runs on the embedded default (SQLite, the index in a local file) and on MariaDB +
+Redis (the index in Redis database 1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from contextrecall import indexing
+from contextrecall.db import session_scope
+from contextrecall.generation import bump_generation
+from contextrecall.models import DecisionLog, Project, new_uuid
+from contextrecall.recall import answer, indexed, loading
+from contextrecall.settings import Settings
+from tests.integration.workers import WorkerProcess, settings_env, wait_until
+
+INDEX_REDIS = "redis://127.0.0.1:6379/1"
+NOW = datetime(2030, 1, 1)
+START = datetime(2024, 1, 1)
+
+
+def _flush_index_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(INDEX_REDIS).flushdb()
+
+
+@pytest.fixture
+def kept(backend: Settings, request: pytest.FixtureRequest) -> Settings:
+    """``backend`` with its index: a local file on SQLite, Redis beside MariaDB."""
+    shutil.rmtree(backend.location("index"), ignore_errors=True)
+    for name in ("key", "broker", "spool", "offsets"):
+        shutil.rmtree(backend.location(name), ignore_errors=True)
+    if backend.is_embedded_database:
+        return backend
+    request.getfixturevalue("redis_url")
+    _flush_index_redis()
+    request.addfinalizer(_flush_index_redis)
+    return Settings.from_env(
+        {
+            "RECALL_HOME": str(backend.home),
+            "RECALL_DATABASE_URL": backend.database_url,
+            "RECALL_CACHE_URL": INDEX_REDIS,
+        }
+    )
+
+
+def _project(settings: Settings, name: str) -> Project:
+    with session_scope(settings) as db:
+        return db.scalars(select(Project).where(Project.name == name)).one()
+
+
+def _chosen(source, query: str, budget: int = 1000) -> list[tuple[float, str]]:
+    _, chosen = answer.ranked_block(source, query, budget, answer.MAX_ITEMS, NOW)
+    return [(round(score, 9), item.id) for score, item in chosen]
+
+
+def _same_ties_aside(first: list[tuple[float, str]], second: list[tuple[float, str]]) -> bool:
+    """The same items in the same order, items of equal score in any order among them."""
+    return sorted(first, key=lambda p: (-p[0], p[1])) == sorted(second, key=lambda p: (-p[0], p[1]))
+
+
+def _compare(settings: Settings, project: str, questions: list[str]) -> list[str]:
+    """The questions the index and the database answer differently."""
+    row = _project(settings, project)
+    index = indexed.fresh_index(settings, row.identity)
+    assert index is not None, f"the index of {project} is not current"
+    different = []
+    with session_scope(settings) as db:
+        database = loading.DatabaseSource(db, row.id)
+        for question in questions:
+            from_database = _chosen(database, question)
+            if not _same_ties_aside(from_database, _chosen(indexed.IndexSource(index), question)):
+                different.append(question)
+    return different
+
+
+def _save_in_process(settings: Settings, project: str, path: Path, session: str, fmt: str):
+    """What a worker does with a saved transcript, here: store it and bring the index up."""
+    from contextrecall.client.deltas import read_deltas
+    from contextrecall.crypto import load_key_ring
+    from contextrecall.identity import named_project, this_machine
+    from contextrecall.jobs import build_job
+    from contextrecall.store.save_job import save_job
+
+    ring = load_key_ring(settings)
+    ref = named_project(project)
+    for delta in read_deltas(str(path), 0):
+        if not delta.text:
+            continue
+        job = build_job(
+            project=ref.to_dict(),
+            machine=this_machine().to_dict(),
+            session_external_id=session,
+            source_format=fmt,
+            delta=delta,
+            event="save",
+            transcript_path=str(path),
+        )
+        with session_scope(settings) as db:
+            stored = save_job(db, job, ring)
+        generation = bump_generation(settings, ref.identity)
+        indexing.after_save(
+            identity=ref.identity, ids=stored.memory_ids, generation=generation, settings=settings
+        )
+
+
+def _locomo_sessions(conversation: dict, folder: Path) -> list[Path]:
+    chat = conversation["conversation"]
+    files = []
+    for key, session in chat.items():
+        if not (key.startswith("session_") and isinstance(session, list)):
+            continue
+        date = chat.get(f"{key}_date_time", "")
+        path = folder / conversation["sample_id"] / f"{key}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [
+            {
+                "role": "user",
+                "speaker": t["speaker"],
+                "content": t["text"],
+                "timestamp": date,
+                "id": t["dia_id"],
+            }
+            for t in session
+        ]
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+        files.append(path)
+    return files
+
+
+def test_the_index_answers_the_dev_questions_as_the_database_does(kept, shared_data, tmp_path):
+    """LoCoMo dev and coding-recall, saved as a worker saves them: every question finds the
+    same items in the same order through the index as through the database."""
+    conversations = json.loads((shared_data / "locomo" / "locomo-dev.json").read_text())
+    asked = 0
+    for conversation in conversations[:3]:
+        project = f"locomo-{conversation['sample_id']}"
+        for path in _locomo_sessions(conversation, tmp_path):
+            _save_in_process(kept, project, path, path.stem, "chat")
+        questions = [q["question"] for q in conversation["qa"] if q["category"] in (1, 2, 3, 4)]
+        assert _compare(kept, project, questions) == []
+        asked += len(questions)
+
+    recall = shared_data / "coding-recall"
+    projects = json.loads((recall / "projects.json").read_text())
+    questions = [json.loads(line) for line in (recall / "questions-dev.jsonl").open()]
+    for name, project in projects.items():
+        for relative in project["files"]:
+            parts = Path(relative).parts
+            session = (
+                f"{parts[-3]}/{Path(parts[-1]).stem}"
+                if len(parts) >= 3 and parts[-2] == "subagents"
+                else Path(relative).stem
+            )
+            _save_in_process(kept, name, shared_data / "transcripts" / relative, session, "claude")
+        asked_here = [q["question"] for q in questions if q["project"] == name]
+        assert _compare(kept, name, asked_here) == []
+        asked += len(asked_here)
+    assert asked > 500
+
+
+def _decisions(settings: Settings) -> Project:
+    """A project whose first decision was made 1,000 decisions ago."""
+    with session_scope(settings) as db:
+        project = Project(id=new_uuid(), name="ledger", identity="name:ledger")
+        db.add(project)
+        db.flush()
+        db.add_all(
+            [
+                DecisionLog(
+                    id=new_uuid(),
+                    project_id=project.id,
+                    decision_type="technical",
+                    decision_text="Use Kafka for the audit stream instead of RabbitMQ",
+                    rationale="consumers must replay a month of audit events",
+                    created_at=START,
+                )
+            ]
+            + [
+                DecisionLog(
+                    id=new_uuid(),
+                    project_id=project.id,
+                    decision_type="technical",
+                    decision_text=f"Name the report module report_{n} after its ticket",
+                    created_at=START + timedelta(hours=n + 1),
+                )
+                for n in range(1000)
+            ]
+        )
+        return project
+
+
+def test_a_decision_made_1000_decisions_ago_is_found_through_the_index(kept):
+    project = _decisions(kept)
+    indexing.rebuild(kept, project)
+    index = indexed.fresh_index(kept, project.identity)
+    assert index is not None
+    text, _ = indexed.ranked_block(index, "why kafka for the audit stream?", 300, None, NOW)
+    assert "replay a month of audit events" in text
+
+
+def _hook(settings: Settings, event: dict, env: dict[str, str] | None = None) -> str:
+    """`recall hook` as Claude Code runs it; its additionalContext ("" for none)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "contextrecall.launcher", "hook"],
+        input=json.dumps(event),
+        env=env or settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    if not done.stdout:
+        return ""
+    return json.loads(done.stdout)["hookSpecificOutput"]["additionalContext"]
+
+
+def _prompt(text: str, cwd: Path) -> dict:
+    return {
+        "hook_event_name": "UserPromptSubmit",
+        "prompt": text,
+        "cwd": str(cwd),
+        "session_id": "s",
+    }
+
+
+def _repository(tmp_path: Path, name: str) -> Path:
+    """A checkout whose project identity is ``name:``-free: its git remote."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".git" / "config").write_text(f'[remote "origin"]\n\turl = git@example.com:{name}\n')
+    return repo
+
+
+def _project_for(repo: Path) -> tuple[str, str]:
+    from contextrecall.identity import project_for_directory
+
+    ref = project_for_directory(str(repo))
+    return ref.identity, ref.name
+
+
+def test_the_hook_answers_from_the_index_with_the_database_gone(kept, tmp_path):
+    """With the index current, a prompt and a session start are answered from it alone: the
+    database URL may point nowhere."""
+    repo = _repository(tmp_path, "acme/ledger")
+    identity, name = _project_for(repo)
+    with session_scope(kept) as db:
+        project = Project(id=new_uuid(), name=name, identity=identity)
+        db.add(project)
+        db.flush()
+        db.add(
+            DecisionLog(
+                id=new_uuid(),
+                project_id=project.id,
+                decision_type="technical",
+                decision_text="Use Kafka for the audit stream instead of RabbitMQ",
+                rationale="consumers must replay a month of audit events",
+            )
+        )
+    indexing.rebuild(kept, project)
+    env = settings_env(kept)
+    env["RECALL_DATABASE_URL"] = (
+        "sqlite:////nonexistent/folder/recall.db"
+        if kept.is_embedded_database
+        else "mysql+pymysql://root@127.0.0.1:1/none"
+    )
+    context = _hook(kept, _prompt("why kafka for the audit stream?", repo), env)
+    assert "replay a month of audit events" in context
+    start = _hook(
+        kept, {"hook_event_name": "SessionStart", "cwd": str(repo), "session_id": "s"}, env
+    )
+    assert "Use Kafka for the audit stream" in start
+    # unrelated words clear no bar: nothing is injected
+    assert _hook(kept, _prompt("zebra crossing weather", repo), env) == ""
+
+
+def test_a_stale_index_is_not_read(kept, tmp_path):
+    """A save the index has not caught up with (the generation moved on): the hook reads the
+    database, which holds the new memory."""
+    repo = _repository(tmp_path, "acme/ledger")
+    identity, name = _project_for(repo)
+    with session_scope(kept) as db:
+        project = Project(id=new_uuid(), name=name, identity=identity)
+        db.add(project)
+    indexing.rebuild(kept, project)
+    with session_scope(kept) as db:
+        db.add(
+            DecisionLog(
+                id=new_uuid(),
+                project_id=project.id,
+                decision_type="technical",
+                decision_text="Adopt the quokka scheduler for nightly exports",
+            )
+        )
+    bump_generation(kept, identity)
+    assert indexed.fresh_index(kept, identity) is None
+    assert "quokka scheduler" in _hook(kept, _prompt("which quokka scheduler for exports?", repo))
+
+
+def _lose_index(settings: Settings, identity: str) -> None:
+    if settings.cache_url:
+        _flush_index_redis()  # FLUSHDB: the index, the generations, everything
+    else:
+        os.remove(indexing.open_index(settings, identity).path)
+
+
+def test_a_lost_index_is_rebuilt_by_the_worker_and_the_hook_answers_meanwhile(kept, tmp_path):
+    """After FLUSHDB (Redis) or a deleted index file, the hook answers from the database,
+    and the worker's keeper rebuilds the index, which then answers alone."""
+    repo = _repository(tmp_path, "acme/ledger")
+    identity, name = _project_for(repo)
+    project = _decisions(kept)
+    with session_scope(kept) as db:
+        row = db.get(Project, project.id)
+        row.identity, row.name = identity, name
+    project.identity = identity
+    settings = Settings.from_env({**settings_env(kept), "RECALL_INDEX_CHECK_SECONDS": "0.5"})
+    worker = WorkerProcess(settings, tmp_path / "worker.log", concurrency=1).start()
+    try:
+        wait_until(lambda: indexing.is_fresh(kept, identity), 60, what="the first index")
+        _lose_index(kept, identity)
+        assert indexed.fresh_index(kept, identity) is None
+        question = _prompt("why kafka for the audit stream?", repo)
+        assert "replay a month of audit events" in _hook(kept, question)
+        wait_until(lambda: indexing.is_fresh(kept, identity), 60, what="the rebuilt index")
+    finally:
+        worker.stop()
+    env = {**settings_env(kept), "RECALL_DATABASE_URL": "sqlite:////nonexistent/recall.db"}
+    if not kept.is_embedded_database:
+        env["RECALL_DATABASE_URL"] = "mysql+pymysql://root@127.0.0.1:1/none"
+    assert "replay a month of audit events" in _hook(kept, question, env)
+
+
+def test_a_worker_keeps_the_index_current_save_after_save(kept, tmp_path):
+    """Saves through a real worker: the index is current after each, holds the new memory,
+    and a session summary rewritten by a later save replaces the old one."""
+    from tests.support import shared_transcript
+
+    transcript = shared_transcript("claude-code-2.1/short.jsonl")
+    lines = transcript.read_text().splitlines(keepends=True)
+    growing = tmp_path / "session.jsonl"
+    growing.write_text("".join(lines[: len(lines) // 2]))
+    settings = kept
+    worker = WorkerProcess(settings, tmp_path / "worker.log", concurrency=1).start()
+    env = settings_env(settings)
+    save = [sys.executable, "-m", "contextrecall.cli", "save", "--project", "grow", "--wait"]
+    try:
+        subprocess.run([*save, str(growing)], env=env, check=True, capture_output=True)
+        identity = _project(settings, "grow").identity
+        wait_until(lambda: indexing.is_fresh(settings, identity), 30, what="the index")
+        growing.write_text("".join(lines))
+        subprocess.run([*save, str(growing)], env=env, check=True, capture_output=True)
+        wait_until(lambda: indexing.is_fresh(settings, identity), 30, what="the synced index")
+    finally:
+        worker.stop()
+    index = indexed.fresh_index(settings, identity)
+    sessions = indexed.IndexSource(index).latest(answer.SESSION, 10)
+    with session_scope(settings) as db:
+        database = loading.DatabaseSource(db, _project(settings, "grow").id)
+        expected = database.latest(answer.SESSION, 10)
+    assert [(i.id, i.text) for i in sessions] == [(i.id, i.text) for i in expected]
+    questions = ["what was the last error", "which files changed", "how were the tests run"]
+    assert _compare(settings, "grow", questions) == []
+
+
+HEAVY = ["sqlalchemy", "pymysql", "redis", "celery", "kombu", "click", "alembic"]
+
+
+def test_a_prompt_and_a_session_start_load_no_heavy_module(kept, tmp_path):
+    """The hook path's import guard, for the context events read from the index."""
+    repo = _repository(tmp_path, "acme/ledger")
+    identity, name = _project_for(repo)
+    project = _decisions(kept)
+    with session_scope(kept) as db:
+        row = db.get(Project, project.id)
+        row.identity, row.name = identity, name
+    project.identity = identity
+    indexing.rebuild(kept, project)
+    for event in (
+        _prompt("why kafka for the audit stream?", repo),
+        {"hook_event_name": "SessionStart", "cwd": str(repo), "session_id": "s"},
+    ):
+        code = (
+            "import io, json, sys\n"
+            "from contextrecall.hook import main\n"
+            "out = io.StringIO()\n"
+            "main(stdin=open(sys.argv[1], 'rb'), stdout=out)\n"
+            f"print(json.dumps([bool(out.getvalue()), sorted(set(sys.modules) & {set(HEAVY)!r})]))"
+        )
+        request = tmp_path / "event.json"
+        request.write_text(json.dumps(event))
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(request)],
+            env=settings_env(kept),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        answered, heavy = json.loads(done.stdout)
+        assert answered and heavy == [], event["hook_event_name"]
+
+
+def test_the_index_size_is_accounted_and_in_redis_at_most_twice_the_text(
+    kept, shared_data, tmp_path
+):
+    conversation = json.loads((shared_data / "locomo" / "locomo-dev.json").read_text())[0]
+    project = f"locomo-{conversation['sample_id']}"
+    for path in _locomo_sessions(conversation, tmp_path):
+        _save_in_process(kept, project, path, path.stem, "chat")
+    # saves grow an index past the hashes it was built with; the worker's keeper then
+    # rebuilds it to size (``indexing.outgrown``), as here
+    indexing.rebuild_projects(kept, project)
+    (row,) = indexing.report(kept, [project])
+    assert row["state"] == "current" and row["memories"] > 300
+    assert row["index_bytes"] > 0
+    if kept.cache_url:  # the embedded default's file is on disk, not in a server's memory
+        assert row["kept_in"] == "redis" and row["index_bytes"] <= 2 * row["text_bytes"], row
