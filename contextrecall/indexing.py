@@ -219,14 +219,30 @@ def _advance(stamp: int, generations: Iterable[int | None]) -> tuple[int, set[in
     return stamp, synced
 
 
-def _stamp(settings: Settings, identity: str, stamp: int, synced: set[int], next_docno: int):
+START_EVERY = 1.0  # seconds: a busy project renders its session-start block at most this often
+
+
+def _stamp(
+    settings: Settings,
+    identity: str,
+    stamp: int,
+    synced: set[int],
+    next_docno: int,
+    start_at: float | None = None,
+) -> Changes:
+    """The meta fields that close a write, the stamp last. The session-start block is
+    rendered again unless one was rendered less than ``START_EVERY`` ago (``start_at``); a
+    hook uses it only while it was rendered at the index's stamp, and the keeper renders one
+    that lags."""
     changes = Changes()
-    changes.meta = {
-        "next": str(next_docno),
-        "start": _start_block(settings, identity),
-        "synced": ",".join(str(g) for g in sorted(synced)),
-        "stamp": str(stamp),  # last: written with the rest, in one transaction or pipeline
-    }
+    changes.meta = {"next": str(next_docno), "synced": ",".join(str(g) for g in sorted(synced))}
+    if start_at is None or time.time() - start_at >= START_EVERY:
+        changes.meta.update(
+            start=_start_block(settings, identity),
+            start_stamp=str(stamp),
+            start_at=str(time.time()),
+        )
+    changes.meta["stamp"] = str(stamp)  # last: written with the rest at once
     return changes
 
 
@@ -237,35 +253,57 @@ def _start_block(settings: Settings, identity: str) -> str:
     return session_start_block(settings, identity)[:MAX_OUTPUT_CHARS]
 
 
-def sync(
-    settings: Settings,
-    db: DBSession,
-    identity: str,
-    ids: Sequence[str],
-    generation: int | None,
-) -> str:
-    """Add the memories with ``ids`` (what a save just wrote) to the project's index and
-    count ``generation`` as synced: "synced"; "missing" when there is no index (a rebuild
-    makes one), "building" when only a rebuild under way will hold them, "locked" when the
-    lock was not had."""
+def refresh_start(settings: Settings, identity: str) -> bool:
+    """Render the session-start block of a current index whose block lags; True if done."""
+    with index_lock(settings, identity, wait=0) as held:
+        if not held:
+            return False
+        index = open_index(settings, identity, reader=False)
+        stamp, current = _open(settings, index, identity)
+        if stamp is None or stamp != current or index.meta("start_stamp") == str(stamp):
+            return False
+        changes = Changes()
+        changes.meta = {
+            "start": _start_block(settings, identity),
+            "start_stamp": str(stamp),
+            "start_at": str(time.time()),
+        }
+        index.write(changes)
+        return True
+
+
+def sync(settings: Settings, db: DBSession, identity: str) -> str:
+    """Take the project's queued saves into its index, all at once, and count their
+    generations as synced: "synced"; "missing" when there is no index (a rebuild makes one),
+    "building" when only a rebuild under way will hold them, "locked" when another process
+    holds the index (it takes the queue in before it lets go)."""
     project_id = db.scalar(select(Project.id).where(Project.identity == identity))
     if project_id is None:
         return "missing"
-    with index_lock(settings, identity, wait=10.0) as held:
+    with index_lock(settings, identity, wait=0) as held:
         if not held:
             return "locked"
         index = open_index(settings, identity, reader=False)
-        if index.is_building():
-            index.add_pending(generation, ids)
+        saves = index.take("queue")
+        if not saves:
+            return "synced"
+        building = index.is_building()
+        if building:
+            for generation, ids in saves:
+                index.push("pending", generation, ids)
         stamp, _ = _open(settings, index, identity)
         if stamp is None:
-            return "building" if index.is_building() else "missing"
-        items = items_by_id(db, project_id, ids)
-        next_docno = _add(db, index, project_id, [items], int(index.meta("next") or 0))
-        waiting = {int(g) for g in (index.meta("synced") or "").split(",") if g}
-        stamp, waiting = _advance(stamp, [*waiting, generation])
-        index.write(_stamp(settings, identity, stamp, waiting, next_docno))
+            return "building" if building else "missing"
+        items = items_by_id(db, project_id, [i for _, ids in saves for i in ids])
+        next_docno, synced, start_at = index.meta("next", "synced", "start_at")
+        next_docno = _add(db, index, project_id, [items], int(next_docno or 0))
+        waiting = {int(g) for g in (synced or "").split(",") if g}
+        stamp, waiting = _advance(stamp, [*waiting, *(g for g, _ in saves)])
+        index.write(_stamp(settings, identity, stamp, waiting, next_docno, float(start_at or 0)))
     return "synced"
+
+
+SYNC_DELAY = 0.2  # seconds a save waits to be taken into the index with those around it
 
 
 @memory_saved.connect
@@ -276,21 +314,84 @@ def after_save(
     ids: Sequence[str],
     generation: int | None,
     settings: Settings | None = None,
+    now: bool = False,
     **_: object,
 ) -> None:
-    """Bring the project's index up to a save that just committed (rebuilt when missing);
-    a failure is logged, never raised: the index only makes recall faster."""
-    from contextrecall.db import session_scope
+    """Queue a save that just committed for the project's index.
 
+    In a worker, this process's syncer takes the queue in within ``SYNC_DELAY`` seconds, with
+    every other save queued meanwhile, so a busy project pays for one sync per batch, not
+    per save; until then the index is stale and reads go to the database. ``now`` syncs
+    before returning (one-off saves, tests). A failure is logged, never raised: the index
+    only makes recall faster."""
     settings = settings or get_settings()
     try:
-        with session_scope(settings) as db:
-            outcome = sync(settings, db, identity, ids, generation)
-            project = db.scalar(select(Project).where(Project.identity == identity))
-        if outcome == "missing" and project is not None:
-            rebuild(settings, project)
+        open_index(settings, identity, reader=False).push("queue", generation, ids)
+    except Exception as exc:
+        log.warning("recall index of %s: save not queued: %s", identity, exc)
+        return
+    if now:
+        drain(settings, identity)
+    else:
+        _syncer(settings).add(identity)
+
+
+def drain(settings: Settings, identity: str) -> None:
+    """Take the project's queued saves into its index (rebuilt when missing), until the
+    queue stays empty or another process holds the index (it looks again once it lets go)."""
+    from contextrecall.db import session_scope
+
+    try:
+        index = open_index(settings, identity, reader=False)
+        while True:
+            with session_scope(settings) as db:
+                outcome = sync(settings, db, identity)
+                project = db.scalar(select(Project).where(Project.identity == identity))
+            if outcome == "missing" and project is not None:
+                rebuild(settings, project)
+            if outcome == "locked" or not index.waiting("queue"):
+                return
     except Exception as exc:
         log.warning("recall index of %s not updated: %s", identity, exc)
+
+
+class _Syncer:
+    """A thread of this process that drains the queues of the projects it saved to."""
+
+    def __init__(self, settings: Settings) -> None:
+        import threading
+
+        self.settings = settings
+        self.dirty: set[str] = set()
+        self.wake = threading.Condition()
+        threading.Thread(target=self._run, name="recall-index-sync", daemon=True).start()
+
+    def add(self, identity: str) -> None:
+        with self.wake:
+            self.dirty.add(identity)
+            self.wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self.wake:
+                while not self.dirty:
+                    self.wake.wait()
+            time.sleep(SYNC_DELAY)  # let the saves of this moment gather
+            with self.wake:
+                identities, self.dirty = self.dirty, set()
+            for identity in identities:
+                drain(self.settings, identity)
+
+
+_syncers: dict[tuple[int, str], _Syncer] = {}
+
+
+def _syncer(settings: Settings) -> _Syncer:
+    """This process's syncer (a forked worker child starts its own)."""
+    key = (os.getpid(), settings.home.as_posix() + "|" + (settings.cache_url or ""))
+    if key not in _syncers:
+        _syncers[key] = _Syncer(settings)
+    return _syncers[key]
 
 
 def _state(settings: Settings, identity: str) -> tuple[int | None, int] | None:
@@ -329,7 +430,7 @@ class Keeper:
         threading.Thread(target=self._run, name="recall-index-keeper", daemon=True).start()
 
     def _run(self) -> None:
-        while True:
+        while True:  # a look at once: a worker starting may find saves left queued
             try:
                 rebuilt = self.look()
                 if rebuilt:
@@ -355,6 +456,11 @@ class Keeper:
                 continue
             stuck = stamp is not None and stamp != current and self.seen.get(project.id) == stamp
             self.seen[project.id] = stamp
+            if index.waiting("queue"):  # saves a stopped worker had not taken in
+                drain(self.settings, project.identity)
+                stamp, current = _open(self.settings, index, project.identity)
+            if stamp is not None and stamp == current:
+                refresh_start(self.settings, project.identity)
             if stamp is None or stuck or outgrown(index, terms.get(project.id, 0)):
                 rebuild(self.settings, project)
                 self.seen.pop(project.id, None)
@@ -414,7 +520,7 @@ def rebuild(
         with index_lock(settings, identity, wait=LOCK_SECONDS) as held:
             if not held:
                 raise TimeoutError(f"the index of {project.name} stayed locked")
-            pending = index.take_pending()
+            pending = index.take("pending")
             with session_scope(settings) as db:
                 ids = [i for _, saved in pending for i in saved]
                 items = items_by_id(db, project.id, ids)

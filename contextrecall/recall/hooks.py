@@ -29,8 +29,8 @@ def _from_index(settings: Settings, identity: str, kind: str, request: str) -> s
     if index is None:
         return None
     try:
-        if kind == "start":
-            return index.meta("start") or ""
+        if kind == "start":  # rendered by the worker, if at the index's stamp (else lagging)
+            return index.meta("start") if index.meta("start_stamp") == str(index.stamp) else None
         from datetime import UTC, datetime
 
         from contextrecall.recall import answer, indexed

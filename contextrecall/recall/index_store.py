@@ -110,11 +110,14 @@ class RedisIndex:
     # -- reading (the hook) ---------------------------------------------------------------
 
     def _pipe(self, commands: list[bytes]) -> list[Any]:
-        if not self.reader:
-            return self.address.pipelines(lambda pipe: pipe(commands), WRITE_TIMEOUT)
         if self.connection is None:
-            self.connection = self.address.connect(TIMEOUT)
+            self.connection = self.address.connect(TIMEOUT if self.reader else WRITE_TIMEOUT)
         return self.connection.pipe(commands)
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
     def open(self, generation_key: str) -> tuple[int | None, int]:
         """(the index's stamp or None when there is none, the project's generation)."""
@@ -127,11 +130,14 @@ class RedisIndex:
             [resp_command("HMGET", self.prefix + "meta", "stamp", *BUCKETS)]
         )
         self.buckets = tuple(int(size or 1) for size in sizes)
-        return (int(stamp) if stamp is not None else None), current
+        self.stamp = int(stamp) if stamp is not None else None
+        return self.stamp, current
 
-    def meta(self, field: str) -> str | None:
-        (value,) = self._pipe([resp_command("HGET", self.prefix + "meta", field)])
-        return value.decode() if value is not None else None
+    def meta(self, *fields: str) -> str | None:
+        """The meta field (a list of them, for several)."""
+        ((*values,),) = self._pipe([resp_command("HMGET", self.prefix + "meta", *fields)])
+        found = [value.decode() if value is not None else None for value in values]
+        return found if len(fields) > 1 else found[0]
 
     def frequencies(self, wanted: Sequence[str]) -> dict[str, int]:
         if not wanted:
@@ -220,7 +226,7 @@ class RedisIndex:
 
     def mark_building(self) -> bool:
         """Claim the project's rebuild (False when another one is under way); saves synced
-        meanwhile are kept as pending for it (``add_pending``)."""
+        meanwhile are kept on its "pending" list (``push``)."""
         claimed, _ = self._pipe(
             [
                 resp_command("SET", self.pointer + ":building", "1", "NX", "EX", "3600"),
@@ -233,20 +239,28 @@ class RedisIndex:
         (found,) = self._pipe([resp_command("EXISTS", self.pointer + ":building")])
         return bool(found)
 
-    def add_pending(self, generation: int | None, ids: Sequence[str]) -> None:
+    def push(self, name: str, generation: int | None, ids: Sequence[str]) -> None:
+        """Keep the save of ``generation`` that wrote ``ids`` on the list ``name``: "queue"
+        (saves the index has yet to take in) or "pending" (those a rebuild must add)."""
         entry = json.dumps([generation, list(ids)])
-        self._pipe([resp_command("RPUSH", self.pointer + ":pending", entry)])
+        self._pipe([resp_command("RPUSH", f"{self.pointer}:{name}", entry)])
 
-    def take_pending(self) -> list[tuple[int | None, list[str]]]:
-        """The saves synced while the rebuild ran; the claim is let go."""
-        entries, _, _ = self._pipe(
+    def take(self, name: str) -> list[tuple[int | None, list[str]]]:
+        """Every save on the list ``name``, which is left empty (at once: MULTI)."""
+        key = f"{self.pointer}:{name}"
+        replies = self._pipe(
             [
-                resp_command("LRANGE", self.pointer + ":pending", "0", "-1"),
-                resp_command("DEL", self.pointer + ":pending"),
-                resp_command("DEL", self.pointer + ":building"),
+                resp_command("MULTI"),
+                resp_command("LRANGE", key, "0", "-1"),
+                resp_command("DEL", key),
+                resp_command("EXEC"),
             ]
         )
-        return [tuple(json.loads(entry)) for entry in entries]
+        return [tuple(json.loads(entry)) for entry in replies[-1][0]]
+
+    def waiting(self, name: str) -> bool:
+        (count,) = self._pipe([resp_command("LLEN", f"{self.pointer}:{name}")])
+        return bool(count)
 
     def release_building(self) -> None:
         self._pipe([resp_command("DEL", self.pointer + ":building", self.pointer + ":pending")])
@@ -301,11 +315,8 @@ class RedisIndex:
             pairs = [part for pair in changes.meta.items() for part in pair]
             commands.append(resp_command("HSET", p + "meta", *pairs))
 
-        def run(pipe) -> None:
-            for start in range(0, len(commands), BATCH):
-                pipe(commands[start : start + BATCH])
-
-        self.address.pipelines(run, WRITE_TIMEOUT)
+        for start in range(0, len(commands), BATCH):
+            self._pipe(commands[start : start + BATCH])
 
     def switch(self) -> None:
         """Make the build being written the current one; drop the one it replaces."""
@@ -393,11 +404,15 @@ class FileIndex:
         if not os.path.exists(self.path):
             return None, current
         stamp = self.meta("stamp")
-        return (int(stamp) if stamp is not None else None), current
+        self.stamp = int(stamp) if stamp is not None else None
+        return self.stamp, current
 
-    def meta(self, field: str) -> str | None:
-        rows = self._rows("SELECT value FROM meta WHERE field = ?", [field])
-        return rows[0][0] if rows else None
+    def meta(self, *fields: str) -> str | None:
+        """The meta field (a list of them, for several)."""
+        marks = ",".join("?" * len(fields))
+        found = dict(self._rows(f"SELECT field, value FROM meta WHERE field IN ({marks})", fields))
+        values = [found.get(field) for field in fields]
+        return values if len(fields) > 1 else values[0]
 
     def frequencies(self, wanted: Sequence[str]) -> dict[str, int]:
         marks = ",".join("?" * len(wanted))
@@ -481,18 +496,34 @@ class FileIndex:
     def is_building(self) -> bool:
         return os.path.exists(self.path + ".building")
 
-    def add_pending(self, generation: int | None, ids: Sequence[str]) -> None:
-        with open(self.path + ".pending", "a", encoding="utf-8") as handle:
+    def push(self, name: str, generation: int | None, ids: Sequence[str]) -> None:
+        """As ``RedisIndex.push``: a line appended to a file, under its lock."""
+        import fcntl
+
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        with open(f"{self.path}.{name}", "a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
             handle.write(json.dumps([generation, list(ids)]) + "\n")
 
-    def take_pending(self) -> list[tuple[int | None, list[str]]]:
+    def take(self, name: str) -> list[tuple[int | None, list[str]]]:
+        import fcntl
+
         try:
-            with open(self.path + ".pending", encoding="utf-8") as handle:
-                entries = [tuple(json.loads(line)) for line in handle if line.strip()]
+            handle = open(f"{self.path}.{name}", "r+", encoding="utf-8")  # noqa: SIM115
         except FileNotFoundError:
-            entries = []
-        self.release_building()
+            return []
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            entries = [tuple(json.loads(line)) for line in handle if line.strip()]
+            handle.seek(0)
+            handle.truncate()
         return entries
+
+    def waiting(self, name: str) -> bool:
+        try:
+            return os.path.getsize(f"{self.path}.{name}") > 0
+        except OSError:
+            return False
 
     def release_building(self) -> None:
         for path in (self.path + ".pending", self.path + ".building"):

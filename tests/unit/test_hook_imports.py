@@ -40,12 +40,36 @@ HOOK_PATH = [
 ]
 
 
-def test_a_stop_event_loads_no_heavy_module():
+def _heavy_loaded(modules: list[str], heavy: set[str]) -> list[str]:
+    """Which of ``heavy`` a fresh interpreter holds after importing ``modules``."""
     code = (
-        f"import sys\nfor m in {HOOK_PATH!r}: __import__(m)\n"
-        f"print(__import__('json').dumps(sorted(set(sys.modules) & set({sorted(HEAVY)!r}))))"
+        f"import sys\nfor m in {modules!r}: __import__(m)\n"
+        f"print(__import__('json').dumps(sorted(set(sys.modules) & set({sorted(heavy)!r}))))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
-    assert json.loads(out.stdout) == []
+    return json.loads(out.stdout)
+
+
+def test_a_stop_event_loads_no_heavy_module():
+    assert _heavy_loaded(HOOK_PATH, HEAVY) == []
+
+
+# The context events (SessionStart, UserPromptSubmit) read the recall index and rank: they may
+# load the ranking's few needs (datetime, zlib, array, the stemmer), nothing heavier.
+CONTEXT_PATH = [
+    "contextrecall.launcher",
+    "contextrecall.hook",
+    "contextrecall.recall.hooks",
+    "contextrecall.recall.indexed",
+    "contextrecall.recall.answer",
+    "contextrecall.recall.index_store",
+    "contextrecall.recall.index_format",
+    "contextrecall.generation",
+]
+CONTEXT_HEAVY = (HEAVY - {"datetime"}) | {"pymysql", "logging"}
+
+
+def test_a_context_event_loads_no_heavy_module():
+    assert _heavy_loaded(CONTEXT_PATH, CONTEXT_HEAVY) == []
