@@ -32,7 +32,7 @@ from contextrecall.generation import (
 )
 from contextrecall.models import Project, TermCount
 from contextrecall.recall.answer import DECISION, SESSION, SNIPPET
-from contextrecall.recall.index_format import encode, kind_of, turn_field
+from contextrecall.recall.index_format import encode, kind_of, order_key, turn_field
 from contextrecall.recall.index_store import (
     BUCKET_FIELDS,
     Changes,
@@ -155,6 +155,7 @@ def _changes(items: Sequence[Item], known: dict[str, int], next_docno: int) -> t
         old = known.get(item.id)
         if old is not None and kind != SESSION:
             changes.records[old] = encode(item)
+            changes.order_keys[old] = order_key(item)
             continue
         docno = next_docno
         next_docno += 1
@@ -162,6 +163,7 @@ def _changes(items: Sequence[Item], known: dict[str, int], next_docno: int) -> t
             changes.dead.setdefault(kind, []).append(old)
             changes.dropped_newest.setdefault(kind, []).append((old, item.id))
         changes.records[docno] = encode(item)
+        changes.order_keys[docno] = order_key(item)
         changes.ids[item.id] = docno
         for word in found_by(item):
             changes.postings.setdefault((kind, word), []).append(docno)

@@ -8,9 +8,8 @@ from __future__ import annotations
 import json
 import zlib
 from array import array
-from datetime import datetime, timedelta
 
-from contextrecall.recall.ranking import Item
+from contextrecall.recall.ranking import EPOCH, MICROSECOND, Item, moment
 
 INDEX_KINDS = {
     "session": "session",
@@ -29,10 +28,6 @@ def turn_field(session: str | None, part: int | None, position: int) -> str:
     return f"{session or ''}\x1f{'' if part is None else part}\x1f{position}"
 
 
-EPOCH = datetime(1970, 1, 1)
-_MICROSECOND = timedelta(microseconds=1)
-
-
 def encode(item: Item) -> str:
     """An item as one compact record: a JSON list on one line; a title that only repeats the
     start of the text is kept as its length, the time as microseconds."""
@@ -47,7 +42,7 @@ def encode(item: Item) -> str:
         list(item.tags),
         item.relevance,
         item.usage,
-        (item.created_at - EPOCH) // _MICROSECOND if item.created_at else None,
+        moment(item) if item.created_at else None,
         item.speaker,
         when,
         item.session,
@@ -65,7 +60,7 @@ def decode(record: str | bytes) -> Item:
     fields += [None] * (13 - len(fields))
     (kind, id, text, title, tags, relevance, usage, created, speaker, when, session, part,
      position) = fields  # fmt: skip
-    created_at = EPOCH + created * _MICROSECOND if created is not None else None
+    created_at = EPOCH + created * MICROSECOND if created is not None else None
     return Item(
         kind,
         id,
@@ -115,6 +110,17 @@ def deflate(data: bytes) -> bytes:
 
 def inflate(data: bytes) -> bytes:
     return zlib.decompress(data, -15)
+
+
+ORDER_BYTES = 12
+
+
+def order_key(item: Item) -> bytes:
+    """How an item sorts among candidates of equal score (``ranking.candidate_order``), in
+    twelve bytes that compare as it does: newest first (the time, negated, offset so its
+    bytes order as its value), then by the first four bytes of its id."""
+    newest_first = (2**63 - 1 - moment(item)).to_bytes(8, "big")
+    return newest_first + item.id.encode()[:4].ljust(4, b"\0")
 
 
 def pack(docnos: list[int]) -> bytes:

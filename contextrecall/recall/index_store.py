@@ -23,7 +23,7 @@ import time
 import zlib
 
 from contextrecall.broker.redis_wire import RedisAddress, RedisWireError, resp_command
-from contextrecall.recall.index_format import deflate, inflate, pack, unpack
+from contextrecall.recall.index_format import ORDER_BYTES, deflate, inflate, pack, unpack
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class Changes:
         self.newest: dict[str, dict[int, tuple[float, str]]] = {}  # docno: (time, id)
         self.dropped_newest: dict[str, list[tuple[int, str]]] = {}  # (docno, id)
         self.turns: dict[str, int] = {}
+        self.order_keys: dict[int, bytes] = {}  # docno: ``index_format.order_key``
         self.frequencies: dict[str, int] = {}
         self.meta: dict[str, str] = {}
 
@@ -196,6 +197,14 @@ class RedisIndex:
             for docno, _, record in (line.partition(b"\t") for line in inflate(value).split(b"\n"))
         }
 
+    def order_keys(self, docnos: Sequence[int]) -> list[bytes]:
+        """How the memories of ``docnos`` sort among equals (``order_key``): twelve bytes
+        each, at the docno's place in one string, so picking among equals needs no record."""
+        key, size = self.prefix + "at", ORDER_BYTES
+        return self._pipe(
+            [resp_command("GETRANGE", key, str(d * size), str(d * size + size - 1)) for d in docnos]
+        )
+
     def turns(self, fields: Sequence[str]) -> list[int | None]:
         if not fields:
             return []
@@ -277,6 +286,10 @@ class RedisIndex:
     def write(self, changes: Changes) -> None:
         p = self.prefix
         commands = self._record_blocks(changes.records)
+        commands += [
+            resp_command("SETRANGE", p + "at", str(d * ORDER_BYTES), key)
+            for d, key in changes.order_keys.items()
+        ]
         places: dict[str, list[bytes | str]] = {}
         for id, docno in changes.ids.items():
             key = compact_id(id)
@@ -374,6 +387,7 @@ CREATE TABLE IF NOT EXISTS new (kind TEXT, docno INTEGER, at REAL, id TEXT,
     PRIMARY KEY (kind, docno));
 CREATE INDEX IF NOT EXISTS new_at ON new (kind, at, id);
 CREATE TABLE IF NOT EXISTS df (term TEXT PRIMARY KEY, n INTEGER);
+CREATE TABLE IF NOT EXISTS at (docno INTEGER PRIMARY KEY, moment BLOB);
 """
 
 
@@ -446,6 +460,10 @@ class FileIndex:
     def records(self, docnos: Sequence[int]) -> list[bytes | None]:
         found = self._lookup("SELECT docno, value FROM rec WHERE docno IN", docnos)
         return [found.get(d) for d in docnos]
+
+    def order_keys(self, docnos: Sequence[int]) -> list[bytes]:
+        found = self._lookup("SELECT docno, moment FROM at WHERE docno IN", docnos)
+        return [found.get(d, b"") for d in docnos]
 
     def turns(self, fields: Sequence[str]) -> list[int | None]:
         found = self._lookup("SELECT field, docno FROM turn WHERE field IN", fields)
@@ -560,6 +578,7 @@ def _write_rows(db, changes: Changes) -> None:
     db.executemany("INSERT OR REPLACE INTO rec VALUES (?, ?)", changes.records.items())
     db.executemany("INSERT OR REPLACE INTO ids VALUES (?, ?)", changes.ids.items())
     db.executemany("INSERT OR REPLACE INTO turn VALUES (?, ?)", changes.turns.items())
+    db.executemany("INSERT OR REPLACE INTO at VALUES (?, ?)", changes.order_keys.items())
     # appended in Python: SQLite's || reads blobs as text
     for (kind, word), docnos in changes.postings.items():
         held = db.execute("SELECT docnos FROM post WHERE kind = ? AND word = ?", (kind, word))

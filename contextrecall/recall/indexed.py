@@ -67,9 +67,14 @@ class IndexSource:
             postings = {w: [d for d in docnos if d not in dead] for w, docnos in postings.items()}
         score = found_scores(postings, frequencies)
         docnos = sorted(score, key=lambda d: -score[d])
-        if len(docnos) > wanted:  # those tied at the cut are told apart by their records
+        if len(docnos) > wanted:  # those tied at the cut go by time, then id (order_key)
             cut = score[docnos[wanted - 1]]
-            docnos = [d for d in docnos if score[d] >= cut]
+            above = [d for d in docnos if score[d] > cut]
+            tied = [d for d in docnos if score[d] == cut]
+            keys = dict(zip(tied, self.index.order_keys(tied), strict=True))
+            tied.sort(key=keys.__getitem__)
+            last = keys[tied[wanted - len(above) - 1]]
+            docnos = above + [d for d in tied if keys[d] <= last]  # equal keys: by record
         records = self.index.records(docnos)
         items = [(decode(r), score[d]) for d, r in zip(docnos, records, strict=True) if r]
         items.sort(key=lambda pair: candidate_order(*pair))

@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import pairwise
 
@@ -167,9 +167,18 @@ def found_scores(
     return score
 
 
+EPOCH = datetime(1970, 1, 1)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def moment(item: Item) -> int:
+    """When an item was stored, in whole microseconds (0 when unknown)."""
+    return (item.created_at - EPOCH) // MICROSECOND if item.created_at else 0
+
+
 def candidate_order(item: Item, score: float) -> tuple:
     """Candidates best first: by ``found_scores``, then newer first, then by id."""
-    return (-score, -(item.created_at.timestamp() if item.created_at else 0.0), item.id)
+    return (-score, -moment(item), item.id)
 
 
 def pick(postings: Mapping[str, Collection[Item]], frequencies: Mapping[str, int], wanted: int):
