@@ -9,7 +9,7 @@ import json
 import zlib
 from array import array
 
-from contextrecall.recall.ranking import EPOCH, MICROSECOND, Item, moment
+from contextrecall.recall.ranking import EPOCH, MICROSECOND, Item, moment, scored_terms
 
 INDEX_KINDS = {
     "session": "session",
@@ -48,20 +48,17 @@ def encode(item: Item) -> str:
         item.session,
         item.part,
         item.position,
+        [" ".join(found) for found in scored_terms(item)],
     ]
-    while fields[-1] is None:
-        fields.pop()
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
 
 
 def decode(record: str | bytes) -> Item:
     """The item ``encode`` wrote."""
-    fields = json.loads(record)
-    fields += [None] * (13 - len(fields))
     (kind, id, text, title, tags, relevance, usage, created, speaker, when, session, part,
-     position) = fields  # fmt: skip
+     position, scored) = json.loads(record)  # fmt: skip
     created_at = EPOCH + created * MICROSECOND if created is not None else None
-    return Item(
+    item = Item(
         kind,
         id,
         text,
@@ -76,6 +73,8 @@ def decode(record: str | bytes) -> Item:
         part=part,
         position=position,
     )
+    item.passage_terms = [found.split() for found in scored]
+    return item
 
 
 ELLIPSIS = "…"

@@ -45,6 +45,7 @@ class Item:
         "id",
         "kind",
         "part",
+        "passage_terms",
         "position",
         "relevance",
         "session",
@@ -77,6 +78,7 @@ class Item:
         self.tags, self.relevance, self.usage = tuple(tags), relevance, usage
         self.created_at, self.speaker, self.when = created_at, speaker, when
         self.session, self.part, self.position = session, part, position
+        self.passage_terms: list[list[str]] | None = None  # ``scored_terms``, when known
 
     def focused(self, wanted: Collection[str]) -> Item:
         """This item with its text compressed for a query (``focused``); itself when short."""
@@ -84,7 +86,7 @@ class Item:
         if text is self.text:
             return self
         copy = self._copy()
-        copy.text = text
+        copy.text, copy.passage_terms = text, None
         return copy
 
     def without_lines_shown(self, shown: set[tuple[str, ...]]) -> Item | None:
@@ -102,7 +104,7 @@ class Item:
         if not any(terms(line) for line in kept if line != GAP):
             return None
         copy = self._copy()
-        copy.text = "\n".join(kept)
+        copy.text, copy.passage_terms = "\n".join(kept), None
         return copy
 
     def _copy(self) -> Item:
@@ -241,6 +243,15 @@ def passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
     return out
 
 
+def scored_terms(item: Item) -> list[list[str]]:
+    """The terms of each of the item's passages, as text scores read them (the index keeps
+    them with the item, so a hook need not stem its candidates again)."""
+    if item.passage_terms is not None:
+        return item.passage_terms
+    title = "" if item.kind == "fact" else item.title
+    return [terms(f"{title} {passage} {item.speaker or ''}") for passage in passages(item.text)]
+
+
 def _text_scores(
     wanted: Sequence[str], items: Sequence[Item], frequencies: Mapping[str, int] | None
 ) -> list[float]:
@@ -249,9 +260,8 @@ def _text_scores(
     documents: list[list[str]] = []
     owner: list[int] = []
     for n, item in enumerate(items):
-        title = "" if item.kind == "fact" else item.title
-        for passage in passages(item.text):
-            documents.append(terms(f"{title} {passage} {item.speaker or ''}"))
+        for found in scored_terms(item):
+            documents.append(found)
             owner.append(n)
     scores = [0.0] * len(items)
     for n, score in zip(owner, bm25(wanted, documents, frequencies), strict=True):
