@@ -59,9 +59,21 @@ def current_generation(settings: Settings, identity: str) -> int:
     return int(value or 0)
 
 
+def _until(attempt: Callable[[], bool], wait: float) -> bool:
+    """Call ``attempt`` until it succeeds or ``wait`` seconds have passed; whether it did."""
+    deadline = time.monotonic() + wait
+    while not attempt():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 @contextmanager
 def index_lock(settings: Settings, identity: str, wait: float) -> Iterator[bool]:
-    """Hold the project's index lock (yields False when not had within ``wait`` seconds)."""
+    """Hold the project's index lock (yields False when not had within ``wait`` seconds):
+    a lock file on the embedded default, a Redis key (with a token and an expiry) beside a
+    cache, which writers on every machine share."""
     namespace = project_namespace(identity)
     address = cache_address(settings)
     if address is None:
@@ -70,16 +82,17 @@ def index_lock(settings: Settings, identity: str, wait: float) -> Iterator[bool]
         folder = settings.location("index")
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, f"{namespace}.lock"), "a") as handle:
-            deadline = time.monotonic() + wait
-            while True:
+
+            def attempt() -> bool:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
+                    return True
                 except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        yield False
-                        return
-                    time.sleep(0.02)
+                    return False
+
+            if not _until(attempt, wait):
+                yield False
+                return
             try:
                 yield True
             finally:
@@ -88,17 +101,10 @@ def index_lock(settings: Settings, identity: str, wait: float) -> Iterator[bool]
     from contextrecall.broker.redis_wire import resp_command
 
     key, token = f"recall:ixlock:{namespace}", os.urandom(8).hex()
-    deadline = time.monotonic() + wait
-    while True:
-        (reply,) = address.call(
-            [resp_command("SET", key, token, "NX", "PX", str(int(LOCK_SECONDS * 1000)))], 1.0
-        )
-        if reply.startswith(b"+OK"):
-            break
-        if time.monotonic() > deadline:
-            yield False
-            return
-        time.sleep(0.02)
+    claim = resp_command("SET", key, token, "NX", "PX", str(int(LOCK_SECONDS * 1000)))
+    if not _until(lambda: address.call([claim], 1.0)[0].startswith(b"+OK"), wait):
+        yield False
+        return
     try:
         yield True
     finally:

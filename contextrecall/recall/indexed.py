@@ -44,6 +44,17 @@ def fresh_index(settings: Settings, identity: str) -> FileIndex | RedisIndex | N
     return index if stamp is not None and stamp == current else None
 
 
+class IndexIncomplete(Exception):
+    """The index names a memory it holds no record of (Redis evicted part of it): the
+    database answers instead."""
+
+
+def _present(records: list) -> list:
+    if any(record is None for record in records):
+        raise IndexIncomplete("a record the index names is missing")
+    return records
+
+
 class IndexSource:
     """One project's memory read from its index, as an ``answer.Source``."""
 
@@ -54,7 +65,7 @@ class IndexSource:
         return self.index.frequencies([TOTAL_TERM, *wanted])
 
     def _items(self, docnos: Sequence[int]) -> list[Item]:
-        return [decode(r) for r in self.index.records(docnos) if r is not None]
+        return [decode(r) for r in _present(self.index.records(docnos))]
 
     def latest(self, kind: str, count: int) -> list[Item]:
         return self._items(self.index.newest(kind, count))
@@ -75,8 +86,8 @@ class IndexSource:
             tied.sort(key=keys.__getitem__)
             last = keys[tied[wanted - len(above) - 1]]
             docnos = above + [d for d in tied if keys[d] <= last]  # equal keys: by record
-        records = self.index.records(docnos)
-        items = [(decode(r), score[d]) for d, r in zip(docnos, records, strict=True) if r]
+        records = _present(self.index.records(docnos))
+        items = [(decode(r), score[d]) for d, r in zip(docnos, records, strict=True)]
         items.sort(key=lambda pair: candidate_order(*pair))
         return [item for item, _ in items[:wanted]]
 

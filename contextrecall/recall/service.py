@@ -36,6 +36,17 @@ def _ranked_block(
     return answer.ranked_block(source, query, budget, limit, _now(), header=header)
 
 
+def _from_index(settings: Settings, identity: str, query: str, budget: int, limit: int):
+    """The answer from the project's index, or None when it is not current or not whole."""
+    index = fresh_index(settings, identity)
+    if index is None:
+        return None
+    try:
+        return indexed.ranked_block(index, query, budget, limit, _now())
+    except (indexed.IndexIncomplete, OSError, ValueError):  # the database answers instead
+        return None
+
+
 def search(
     settings: Settings,
     project: str,
@@ -64,12 +75,11 @@ def search(
     cached, generation = cache.read(settings, identity, "search", request)
     if cached is not None:
         return json.loads(cached)
-    index = fresh_index(settings, identity) if query else None
-    if index is not None:
-        text, chosen = indexed.ranked_block(index, query, budget, limit, _now())
-    else:
+    answered = _from_index(settings, identity, query, budget, limit) if query else None
+    if answered is None:
         with session_scope(settings) as db:
-            text, chosen = _ranked_block(db, project_id, query, budget, limit)
+            answered = _ranked_block(db, project_id, query, budget, limit)
+    text, chosen = answered
     result = {
         "query": query,
         "project": project,

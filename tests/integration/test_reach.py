@@ -3,13 +3,12 @@ session summarised 300 sessions ago, are found by their words, on each backend."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from contextrecall.db import session_scope
 from contextrecall.models import ConversationContext, DecisionLog, Project, new_uuid
 from contextrecall.recall import service
-
-START = datetime(2024, 1, 1)
+from tests.integration.memories import START, decisions_since_kafka
 
 
 def test_an_old_decision_and_an_old_session_are_found_by_their_words(backend):
@@ -18,26 +17,7 @@ def test_an_old_decision_and_an_old_session_are_found_by_their_words(backend):
         other = Project(id=new_uuid(), name="other", identity="name:other")
         db.add_all([project, other])
         db.flush()
-        decisions = [
-            DecisionLog(
-                id=new_uuid(),
-                project_id=project.id,
-                decision_type="technical",
-                decision_text="Use Kafka for the audit stream instead of RabbitMQ",
-                rationale="consumers must replay a month of audit events",
-                created_at=START,
-            )
-        ]
-        decisions += [
-            DecisionLog(
-                id=new_uuid(),
-                project_id=project.id,
-                decision_type="technical",
-                decision_text=f"Name the report module report_{n} after its ticket",
-                created_at=START + timedelta(hours=n + 1),
-            )
-            for n in range(1000)
-        ]
+        decisions = decisions_since_kafka(project.id, 1000)
         decisions.append(  # the same words in another project must not answer
             DecisionLog(
                 id=new_uuid(),

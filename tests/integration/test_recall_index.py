@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -22,13 +22,13 @@ from contextrecall import indexing
 from contextrecall.db import session_scope
 from contextrecall.generation import bump_generation
 from contextrecall.models import DecisionLog, Project, new_uuid
-from contextrecall.recall import answer, indexed, loading
+from contextrecall.recall import answer, indexed, loading, service
 from contextrecall.settings import Settings
+from tests.integration.memories import decisions_since_kafka
 from tests.integration.workers import WorkerProcess, settings_env, wait_until
 
 INDEX_REDIS = "redis://127.0.0.1:6379/1"
 NOW = datetime(2030, 1, 1)
-START = datetime(2024, 1, 1)
 
 
 def _flush_index_redis() -> None:
@@ -191,34 +191,15 @@ def test_the_index_answers_the_dev_questions_as_the_database_does(kept, shared_d
     assert asked > 800  # every question of categories 1 to 4 and every coding one
 
 
-def _decisions(settings: Settings) -> Project:
-    """A project whose first decision was made 1,000 decisions ago."""
+def _decisions(
+    settings: Settings, identity: str = "name:ledger", name: str = "ledger", later: int = 1000
+) -> Project:
+    """A project whose Kafka decision was made ``later`` decisions ago."""
     with session_scope(settings) as db:
-        project = Project(id=new_uuid(), name="ledger", identity="name:ledger")
+        project = Project(id=new_uuid(), name=name, identity=identity)
         db.add(project)
         db.flush()
-        db.add_all(
-            [
-                DecisionLog(
-                    id=new_uuid(),
-                    project_id=project.id,
-                    decision_type="technical",
-                    decision_text="Use Kafka for the audit stream instead of RabbitMQ",
-                    rationale="consumers must replay a month of audit events",
-                    created_at=START,
-                )
-            ]
-            + [
-                DecisionLog(
-                    id=new_uuid(),
-                    project_id=project.id,
-                    decision_type="technical",
-                    decision_text=f"Name the report module report_{n} after its ticket",
-                    created_at=START + timedelta(hours=n + 1),
-                )
-                for n in range(1000)
-            ]
-        )
+        db.add_all(decisions_since_kafka(project.id, later))
         return project
 
 
@@ -275,20 +256,7 @@ def test_the_hook_answers_from_the_index_with_the_database_gone(kept, tmp_path):
     """With the index current, a prompt and a session start are answered from it alone: the
     database URL may point nowhere."""
     repo = _repository(tmp_path, "acme/ledger")
-    identity, name = _project_for(repo)
-    with session_scope(kept) as db:
-        project = Project(id=new_uuid(), name=name, identity=identity)
-        db.add(project)
-        db.flush()
-        db.add(
-            DecisionLog(
-                id=new_uuid(),
-                project_id=project.id,
-                decision_type="technical",
-                decision_text="Use Kafka for the audit stream instead of RabbitMQ",
-                rationale="consumers must replay a month of audit events",
-            )
-        )
+    project = _decisions(kept, *_project_for(repo), later=0)
     indexing.rebuild(kept, project)
     env = settings_env(kept)
     env["RECALL_DATABASE_URL"] = (
@@ -341,11 +309,7 @@ def test_a_lost_index_is_rebuilt_by_the_worker_and_the_hook_answers_meanwhile(ke
     and the worker's keeper rebuilds the index, which then answers alone."""
     repo = _repository(tmp_path, "acme/ledger")
     identity, name = _project_for(repo)
-    project = _decisions(kept)
-    with session_scope(kept) as db:
-        row = db.get(Project, project.id)
-        row.identity, row.name = identity, name
-    project.identity = identity
+    _decisions(kept, identity, name)
     settings = Settings.from_env({**settings_env(kept), "RECALL_INDEX_CHECK_SECONDS": "0.5"})
     worker = WorkerProcess(settings, tmp_path / "worker.log", concurrency=1).start()
     try:
@@ -402,11 +366,7 @@ def test_a_prompt_and_a_session_start_load_no_heavy_module(kept, tmp_path):
     """The hook path's import guard, for the context events read from the index."""
     repo = _repository(tmp_path, "acme/ledger")
     identity, name = _project_for(repo)
-    project = _decisions(kept)
-    with session_scope(kept) as db:
-        row = db.get(Project, project.id)
-        row.identity, row.name = identity, name
-    project.identity = identity
+    project = _decisions(kept, identity, name)
     indexing.rebuild(kept, project)
     for event in (
         _prompt("why kafka for the audit stream?", repo),
@@ -448,3 +408,28 @@ def test_the_index_size_is_accounted_and_in_redis_at_most_twice_the_text(
     assert row["index_bytes"] > 0
     if kept.cache_url:  # the embedded default's file is on disk, not in a server's memory
         assert row["kept_in"] == "redis" and row["index_bytes"] <= 2 * row["text_bytes"], row
+
+
+def test_an_index_missing_a_record_is_not_trusted(kept, tmp_path):
+    """Part of the index gone (a Redis evicting under memory pressure, a damaged file): the
+    hook answers from the database, not from what is left."""
+    repo = _repository(tmp_path, "acme/ledger")
+    identity, name = _project_for(repo)
+    project = _decisions(kept, identity, name, later=3)
+    indexing.rebuild(kept, project)
+    index = indexing.open_index(kept, identity, reader=False)
+    if kept.cache_url:
+        import redis
+
+        client = redis.Redis.from_url(INDEX_REDIS)
+        for key in client.scan_iter(match="recall:ix:*:rec"):
+            client.delete(key)
+    else:
+        import sqlite3
+
+        with sqlite3.connect(index.path) as db:
+            db.execute("DELETE FROM rec")
+    question = _prompt("why kafka for the audit stream?", repo)
+    assert "replay a month of audit events" in _hook(kept, question)
+    found = service.search(kept, name, "why kafka for the audit stream?")
+    assert "replay a month of audit events" in found["context"]
