@@ -57,8 +57,9 @@ def status_command(state: State, as_json: bool) -> None:
 
 def format_row(row: dict) -> str:
     """One project's index on one line, as `recall status` shows it."""
-    ratio = row["index_bytes"] / row["text_bytes"] if row["text_bytes"] else 0.0
-    size = f"{row['index_bytes'] / 1e6:.1f} MB ({ratio:.2f}x the stored text)"
+    size = f"{row['index_bytes'] / 1e6:.1f} MB"
+    if row["kept_in"] == "redis" and row["text_bytes"]:  # a file's pages are not memory
+        size += f" ({row['index_bytes'] / row['text_bytes']:.2f}x the stored text)"
     return (
         f"index     {row['project']}: {row['memories']} memories, {row['state']}, "
         f"{size} in {row['kept_in']}"
