@@ -483,8 +483,8 @@ def _keep_indexes(**_: object) -> None:
 
 @memory_changed.connect
 def _rebuild_all(sender: object = None, **_: object) -> None:
-    """Decay and cleanup rescore or remove memory everywhere: each index is rebuilt (the
-    old one serves until the new one is in)."""
+    """Cleanup removed memory: each index is rebuilt (the old one serves until the new one
+    is in), taking decay's latest scores with it."""
     try:
         rebuild_projects(get_settings())
     except Exception as exc:

@@ -50,7 +50,6 @@ def decay_command(state: State, as_json: bool) -> None:
 
     settings = state.ready_settings
     result = runs.run_once(settings, "decay", None, lambda: decay_job.decay(settings))
-    _rebuild_indexes(settings, result)
     if as_json:
         click.echo(json.dumps(result, sort_keys=True))
     else:
@@ -80,7 +79,7 @@ def cleanup_command(state: State, dry_run: bool, as_json: bool) -> None:
 
 
 def _rebuild_indexes(settings, result: dict) -> None:
-    """After a run that changed memory, the recall indexes follow (as the beat job's do)."""
+    """After a cleanup that ran, the recall indexes follow (as after the beat job)."""
     if result.get("ran"):
         from contextrecall import indexing
 

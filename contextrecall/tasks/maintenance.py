@@ -37,8 +37,10 @@ def _run(
 
     claimed = str(slot)[:64] if slot else runs.slot_for(utc_now(), period(settings))
     outcome = runs.run_once(settings, job, claimed, lambda: body(settings))
-    if outcome["ran"]:
-        memory_changed.send(sender=job)  # the recall index rescored or trimmed too
+    # Cleanup removes memory, so the recall indexes are rebuilt after it (daily). Decay only
+    # rescores, a little each hour: the indexes take the new scores at their next rebuild.
+    if outcome["ran"] and job == "cleanup":
+        memory_changed.send(sender=job)
     return outcome
 
 

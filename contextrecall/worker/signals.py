@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 # ``identity``, ``ids`` (the memories it wrote) and ``generation``. The recall index
 # (``contextrecall.indexing``) listens, so the write side never imports the read side.
 memory_saved = Signal(name="memory_saved", providing_args={"identity", "ids", "generation"})
-# Sent after decay or cleanup changed memory in any project.
+# Sent after cleanup removed memory in any project.
 memory_changed = Signal(name="memory_changed")
 
 
