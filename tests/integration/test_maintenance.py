@@ -588,8 +588,14 @@ def test_two_beats_one_runner_per_slot(beat_settings, tmp_path):
                     .where(MaintenanceRun.job == job, MaintenanceRun.outcome == "ok")
                 )
 
+        def fired(job: str, times: int) -> bool:  # by each beat (one may start later)
+            return min(beat.sent(f"recall-{job}") for beat in beats) >= times
+
         wait_until(
-            lambda: slots_done("decay") >= 4 and slots_done("cleanup") >= 3,
+            lambda: slots_done("decay") >= 4
+            and slots_done("cleanup") >= 3
+            and fired("decay", 4)
+            and fired("cleanup", 3),
             timeout=60,
             what="decay and cleanup runs",
         )
