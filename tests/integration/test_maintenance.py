@@ -592,10 +592,12 @@ def test_two_beats_one_runner_per_slot(beat_settings, tmp_path):
             return min(beat.sent(f"recall-{job}") for beat in beats) >= times
 
         wait_until(
-            lambda: slots_done("decay") >= 4
-            and slots_done("cleanup") >= 3
-            and fired("decay", 4)
-            and fired("cleanup", 3),
+            lambda: (
+                slots_done("decay") >= 4
+                and slots_done("cleanup") >= 3
+                and fired("decay", 4)
+                and fired("cleanup", 3)
+            ),
             timeout=60,
             what="decay and cleanup runs",
         )
