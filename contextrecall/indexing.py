@@ -267,7 +267,7 @@ def refresh_start(settings: Settings, identity: str) -> bool:
         if not held:
             return False
         index = open_index(settings, identity, reader=False)
-        stamp, current = _open(settings, index, identity)
+        stamp, current = index.open()
         if stamp is None or stamp != current or index.meta("start_stamp") == str(stamp):
             return False
         changes = Changes()
@@ -299,7 +299,7 @@ def sync(settings: Settings, db: DBSession, identity: str) -> str:
         if building:
             for generation, ids in saves:
                 index.push("pending", generation, ids)
-        stamp, _ = _open(settings, index, identity)
+        stamp, _ = index.open()
         if stamp is None:
             return "building" if building else "missing"
         items = items_by_id(db, project_id, [i for _, ids in saves for i in ids])
@@ -407,7 +407,7 @@ def _state(settings: Settings, identity: str) -> tuple[int | None, int] | None:
     unreadable."""
     index = open_index(settings, identity, reader=False)
     try:
-        return _open(settings, index, identity)
+        return index.open()
     except Exception:
         return None
 
@@ -459,14 +459,14 @@ class Keeper:
         for project in projects:
             index = open_index(self.settings, project.identity, reader=False)
             try:
-                stamp, current = _open(self.settings, index, project.identity)
+                stamp, current = index.open()
             except Exception:
                 continue
             stuck = stamp is not None and stamp != current and self.seen.get(project.id) == stamp
             self.seen[project.id] = stamp
             if index.waiting("queue"):  # saves a stopped worker had not taken in
                 drain(self.settings, project.identity)
-                stamp, current = _open(self.settings, index, project.identity)
+                stamp, current = index.open()
             if stamp is not None and stamp == current:
                 refresh_start(self.settings, project.identity)
             if stamp is None or stuck or outgrown(index, terms.get(project.id, 0)):
@@ -489,12 +489,6 @@ def _rebuild_all(sender: object = None, **_: object) -> None:
         rebuild_projects(get_settings())
     except Exception as exc:
         log.warning("recall indexes not rebuilt: %s", exc)
-
-
-def _open(settings: Settings, index: FileIndex | RedisIndex, identity: str):
-    if isinstance(index, RedisIndex):
-        return index.open(generation_key(identity))
-    return index.open()
 
 
 def rebuild(
@@ -571,7 +565,7 @@ def report(settings: Settings, names: Sequence[str] | None = None) -> list[dict]
             memories, characters = _stored_text(db, project.id)
             index = open_index(settings, project.identity, reader=False)
             try:
-                state = _open(settings, index, project.identity)
+                state = index.open()
             except Exception:
                 state = None
             if state is None:

@@ -23,26 +23,32 @@ MAX_OUTPUT_CHARS = 9_500  # Claude Code takes additionalContext under 10,000 cha
 def _from_index(settings: Settings, identity: str, kind: str, request: str) -> str | None:
     """The block from the project's index when it is current; None sends the hook to the
     cache and the database."""
-    from contextrecall.recall.indexed import fresh_index
+    from contextrecall.recall import answer, indexed
 
-    index = fresh_index(settings, identity)
-    if index is None:
+    if kind == "start":  # rendered by the worker, if at the index's stamp (else lagging)
+        index = indexed.fresh_index(settings, identity)
+        try:
+            current = index is not None and index.meta("start_stamp") == str(index.stamp)
+            return index.meta("start") if current else None
+        except Exception:  # an index switched under us, Redis gone: the slow path answers
+            return None
+    from datetime import UTC, datetime
+
+    prompt = request[: answer.MAX_QUERY_CHARS]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    answered = indexed.ranked_block(
+        settings,
+        identity,
+        prompt,
+        answer.PROMPT_BUDGET,
+        answer.MAX_ITEMS,
+        now,
+        answer.PROMPT_HEADER,
+    )
+    if answered is None:
         return None
-    try:
-        if kind == "start":  # rendered by the worker, if at the index's stamp (else lagging)
-            return index.meta("start") if index.meta("start_stamp") == str(index.stamp) else None
-        from datetime import UTC, datetime
-
-        from contextrecall.recall import answer, indexed
-
-        prompt = request[: answer.MAX_QUERY_CHARS]
-        now = datetime.now(UTC).replace(tzinfo=None)
-        text, chosen = indexed.ranked_block(
-            index, prompt, answer.PROMPT_BUDGET, answer.MAX_ITEMS, now, header=answer.PROMPT_HEADER
-        )
-        return text[:MAX_OUTPUT_CHARS] if answer.clears_bar(prompt, chosen) else ""
-    except Exception:  # an index being rebuilt under us, Redis gone: the slow path answers
-        return None
+    text, chosen = answered
+    return text[:MAX_OUTPUT_CHARS] if answer.clears_bar(prompt, chosen) else ""
 
 
 def hook_context(event: dict[str, Any], settings: Settings, deadline: float) -> str | None:

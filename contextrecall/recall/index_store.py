@@ -110,10 +110,13 @@ class RedisIndex:
     """A project's index in Redis, under ``recall:ix:<namespace>:<build>:``; the key
     ``recall:ix:<namespace>`` names the current build, so a rebuild switches at once."""
 
-    def __init__(self, address: RedisAddress, namespace: str, reader: bool = True) -> None:
+    def __init__(
+        self, address: RedisAddress, namespace: str, generation_key: str, reader: bool = True
+    ) -> None:
         """A ``reader`` (the hook) keeps one connection for all its reads, within ``TIMEOUT``
         seconds in all; a writer (the worker) connects for each pipeline."""
         self.address, self.namespace, self.reader = address, namespace, reader
+        self.generation_key = generation_key  # where saves count the project's generation
         self.pointer = f"recall:ix:{namespace}"
         self.prefix: str | None = None
         self.connection = None
@@ -133,9 +136,9 @@ class RedisIndex:
             self.connection.close()
             self.connection = None
 
-    def open(self, generation_key: str) -> tuple[int | None, int]:
+    def open(self) -> tuple[int | None, int]:
         """(the index's stamp or None when there is none, the project's generation)."""
-        generation, build = self._pipe([resp_command("MGET", generation_key, self.pointer)])[0]
+        generation, build = self._pipe([resp_command("MGET", self.generation_key, self.pointer)])[0]
         current = int(generation or 0)
         if build is None:
             return None, current
@@ -622,11 +625,12 @@ def _write_rows(db, changes: Changes) -> None:
 
 def open_index(settings, identity: str, reader: bool = True) -> RedisIndex | FileIndex:
     """The project's index where this configuration keeps it (see ``RedisIndex``)."""
-    from contextrecall.generation import project_namespace
+    from contextrecall.generation import generation_key, project_namespace
 
     namespace = project_namespace(identity)
     if settings.cache_url:
-        return RedisIndex(RedisAddress.parse(settings.cache_url), namespace, reader)
+        address = RedisAddress.parse(settings.cache_url)
+        return RedisIndex(address, namespace, generation_key(identity), reader)
     return FileIndex(settings.location("index"), namespace)
 
 

@@ -31,14 +31,9 @@ if TYPE_CHECKING:
 def fresh_index(settings: Settings, identity: str) -> FileIndex | RedisIndex | None:
     """The project's index when it is current with its memory, else None (missing, stale,
     or unreadable)."""
-    from contextrecall.generation import generation_key
-
     index = open_index(settings, identity)
     try:
-        if settings.cache_url:
-            stamp, current = index.open(generation_key(identity))
-        else:
-            stamp, current = index.open()
+        stamp, current = index.open()
     except Exception:  # Redis down, a file half-written: the database answers
         return None
     return index if stamp is not None and stamp == current else None
@@ -97,12 +92,21 @@ class IndexSource:
 
 
 def ranked_block(
-    index: FileIndex | RedisIndex,
+    settings: Settings,
+    identity: str,
     query: str,
     budget: int,
     limit: int | None,
     now: datetime,
     header: str = "",
-) -> tuple[str, list[tuple[float, Item]]]:
-    """``answer.ranked_block`` over the index."""
-    return answer.ranked_block(IndexSource(index), query, budget, limit, now, header=header)
+) -> tuple[str, list[tuple[float, Item]]] | None:
+    """``answer.ranked_block`` over the project's index; None when the index is not current
+    or cannot be read whole (a rebuild switching under us, Redis gone, a record evicted):
+    the database answers instead."""
+    index = fresh_index(settings, identity)
+    if index is None:
+        return None
+    try:
+        return answer.ranked_block(IndexSource(index), query, budget, limit, now, header=header)
+    except Exception:
+        return None

@@ -10,7 +10,6 @@ from typing import Any
 from contextrecall.db import session_scope
 from contextrecall.recall import answer, cache, indexed, loading
 from contextrecall.recall.answer import MAX_ITEMS, MAX_QUERY_CHARS, PROMPT_BUDGET, PROMPT_HEADER
-from contextrecall.recall.indexed import fresh_index
 from contextrecall.recall.loading import find_project
 from contextrecall.recall.ranking import Item
 from contextrecall.settings import Settings
@@ -34,17 +33,6 @@ def _ranked_block(
 ):
     source = loading.DatabaseSource(db, project_id)
     return answer.ranked_block(source, query, budget, limit, _now(), header=header)
-
-
-def _from_index(settings: Settings, identity: str, query: str, budget: int, limit: int):
-    """The answer from the project's index, or None when it is not current or not whole."""
-    index = fresh_index(settings, identity)
-    if index is None:
-        return None
-    try:
-        return indexed.ranked_block(index, query, budget, limit, _now())
-    except (indexed.IndexIncomplete, OSError, ValueError):  # the database answers instead
-        return None
 
 
 def search(
@@ -75,7 +63,9 @@ def search(
     cached, generation = cache.read(settings, identity, "search", request)
     if cached is not None:
         return json.loads(cached)
-    answered = _from_index(settings, identity, query, budget, limit) if query else None
+    answered = (
+        indexed.ranked_block(settings, identity, query, budget, limit, _now()) if query else None
+    )
     if answered is None:
         with session_scope(settings) as db:
             answered = _ranked_block(db, project_id, query, budget, limit)

@@ -206,10 +206,11 @@ def _decisions(
 def test_a_decision_made_1000_decisions_ago_is_found_through_the_index(kept):
     project = _decisions(kept)
     indexing.rebuild(kept, project)
-    index = indexed.fresh_index(kept, project.identity)
-    assert index is not None
-    text, _ = indexed.ranked_block(index, "why kafka for the audit stream?", 300, None, NOW)
-    assert "replay a month of audit events" in text
+    assert indexed.fresh_index(kept, project.identity) is not None
+    answered = indexed.ranked_block(
+        kept, project.identity, "why kafka for the audit stream?", 300, None, NOW
+    )
+    assert answered is not None and "replay a month of audit events" in answered[0]
 
 
 def _hook(settings: Settings, event: dict, env: dict[str, str] | None = None) -> str:
