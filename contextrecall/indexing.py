@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -135,14 +135,17 @@ def all_items(db: DBSession, project_id: str) -> Iterator[list[Item]]:
             after = (batch[-1].created_at, batch[-1].id)
 
 
-def items_by_id(db: DBSession, project_id: str, ids: Sequence[str]) -> list[Item]:
-    """The project's items with these ids (those still there), each kind in (time, id)
+Saved = list[tuple[int | None, dict[str, list[str]]]]  # (generation, {table name: ids})
+
+
+def items_by_id(db: DBSession, project_id: str, saves: Saved) -> list[Item]:
+    """The project's items that ``saves`` wrote (those still there), each kind in (time, id)
     order."""
     source = DatabaseSource(db, project_id)
-    unique = sorted(set(ids))
     found: list[Item] = []
     for kind in (SESSION, DECISION, SNIPPET):
         model = TABLES[kind].model
+        unique = sorted({i for _, ids in saves for i in ids.get(model.__tablename__, ())})
         items: list[Item] = []
         for start in range(0, len(unique), 500):
             items += source.items(kind, model.id.in_(unique[start : start + 500]))
@@ -195,6 +198,24 @@ def _frequencies(db: DBSession, project_id: str, terms: set[str] | None) -> dict
     return found
 
 
+def _batch_changes(
+    db: DBSession,
+    index: FileIndex | RedisIndex,
+    project_id: str,
+    batch: Sequence[Item],
+    next_docno: int,
+) -> tuple[Changes, int]:
+    """What adding ``batch`` writes into ``index``, with the term counts it needs; the next
+    docno."""
+    known = index.docnos([item.id for item in batch])
+    changes, next_docno = _changes(batch, known, next_docno)
+    # every term the store may have counted for these items (it counts snippets' terms)
+    counted = {t for item in batch for t in counted_terms(item.title, item.text)}
+    changes.frequencies = _frequencies(db, project_id, counted)
+    changes.meta["next"] = str(next_docno)
+    return changes, next_docno
+
+
 def _add(
     db: DBSession,
     index: FileIndex | RedisIndex,
@@ -205,12 +226,7 @@ def _add(
 ) -> int:
     """Write ``batches`` of the project's items into ``index``; the next docno."""
     for batch in batches:
-        known = index.docnos([item.id for item in batch])
-        changes, next_docno = _changes(batch, known, next_docno)
-        # every term the store may have counted for these items (it counts snippets' terms)
-        counted = {t for item in batch for t in counted_terms(item.title, item.text)}
-        changes.frequencies = _frequencies(db, project_id, counted)
-        changes.meta["next"] = str(next_docno)
+        changes, next_docno = _batch_changes(db, index, project_id, batch, next_docno)
         index.write(changes)
         if progress:
             progress(len(batch))
@@ -280,14 +296,11 @@ def refresh_start(settings: Settings, identity: str) -> bool:
         return True
 
 
-def sync(settings: Settings, db: DBSession, identity: str) -> str:
-    """Take the project's queued saves into its index, all at once, and count their
+def sync(settings: Settings, db: DBSession, identity: str, project_id: str) -> str:
+    """Take the project's queued saves into its index in one write, and count their
     generations as synced: "synced"; "missing" when there is no index (a rebuild makes one),
     "building" when only a rebuild under way will hold them, "locked" when another process
     holds the index (it takes the queue in before it lets go)."""
-    project_id = db.scalar(select(Project.id).where(Project.identity == identity))
-    if project_id is None:
-        return "missing"
     with index_lock(settings, identity, wait=0) as held:
         if not held:
             return "locked"
@@ -302,12 +315,14 @@ def sync(settings: Settings, db: DBSession, identity: str) -> str:
         stamp, _ = index.open()
         if stamp is None:
             return "building" if building else "missing"
-        items = items_by_id(db, project_id, [i for _, ids in saves for i in ids])
+        items = items_by_id(db, project_id, saves)
         next_docno, synced, start_at = index.meta("next", "synced", "start_at")
-        next_docno = _add(db, index, project_id, [items], int(next_docno or 0))
+        changes, next_docno = _batch_changes(db, index, project_id, items, int(next_docno or 0))
         waiting = {int(g) for g in (synced or "").split(",") if g}
         stamp, waiting = _advance(stamp, [*waiting, *(g for g, _ in saves)])
-        index.write(_stamp(settings, identity, stamp, waiting, next_docno, float(start_at or 0)))
+        closing = _stamp(settings, identity, stamp, waiting, next_docno, float(start_at or 0))
+        changes.meta.update(closing.meta)  # the stamp still last
+        index.write(changes)
     return "synced"
 
 
@@ -319,7 +334,7 @@ def after_save(
     sender: object = None,
     *,
     identity: str,
-    ids: Sequence[str],
+    ids: Mapping[str, Sequence[str]],
     generation: int | None,
     settings: Settings | None = None,
     now: bool = False,
@@ -344,23 +359,30 @@ def after_save(
         _syncer(settings).add(identity)
 
 
-def drain(settings: Settings, identity: str) -> None:
+def drain(settings: Settings, identity: str, once: bool = False) -> bool:
     """Take the project's queued saves into its index (rebuilt when missing), until the
-    queue stays empty or another process holds the index (it looks again once it lets go)."""
+    queue stays empty or another process holds the index (it looks again once it lets go);
+    ``once``: one sync only. Whether saves are still queued."""
     from contextrecall.db import session_scope
 
     try:
+        with session_scope(settings) as db:
+            project = db.scalar(select(Project).where(Project.identity == identity))
+        if project is None:
+            return False
         index = open_index(settings, identity, reader=False)
         while True:
             with session_scope(settings) as db:
-                outcome = sync(settings, db, identity)
-                project = db.scalar(select(Project).where(Project.identity == identity))
-            if outcome == "missing" and project is not None:
+                outcome = sync(settings, db, identity, project.id)
+            if outcome == "missing":
                 rebuild(settings, project)
             if outcome == "locked" or not index.waiting("queue"):
-                return
+                return False
+            if once:
+                return True
     except Exception as exc:
         log.warning("recall index of %s not updated: %s", identity, exc)
+        return False
 
 
 class _Syncer:
@@ -388,7 +410,9 @@ class _Syncer:
             with self.wake:
                 identities, self.dirty = self.dirty, set()
             for identity in identities:
-                drain(self.settings, identity)
+                # saves that came during the sync wait for the next window, with the rest
+                if drain(self.settings, identity, once=True):
+                    self.add(identity)
 
 
 _syncers: dict[tuple[int, str], _Syncer] = {}
@@ -524,8 +548,7 @@ def rebuild(
                 raise TimeoutError(f"the index of {project.name} stayed locked")
             pending = index.take("pending")
             with session_scope(settings) as db:
-                ids = [i for _, saved in pending for i in saved]
-                items = items_by_id(db, project.id, ids)
+                items = items_by_id(db, project.id, pending)
                 next_docno = _add(db, index, project.id, [items], next_docno)
             stamp, waiting = _advance(generation, [g for g, _ in pending])
             index.write(_stamp(settings, identity, stamp, waiting, next_docno))

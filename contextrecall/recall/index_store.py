@@ -27,7 +27,7 @@ from contextrecall.recall.index_format import ORDER_BYTES, deflate, inflate, pac
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
     from typing import Any
 
 TIMEOUT = 0.3  # seconds for the hook's reads; slower reads fall back to the database
@@ -268,13 +268,14 @@ class RedisIndex:
         (found,) = self._pipe([resp_command("EXISTS", self.pointer + ":building")])
         return bool(found)
 
-    def push(self, name: str, generation: int | None, ids: Sequence[str]) -> None:
-        """Keep the save of ``generation`` that wrote ``ids`` on the list ``name``: "queue"
-        (saves the index has yet to take in) or "pending" (those a rebuild must add)."""
-        entry = json.dumps([generation, list(ids)])
+    def push(self, name: str, generation: int | None, ids: Mapping[str, Sequence[str]]) -> None:
+        """Keep the save of ``generation`` that wrote ``ids`` ({table name: ids}) on the list
+        ``name``: "queue" (saves the index has yet to take in) or "pending" (those a rebuild
+        must add)."""
+        entry = json.dumps([generation, {table: list(i) for table, i in ids.items() if i}])
         self._pipe([resp_command("RPUSH", f"{self.pointer}:{name}", entry)])
 
-    def take(self, name: str) -> list[tuple[int | None, list[str]]]:
+    def take(self, name: str) -> list[tuple[int | None, dict[str, list[str]]]]:
         """Every save on the list ``name``, which is left empty (at once: MULTI)."""
         key = f"{self.pointer}:{name}"
         replies = self._pipe(
@@ -420,6 +421,7 @@ class FileIndex:
         self.generation_path = os.path.join(folder, f"{namespace}.generation")
         self.new_path: str | None = None  # the file a rebuild writes
         self._db = None
+        self._writing: tuple[str, Any] | None = None  # (path, connection)
 
     def _connection(self):
         if self._db is None:
@@ -491,28 +493,30 @@ class FileIndex:
 
     # -- writing (the worker) -------------------------------------------------------------
 
-    def _writer(self, path: str | None = None):
-        import sqlite3
+    def _writer(self):
+        """The connection that writes the file a rebuild is writing, else the index's own;
+        one per object, which the worker holds only under the index lock, so a rebuild
+        cannot rename a file over it meanwhile."""
+        path = self.new_path or self.path
+        if self._writing is None or self._writing[0] != path:
+            import sqlite3
 
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        db = sqlite3.connect(path or self.path, timeout=30)
-        db.executescript(_SCHEMA)
-        return db
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            db = sqlite3.connect(path, timeout=30)
+            db.executescript(_SCHEMA)
+            self._writing = (path, db)
+        return self._writing[1]
 
     def docnos(self, ids: Sequence[str]) -> dict[str, int]:
-        target = self.new_path or self.path
-        if not ids or not os.path.exists(target):
+        if not ids or not os.path.exists(self.new_path or self.path):
             return {}
-        db = self._writer(target)
-        try:
-            found: dict[str, int] = {}
-            for start in range(0, len(ids), 500):
-                chunk = list(ids[start : start + 500])
-                marks = ",".join("?" * len(chunk))
-                found.update(db.execute(f"SELECT id, docno FROM ids WHERE id IN ({marks})", chunk))
-            return found
-        finally:
-            db.close()
+        db = self._writer()
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update(db.execute(f"SELECT id, docno FROM ids WHERE id IN ({marks})", chunk))
+        return found
 
     def mark_building(self) -> bool:
         """As ``RedisIndex.mark_building``: a marker file (taken over after an hour)."""
@@ -534,16 +538,17 @@ class FileIndex:
     def is_building(self) -> bool:
         return os.path.exists(self.path + ".building")
 
-    def push(self, name: str, generation: int | None, ids: Sequence[str]) -> None:
+    def push(self, name: str, generation: int | None, ids: Mapping[str, Sequence[str]]) -> None:
         """As ``RedisIndex.push``: a line appended to a file, under its lock."""
         import fcntl
 
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         with open(f"{self.path}.{name}", "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
-            handle.write(json.dumps([generation, list(ids)]) + "\n")
+            entry = [generation, {table: list(i) for table, i in ids.items() if i}]
+            handle.write(json.dumps(entry) + "\n")
 
-    def take(self, name: str) -> list[tuple[int | None, list[str]]]:
+    def take(self, name: str) -> list[tuple[int | None, dict[str, list[str]]]]:
         import fcntl
 
         try:
@@ -574,16 +579,13 @@ class FileIndex:
         self.new_path = f"{self.path}.{os.getpid()}.{os.urandom(4).hex()}.new"
 
     def write(self, changes: Changes) -> None:
-        db = self._writer(self.new_path)
-        try:
-            with db:
-                _write_rows(db, changes)
-        finally:
-            db.close()
+        with self._writer() as db:  # one transaction
+            _write_rows(db, changes)
 
     def switch(self) -> None:
         os.replace(self.new_path, self.path)
         self.new_path = None
+        self._writing = None
 
     def delete(self) -> None:
         for path in (self.path,):

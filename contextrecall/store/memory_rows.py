@@ -12,7 +12,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +57,8 @@ class StoredJob:
     context_id: str | None  # None when the job added nothing new
     decisions_added: int
     snippets_seen: int
-    memory_ids: tuple[str, ...] = ()  # every summary, decision and snippet the job wrote
+    # every summary, decision and snippet the job wrote: {table name: ids}
+    memory_ids: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def content_hash(*parts: str) -> str:
@@ -317,7 +318,7 @@ def count_terms(db: DBSession, project_id: str, rows: Iterable[dict[str, Any]]) 
     )
 
 
-def ids_by_hash(db: DBSession, model: type, project_id: str, hashes: list[str]) -> list[str]:
+def ids_by_hash(db: DBSession, model: type, project_id: str, hashes: list[str]) -> tuple[str, ...]:
     """The ids of the project's rows of ``model`` with these content hashes."""
     found: list[str] = []
     for start in range(0, len(hashes), 500):
@@ -326,7 +327,7 @@ def ids_by_hash(db: DBSession, model: type, project_id: str, hashes: list[str]) 
                 model.project_id == project_id, model.content_hash.in_(hashes[start : start + 500])
             )
         )
-    return found
+    return tuple(found)
 
 
 def _new_row_ids(db: DBSession, model: type, ids: list[str]) -> set[str]:

@@ -100,11 +100,13 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
         db, project, session, delta_memory, part=new.start_offset, hashes=snipped
     )
     memory_rows.upsert_project_state(db, project, session, session_memory)
-    written = [
-        context.id,
-        *memory_rows.ids_by_hash(db, DecisionLog, project.id, decided),
-        *memory_rows.ids_by_hash(db, ContextSnippet, project.id, snipped),
-    ]
+    written = {
+        type(context).__tablename__: (context.id,),
+        DecisionLog.__tablename__: memory_rows.ids_by_hash(db, DecisionLog, project.id, decided),
+        ContextSnippet.__tablename__: memory_rows.ids_by_hash(
+            db, ContextSnippet, project.id, snipped
+        ),
+    }
     return memory_rows.StoredJob(
-        project.id, project.identity, session.id, context.id, added, seen, tuple(written)
+        project.id, project.identity, session.id, context.id, added, seen, written
     )
