@@ -204,14 +204,17 @@ def _batch_changes(
     project_id: str,
     batch: Sequence[Item],
     next_docno: int,
+    fresh: bool = False,
 ) -> tuple[Changes, int]:
     """What adding ``batch`` writes into ``index``, with the term counts it needs; the next
-    docno."""
-    known = index.docnos([item.id for item in batch])
+    docno. ``fresh``: a new build, which holds none of them yet and gets every count at
+    its end."""
+    known = {} if fresh else index.docnos([item.id for item in batch])
     changes, next_docno = _changes(batch, known, next_docno)
-    # every term the store may have counted for these items (it counts snippets' terms)
-    counted = {t for item in batch for t in counted_terms(item.title, item.text)}
-    changes.frequencies = _frequencies(db, project_id, counted)
+    if not fresh:
+        # every term the store may have counted for these items (it counts snippets' terms)
+        counted = {t for item in batch for t in counted_terms(item.title, item.text)}
+        changes.frequencies = _frequencies(db, project_id, counted)
     changes.meta["next"] = str(next_docno)
     return changes, next_docno
 
@@ -223,10 +226,11 @@ def _add(
     batches: Iterable[list[Item]],
     next_docno: int,
     progress: Callable[[int], None] | None = None,
+    fresh: bool = False,
 ) -> int:
     """Write ``batches`` of the project's items into ``index``; the next docno."""
     for batch in batches:
-        changes, next_docno = _batch_changes(db, index, project_id, batch, next_docno)
+        changes, next_docno = _batch_changes(db, index, project_id, batch, next_docno, fresh)
         index.write(changes)
         if progress:
             progress(len(batch))
@@ -539,7 +543,8 @@ def rebuild(
                 .where(TermCount.project_id == project.id)
             )
             index.start_build(terms or 0, _stored_text(db, project.id)[0])
-            next_docno = _add(db, index, project.id, all_items(db, project.id), 0, progress)
+            batches = all_items(db, project.id)
+            next_docno = _add(db, index, project.id, batches, 0, progress, fresh=True)
             changes = Changes()
             changes.frequencies = _frequencies(db, project.id, None)
             index.write(changes)

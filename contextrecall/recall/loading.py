@@ -58,14 +58,18 @@ def _context_item(context: ConversationContext, external_id: str | None) -> Item
     )
 
 
-def _decision_item(row: DecisionLog) -> Item:
+def _decision_body(row: Any) -> str:
     body = row.decision_text
     if row.rationale and row.rationale not in body:
         body += f" (because {row.rationale})"
+    return body
+
+
+def _decision_item(row: DecisionLog) -> Item:
     return Item(
         "decision",
         row.id,
-        body,
+        _decision_body(row),
         title="Decision",
         tags=_json(row.tags, []),
         created_at=row.created_at,
@@ -92,6 +96,25 @@ def _snippet_item(row: ContextSnippet) -> Item:
     )
 
 
+def _found_item(kind: str, row: Any) -> Item:
+    """An item with only what ``ranking.found_by`` and ``ranking.pick`` read (its words, its
+    time, its id), from a row of ``LIGHT_COLUMNS``."""
+    if kind == SESSION:
+        return Item(kind, row.id, row.dense_summary or "", title=row.title, created_at=row.time)
+    if kind == DECISION:
+        return Item(kind, row.id, _decision_body(row), title="Decision", created_at=row.time)
+    extra = row.structured_data
+    speaker = _json(extra, {}).get("speaker") if extra and "speaker" in extra else None
+    return Item(
+        "fact" if row.category == "fact" else "snippet",
+        row.id,
+        row.dense_content,
+        title=row.title,
+        created_at=row.time,
+        speaker=speaker,
+    )
+
+
 def _prefixes(term: str) -> str:
     """A stem as boolean-mode prefixes: InnoDB does not stem, so "deploy*" is what finds
     "deploys" and "deployed". A Snowball stem is a prefix of its words but for a few endings:
@@ -110,8 +133,19 @@ class _Table:
     def __init__(self, model: type, index: str, columns: tuple[str, ...], time: str) -> None:
         self.model, self.index, self.columns = model, index, columns
         self.time = getattr(model, time)
+        self.found_columns = (
+            model.id,
+            self.time.label("time"),
+            *(getattr(model, name) for name in LIGHT_COLUMNS[model.__tablename__]),
+        )
 
 
+# What ``_found_item`` reads of each table, besides the id and the time.
+LIGHT_COLUMNS = {
+    "conversation_contexts": ("title", "dense_summary"),
+    "decision_logs": ("decision_text", "rationale"),
+    "context_snippets": ("title", "dense_content", "category", "structured_data"),
+}
 # The text indexes: a FULLTEXT index on MariaDB, an FTS5 table of the same name on SQLite
 # (migrations 0003, 0008, 0009).
 TABLES = {
@@ -157,21 +191,22 @@ class DatabaseSource:
         """The project's items of ``kind`` meeting ``where``, in ``order``, at most ``limit``."""
         table = TABLES[kind]
         model = table.model
+        # plain rows, not ORM objects: ranking reads each once
+        statement = select(*model.__table__.columns)
         if kind == SESSION:
-            statement = select(model, Session.external_id).outerjoin(
+            statement = statement.add_columns(Session.external_id).outerjoin(
                 Session, Session.id == model.session_id
             )
-        else:
-            statement = select(model)
         statement = statement.where(model.project_id == self.project_id, where)
         if order is not None:
             statement = statement.order_by(*order)
         if limit is not None:
             statement = statement.limit(limit)
+        rows = self.db.execute(statement)
         if kind == SESSION:
-            return [_context_item(row, external) for row, external in self.db.execute(statement)]
+            return [_context_item(row, row.external_id) for row in rows]
         make = _decision_item if kind == DECISION else _snippet_item
-        return [make(row) for row in self.db.scalars(statement)]
+        return [make(row) for row in rows]
 
     def latest(self, kind: str, count: int) -> list[Item]:
         table = TABLES[kind]
@@ -182,17 +217,29 @@ class DatabaseSource:
     ) -> list[Item]:
         """The text index finds rows with the words as prefixes (its parser does not stem);
         those really holding them are picked by ``ranking.pick``, as the index picks."""
+        table = TABLES[kind]
         ids = self._matching_ids(kind, words)
-        items = []
+        found = []
         for start in range(0, len(ids), 500):
-            items += self.items(kind, TABLES[kind].model.id.in_(ids[start : start + 500]))
+            found += self.db.execute(
+                select(*table.found_columns).where(
+                    table.model.project_id == self.project_id,
+                    table.model.id.in_(ids[start : start + 500]),
+                )
+            )
         postings: dict[str, list[Item]] = {word: [] for word in words}
-        for item in items:
+        for row in found:
+            item = _found_item(kind, row)
             held = found_by(item)
             for word in words:
                 if word in held:
                     postings[word].append(item)
-        return pick(postings, frequencies, wanted)
+        picked = [item.id for item in pick(postings, frequencies, wanted)]
+        whole = {}
+        for start in range(0, len(picked), 500):
+            chunk = picked[start : start + 500]
+            whole.update((i.id, i) for i in self.items(kind, table.model.id.in_(chunk)))
+        return [whole[id] for id in picked if id in whole]
 
     def _matching_ids(self, kind: str, words: Sequence[str]) -> list[str]:
         table = TABLES[kind]

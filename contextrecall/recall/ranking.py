@@ -142,16 +142,18 @@ def rare_terms(query: Sequence[str], frequencies: Mapping[str, int], postings: i
     return chosen
 
 
-def found_by(item: Item) -> set[str]:
+def found_by(item: Item) -> frozenset[str]:
     """The words an item is found by when candidates are picked: the plain words (3 to 64
     letters or digits) of what ranking reads, as every text index splits them. A chat turn's
     title is the start of its text, so it adds nothing."""
     title = "" if item.kind == "fact" else item.title
-    return {
-        t
-        for t in plain_terms(f"{title} {item.text} {item.speaker or ''}")
-        if 3 <= len(t) <= 64 and t.isalnum()
-    }
+    return _found_words(f"{title} {item.text} {item.speaker or ''}")
+
+
+@lru_cache(maxsize=8192)
+def _found_words(text: str) -> frozenset[str]:
+    """``found_by``, cached: the database path reads the same rows question after question."""
+    return frozenset(t for t in plain_terms(text) if 3 <= len(t) <= 64 and t.isalnum())
 
 
 def found_scores(
