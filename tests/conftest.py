@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +19,12 @@ import pytest
 from contextrecall.settings import Settings
 from tests.support import SHARED_DATA, require
 
-# Isolation from this machine's own Context Recall: no user configuration file, and no worker
+# Isolation from this machine's own Context Recall: no user configuration file (its path is in
+# a folder of this run's own, so a test that writes one leaves the clone alone), and no worker
 # started behind a test's back by the hooks it runs (tests that test those say so).
-os.environ["RECALL_CONFIG"] = os.path.join(os.path.dirname(__file__), "no-such-config.env")
+os.environ["RECALL_CONFIG"] = os.path.join(
+    tempfile.mkdtemp(prefix="recall-tests-"), "no-such-config.env"
+)
 os.environ["RECALL_WORKER_AUTOSTART"] = "0"
 
 MARIADB_ADMIN_URL = os.environ.get("RECALL_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")

@@ -30,6 +30,8 @@ from contextrecall.recall.ranking import (
 )
 from contextrecall.terms import TOTAL_TERM
 
+# The item builders below read a row of their table: a plain row or an ORM object.
+
 
 def _json(value: str | None, default: Any) -> Any:
     try:
@@ -45,7 +47,7 @@ def find_project(db: DBSession, name: str) -> Project | None:
     ).first()
 
 
-def _context_item(context: ConversationContext, external_id: str | None) -> Item:
+def _context_item(context: Any, external_id: str | None) -> Item:
     return Item(
         "session",
         context.id,
@@ -65,7 +67,7 @@ def _decision_body(row: Any) -> str:
     return body
 
 
-def _decision_item(row: DecisionLog) -> Item:
+def _decision_item(row: Any) -> Item:
     return Item(
         "decision",
         row.id,
@@ -77,7 +79,7 @@ def _decision_item(row: DecisionLog) -> Item:
     )
 
 
-def _snippet_item(row: ContextSnippet) -> Item:
+def _snippet_item(row: Any) -> Item:
     extra = _json(row.structured_data, {})
     return Item(
         "fact" if row.category == "fact" else "snippet",
@@ -98,7 +100,7 @@ def _snippet_item(row: ContextSnippet) -> Item:
 
 def _found_item(kind: str, row: Any) -> Item:
     """An item with only what ``ranking.found_by`` and ``ranking.pick`` read (its words, its
-    time, its id), from a row of ``LIGHT_COLUMNS``."""
+    time, its id), from a row of ``FOUND_COLUMNS``."""
     if kind == SESSION:
         return Item(kind, row.id, row.dense_summary or "", title=row.title, created_at=row.time)
     if kind == DECISION:
@@ -136,12 +138,12 @@ class _Table:
         self.found_columns = (
             model.id,
             self.time.label("time"),
-            *(getattr(model, name) for name in LIGHT_COLUMNS[model.__tablename__]),
+            *(getattr(model, name) for name in FOUND_COLUMNS[model.__tablename__]),
         )
 
 
 # What ``_found_item`` reads of each table, besides the id and the time.
-LIGHT_COLUMNS = {
+FOUND_COLUMNS = {
     "conversation_contexts": ("title", "dense_summary"),
     "decision_logs": ("decision_text", "rationale"),
     "context_snippets": ("title", "dense_content", "category", "structured_data"),

@@ -31,11 +31,13 @@ BOM = b"\xef\xbb\xbf"
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """This test's own home and RECALL_HOME (backups land there); no CLAUDE_CONFIG_DIR."""
+    """This test's own home, RECALL_HOME (backups land there) and configuration file (install
+    records RECALL_HOME in it); no CLAUDE_CONFIG_DIR."""
     home, recall_home = tmp_path / "home", tmp_path / "recall-home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("RECALL_HOME", str(recall_home))
+    monkeypatch.setenv("RECALL_CONFIG", str(tmp_path / "config.env"))
     monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
     get_settings.cache_clear()
     yield {"home": home, "recall_home": recall_home}
