@@ -20,8 +20,11 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-# The whole suite on the venv's Python, then the unit tests on Python 3.12 and 3.13.
+# The whole suite on the venv's Python, then the unit tests on Python 3.12 and 3.13. The
+# package's bytecode is compiled first: hooks run in tests within their time budget, which
+# compiling on every import (PYTHONDONTWRITEBYTECODE set) can exceed on a busy machine.
 test: lint
+	$(BIN)/python -m compileall -q contextrecall
 	$(BIN)/pytest
 	./.ci/other-pythons
 
