@@ -25,7 +25,7 @@ from contextrecall.models import DecisionLog, Project, new_uuid
 from contextrecall.recall import answer, indexed, loading, service
 from contextrecall.settings import Settings
 from tests.integration.memories import decisions_since_kafka
-from tests.integration.workers import WorkerProcess, settings_env, wait_until
+from tests.integration.workers import WorkerProcess, run_hook, settings_env, wait_until
 
 INDEX_REDIS = "redis://127.0.0.1:6379/1"
 NOW = datetime(2030, 1, 1)
@@ -214,26 +214,12 @@ def test_a_decision_made_1000_decisions_ago_is_found_through_the_index(kept):
 
 
 def _hook(settings: Settings, event: dict, env: dict[str, str] | None = None) -> str:
-    """`recall hook` as Claude Code runs it; its additionalContext ("" for none). A run that
-    timed out (the database path on a busy machine can take longer than the hook's budget)
-    must say so in hook.log, and is tried again, at most three times."""
-    log = Path(settings.location("hook.log"))
-    for _ in range(3):
-        logged = log.read_text() if log.exists() else ""
-        done = subprocess.run(
-            [sys.executable, "-m", "contextrecall.launcher", "hook"],
-            input=json.dumps(event),
-            env=env or settings_env(settings),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0
-        if done.stdout:
-            return json.loads(done.stdout)["hookSpecificOutput"]["additionalContext"]
-        if "timed out" not in (log.read_text() if log.exists() else "")[len(logged) :]:
-            return ""
-    raise AssertionError("the hook timed out three times")
+    """`recall hook` as Claude Code runs it; its additionalContext ("" for none)."""
+    done = run_hook(settings, event, env)
+    assert done.returncode == 0
+    if not done.stdout:
+        return ""
+    return json.loads(done.stdout)["hookSpecificOutput"]["additionalContext"]
 
 
 def _prompt(text: str, cwd: Path) -> dict:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -14,6 +16,30 @@ from contextrecall.settings import Settings
 
 def settings_env(settings: Settings) -> dict[str, str]:
     return child_environment(settings)
+
+
+def run_hook(
+    settings: Settings, event: dict, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`recall hook` as Claude Code runs it. A run that timed out (the database path on a busy
+    machine can take longer than the hook's budget) must say so in hook.log, and is tried
+    again, at most three times."""
+    log = Path(settings.location("hook.log"))
+    for _ in range(3):
+        logged = log.read_text() if log.exists() else ""
+        done = subprocess.run(
+            [sys.executable, "-m", "contextrecall.launcher", "hook"],
+            input=json.dumps(event),
+            env=env or settings_env(settings),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if done.stdout or done.returncode != 0:
+            return done
+        if "timed out" not in (log.read_text() if log.exists() else "")[len(logged) :]:
+            return done
+    raise AssertionError("the hook timed out three times")
 
 
 class WorkerProcess:
