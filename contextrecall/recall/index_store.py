@@ -54,6 +54,11 @@ class Changes:
         self.meta: dict[str, str] = {}
 
 
+def _saved(generation: int | None, ids: Mapping[str, Sequence[str]]) -> str:
+    """A save as the "queue" and "pending" lists keep it: one line of JSON."""
+    return json.dumps([generation, {table: list(i) for table, i in ids.items() if i}])
+
+
 def bucket(field: str | bytes, buckets: int) -> int:
     """The hash of ``buckets`` that holds ``field`` (the same on every machine)."""
     if buckets <= 1:
@@ -272,8 +277,7 @@ class RedisIndex:
         """Keep the save of ``generation`` that wrote ``ids`` ({table name: ids}) on the list
         ``name``: "queue" (saves the index has yet to take in) or "pending" (those a rebuild
         must add)."""
-        entry = json.dumps([generation, {table: list(i) for table, i in ids.items() if i}])
-        self._pipe([resp_command("RPUSH", f"{self.pointer}:{name}", entry)])
+        self._pipe([resp_command("RPUSH", f"{self.pointer}:{name}", _saved(generation, ids))])
 
     def take(self, name: str) -> list[tuple[int | None, dict[str, list[str]]]]:
         """Every save on the list ``name``, which is left empty (at once: MULTI)."""
@@ -545,8 +549,7 @@ class FileIndex:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         with open(f"{self.path}.{name}", "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
-            entry = [generation, {table: list(i) for table, i in ids.items() if i}]
-            handle.write(json.dumps(entry) + "\n")
+            handle.write(_saved(generation, ids) + "\n")
 
     def take(self, name: str) -> list[tuple[int | None, dict[str, list[str]]]]:
         import fcntl

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session as DBSession
 from contextrecall.crypto import KeyRing, associated_data
 from contextrecall.jobs import PoisonJob, decode_delta_text, validate_job
 from contextrecall.memory import SessionMemory
-from contextrecall.models import ContextSnippet, DecisionLog
+from contextrecall.models import ContextSnippet, ConversationContext, DecisionLog
 from contextrecall.store import memory_rows, parents
 from contextrecall.store.overlap import line_digests, lines_not_held
 
@@ -101,7 +101,7 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
     )
     memory_rows.upsert_project_state(db, project, session, session_memory)
     written = {
-        type(context).__tablename__: (context.id,),
+        ConversationContext.__tablename__: (context.id,),
         DecisionLog.__tablename__: memory_rows.ids_by_hash(db, DecisionLog, project.id, decided),
         ContextSnippet.__tablename__: memory_rows.ids_by_hash(
             db, ContextSnippet, project.id, snipped

@@ -20,8 +20,8 @@ import pytest
 from contextrecall import migrate
 from contextrecall.db import get_engine
 from contextrecall.settings import Settings
-from tests.integration.test_write_path import make_repo, run_hook, transcript_lines
-from tests.integration.workers import WorkerProcess, settings_env, wait_until
+from tests.integration.test_write_path import make_repo, transcript_lines
+from tests.integration.workers import WorkerProcess, run_hook, settings_env, wait_until
 
 BROKER_DB = 11
 AUTH = "recall-ops:s3cret-pass"

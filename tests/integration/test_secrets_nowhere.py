@@ -16,8 +16,8 @@ from contextrecall.db import get_engine, session_scope
 from contextrecall.models import Base, ConversationContext, SavedDelta
 from contextrecall.recall import service
 from tests.integration.test_flower import flower, get  # noqa: F401  (the Flower fixture)
-from tests.integration.test_write_path import make_repo, run_hook, transcript_lines
-from tests.integration.workers import WorkerProcess, wait_until
+from tests.integration.test_write_path import make_repo, transcript_lines
+from tests.integration.workers import WorkerProcess, run_hook, wait_until
 from tests.unit.redaction_corpus import SECRETS
 
 BROKER_DB, CACHE_DB = 5, 4

@@ -29,7 +29,7 @@ from contextrecall.models import (
     SavedDelta,
 )
 from contextrecall.settings import Settings
-from tests.integration.workers import WorkerProcess, settings_env, wait_until
+from tests.integration.workers import WorkerProcess, run_hook, settings_env, wait_until
 
 BROKER_DB, CACHE_DB = 13, 12
 
@@ -80,17 +80,6 @@ def make_repo(root: Path, remote: str = "git@github.com:Acme/Widget.git") -> Pat
     (root / ".git").mkdir(parents=True)
     (root / ".git" / "config").write_text(f'[remote "origin"]\n\turl = {remote}\n')
     return root
-
-
-def run_hook(settings: Settings, event: dict, timeout: float = 10) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "contextrecall.launcher", "hook"],
-        input=json.dumps(event),
-        env=settings_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def hook_event(session: str, transcript: Path, cwd: Path, name: str = "Stop") -> dict:
