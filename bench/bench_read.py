@@ -160,6 +160,8 @@ def search_many(count: int) -> tuple[list[float], list[float]]:
             "RECALL_HOME": tempfile.mkdtemp(),
             "RECALL_DATABASE_URL": f"{ADMIN}/{name}",
             "RECALL_CACHE_URL": INDEX,
+            # as the stack runs (docker-compose.yml): a search publishes its usage counts there
+            "RECALL_BROKER_URL": INDEX,
         }
     )
     try:

@@ -32,9 +32,17 @@ from contextrecall.generation import (
 )
 from contextrecall.models import Project, TermCount
 from contextrecall.recall.answer import DECISION, SESSION, SNIPPET
-from contextrecall.recall.index_format import encode, kind_of, order_key, turn_field
+from contextrecall.recall.index_format import (
+    encode,
+    kind_of,
+    order_key,
+    order_place,
+    ranks_above,
+    turn_field,
+)
 from contextrecall.recall.index_store import (
     BUCKET_FIELDS,
+    FORMAT,
     Changes,
     FileIndex,
     RedisIndex,
@@ -49,6 +57,8 @@ from contextrecall.worker.signals import memory_changed, memory_saved
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 120.0
 BUILD_BATCH = 2000
+KINDS = (SESSION, DECISION, SNIPPET)
+ODD_AT_MOST = 1000  # odd docnos an index may gather (or a tenth of all) before it is rebuilt
 
 
 def current_generation(settings: Settings, identity: str) -> int:
@@ -119,7 +129,7 @@ def all_items(db: DBSession, project_id: str) -> Iterator[list[Item]]:
     """All of the project's items in batches, each kind in (time, id) order, so docnos grow
     with time as the database orders its items."""
     source = DatabaseSource(db, project_id)
-    for kind in (SESSION, DECISION, SNIPPET):
+    for kind in KINDS:
         table = TABLES[kind]
         after = None
         while True:
@@ -143,7 +153,7 @@ def items_by_id(db: DBSession, project_id: str, saves: Saved) -> list[Item]:
     order."""
     source = DatabaseSource(db, project_id)
     found: list[Item] = []
-    for kind in (SESSION, DECISION, SNIPPET):
+    for kind in KINDS:
         model = TABLES[kind].model
         unique = sorted({i for _, ids in saves for i in ids.get(model.__tablename__, ())})
         items: list[Item] = []
@@ -154,25 +164,42 @@ def items_by_id(db: DBSession, project_id: str, saves: Saved) -> list[Item]:
     return found
 
 
-def _changes(items: Sequence[Item], known: dict[str, int], next_docno: int) -> tuple[Changes, int]:
-    """What adding ``items`` writes, docnos numbered from ``next_docno``: a snippet or a
-    decision already indexed is written again in place (its time or use changed), a session
-    summary (rewritten as its session grows) gets a new docno and the old one is dead."""
+def changes_of(
+    items: Sequence[Item],
+    known: dict[str, tuple[int, bytes]],
+    next_docno: int,
+    placed: dict[str, str],
+) -> tuple[Changes, int]:
+    """What adding ``items`` (each kind in rank order, the least first) writes, docnos
+    numbered from ``next_docno``: a snippet or a decision already indexed (``known``: its
+    docno and order key) is written again in place (its use changed), a session summary
+    (rewritten as its session grows) gets a new docno and the old one is dead.
+
+    ``placed`` holds, per kind, the ``order_place`` of the greatest docno in rank order; an
+    item that does not rank above it (saved out of time order), or whose time changed in
+    place, is listed odd."""
     changes = Changes()
     for item in items:
         kind = kind_of(item)
-        old = known.get(item.id)
+        old, held = known.get(item.id, (None, b""))
+        key = order_key(item)
         if old is not None and kind != SESSION:
             changes.records[old] = encode(item)
-            changes.order_keys[old] = order_key(item)
+            if key != held:
+                changes.order_keys[old] = key
+                changes.odd.setdefault(kind, []).append(old)
             continue
         docno = next_docno
         next_docno += 1
         if old is not None:
             changes.dead.setdefault(kind, []).append(old)
             changes.dropped_newest.setdefault(kind, []).append((old, item.id))
+        if ranks_above(item, placed.get(kind)):
+            placed[kind] = changes.meta[f"last:{kind}"] = order_place(item)
+        else:
+            changes.odd.setdefault(kind, []).append(docno)
         changes.records[docno] = encode(item)
-        changes.order_keys[docno] = order_key(item)
+        changes.order_keys[docno] = key
         changes.ids[item.id] = docno
         for word in found_by(item):
             changes.postings.setdefault((kind, word), []).append(docno)
@@ -182,6 +209,15 @@ def _changes(items: Sequence[Item], known: dict[str, int], next_docno: int) -> t
             at = item.created_at.timestamp() if item.created_at else 0.0
             changes.newest.setdefault(kind, {})[docno] = (at, item.id)
     return changes, next_docno
+
+
+def indexed_already(
+    index: FileIndex | RedisIndex, items: Sequence[Item]
+) -> dict[str, tuple[int, bytes]]:
+    """The docno and order key of each of ``items`` the index holds, by id."""
+    docnos = index.docnos([item.id for item in items])
+    keys = index.order_keys(list(docnos.values()))
+    return {id: (d, key) for (id, d), key in zip(docnos.items(), keys, strict=True)}
 
 
 def _frequencies(db: DBSession, project_id: str, terms: set[str] | None) -> dict[str, int]:
@@ -204,13 +240,14 @@ def _batch_changes(
     project_id: str,
     batch: Sequence[Item],
     next_docno: int,
+    placed: dict[str, str],
     fresh: bool = False,
 ) -> tuple[Changes, int]:
     """What adding ``batch`` writes into ``index``, with the term counts it needs; the next
     docno. ``fresh``: a new build, which holds none of them yet and gets every count at
     its end."""
-    known = {} if fresh else index.docnos([item.id for item in batch])
-    changes, next_docno = _changes(batch, known, next_docno)
+    known = {} if fresh else indexed_already(index, batch)
+    changes, next_docno = changes_of(batch, known, next_docno, placed)
     if not fresh:
         # every term the store may have counted for these items (it counts snippets' terms)
         counted = {t for item in batch for t in counted_terms(item.title, item.text)}
@@ -225,12 +262,15 @@ def _add(
     project_id: str,
     batches: Iterable[list[Item]],
     next_docno: int,
+    placed: dict[str, str],
     progress: Callable[[int], None] | None = None,
     fresh: bool = False,
 ) -> int:
     """Write ``batches`` of the project's items into ``index``; the next docno."""
     for batch in batches:
-        changes, next_docno = _batch_changes(db, index, project_id, batch, next_docno, fresh)
+        changes, next_docno = _batch_changes(
+            db, index, project_id, batch, next_docno, placed, fresh
+        )
         index.write(changes)
         if progress:
             progress(len(batch))
@@ -263,7 +303,11 @@ def _stamp(
     hook uses it only while it was rendered at the index's stamp, and the keeper renders one
     that lags."""
     changes = Changes()
-    changes.meta = {"next": str(next_docno), "synced": ",".join(str(g) for g in sorted(synced))}
+    changes.meta = {
+        "next": str(next_docno),
+        "synced": ",".join(str(g) for g in sorted(synced)),
+        "format": FORMAT,
+    }
     if start_at is None or time.time() - start_at >= START_EVERY:
         changes.meta.update(
             start=_start_block(settings, identity),
@@ -320,8 +364,13 @@ def sync(settings: Settings, db: DBSession, identity: str, project_id: str) -> s
         if stamp is None:
             return "building" if building else "missing"
         items = items_by_id(db, project_id, saves)
-        next_docno, synced, start_at = index.meta("next", "synced", "start_at")
-        changes, next_docno = _batch_changes(db, index, project_id, items, int(next_docno or 0))
+        next_docno, synced, start_at, *last = index.meta(
+            "next", "synced", "start_at", *(f"last:{kind}" for kind in KINDS)
+        )
+        placed = {kind: place for kind, place in zip(KINDS, last, strict=True) if place}
+        changes, next_docno = _batch_changes(
+            db, index, project_id, items, int(next_docno or 0), placed
+        )
         waiting = {int(g) for g in (synced or "").split(",") if g}
         stamp, waiting = _advance(stamp, [*waiting, *(g for g, _ in saves)])
         closing = _stamp(settings, identity, stamp, waiting, next_docno, float(start_at or 0))
@@ -451,6 +500,13 @@ def outgrown(index: FileIndex | RedisIndex, terms: int) -> bool:
     return isinstance(index, RedisIndex) and terms > 4 * BUCKET_FIELDS * index.buckets[0]
 
 
+def disordered(index: FileIndex | RedisIndex) -> bool:
+    """Whether so much memory was saved out of time order that a common word's ties cost
+    many reads (see ``index_store``): a rebuild numbers it all in order again."""
+    odd = sum(len(index.odd(kind)) for kind in KINDS)
+    return odd > max(ODD_AT_MOST, int(index.meta("next") or 0) // 10)
+
+
 class Keeper:
     """Rebuilds, every ``every`` seconds, the project indexes that are missing, or stale
     with a stamp that has not moved since the last look (a save that never synced: the saves
@@ -497,7 +553,12 @@ class Keeper:
                 stamp, current = index.open()
             if stamp is not None and stamp == current:
                 refresh_start(self.settings, project.identity)
-            if stamp is None or stuck or outgrown(index, terms.get(project.id, 0)):
+            if (
+                stamp is None
+                or stuck
+                or outgrown(index, terms.get(project.id, 0))
+                or (stamp == current and disordered(index))
+            ):
                 rebuild(self.settings, project)
                 self.seen.pop(project.id, None)
                 rebuilt.append(project.name)
@@ -544,7 +605,8 @@ def rebuild(
             )
             index.start_build(terms or 0, _stored_text(db, project.id)[0])
             batches = all_items(db, project.id)
-            next_docno = _add(db, index, project.id, batches, 0, progress, fresh=True)
+            placed: dict[str, str] = {}
+            next_docno = _add(db, index, project.id, batches, 0, placed, progress, fresh=True)
             changes = Changes()
             changes.frequencies = _frequencies(db, project.id, None)
             index.write(changes)
@@ -554,7 +616,7 @@ def rebuild(
             pending = index.take("pending")
             with session_scope(settings) as db:
                 items = items_by_id(db, project.id, pending)
-                next_docno = _add(db, index, project.id, [items], next_docno)
+                next_docno = _add(db, index, project.id, [items], next_docno, placed)
             stamp, waiting = _advance(generation, [g for g, _ in pending])
             index.write(_stamp(settings, identity, stamp, waiting, next_docno))
             index.switch()

@@ -115,11 +115,26 @@ ORDER_BYTES = 12
 
 
 def order_key(item: Item) -> bytes:
-    """How an item sorts among candidates of equal score (``ranking.candidate_order``), in
-    twelve bytes that compare as it does: newest first (the time, negated, offset so its
-    bytes order as its value), then by the first four bytes of its id."""
+    """How an item sorts among candidates of equal score (``ranking.candidate_rank``), in
+    twelve bytes that compare as it does, the best least: newest first (the time, negated,
+    offset so its bytes order as its value), then the first four bytes of its id, negated
+    (the greater id first)."""
     newest_first = (2**63 - 1 - moment(item)).to_bytes(8, "big")
-    return newest_first + item.id.encode()[:4].ljust(4, b"\0")
+    return newest_first + bytes(255 - b for b in item.id.encode()[:4].ljust(4, b"\0"))
+
+
+def order_place(item: Item) -> str:
+    """Where an item stands in ``candidate_rank`` among equals, as the index's meta keeps the
+    greatest of a kind: its time in microseconds and its id."""
+    return f"{moment(item)} {item.id}"
+
+
+def ranks_above(item: Item, place: str | None) -> bool:
+    """Whether ``item`` ranks above the item at ``place`` among equals (always, with none)."""
+    if place is None:
+        return True
+    at, _, id = place.partition(" ")
+    return (moment(item), item.id) > (int(at), id)
 
 
 def pack(docnos: list[int]) -> bytes:

@@ -7,12 +7,16 @@ What the index holds, per project (``index_format`` encodes it):
 - ids: memory id -> docno, turns: (session, part, position) -> docno;
 - postings: (kind, word) -> the docnos holding it, appended as memory arrives;
 - dead: docnos of session summaries rewritten since (their postings stay until a rebuild);
+- odd: docnos out of rank order (below): within a kind, every other docno ranks above all
+  smaller ones among equals (``candidate_rank``: newer, then by id), as a build numbers them,
+  so a common word's ties are picked by docno; memory saved out of time order is odd;
 - newest: the session summaries and decisions by time;
 - frequencies: document counts of terms, copied from the database;
 - meta: the generation it is current at, the next docno, the session-start block.
 
 The index is stamped with the project's generation (``contextrecall.generation``): it counts
-only while the stamp is current, so a read never sees memory older than the database's.
+only while the stamp is current, so a read never sees memory older than the database's. An
+index written in an earlier ``FORMAT`` counts as missing: the worker rebuilds it.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ BUCKET_FIELDS = 64  # term counts, postings or ids per hash, as a build sizes th
 BUCKETS = ("df_buckets", "post_buckets", "item_buckets")
 BLOCK = 8  # records compressed together in Redis: short chat turns share their words
 BATCH = 2000  # commands per pipeline when writing
+FORMAT = "2"  # how the index is laid out; one of another format is rebuilt
 
 
 class Changes:
@@ -46,6 +51,7 @@ class Changes:
         self.ids: dict[str, int] = {}
         self.postings: dict[tuple[str, str], list[int]] = {}
         self.dead: dict[str, list[int]] = {}
+        self.odd: dict[str, list[int]] = {}
         self.newest: dict[str, dict[int, tuple[float, str]]] = {}  # docno: (time, id)
         self.dropped_newest: dict[str, list[tuple[int, str]]] = {}  # (docno, id)
         self.turns: dict[str, int] = {}
@@ -148,11 +154,11 @@ class RedisIndex:
         if build is None:
             return None, current
         self.prefix = f"{self.pointer}:{build.decode()}:"
-        ((stamp, *sizes),) = self._pipe(
-            [resp_command("HMGET", self.prefix + "meta", "stamp", *BUCKETS)]
+        ((stamp, layout, *sizes),) = self._pipe(
+            [resp_command("HMGET", self.prefix + "meta", "stamp", "format", *BUCKETS)]
         )
         self.buckets = tuple(int(size or 1) for size in sizes)
-        self.stamp = int(stamp) if stamp is not None else None
+        self.stamp = int(stamp) if stamp is not None and layout == FORMAT.encode() else None
         return self.stamp, current
 
     def meta(self, *fields: str) -> str | None:
@@ -189,6 +195,11 @@ class RedisIndex:
         )
         found.update((word, value) for word, value in zip(words, own, strict=True) if value)
         return {word: unpack(value) for word, value in found.items()}, set(unpack(dead or b""))
+
+    def odd(self, kind: str) -> set[int]:
+        """The docnos of ``kind`` out of rank order."""
+        (found,) = self._pipe([resp_command("GET", f"{self.prefix}odd:{kind}")])
+        return set(unpack(found or b""))
 
     def newest(self, kind: str, count: int) -> list[int]:
         """The ``count`` newest docnos of ``kind``: by time, then id (members are "id docno",
@@ -334,8 +345,9 @@ class RedisIndex:
             for (key, kind), pairs in appends.items()
         ]
         commands += [
-            resp_command("APPEND", f"{p}dead:{kind}", pack(docnos))
-            for kind, docnos in changes.dead.items()
+            resp_command("APPEND", f"{p}{name}:{kind}", pack(docnos))
+            for name, lists in (("dead", changes.dead), ("odd", changes.odd))
+            for kind, docnos in lists.items()
         ]
         for kind, dropped in changes.dropped_newest.items():
             members = [f"{id} {docno}" for docno, id in dropped]
@@ -408,6 +420,7 @@ CREATE TABLE IF NOT EXISTS ids (id TEXT PRIMARY KEY, docno INTEGER);
 CREATE TABLE IF NOT EXISTS turn (field TEXT PRIMARY KEY, docno INTEGER);
 CREATE TABLE IF NOT EXISTS post (kind TEXT, word TEXT, docnos BLOB, PRIMARY KEY (kind, word));
 CREATE TABLE IF NOT EXISTS dead (kind TEXT PRIMARY KEY, docnos BLOB);
+CREATE TABLE IF NOT EXISTS odd (kind TEXT PRIMARY KEY, docnos BLOB);
 CREATE TABLE IF NOT EXISTS new (kind TEXT, docno INTEGER, at REAL, id TEXT,
     PRIMARY KEY (kind, docno));
 CREATE INDEX IF NOT EXISTS new_at ON new (kind, at, id);
@@ -443,8 +456,8 @@ class FileIndex:
         current = file_generation(self.generation_path)
         if not os.path.exists(self.path):
             return None, current
-        stamp = self.meta("stamp")
-        self.stamp = int(stamp) if stamp is not None else None
+        stamp, layout = self.meta("stamp", "format")
+        self.stamp = int(stamp) if stamp is not None and layout == FORMAT else None
         return self.stamp, current
 
     def meta(self, *fields: str) -> str | None:
@@ -463,10 +476,14 @@ class FileIndex:
         rows = self._rows(
             f"SELECT word, docnos FROM post WHERE kind = ? AND word IN ({marks})", [kind, *words]
         )
-        dead = self._rows("SELECT docnos FROM dead WHERE kind = ?", [kind])
-        return {word: unpack(value) for word, value in rows}, set(
-            unpack(dead[0][0]) if dead else []
-        )
+        return {word: unpack(value) for word, value in rows}, self._listed("dead", kind)
+
+    def odd(self, kind: str) -> set[int]:
+        return self._listed("odd", kind)
+
+    def _listed(self, table: str, kind: str) -> set[int]:
+        found = self._rows(f"SELECT docnos FROM {table} WHERE kind = ?", [kind])
+        return set(unpack(found[0][0]) if found else [])
 
     def newest(self, kind: str, count: int) -> list[int]:
         rows = self._rows(
@@ -611,10 +628,12 @@ def _write_rows(db, changes: Changes) -> None:
         db.execute(
             "INSERT OR REPLACE INTO post VALUES (?, ?, ?)", (kind, word, before + pack(docnos))
         )
-    for kind, docnos in changes.dead.items():
-        held = db.execute("SELECT docnos FROM dead WHERE kind = ?", (kind,))
-        before = (held.fetchone() or (b"",))[0]
-        db.execute("INSERT OR REPLACE INTO dead VALUES (?, ?)", (kind, before + pack(docnos)))
+    for table, lists in (("dead", changes.dead), ("odd", changes.odd)):
+        for kind, docnos in lists.items():
+            held = db.execute(f"SELECT docnos FROM {table} WHERE kind = ?", (kind,))
+            before = (held.fetchone() or (b"",))[0]
+            added = (kind, before + pack(docnos))
+            db.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", added)
     for kind, dropped in changes.dropped_newest.items():
         db.executemany(
             "DELETE FROM new WHERE kind = ? AND docno = ?", ((kind, d) for d, _ in dropped)

@@ -7,13 +7,16 @@ database gives, from Redis or the local index file. When the index is missing or
 
 from __future__ import annotations
 
+import heapq
+from collections import Counter
+
 from contextrecall.recall import answer
 from contextrecall.recall.index_format import decode, turn_field
 from contextrecall.recall.index_store import open_index
 from contextrecall.recall.ranking import (
     NEIGHBOUR_REACH,
     Item,
-    candidate_order,
+    candidate_rank,
     found_scores,
     neighbour_keys,
 )
@@ -72,19 +75,36 @@ class IndexSource:
         if dead:
             postings = {w: [d for d in docnos if d not in dead] for w, docnos in postings.items()}
         score = found_scores(postings, frequencies)
-        docnos = sorted(score, key=lambda d: -score[d])
-        if len(docnos) > wanted:  # those tied at the cut go by time, then id (order_key)
-            cut = score[docnos[wanted - 1]]
-            above = [d for d in docnos if score[d] > cut]
-            tied = [d for d in docnos if score[d] == cut]
-            keys = dict(zip(tied, self.index.order_keys(tied), strict=True))
-            tied.sort(key=keys.__getitem__)
-            last = keys[tied[wanted - len(above) - 1]]
-            docnos = above + [d for d in tied if keys[d] <= last]  # equal keys: by record
+        docnos = list(score)
+        if len(docnos) > wanted:
+            docnos = self._best(kind, score, wanted)
         records = _present(self.index.records(docnos))
         items = [(decode(r), score[d]) for d, r in zip(docnos, records, strict=True)]
-        items.sort(key=lambda pair: candidate_order(*pair))
+        items.sort(key=lambda pair: candidate_rank(*pair), reverse=True)
         return [item for item, _ in items[:wanted]]
+
+    def _best(self, kind: str, score: dict[int, float], wanted: int) -> list[int]:
+        """The docnos that may be among the ``wanted`` best of ``score`` (``candidate_rank``):
+        those scoring above the cut, and of those tied at it (a common word ties thousands)
+        the best by order key. Docnos in rank order rank by their number; only the odd ones
+        and as many of the others as are wanted need their order keys."""
+        counts = Counter(score.values())
+        taken = 0
+        for cut in sorted(counts, reverse=True):
+            if taken + counts[cut] >= wanted:
+                break
+            taken += counts[cut]
+        above = [d for d, s in score.items() if s > cut]
+        tied = [d for d, s in score.items() if s == cut]
+        need = wanted - len(above)
+        odd = self.index.odd(kind)
+        tied = heapq.nlargest(need, (d for d in tied if d not in odd)) + [
+            d for d in tied if d in odd
+        ]
+        keys = dict(zip(tied, self.index.order_keys(tied), strict=True))
+        tied.sort(key=keys.__getitem__)
+        last = keys[tied[need - 1]]
+        return above + [d for d in tied if keys[d] <= last]  # equal keys: by record
 
     def neighbours(self, items: Sequence[Item], reach: int = NEIGHBOUR_REACH) -> list[Item]:
         fields = [turn_field(*key) for key in neighbour_keys(items, reach)]

@@ -180,16 +180,17 @@ def moment(item: Item) -> int:
     return (item.created_at - EPOCH) // MICROSECOND if item.created_at else 0
 
 
-def candidate_order(item: Item, score: float) -> tuple:
-    """Candidates best first: by ``found_scores``, then newer first, then by id."""
-    return (-score, -moment(item), item.id)
+def candidate_rank(item: Item, score: float) -> tuple:
+    """How candidates compare, the best greatest: by ``found_scores``, then newer, then by
+    id (the greater first, as the newest items are listed). Sort with ``reverse=True``."""
+    return (score, moment(item), item.id)
 
 
 def pick(postings: Mapping[str, Collection[Item]], frequencies: Mapping[str, int], wanted: int):
-    """The ``wanted`` items holding the query's words best (``candidate_order``). The database
+    """The ``wanted`` items holding the query's words best (``candidate_rank``). The database
     and the index pick with it, so they agree."""
     score = found_scores(postings, frequencies)
-    return sorted(score, key=lambda item: candidate_order(item, score[item]))[:wanted]
+    return sorted(score, key=lambda item: candidate_rank(item, score[item]), reverse=True)[:wanted]
 
 
 def bm25(

@@ -189,6 +189,25 @@ def worker_processes(home: Path) -> list[int]:
     return found
 
 
+def _saved_deltas(settings: Settings, wanted: int) -> int:
+    """How many transcript deltas the embedded database holds, once there are ``wanted`` or
+    after a minute."""
+    import sqlite3
+
+    database = Path(settings.location("recall.db"))
+    deadline, stored = time.monotonic() + 60, 0
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(database) as connection:
+                stored = connection.execute("SELECT COUNT(*) FROM saved_deltas").fetchone()[0]
+        except sqlite3.OperationalError:  # not migrated yet
+            stored = 0
+        if stored >= wanted:
+            break
+        time.sleep(0.5)
+    return stored
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts processes through /proc")
 def test_twenty_hooks_at_once_start_one_worker_which_stops_when_idle(tmp_path):
     env = fresh_user(tmp_path, RECALL_WORKER_IDLE_SECONDS="4")
@@ -213,20 +232,16 @@ def test_twenty_hooks_at_once_start_one_worker_which_stops_when_idle(tmp_path):
     time.sleep(2)  # a second worker, had one been started, would be running by now
     assert len(worker_processes(Path(env["HOME"]))) == 1
 
-    import sqlite3
-
-    database = Path(settings.location("recall.db"))
-    deadline, stored = time.monotonic() + 60, 0
-    while time.monotonic() < deadline:
-        try:
-            with sqlite3.connect(database) as connection:
-                stored = connection.execute("SELECT COUNT(*) FROM saved_deltas").fetchone()[0]
-        except sqlite3.OperationalError:  # not migrated yet
-            stored = 0
-        if stored == 20:
-            break
-        time.sleep(0.5)
-    assert stored == 20
+    stored = _saved_deltas(settings, 20)
+    log = Path(settings.location("hook.log"))
+    if stored < 20 and "timed out" in (log.read_text() if log.exists() else ""):
+        # Twenty interpreters at once on a small machine: a hook that ran out of its time
+        # budget before it spooled its job left the session's offset where it was, so the
+        # session's next Stop sends it. Each session stops once more, as its next turn would.
+        for event in events:
+            run_hook(f"{RECALL} hook", event, env, repo)
+        stored = _saved_deltas(settings, 20)
+    assert stored == 20  # every session once: none lost, none stored twice
 
     deadline = time.monotonic() + 30
     # an exiting process loses its command line a moment before it closes its files

@@ -9,7 +9,7 @@ from contextrecall.recall.index_format import decode, encode, pack, turn_field, 
 from contextrecall.recall.index_store import bucket, compact_id
 from contextrecall.recall.ranking import (
     Item,
-    candidate_order,
+    candidate_rank,
     found_by,
     neighbour_keys,
     pick,
@@ -101,7 +101,7 @@ def test_found_by_leaves_out_short_joined_and_title_words_of_a_chat_turn():
     assert {"deploy", "note", "bodi", "word"} <= found_by(snippet)
 
 
-def test_pick_prefers_rarer_words_then_newer_then_by_id():
+def test_pick_prefers_rarer_words_then_newer_then_the_greater_id():
     old = Item("snippet", "a", "x", created_at=datetime(2024, 1, 1))
     new = Item("snippet", "b", "x", created_at=datetime(2024, 6, 1))
     rare = Item("snippet", "c", "x", created_at=datetime(2023, 1, 1))
@@ -110,8 +110,8 @@ def test_pick_prefers_rarer_words_then_newer_then_by_id():
     assert pick(postings, counts, 3) == [rare, new, old]
     assert pick(postings, counts, 1) == [rare]
     twin = Item("snippet", "a2", "x", created_at=datetime(2024, 1, 1))
-    assert pick({"common": [twin, old]}, counts, 2) == [old, twin]  # equal: by id
-    assert candidate_order(old, 1.0) < candidate_order(old, 0.5)
+    assert pick({"common": [old, twin]}, counts, 2) == [twin, old]  # equal: by id
+    assert candidate_rank(old, 1.0) > candidate_rank(old, 0.5)
 
 
 def test_neighbour_keys_are_the_turns_around_those_held():

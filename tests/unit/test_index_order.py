@@ -1,0 +1,109 @@
+"""The recall index picks among equals by docno: what holds whatever order memory arrives in.
+
+A common word ties thousands of candidates; the index numbers memory in rank order so it picks
+the best of them by number, and lists as odd what arrived out of that order. These tests write
+a real index file (the embedded default's, on the standard library) batch by batch, as syncs
+do, and check it picks exactly what ``ranking.pick`` picks over the same memory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from contextrecall.indexing import changes_of, indexed_already
+from contextrecall.recall.index_format import order_key
+from contextrecall.recall.index_store import FileIndex
+from contextrecall.recall.indexed import IndexSource
+from contextrecall.recall.ranking import Item, candidate_rank, found_by, pick
+from contextrecall.terms import TOTAL_TERM
+
+WORDS = ["kayak", "paint", "garden", "violin", "recipe"]
+START = datetime(2024, 1, 1)
+
+
+def _memory(rng: random.Random, count: int) -> list[Item]:
+    """Snippets of one to three common words, at few distinct times (many equal)."""
+    return [
+        Item(
+            "snippet",
+            str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            " ".join(rng.sample(WORDS, rng.randint(1, 3))),
+            title="note",
+            created_at=START + timedelta(minutes=rng.randint(0, 20)),
+        )
+        for _ in range(count)
+    ]
+
+
+def _in_rank_order(items: list[Item]) -> list[Item]:
+    """As a sync reads a save's memory: by time, then id, the least first."""
+    return sorted(items, key=lambda i: (i.created_at, i.id))
+
+
+def _index(tmp_path, batches: list[list[Item]]) -> FileIndex:
+    """An index file written one batch at a time, each as a sync writes it."""
+    index = FileIndex(str(tmp_path), "project")
+    placed: dict[str, str] = {}
+    next_docno = 0
+    for batch in batches:
+        known = indexed_already(index, batch)
+        changes, next_docno = changes_of(_in_rank_order(batch), known, next_docno, placed)
+        index.write(changes)
+    assert index.meta("last:snippet") == placed["snippet"]
+    return index
+
+
+def _counts(items: list[Item]) -> dict[str, int]:
+    counts = {TOTAL_TERM: len(items)}
+    for item in items:
+        for word in found_by(item):
+            counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def _picked_by_both(index: FileIndex, items: list[Item], words: list[str], wanted: int):
+    counts = _counts(items)
+    postings = {w: [i for i in items if w in found_by(i)] for w in words}
+    by_ranking = [item.id for item in pick(postings, counts, wanted)]
+    by_index = [item.id for item in IndexSource(index).matching("snippet", words, counts, wanted)]
+    return by_index, by_ranking
+
+
+def test_order_keys_sort_as_candidates_rank():
+    rng = random.Random(3)
+    for a, b in itertools.combinations(_memory(rng, 120), 2):
+        if order_key(a) < order_key(b):
+            assert candidate_rank(a, 1.0) > candidate_rank(b, 1.0)
+        elif order_key(a) > order_key(b):
+            assert candidate_rank(a, 1.0) < candidate_rank(b, 1.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_index_picks_as_ranking_does_whatever_order_memory_arrives_in(tmp_path, seed):
+    rng = random.Random(seed)
+    items = _memory(rng, 300)
+    arrived = items[:]
+    rng.shuffle(arrived)  # saves of other sessions, other machines, old transcripts
+    cuts = sorted(rng.sample(range(1, len(arrived)), 12))
+    batches = [arrived[a:b] for a, b in zip([0, *cuts], [*cuts, len(arrived)], strict=True)]
+    again = rng.sample(items, 40)  # saved again: written in place, in rank order or not
+    index = _index(tmp_path, [*batches, again])
+    assert index.odd("snippet"), "shuffled memory must leave some docnos out of rank order"
+    for words in (["kayak"], ["paint", "violin"], WORDS):
+        for wanted in (1, 7, 50, 200):
+            by_index, by_ranking = _picked_by_both(index, items, words, wanted)
+            assert by_index == by_ranking, (words, wanted)
+
+
+def test_memory_arriving_in_order_leaves_nothing_odd(tmp_path):
+    rng = random.Random(11)
+    items = _in_rank_order(_memory(rng, 200))
+    index = _index(tmp_path, [items[n : n + 25] for n in range(0, len(items), 25)])
+    assert index.odd("snippet") == set()
+    by_index, by_ranking = _picked_by_both(index, items, ["garden"], 20)
+    assert by_index == by_ranking
