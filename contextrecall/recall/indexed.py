@@ -7,7 +7,6 @@ database gives, from Redis or the local index file. When the index is missing or
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 
 from contextrecall.recall import answer
@@ -89,18 +88,26 @@ class IndexSource:
         the best by order key. Docnos in rank order rank by their number; only the odd ones
         and as many of the others as are wanted need their order keys."""
         counts = Counter(score.values())
-        taken = 0
-        for cut in sorted(counts, reverse=True):
-            if taken + counts[cut] >= wanted:
-                break
-            taken += counts[cut]
-        above = [d for d, s in score.items() if s > cut]
-        tied = [d for d, s in score.items() if s == cut]
+        if len(counts) == 1:  # one word, or all held alike: all tie
+            above, tied = [], list(score)
+        else:
+            taken = 0
+            for cut in sorted(counts, reverse=True):
+                if taken + counts[cut] >= wanted:
+                    break
+                taken += counts[cut]
+            above = [d for d, s in score.items() if s > cut]
+            tied = [d for d, s in score.items() if s == cut]
         need = wanted - len(above)
         odd = self.index.odd(kind)
-        tied = heapq.nlargest(need, (d for d in tied if d not in odd)) + [
-            d for d in tied if d in odd
-        ]
+        tied.sort()  # fast: postings are runs of growing docnos
+        best, rest = [], [d for d in tied if d in odd] if odd else []
+        for docno in reversed(tied):
+            if len(best) == need:
+                break
+            if docno not in odd:
+                best.append(docno)
+        tied = best + rest
         keys = dict(zip(tied, self.index.order_keys(tied), strict=True))
         tied.sort(key=keys.__getitem__)
         last = keys[tied[need - 1]]

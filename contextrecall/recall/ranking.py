@@ -166,6 +166,9 @@ def found_scores(
     for term, keys in postings.items():
         found = max(frequencies.get(term, 0), len(keys))
         idf = math.log(1 + (max(total, found) - found + 0.5) / (found + 0.5))
+        if not score:  # the first word's keys all score its IDF (a common word has many)
+            score = dict.fromkeys(keys, idf)
+            continue
         for key in keys:
             score[key] = score.get(key, 0.0) + idf
     return score

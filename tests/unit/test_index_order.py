@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from contextrecall import indexing
 from contextrecall.indexing import changes_of, indexed_already
 from contextrecall.recall.index_format import order_key
-from contextrecall.recall.index_store import FileIndex
+from contextrecall.recall.index_store import FORMAT, Changes, FileIndex
 from contextrecall.recall.indexed import IndexSource
 from contextrecall.recall.ranking import Item, candidate_rank, found_by, pick
 from contextrecall.terms import TOTAL_TERM
@@ -107,3 +108,30 @@ def test_memory_arriving_in_order_leaves_nothing_odd(tmp_path):
     assert index.odd("snippet") == set()
     by_index, by_ranking = _picked_by_both(index, items, ["garden"], 20)
     assert by_index == by_ranking
+
+
+def test_an_index_gathering_odd_docnos_is_due_for_a_rebuild(tmp_path, monkeypatch):
+    monkeypatch.setattr(indexing, "ODD_AT_MOST", 10)
+    rng = random.Random(5)
+    items = _memory(rng, 200)
+    shuffled = _index(tmp_path / "shuffled", [items[n : n + 10] for n in range(0, 200, 10)])
+    ordered = _index(tmp_path / "ordered", [_in_rank_order(items)])
+    for index in (shuffled, ordered):
+        index.write(_meta(next=str(len(items))))
+    assert len(shuffled.odd("snippet")) > 20
+    assert indexing.disordered(shuffled)
+    assert not indexing.disordered(ordered)
+
+
+def test_an_index_of_an_earlier_format_counts_as_missing(tmp_path):
+    index = _index(tmp_path, [_memory(random.Random(2), 5)])
+    index.write(_meta(stamp="0", format="1"))
+    assert index.open()[0] is None
+    index.write(_meta(format=FORMAT))
+    assert index.open()[0] == 0
+
+
+def _meta(**fields: str) -> Changes:
+    changes = Changes()
+    changes.meta = fields
+    return changes
