@@ -10,8 +10,10 @@
    Snippets are pairs of real conversation turns and the queries real questions (both from
    ../shared/data/locomo), so word frequencies are those of real text.
 
-    python bench/bench_read.py                    # 1,000,000 snippets (about 20 minutes)
+    python bench/bench_read.py                    # 1,000,000 snippets (about 30 minutes)
     python bench/bench_read.py --snippets 100000
+    python bench/bench_read.py --keep              # keep the filled database to search again
+    python bench/bench_read.py --reuse recall_bench_1a2b3c4d   # skip the fill
 
 Needs MariaDB on 127.0.0.1:3306 (root, no password) and Redis on 127.0.0.1:6379.
 """
@@ -29,7 +31,7 @@ import time
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 from timing import isolate_from_this_machine, percentile, timed
 
 ADMIN = "mysql+pymysql://root@127.0.0.1:3306"
@@ -141,20 +143,22 @@ def hook_cache_hit(folder: Path) -> tuple[float, float]:
     return statistics.median(baseline), statistics.median(hits)
 
 
-def search_many(count: int) -> tuple[list[float], list[float]]:
-    from contextrecall import migrate
-    from contextrecall.db import get_engine
+def search_many(count: int, reuse: str | None, keep: bool) -> tuple[list[float], list[float]]:
+    """Search times and baseline query times over a project of ``count`` snippets, in a new
+    database (dropped after, unless ``keep``) or in ``reuse``, one an earlier run kept."""
+    from contextrecall import indexing, migrate
+    from contextrecall.db import get_engine, session_scope
     from contextrecall.models import ContextSnippet, Project
     from contextrecall.recall import service
     from contextrecall.settings import Settings
 
-    name = f"recall_bench_{uuid.uuid4().hex[:8]}"
+    name = reuse or f"recall_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(ADMIN)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE DATABASE `{name}`"))
+    if not reuse:
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE DATABASE `{name}`"))
     import redis
 
-    redis.Redis.from_url(INDEX).flushdb()
     settings = Settings.from_env(
         {
             "RECALL_HOME": tempfile.mkdtemp(),
@@ -164,24 +168,39 @@ def search_many(count: int) -> tuple[list[float], list[float]]:
             "RECALL_BROKER_URL": INDEX,
         }
     )
+    rng = random.Random(7)
+    turns, questions = corpus()
     try:
-        migrate.upgrade(settings)
-        engine = get_engine(settings)
-        rng = random.Random(7)
-        turns, questions = corpus()
-        project_id = str(uuid.uuid4())
-        with engine.begin() as connection:
-            connection.execute(
-                insert(Project.__table__).values(id=project_id, name="big", identity="name:big")
-            )
-        started = time.perf_counter()
-        fill_snippets(settings, project_id, count, turns, rng)
-        print(f"filled {count:,} snippets in {time.perf_counter() - started:.0f}s", flush=True)
-        index_report(settings)
-        queries = rng.sample(questions, 60)
+        if reuse:
+            with session_scope(settings) as db:
+                project_id = db.scalars(select(Project.id).where(Project.name == "big")).one()
+                found = db.scalar(
+                    select(func.count()).where(ContextSnippet.project_id == project_id)
+                )
+            print(f"reusing {name}: {found:,} snippets", flush=True)
+            cached = redis.Redis.from_url(INDEX)
+            for key in cached.scan_iter("recall:blk:*"):  # answers of an earlier run
+                cached.delete(key)
+        else:
+            redis.Redis.from_url(INDEX).flushdb()
+            migrate.upgrade(settings)
+            project_id = str(uuid.uuid4())
+            with get_engine(settings).begin() as connection:
+                connection.execute(
+                    insert(Project.__table__).values(id=project_id, name="big", identity="name:big")
+                )
+            started = time.perf_counter()
+            fill_snippets(settings, project_id, count, turns, rng)
+            print(f"filled {count:,} snippets in {time.perf_counter() - started:.0f}s", flush=True)
+        if reuse and indexing.is_fresh(settings, "name:big"):
+            print("recall index current: not rebuilt", flush=True)
+        else:
+            index_report(settings)
+        # a new sample of questions each run, so a reused database meets new queries
+        queries = random.Random().sample(questions, 60) if reuse else rng.sample(questions, 60)
         service.search(settings, "big", queries[0])  # warm the connection pool
         searches, baseline = [], []
-        with engine.connect() as connection:
+        with get_engine(settings).connect() as connection:
             for query in queries:
                 started = time.perf_counter()
                 connection.execute(
@@ -197,9 +216,12 @@ def search_many(count: int) -> tuple[list[float], list[float]]:
         return searches, baseline
     finally:
         get_engine(settings).dispose()
-        redis.Redis.from_url(INDEX).flushdb()
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        if keep:
+            print(f"kept database {name} (and its index in {INDEX})", flush=True)
+        else:
+            redis.Redis.from_url(INDEX).flushdb()
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
 
 
 def index_report(settings) -> None:
@@ -224,6 +246,8 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--snippets", type=int, default=SNIPPETS)
+    parser.add_argument("--keep", action="store_true", help="keep the search database")
+    parser.add_argument("--reuse", metavar="DATABASE", help="search a database --keep kept")
     args = parser.parse_args()
     isolate_from_this_machine()
     with tempfile.TemporaryDirectory() as folder:
@@ -236,7 +260,7 @@ def main() -> None:
     print(f"{'recall hook SessionStart (cache hit)':<44}{hit * 1000:>12.1f}{hit / base:>8.2f}")
     print(f"target <= 4.0x: {hit / base:.2f}x {'PASS' if hit <= 4 * base else 'FAIL'}\n")
 
-    searches, baseline = search_many(args.snippets)
+    searches, baseline = search_many(args.snippets, args.reuse, args.keep)
     p50, p99 = statistics.median(searches) * 1000, percentile(searches, 0.99) * 1000
     b50 = statistics.median(baseline) * 1000
     title = f"in process, {args.snippets:,} snippets on MariaDB"

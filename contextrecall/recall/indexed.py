@@ -101,13 +101,13 @@ class IndexSource:
         need = wanted - len(above)
         odd = self.index.odd(kind)
         tied.sort()  # fast: postings are runs of growing docnos
-        best, rest = [], [d for d in tied if d in odd] if odd else []
+        best: list[int] = []
         for docno in reversed(tied):
             if len(best) == need:
                 break
             if docno not in odd:
                 best.append(docno)
-        tied = best + rest
+        tied = best + ([d for d in tied if d in odd] if odd else [])
         keys = dict(zip(tied, self.index.order_keys(tied), strict=True))
         tied.sort(key=keys.__getitem__)
         last = keys[tied[need - 1]]
