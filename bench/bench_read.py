@@ -145,7 +145,8 @@ def hook_cache_hit(folder: Path) -> tuple[float, float]:
 
 def search_many(count: int, reuse: str | None, keep: bool) -> tuple[list[float], list[float]]:
     """Search times and baseline query times over a project of ``count`` snippets, in a new
-    database (dropped after, unless ``keep``) or in ``reuse``, one an earlier run kept."""
+    database (dropped after, unless ``keep``) or in ``reuse``, one an earlier run kept (kept
+    again)."""
     from contextrecall import indexing, migrate
     from contextrecall.db import get_engine, session_scope
     from contextrecall.models import ContextSnippet, Project
@@ -216,7 +217,7 @@ def search_many(count: int, reuse: str | None, keep: bool) -> tuple[list[float],
         return searches, baseline
     finally:
         get_engine(settings).dispose()
-        if keep:
+        if keep or reuse:
             print(f"kept database {name} (and its index in {INDEX})", flush=True)
         else:
             redis.Redis.from_url(INDEX).flushdb()
