@@ -80,6 +80,16 @@ def compact_id(id: str) -> bytes:
         return id.encode()
 
 
+def _line(block: bytes, lead: bytes) -> bytes | None:
+    """The rest of the line of ``block`` (lines between newlines) that starts with ``lead``:
+    one record, found without splitting the others (records are JSON: no raw newline)."""
+    start = block.find(lead)
+    if start < 0:
+        return None
+    start += len(lead)
+    return block[start : block.index(b"\n", start)]
+
+
 # Appends postings in Redis (those of a common word are not sent back and forth): a short
 # list stays a field of the bucket hash KEYS[1] (Redis keeps small hashes compact); one that
 # outgrows OWN_AFTER bytes moves to a key of its own, ARGV[1] .. word.
@@ -211,20 +221,24 @@ class RedisIndex:
 
     def records(self, docnos: Sequence[int]) -> list[bytes | None]:
         """The records of ``docnos`` (None for one that is not there)."""
-        if not docnos:
+        blocks = {d // BLOCK: b"" for d in docnos}
+        values = self._block_values(blocks)
+        for block, value in zip(blocks, values, strict=True):
+            blocks[block] = b"\n" + inflate(value) + b"\n" if value else b""
+        return [_line(blocks[d // BLOCK], b"\n%d\t" % d) for d in docnos]
+
+    def _block_values(self, blocks: Iterable[int]) -> list[bytes | None]:
+        wanted = [str(b) for b in blocks]
+        if not wanted:
             return []
-        found = self._blocks({d // BLOCK for d in docnos})
-        return [found.get(d) for d in docnos]
+        (values,) = self._pipe([resp_command("HMGET", self.prefix + "rec", *wanted)])
+        return values
 
     def _blocks(self, blocks: Iterable[int]) -> dict[int, bytes]:
         """Every record in these blocks, by docno."""
-        wanted = [str(b) for b in blocks]
-        if not wanted:
-            return {}
-        (values,) = self._pipe([resp_command("HMGET", self.prefix + "rec", *wanted)])
         return {
             int(docno): record
-            for value in values
+            for value in self._block_values(blocks)
             if value
             for docno, _, record in (line.partition(b"\t") for line in inflate(value).split(b"\n"))
         }
