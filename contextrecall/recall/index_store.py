@@ -7,9 +7,9 @@ What the index holds, per project (``index_format`` encodes it):
 - ids: memory id -> docno, turns: (session, part, position) -> docno;
 - postings: (kind, word) -> the docnos holding it, appended as memory arrives;
 - dead: docnos of session summaries rewritten since (their postings stay until a rebuild);
-- odd: docnos out of rank order (below): within a kind, every other docno ranks above all
-  smaller ones among equals (``candidate_rank``: newer, then by id), as a build numbers them,
-  so a common word's ties are picked by docno; memory saved out of time order is odd;
+- odd: docnos out of rank order. Of one kind, a docno not odd ranks above every smaller one
+  not odd among equals (``candidate_rank``: newer, then the greater id), as a build numbers
+  them, so a common word's ties are picked by docno; memory saved out of time order is odd;
 - newest: the session summaries and decisions by time;
 - frequencies: document counts of terms, copied from the database;
 - meta: the generation it is current at, the next docno, the session-start block.
