@@ -265,16 +265,19 @@ def _add(
     placed: dict[str, str],
     progress: Callable[[int], None] | None = None,
     fresh: bool = False,
-) -> int:
-    """Write ``batches`` of the project's items into ``index``; the next docno."""
+) -> tuple[int, int]:
+    """Write ``batches`` of the project's items into ``index``; the next docno, and how many
+    docnos the writes listed odd."""
+    odd = 0
     for batch in batches:
         changes, next_docno = _batch_changes(
             db, index, project_id, batch, next_docno, placed, fresh
         )
         index.write(changes)
+        odd += sum(len(docnos) for docnos in changes.odd.values())
         if progress:
             progress(len(batch))
-    return next_docno
+    return next_docno, odd
 
 
 def _advance(stamp: int, generations: Iterable[int | None]) -> tuple[int, set[int]]:
@@ -501,10 +504,13 @@ def outgrown(index: FileIndex | RedisIndex, terms: int) -> bool:
 
 
 def disordered(index: FileIndex | RedisIndex) -> bool:
-    """Whether so much memory was saved out of time order that a common word's ties cost
-    many reads (see ``index_store``): a rebuild numbers it all in order again."""
+    """Whether so much memory was saved out of time order since the index was built that a
+    common word's ties cost many reads (see ``index_store``): a rebuild numbers it all in
+    order again. What the build itself listed odd does not count (a rebuild would list it
+    again, were the database's order of ids ever not Python's)."""
     odd = sum(len(index.odd(kind)) for kind in KINDS)
-    return odd > max(ODD_AT_MOST, int(index.meta("next") or 0) // 10)
+    next_docno, built = index.meta("next", "odd_built")
+    return odd - int(built or 0) > max(ODD_AT_MOST, int(next_docno or 0) // 10)
 
 
 class Keeper:
@@ -606,7 +612,7 @@ def rebuild(
             index.start_build(terms or 0, _stored_text(db, project.id)[0])
             batches = all_items(db, project.id)
             placed: dict[str, str] = {}
-            next_docno = _add(db, index, project.id, batches, 0, placed, progress, fresh=True)
+            next_docno, odd = _add(db, index, project.id, batches, 0, placed, progress, fresh=True)
             changes = Changes()
             changes.frequencies = _frequencies(db, project.id, None)
             index.write(changes)
@@ -616,9 +622,11 @@ def rebuild(
             pending = index.take("pending")
             with session_scope(settings) as db:
                 items = items_by_id(db, project.id, pending)
-                next_docno = _add(db, index, project.id, [items], next_docno, placed)
+                next_docno, _ = _add(db, index, project.id, [items], next_docno, placed)
             stamp, waiting = _advance(generation, [g for g, _ in pending])
-            index.write(_stamp(settings, identity, stamp, waiting, next_docno))
+            closing = _stamp(settings, identity, stamp, waiting, next_docno)
+            closing.meta = {"odd_built": str(odd), **closing.meta}  # the stamp still last
+            index.write(closing)
             index.switch()
     finally:
         index.release_building()
