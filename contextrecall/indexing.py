@@ -306,11 +306,7 @@ def _stamp(
     hook uses it only while it was rendered at the index's stamp, and the keeper renders one
     that lags."""
     changes = Changes()
-    changes.meta = {
-        "next": str(next_docno),
-        "synced": ",".join(str(g) for g in sorted(synced)),
-        "format": FORMAT,
-    }
+    changes.meta = {"next": str(next_docno), "synced": ",".join(str(g) for g in sorted(synced))}
     if start_at is None or time.time() - start_at >= START_EVERY:
         changes.meta.update(
             start=_start_block(settings, identity),
@@ -625,7 +621,8 @@ def rebuild(
                 next_docno, _ = _add(db, index, project.id, [items], next_docno, placed)
             stamp, waiting = _advance(generation, [g for g, _ in pending])
             closing = _stamp(settings, identity, stamp, waiting, next_docno)
-            closing.meta = {"odd_built": str(odd), **closing.meta}  # the stamp still last
+            # what the build is, before the stamp that closes it
+            closing.meta = {"format": FORMAT, "odd_built": str(odd), **closing.meta}
             index.write(closing)
             index.switch()
     finally:
