@@ -52,6 +52,12 @@ def _save(home: str, transcript: str, stop: str | None) -> None:
             return
 
 
+def _wait_for_jobs(spool: Path, count: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list(spool.glob("*.json"))) < count and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def test_concurrent_saves_of_one_session_take_every_line_once(tmp_path):
     transcript = tmp_path / "t.jsonl"
     transcript.write_text("")
@@ -64,12 +70,17 @@ def test_concurrent_saves_of_one_session_take_every_line_once(tmp_path):
     ]
     for saver in savers:
         saver.start()
+    spool = home / "spool"
     with transcript.open("a") as handle:
         for i in range(600):
             handle.write(json.dumps({"type": "user", "message": {"content": f"line {i}"}}) + "\n")
             if i % 10 == 9:
                 handle.flush()
                 time.sleep(0.003)  # let the savers interleave with the writer
+            if i % 10 == 9 and i < 80:
+                # the first batches each wait for a saver to take them (forked savers may
+                # start late on a busy machine): the savers surely run while lines arrive
+                _wait_for_jobs(spool, i // 10 + 1)
     stop.touch()
     for saver in savers:
         saver.join(timeout=60)
