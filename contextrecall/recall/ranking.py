@@ -200,18 +200,20 @@ def bm25(
     query: Sequence[str],
     documents: Sequence[Sequence[str]],
     frequencies: Mapping[str, int] | None = None,
+    counted: Sequence[Mapping[str, int]] | None = None,
 ) -> list[float]:
     """Okapi BM25 of each document for ``query``.
 
     IDF comes from ``frequencies`` (document counts over the whole collection, its size under
     ``TOTAL_TERM``) when given, so candidates picked by an index are weighted as in the whole
-    collection; otherwise from these documents.
+    collection; otherwise from these documents. ``counted``: each document's term counts,
+    when the caller has them.
     """
     if not documents or not query:
         return [0.0] * len(documents)
     lengths = [len(d) for d in documents]
     average = (sum(lengths) / len(lengths)) or 1.0
-    counts_per_document = [Counter(d) for d in documents]
+    counts_per_document = counted if counted is not None else [Counter(d) for d in documents]
     df: Counter[str] = Counter()
     for counts in counts_per_document:
         df.update(set(counts))
@@ -219,19 +221,70 @@ def bm25(
     if frequencies and frequencies.get(TOTAL_TERM, 0) > n:
         n = frequencies[TOTAL_TERM]
         df = Counter({t: max(df[t], frequencies.get(t, 0)) for t in set(query)})
-    weights = {t: math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5)) for t in set(query) if df[t]}
+    weights = {t: _idf(n, df[t]) for t in set(query) if df[t]}
+    return _okapi(weights, counts_per_document, lengths, average)
+
+
+def _idf(total: int, found: int) -> float:
+    return math.log(1 + (total - found + 0.5) / (found + 0.5))
+
+
+def _okapi(
+    weights: Mapping[K, float],
+    counts_per_document: Sequence[Mapping[K, int]],
+    lengths: Sequence[int],
+    average: float,
+) -> list[float]:
+    """BM25's sum over the weighted keys (words, or pairs of words) each document holds."""
     scores = []
     for counts, length in zip(counts_per_document, lengths, strict=True):
         score = 0.0
-        for term, idf in weights.items():
-            tf = counts.get(term, 0)
+        for key, idf in weights.items():
+            tf = counts.get(key, 0)
             if tf:
                 score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
         scores.append(score)
     return scores
 
 
+def phrase_scores(
+    query: Sequence[str],
+    documents: Sequence[Sequence[str]],
+    counted: Sequence[Mapping[str, int]] | None = None,
+) -> list[float]:
+    """BM25 of each document over the query's pairs of adjacent terms that it holds adjacent
+    too (stop words aside: "project not found" pairs ``project found``), weighted by how few
+    of these documents hold each pair: a quoted error or a name of several words matches
+    where its words merely scattered about do not. ``counted`` as for ``bm25``."""
+    pairs = set(pairwise(query))
+    if not documents or not pairs:
+        return [0.0] * len(documents)
+    if counted is None:
+        counted = [Counter(d) for d in documents]
+    found_per_document: list[dict[tuple[str, str], int]] = []
+    df: Counter[tuple[str, str]] = Counter()
+    for document, counts in zip(documents, counted, strict=True):
+        found = {}
+        for first, second in pairs:
+            if first in counts and second in counts:
+                hits, at = 0, -1
+                for _ in range(counts[first]):  # list.index finds each place of the first
+                    at = document.index(first, at + 1)
+                    hits += document[at + 1 : at + 2] == [second]
+                if hits:
+                    found[first, second] = hits
+        found_per_document.append(found)
+        df.update(found.keys())
+    if not df:
+        return [0.0] * len(documents)
+    lengths = [len(d) for d in documents]
+    average = (sum(lengths) / len(lengths)) or 1.0
+    weights = {pair: _idf(len(documents), found) for pair, found in df.items()}
+    return _okapi(weights, found_per_document, lengths, average)
+
+
 PASSAGE_CHARS = 600  # a longer memory is scored by its best passage of about this size
+PHRASE_WEIGHT = 0.3  # the share of ``phrase_scores`` added to a passage's word scores
 
 
 def passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
@@ -262,7 +315,8 @@ def _text_scores(
     wanted: Sequence[str], items: Sequence[Item], frequencies: Mapping[str, int] | None
 ) -> list[float]:
     """BM25 of each item, a long one by its best passage: a report or a summary competes
-    with a command by what it says about the query, not by how much else it says."""
+    with a command by what it says about the query, not by how much else it says. Query
+    words found next to each other add ``PHRASE_WEIGHT`` of their ``phrase_scores``."""
     documents: list[list[str]] = []
     owner: list[int] = []
     for n, item in enumerate(items):
@@ -270,7 +324,12 @@ def _text_scores(
             documents.append(found)
             owner.append(n)
     scores = [0.0] * len(items)
-    for n, score in zip(owner, bm25(wanted, documents, frequencies), strict=True):
+    counted = [Counter(d) for d in documents]
+    found = bm25(wanted, documents, frequencies, counted)
+    if len(wanted) > 1:
+        phrases = phrase_scores(wanted, documents, counted)
+        found = [f + PHRASE_WEIGHT * p for f, p in zip(found, phrases, strict=True)]
+    for n, score in zip(owner, found, strict=True):
         scores[n] = max(scores[n], score)
     return scores
 
@@ -420,6 +479,9 @@ def _near_duplicate(runs: set[tuple[str, ...]], chosen: list[set[tuple[str, ...]
 
 
 FOCUS_CHARS = 800  # a longer memory is shown by its lines that bear on the query
+# A memory at most a quarter over that is shown whole: cutting it would save few tokens and
+# lose whole lines (the last commit of a session's list, the end of an answer).
+FOCUS_SLACK = 1.25
 GAP = "…"
 
 
@@ -430,8 +492,8 @@ def focused(text: str, wanted: Collection[str], limit: int = FOCUS_CHARS) -> str
     characters; what is left out shows as "…". Lines are picked greedily by the query terms
     they add to those already shown (a term shown once counts a third after), each weighted
     by how few of the text's lines hold it, so the excerpt covers the question, its specific
-    words first. Short texts come back whole."""
-    if len(text) <= limit or not wanted:
+    words first. Texts up to ``FOCUS_SLACK`` times ``limit`` come back whole."""
+    if len(text) <= limit * FOCUS_SLACK or not wanted:
         return text
     wanted = set(wanted)
     pieces = _pieces(text)

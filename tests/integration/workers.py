@@ -85,8 +85,11 @@ class WorkerProcess:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        """A warm shutdown, as an operator's SIGTERM: to the worker alone, which stops its
+        pool children itself (terminating them too made it restart them and wait on a message
+        in flight); SIGKILL to the group after 15 s."""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            os.kill(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:

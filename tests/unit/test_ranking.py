@@ -7,7 +7,19 @@ from datetime import datetime
 
 from contextrecall.recall.compact import compact
 from contextrecall.recall.dates import NamedDate, date_match, named_dates
-from contextrecall.recall.ranking import Item, bm25, fill_budget, query_terms, rank, rare_terms
+from contextrecall.recall.ranking import (
+    FOCUS_CHARS,
+    FOCUS_SLACK,
+    GAP,
+    Item,
+    bm25,
+    fill_budget,
+    focused,
+    phrase_scores,
+    query_terms,
+    rank,
+    rare_terms,
+)
 from contextrecall.terms import TOTAL_TERM, estimate_tokens, stem, terms
 
 
@@ -119,6 +131,33 @@ def test_turns_by_the_person_named_and_from_the_day_named_rank_higher():
     assert rank("What did Ana adopt?", turns, NOW)[0][1].speaker == "Ana"
     on_the_day = rank("What was adopted on 9 March, 2023?", turns, NOW)
     assert on_the_day[0][1].id == "s2-0"
+
+
+def test_query_words_next_to_each_other_rank_above_the_same_words_scattered():
+    scattered = Item(
+        "snippet", "a", "Project tests failed, the review list was slow, not found on the page."
+    )
+    quoted = Item("snippet", "b", "Review page tests failed: Project not found, the list was slow.")
+    query = "Why did the review page say 'Project not found'?"
+    words = query_terms(query)
+    documents = [terms(scattered.text), terms(quoted.text)]
+    # The same words, as often: the words alone cannot tell them apart.
+    assert bm25(words, documents) == [bm25(words, documents)[0]] * 2
+    assert phrase_scores(words, documents)[0] == 0 < phrase_scores(words, documents)[1]
+    assert [item.id for _, item in rank(query, [scattered, quoted], NOW)] == ["b", "a"]
+    # Stop words aside, the pair is adjacent; a one-word query has no pairs.
+    assert phrase_scores(terms("project found"), [terms("project not found")]) != [0.0]
+    assert phrase_scores(terms("project"), documents) == [0.0, 0.0]
+
+
+def test_a_memory_just_over_the_focus_limit_is_shown_whole():
+    line = "Commits: abc1234 feat: one more change to the parser and its tests"
+    just_over = "\n".join([line] * int(FOCUS_CHARS * FOCUS_SLACK // (len(line) + 1)))
+    assert FOCUS_CHARS < len(just_over) <= FOCUS_CHARS * FOCUS_SLACK
+    assert focused(just_over, {stem("parser")}) == just_over
+    far_over = "\n".join([f"{n} unrelated words about lunch" for n in range(60)] + [line])
+    cut = focused(far_over, {stem("parser")})
+    assert GAP in cut and line in cut and len(cut) < len(far_over)
 
 
 def test_framing_words_do_not_decide_a_query():
