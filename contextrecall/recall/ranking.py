@@ -316,7 +316,9 @@ def _text_scores(
 ) -> list[float]:
     """BM25 of each item, a long one by its best passage: a report or a summary competes
     with a command by what it says about the query, not by how much else it says. Query
-    words found next to each other add ``PHRASE_WEIGHT`` of their ``phrase_scores``."""
+    words found next to each other add ``PHRASE_WEIGHT`` of their ``phrase_scores``, except
+    in chat turns: a question about a conversation rephrases what was said (on LoCoMo dev,
+    phrases gained nothing), while one about code quotes errors and names."""
     documents: list[list[str]] = []
     owner: list[int] = []
     for n, item in enumerate(items):
@@ -326,9 +328,12 @@ def _text_scores(
     scores = [0.0] * len(items)
     counted = [Counter(d) for d in documents]
     found = bm25(wanted, documents, frequencies, counted)
-    if len(wanted) > 1:
+    if len(wanted) > 1 and any(item.kind != "fact" for item in items):
         phrases = phrase_scores(wanted, documents, counted)
-        found = [f + PHRASE_WEIGHT * p for f, p in zip(found, phrases, strict=True)]
+        found = [
+            f if items[n].kind == "fact" else f + PHRASE_WEIGHT * p
+            for f, p, n in zip(found, phrases, owner, strict=True)
+        ]
     for n, score in zip(owner, found, strict=True):
         scores[n] = max(scores[n], score)
     return scores

@@ -145,6 +145,10 @@ def test_query_words_next_to_each_other_rank_above_the_same_words_scattered():
     assert bm25(words, documents) == [bm25(words, documents)[0]] * 2
     assert phrase_scores(words, documents)[0] == 0 < phrase_scores(words, documents)[1]
     assert [item.id for _, item in rank(query, [scattered, quoted], NOW)] == ["b", "a"]
+    # Chat turns are read by their words alone: a question rephrases what was said.
+    turns = [chat("Ana", scattered.text, 0), chat("Ana", quoted.text, 5)]
+    first, second = (score for score, _ in rank(query, turns, NOW))
+    assert first == second
     # Stop words aside, the pair is adjacent; a one-word query has no pairs.
     assert phrase_scores(terms("project found"), [terms("project not found")]) != [0.0]
     assert phrase_scores(terms("project"), documents) == [0.0, 0.0]
