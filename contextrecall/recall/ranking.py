@@ -211,18 +211,25 @@ def bm25(
     """
     if not documents or not query:
         return [0.0] * len(documents)
-    lengths = [len(d) for d in documents]
-    average = (sum(lengths) / len(lengths)) or 1.0
     counts_per_document = counted if counted is not None else [Counter(d) for d in documents]
-    df: Counter[str] = Counter()
-    for counts in counts_per_document:
-        df.update(set(counts))
-    n = len(documents)
+    weights = term_weights(query, counts_per_document, frequencies)
+    return _okapi(weights, counts_per_document, [len(d) for d in documents])
+
+
+def term_weights(
+    query: Sequence[str],
+    counted: Sequence[Mapping[str, int]],
+    frequencies: Mapping[str, int] | None = None,
+) -> dict[str, float]:
+    """The IDF of each query term that these documents (their term counts) or the collection
+    hold, as ``bm25`` weighs them."""
+    wanted = set(query)
+    df = Counter({t: sum(1 for counts in counted if t in counts) for t in wanted})
+    n = len(counted)
     if frequencies and frequencies.get(TOTAL_TERM, 0) > n:
         n = frequencies[TOTAL_TERM]
-        df = Counter({t: max(df[t], frequencies.get(t, 0)) for t in set(query)})
-    weights = {t: _idf(n, df[t]) for t in set(query) if df[t]}
-    return _okapi(weights, counts_per_document, lengths, average)
+        df = Counter({t: max(df[t], frequencies.get(t, 0)) for t in wanted})
+    return {t: _idf(n, df[t]) for t in wanted if df[t]}
 
 
 def _idf(total: int, found: int) -> float:
@@ -230,12 +237,10 @@ def _idf(total: int, found: int) -> float:
 
 
 def _okapi(
-    weights: Mapping[K, float],
-    counts_per_document: Sequence[Mapping[K, int]],
-    lengths: Sequence[int],
-    average: float,
+    weights: Mapping[K, float], counts_per_document: Sequence[Mapping[K, int]], lengths: list[int]
 ) -> list[float]:
     """BM25's sum over the weighted keys (words, or pairs of words) each document holds."""
+    average = (sum(lengths) / len(lengths)) or 1.0
     scores = []
     for counts, length in zip(counts_per_document, lengths, strict=True):
         score = 0.0
@@ -277,14 +282,16 @@ def phrase_scores(
         df.update(found.keys())
     if not df:
         return [0.0] * len(documents)
-    lengths = [len(d) for d in documents]
-    average = (sum(lengths) / len(lengths)) or 1.0
     weights = {pair: _idf(len(documents), found) for pair, found in df.items()}
-    return _okapi(weights, found_per_document, lengths, average)
+    return _okapi(weights, found_per_document, [len(d) for d in documents])
 
 
 PASSAGE_CHARS = 600  # a longer memory is scored by its best passage of about this size
 PHRASE_WEIGHT = 0.3  # the share of ``phrase_scores`` added to a passage's word scores
+# A chat turn's score is scaled by the share of the query's weight (IDF) it holds, to this
+# power: a question names several things (who, what, when) and the turn asked about holds
+# them together, where a turn repeating one rare word does not.
+TURN_COVERAGE = 0.5
 
 
 def passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
@@ -318,7 +325,8 @@ def _text_scores(
     with a command by what it says about the query, not by how much else it says. Query
     words found next to each other add ``PHRASE_WEIGHT`` of their ``phrase_scores``, except
     in chat turns: a question about a conversation rephrases what was said (on LoCoMo dev,
-    phrases gained nothing), while one about code quotes errors and names."""
+    phrases gained nothing), while one about code quotes errors and names. A chat turn is
+    scaled by the share of the query it holds (``TURN_COVERAGE``)."""
     documents: list[list[str]] = []
     owner: list[int] = []
     for n, item in enumerate(items):
@@ -326,8 +334,19 @@ def _text_scores(
             documents.append(found)
             owner.append(n)
     scores = [0.0] * len(items)
+    if not documents:
+        return scores
     counted = [Counter(d) for d in documents]
-    found = bm25(wanted, documents, frequencies, counted)
+    weights = term_weights(wanted, counted, frequencies)
+    found = _okapi(weights, counted, [len(d) for d in documents])
+    if any(item.kind == "fact" for item in items):
+        whole = sum(weights.values()) or 1.0
+        found = [
+            f * (sum(w for t, w in weights.items() if t in c) / whole) ** TURN_COVERAGE
+            if f and items[n].kind == "fact"
+            else f
+            for f, c, n in zip(found, counted, owner, strict=True)
+        ]
     if len(wanted) > 1 and any(item.kind != "fact" for item in items):
         phrases = phrase_scores(wanted, documents, counted)
         found = [

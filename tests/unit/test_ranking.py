@@ -154,6 +154,23 @@ def test_query_words_next_to_each_other_rank_above_the_same_words_scattered():
     assert phrase_scores(terms("project"), documents) == [0.0, 0.0]
 
 
+def test_a_chat_turn_holding_more_of_the_question_ranks_above_one_repeating_a_rare_word():
+    turns = [
+        chat("Ana", "Pottery! Pottery class pottery.", 0, session="s1"),
+        chat("Ana", "My sister took me to a pottery class in Paris last summer.", 0, session="s2"),
+        chat("Ana", "Paris in summer is hot; my sister hates it.", 0, session="s3"),
+    ]
+    query = "Where did your sister take a pottery class?"
+    assert rank(query, turns, NOW)[0][1].id == turns[1].id
+    # Without the coverage scale, the short turn repeating the rarest word wins on BM25.
+    words = query_terms(query)
+    plain = bm25(words, [terms(t.text) for t in turns])
+    assert plain[0] > plain[1]
+    # Other memory is not scaled: the same texts as snippets rank by BM25 alone.
+    snippets = [Item("snippet", t.id, t.text) for t in turns]
+    assert rank(query, snippets, NOW)[0][1].id == turns[0].id
+
+
 def test_a_memory_just_over_the_focus_limit_is_shown_whole():
     line = "Commits: abc1234 feat: one more change to the parser and its tests"
     just_over = "\n".join([line] * int(FOCUS_CHARS * FOCUS_SLACK // (len(line) + 1)))
