@@ -200,20 +200,17 @@ def bm25(
     query: Sequence[str],
     documents: Sequence[Sequence[str]],
     frequencies: Mapping[str, int] | None = None,
-    counted: Sequence[Mapping[str, int]] | None = None,
 ) -> list[float]:
     """Okapi BM25 of each document for ``query``.
 
     IDF comes from ``frequencies`` (document counts over the whole collection, its size under
     ``TOTAL_TERM``) when given, so candidates picked by an index are weighted as in the whole
-    collection; otherwise from these documents. ``counted``: each document's term counts,
-    when the caller has them.
+    collection; otherwise from these documents.
     """
     if not documents or not query:
         return [0.0] * len(documents)
-    counts_per_document = counted if counted is not None else [Counter(d) for d in documents]
-    weights = term_weights(query, counts_per_document, frequencies)
-    return _okapi(weights, counts_per_document, [len(d) for d in documents])
+    counted = [Counter(d) for d in documents]
+    return _okapi(term_weights(query, counted, frequencies), counted, [len(d) for d in documents])
 
 
 def term_weights(
@@ -260,7 +257,8 @@ def phrase_scores(
     """BM25 of each document over the query's pairs of adjacent terms that it holds adjacent
     too (stop words aside: "project not found" pairs ``project found``), weighted by how few
     of these documents hold each pair: a quoted error or a name of several words matches
-    where its words merely scattered about do not. ``counted`` as for ``bm25``."""
+    where its words merely scattered about do not. ``counted``: each document's term counts,
+    when the caller has them."""
     pairs = set(pairwise(query))
     if not documents or not pairs:
         return [0.0] * len(documents)
@@ -339,19 +337,20 @@ def _text_scores(
     counted = [Counter(d) for d in documents]
     weights = term_weights(wanted, counted, frequencies)
     found = _okapi(weights, counted, [len(d) for d in documents])
-    if any(item.kind == "fact" for item in items):
+    turn = [items[n].kind == "fact" for n in owner]  # each passage: a chat turn's?
+    if any(turn):
         whole = sum(weights.values()) or 1.0
         found = [
             f * (sum(w for t, w in weights.items() if t in c) / whole) ** TURN_COVERAGE
-            if f and items[n].kind == "fact"
+            if f and is_turn
             else f
-            for f, c, n in zip(found, counted, owner, strict=True)
+            for f, c, is_turn in zip(found, counted, turn, strict=True)
         ]
-    if len(wanted) > 1 and any(item.kind != "fact" for item in items):
+    if len(wanted) > 1 and not all(turn):
         phrases = phrase_scores(wanted, documents, counted)
         found = [
-            f if items[n].kind == "fact" else f + PHRASE_WEIGHT * p
-            for f, p, n in zip(found, phrases, owner, strict=True)
+            f if is_turn else f + PHRASE_WEIGHT * p
+            for f, p, is_turn in zip(found, phrases, turn, strict=True)
         ]
     for n, score in zip(owner, found, strict=True):
         scores[n] = max(scores[n], score)

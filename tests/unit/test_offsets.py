@@ -77,10 +77,10 @@ def test_concurrent_saves_of_one_session_take_every_line_once(tmp_path):
             if i % 10 == 9:
                 handle.flush()
                 time.sleep(0.003)  # let the savers interleave with the writer
-            if i % 10 == 9 and i < 80:
-                # the first batches each wait for a saver to take them (forked savers may
-                # start late on a busy machine): the savers surely run while lines arrive
-                _wait_for_jobs(spool, i // 10 + 1)
+                if i < 80:
+                    # the first batches each wait for a saver to take them (forked savers may
+                    # start late on a busy machine): the savers surely run while lines arrive
+                    _wait_for_jobs(spool, i // 10 + 1)
     stop.touch()
     for saver in savers:
         saver.join(timeout=60)
