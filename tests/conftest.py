@@ -7,8 +7,11 @@ machine, and fails under CI=true, where every service must be there.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +31,9 @@ os.environ["RECALL_CONFIG"] = os.path.join(
 os.environ["RECALL_WORKER_AUTOSTART"] = "0"
 
 MARIADB_ADMIN_URL = os.environ.get("RECALL_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306")
-REDIS_URL = os.environ.get("RECALL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# A Redis server of the machine's to use instead of a private one (see ``redis_server``).
+SHARED_REDIS = os.environ.get("RECALL_TEST_REDIS_URL")
+REDIS_DB = 15  # ``redis_url``'s database; modules that need others name their own
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -85,10 +90,58 @@ def empty_mariadb_url(mariadb_server_url: str) -> Iterator[str]:
         yield url
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _private_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str] | None:
+    """A redis-server of this test process's own on a free port (no persistence), or None
+    when none could be started."""
+    for _ in range(5):  # a free port may be taken before the server binds it
+        port = _free_port()
+        server = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(folder), "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and server.poll() is None:
+            if _port_open("127.0.0.1", port):
+                return server, f"redis://127.0.0.1:{port}"
+            time.sleep(0.05)
+        server.kill()
+        server.wait()
+    return None
+
+
 @pytest.fixture(scope="session")
-def redis_url() -> str:
-    require(_port_open("127.0.0.1", 6379), "Redis")
-    return REDIS_URL
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``redis://host:port`` of the Redis server this test process uses, its databases all its
+    own: a private redis-server when the binary is installed, so that test processes running
+    in parallel (pytest -n) never flush each other's databases; else the one on
+    127.0.0.1:6379, or ``RECALL_TEST_REDIS_URL``'s (for one test process at a time)."""
+    if SHARED_REDIS:
+        yield SHARED_REDIS.rsplit("/", 1)[0]
+        return
+    started = shutil.which("redis-server") and _private_redis(tmp_path_factory.mktemp("redis"))
+    if not started:
+        require(_port_open("127.0.0.1", 6379), "Redis")
+        yield "redis://127.0.0.1:6379"
+        return
+    server, url = started
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: str) -> str:
+    """A database of this test process's Redis (``redis_server``)."""
+    return f"{redis_server}/{REDIS_DB}"
 
 
 def _settings_for(home: Path, database_url: str) -> Settings:

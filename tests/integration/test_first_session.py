@@ -153,11 +153,11 @@ def test_a_new_users_first_session_is_remembered_on_the_embedded_defaults(tmp_pa
 @pytest.mark.mariadb
 @pytest.mark.redis
 def test_the_same_with_the_configuration_file_pointing_at_mariadb_and_redis(
-    tmp_path, empty_mariadb_url, redis_url
+    tmp_path, empty_mariadb_url, redis_server
 ):
     import redis
 
-    server = f"redis://127.0.0.1:6379/{REDIS_DB}"
+    server = f"{redis_server}/{REDIS_DB}"
     redis.Redis.from_url(server).flushdb()
     env = fresh_user(tmp_path)
     try:

@@ -27,14 +27,14 @@ from contextrecall.settings import Settings
 from tests.integration.memories import decisions_since_kafka
 from tests.integration.workers import WorkerProcess, ask_hook, settings_env, wait_until
 
-INDEX_REDIS = "redis://127.0.0.1:6379/1"
+INDEX_DB = 1  # the Redis database of the index tests' cache, flushed around each
 NOW = datetime(2030, 1, 1)
 
 
-def _flush_index_redis() -> None:
+def _flush_index_redis(url: str) -> None:
     import redis
 
-    redis.Redis.from_url(INDEX_REDIS).flushdb()
+    redis.Redis.from_url(url).flushdb()
 
 
 @pytest.fixture
@@ -45,14 +45,14 @@ def kept(backend: Settings, request: pytest.FixtureRequest) -> Settings:
         shutil.rmtree(backend.location(name), ignore_errors=True)
     if backend.is_embedded_database:
         return backend
-    request.getfixturevalue("redis_url")
-    _flush_index_redis()
-    request.addfinalizer(_flush_index_redis)
+    url = f"{request.getfixturevalue('redis_server')}/{INDEX_DB}"
+    _flush_index_redis(url)
+    request.addfinalizer(lambda: _flush_index_redis(url))
     return Settings.from_env(
         {
             "RECALL_HOME": str(backend.home),
             "RECALL_DATABASE_URL": backend.database_url,
-            "RECALL_CACHE_URL": INDEX_REDIS,
+            "RECALL_CACHE_URL": url,
         }
     )
 
@@ -293,7 +293,7 @@ def test_a_stale_index_is_not_read(kept, tmp_path):
 
 def _lose_index(settings: Settings, identity: str) -> None:
     if settings.cache_url:
-        _flush_index_redis()  # FLUSHDB: the index, the generations, everything
+        _flush_index_redis(settings.cache_url)  # FLUSHDB: the index, the generations, everything
     else:
         os.remove(indexing.open_index(settings, identity).path)
 
@@ -415,7 +415,7 @@ def test_an_index_missing_a_record_is_not_trusted(kept, tmp_path):
     if kept.cache_url:
         import redis
 
-        client = redis.Redis.from_url(INDEX_REDIS)
+        client = redis.Redis.from_url(kept.cache_url)
         for key in client.scan_iter(match="recall:ix:*:rec"):
             client.delete(key)
     else:
