@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from contextrecall.compression.text import clean, sentences, shorten
@@ -38,17 +37,6 @@ _CONFIG_COMMAND = re.compile(
 )
 CONFIG_LIMIT = 4
 GOTCHA_LIMIT = 5
-
-
-@dataclass
-class Fix:
-    """An error and what resolved it."""
-
-    error: str
-    command: str
-    explanation: str | None = None
-    edits: list[str] = field(default_factory=list)
-    rerun: str | None = None
 
 
 def gotchas_in(text: str) -> list[str]:
