@@ -310,9 +310,10 @@ MIGRATION_COMMAND = re.compile(
     r"\b(alembic (upgrade|revision|downgrade)|ecto\.(migrate|gen\.migration|rollback)|"
     r"db:migrate|manage\.py (make)?migrations?|prisma migrate|ash\.codegen|flask db)\b"
 )
+# A command that runs tests; ``compression.commands`` reads its output for a test summary.
 TEST_COMMAND = re.compile(
-    r"\b(pytest|py\.test|jest|vitest|rspec|phpunit|ctest|tox|nox|"
-    r"(go|cargo|mix|npm|yarn|pnpm|bun|dotnet|gradle|mvn|deno) (run )?test|unittest)\b"
+    r"\b(pytest|py\.test|jest|vitest|rspec|phpunit|ctest|tox|nox|unittest|"
+    r"(?:go|cargo|mix|npm|yarn|pnpm|bun|dotnet|gradle|mvn|deno|make) (?:run )?test)\b"
 )
 TEST_PATH = re.compile(
     r"(^|/)(tests?|spec|__tests__)/|(^|/)test_[^/]+$|_test\.\w+$|\.(test|spec)\.\w+$"

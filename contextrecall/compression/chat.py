@@ -21,47 +21,22 @@ from contextrecall.memory import (
     Snippet,
 )
 from contextrecall.redaction import redact
+from contextrecall.terms import STOPWORDS
 from contextrecall.transcript.events import ChatTurn
 
 TURN_LIMIT = 20_000
 TOPIC_COUNT = 8
-_STOPWORD_TEXT = """
-a about above after again against all am an and any are aren't as at be because been
-before being below between both but by can can't cannot could couldn't did didn't do does
-doesn't doing don't down during each few for from further get got had hadn't has hasn't
-have haven't having he he'd he'll he's her here here's hers herself him himself his how
-how's i i'd i'll i'm i've if in into is isn't it it's its itself just let's like me more
-most much mustn't my myself no nor not now of off on once only or other ought our ours
-ourselves out over own really same shan't she she'd she'll she's should shouldn't so some
-such than that that's the their theirs them themselves then there there's these they
-they'd they'll they're they've this those through to too under until up us very was wasn't
-we we'd we'll we're we've were weren't what what's when when's where where's which while
-who who's whom why why's will with won't would wouldn't yeah yes you you'd you'll you're
-you've your yours yourself yourselves also oh well thanks thank great good lot lots one
-going know think something sure time way want things thing make made really pretty even
-still see
-"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split()) | {
-    "cool",
-    "anything",
-    "everything",
-    "nothing",
-    "hey",
-    "wow",
-    "nice",
-    "awesome",
-    "amazing",
-    "glad",
-    "totally",
-    "definitely",
-    "maybe",
-    "haha",
-    "okay",
-    "kind",
-    "sounds",
-    "feel",
-    "been",
-}
+# A topic is a word a conversation is about: besides the shared stop words, chat's fillers,
+# praise and small talk name none, nor do contractions (``words`` keeps the apostrophe).
+_NOT_TOPICS = STOPWORDS | frozenset(
+    """amazing anything awesome cannot cool definitely even everything feel glad going good great
+    haha hey kind know lots made make maybe much nice nothing ought pretty see something sounds
+    still sure thank thanks think time totally us want way well wow
+    aren't can't couldn't didn't doesn't don't hadn't hasn't haven't he'd he'll he's here's how's
+    i'd i'll i'm i've isn't it's let's mustn't shan't she'd she'll she's shouldn't that's there's
+    they'd they'll they're they've wasn't we'd we'll we're we've weren't what's when's where's
+    who's why's won't wouldn't you'd you'll you're you've""".split()  # noqa: SIM905
+)
 # Spoken-style dates seen in conversation datasets ("1:56 pm on 8 May, 2023").
 _DATE_FORMATS = ("%I:%M %p on %d %B, %Y", "%d %B %Y", "%B %d, %Y", "%Y-%m-%d %H:%M:%S")
 
@@ -109,7 +84,7 @@ def topics(turns: list[ChatTurn], exclude: set[str]) -> list[str]:
         counts.update(
             w
             for w in words(turn.content)
-            if len(w) > 3 and w not in _STOPWORDS and w not in exclude
+            if len(w) > 3 and w not in _NOT_TOPICS and w not in exclude
         )
     return [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOPIC_COUNT]]
 

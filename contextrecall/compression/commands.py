@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from contextrecall.compression.text import shorten, squash
+from contextrecall.tagging import TEST_COMMAND
 
 _EXPLORATION_TEXT = """
 ls cat head tail grep rg ag find fd tree pwd echo wc which whereis file stat less more du
@@ -65,10 +66,6 @@ _TOTAL = re.compile(r"(\d+) (?:tests?|examples?)\b")
 _GO_FAIL = re.compile(r"^(?:--- FAIL|FAIL\s)", re.M)
 _GO_OK = re.compile(r"^ok\s+\S+", re.M)
 _UNITTEST = re.compile(r"^Ran (\d+) tests? in .*?\n\s*\n?(OK|FAILED)", re.M | re.S)
-TEST_COMMAND = re.compile(
-    r"\b(pytest|py\.test|jest|vitest|rspec|phpunit|ctest|tox|nox|unittest|"
-    r"(?:go|cargo|mix|npm|yarn|pnpm|bun|dotnet|gradle|mvn|deno|make) (?:run )?test)\b"
-)
 _PURPOSES = (
     ("test", TEST_COMMAND),
     (

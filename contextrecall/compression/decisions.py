@@ -46,9 +46,12 @@ _ALTERNATIVE = re.compile(
     r"([^,.;:()\u2014\u2013]{2,80}?)(?=\s+(?:because|since|so|as|to|for|which|and|but)\b|[,.;:()\u2014\u2013]|$)",
     re.I,
 )
-_NARRATION = re.compile(
-    r"^(let me|now let me|i'll (?:read|check|look|search|run|start|explore|examine|view|verify|"
-    r"see|find|update the todo|mark)|now i'll (?:read|check|look|run))\b",
+# A look announced ("Let me check …", "I'll read …"): no choice, whatever it contrasts. Not
+# ``exchanges``' narration, which takes any announced step: "I'll use X instead of Y" is a
+# decision. (A sentence opening with "now" is an observation already.)
+_ANNOUNCED_LOOK = re.compile(
+    r"^(let me|i'll (?:read|check|look|search|run|start|explore|examine|view|verify|see|find|"
+    r"update the todo|mark))\b",
     re.I,
 )
 _USER_INSTRUCTION = re.compile(
@@ -165,7 +168,7 @@ def candidates_in(text: str, order: int, weight: float = 1.0) -> list[Candidate]
         strong = bool(_STRONG.search(sentence))
         contrast = bool(_CONTRAST.search(sentence))
         intent = bool(_INTENT.search(sentence))
-        narration = _NARRATION.match(sentence) or _OBSERVATION.match(sentence)
+        narration = _ANNOUNCED_LOOK.match(sentence) or _OBSERVATION.match(sentence)
         if not (strong or contrast) or (narration and not strong):
             previous = sentence
             continue

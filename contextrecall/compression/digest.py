@@ -76,16 +76,12 @@ class CommandRecord:
 
 @dataclass
 class Failure:
-    """A failed command not yet followed by a working run, and what was done since."""
+    """A failed command not yet followed by a working run."""
 
     key: str
     family: str
     display: str
     error: str
-    order: int
-    explanation: str | None = None
-    edits: list[str] = field(default_factory=list)
-    messages_seen: int = 0
 
 
 @dataclass
@@ -131,7 +127,6 @@ class SessionDigest:
     commits: list[str] = field(default_factory=list)
     candidates: list[dec.Candidate] = field(default_factory=list)
     gotchas: list[str] = field(default_factory=list)
-    fixes: list[snip.Fix] = field(default_factory=list)
     config: dict[str, list[str]] = field(default_factory=dict)
     plans: list[str] = field(default_factory=list)
     turns: list[ChatTurn] = field(default_factory=list)
@@ -231,7 +226,6 @@ class SessionDigest:
             self._add_candidates(dec.candidates_in(text, self.order, weight))
             if len(self.gotchas) < MAX_GOTCHAS:
                 self.gotchas.extend(snip.gotchas_in(text)[:3])
-            self._explain_failures(text)
         if event.thinking:
             self._add_candidates(dec.candidates_in(event.thinking, self.order, 0.5))
 
@@ -240,13 +234,6 @@ class SessionDigest:
         if len(self.candidates) > MAX_CANDIDATES:
             self.candidates.sort(key=lambda c: (-c.score, c.order))
             del self.candidates[MAX_CANDIDATES // 2 :]
-
-    def _explain_failures(self, text: str) -> None:
-        for failure in reversed(self.open_failures.values()):
-            if failure.explanation is None and failure.messages_seen < 3:
-                failure.messages_seen += 1
-                failure.explanation = snip.explanation_in(text)
-                return
 
     def _todo_write(self, tool_input: dict[str, Any]) -> None:
         todos = tool_input.get("todos")
@@ -317,9 +304,6 @@ class SessionDigest:
         if call.name == "Write":
             said_created = first_touch and event.content.startswith("File created successfully")
             record.created |= event.details.get("type") == "create" or said_created
-        for failure in self.open_failures.values():
-            if path not in failure.edits and len(failure.edits) < 3:
-                failure.edits.append(path)
         collect_call_signals(self.signals, call.name, call.input, event.content)
         if snip.is_config_path(path):
             text = call.input.get("content") or call.input.get("new_string") or ""
@@ -414,7 +398,7 @@ class SessionDigest:
             record.resolved = False
             if key not in self.open_failures:
                 self.open_failures[key] = Failure(
-                    key, record.family, shown, outcome.error or outcome.outcome, self.order
+                    key, record.family, shown, outcome.error or outcome.outcome
                 )
         elif outcome.outcome in ("ok", "tests-passed"):
             record.outcome = outcome.outcome
@@ -432,15 +416,6 @@ class SessionDigest:
             if failed is not None:
                 failed.resolved = True
             self.signals.failures_resolved += 1
-            self.fixes.append(
-                snip.Fix(
-                    failure.error,
-                    failure.display,
-                    failure.explanation,
-                    list(failure.edits),
-                    success.display,
-                )
-            )
         if success.failed:
             success.resolved = True
 

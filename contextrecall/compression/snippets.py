@@ -1,9 +1,8 @@
-"""Reusable snippets: commands that worked, fixes for errors, configuration values, gotchas."""
+"""Snippet pieces: configuration values, gotchas, and the sentence that explains an error."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from contextrecall.compression.text import clean, sentences, shorten
@@ -36,21 +35,8 @@ _CONFIG_LINE = re.compile(
 _CONFIG_COMMAND = re.compile(
     r"^(export \w+=\S+|git config \S+ \S+|npm config set .+|\w+ config set .+)$"
 )
-FIX_LIMIT = 6
-COMMAND_LIMIT = 6
 CONFIG_LIMIT = 4
 GOTCHA_LIMIT = 5
-
-
-@dataclass
-class Fix:
-    """An error and what resolved it."""
-
-    error: str
-    command: str
-    explanation: str | None = None
-    edits: list[str] = field(default_factory=list)
-    rerun: str | None = None
 
 
 def gotchas_in(text: str) -> list[str]:
@@ -87,55 +73,6 @@ def config_lines(text: str, limit: int = 3) -> list[str]:
 
 def is_config_command(key: str) -> bool:
     return bool(_CONFIG_COMMAND.match(key))
-
-
-def fix_snippet(fix: Fix) -> Snippet:
-    parts = [f"`{fix.command}` failed: {fix.error}."]
-    if fix.explanation:
-        parts.append(f"Cause/fix: {fix.explanation}")
-    if fix.edits:
-        parts.append("Edited " + ", ".join(fix.edits[:3]) + ".")
-    if fix.rerun:
-        parts.append(f"Then `{fix.rerun}` succeeded.")
-    return Snippet(
-        category="fix",
-        title=clean(f"Fix: {fix.error}", 100),
-        content=clean(" ".join(parts), 420),
-        importance=1.5,
-    )
-
-
-def summary_fix_snippets(bullets: list[str]) -> list[Snippet]:
-    """Bullets of a compaction summary's "Errors and fixes" section as fix snippets."""
-    snippets = []
-    for text in bullets:
-        if len(text) < 25 or text.endswith(":"):
-            continue
-        snippets.append(
-            Snippet(category="fix", title=clean(f"Fix: {text}", 100), content=clean(text, 320))
-        )
-    return snippets
-
-
-def command_snippet(display: str, purpose: str, runs: int) -> Snippet:
-    titles = {
-        "test": "Run tests",
-        "lint": "Lint / type-check",
-        "format": "Format code",
-        "migrate": "Migrations",
-        "install": "Install dependencies",
-        "scaffold": "Scaffold",
-        "build": "Build",
-        "deploy": "Deploy",
-        "run": "Run the app",
-    }
-    title = titles.get(purpose, "Working command")
-    return Snippet(
-        category="command",
-        title=clean(f"{title}: {display}", 100),
-        content=clean(display, 240),
-        importance=1.0 + min(runs, 5) * 0.1,
-    )
 
 
 def config_snippet(path: str, lines: list[str]) -> Snippet:

@@ -20,7 +20,7 @@ from contextrecall.memory import (
     SessionMemory,
     Snippet,
 )
-from contextrecall.tagging import command_tags, tags_for
+from contextrecall.tagging import tags_for
 
 DECISION_LIMIT = 10
 COMMAND_RUN_LIMIT = 40
@@ -229,42 +229,6 @@ def _command_runs(digest: SessionDigest) -> list[CommandRun]:
         )
         for r in chosen
     ]
-
-
-def _command_snippets(digest: SessionDigest) -> list[Snippet]:
-    order = (
-        "test",
-        "build",
-        "lint",
-        "migrate",
-        "run",
-        "scaffold",
-        "install",
-        "format",
-        "deploy",
-        "other",
-    )
-    best: dict[str, CommandRecord] = {}
-    for record in digest.commands.values():
-        if record.outcome not in ("ok", "tests-passed") or record.key.startswith("git "):
-            continue
-        kind = cmd.purpose(record.key)
-        if kind == "other" and (record.runs < 2 or cmd.is_read_only(record.key)):
-            continue
-        current = best.get(record.family)
-        if current is None or len(record.key) < len(current.key):
-            best[record.family] = record
-    ranked = sorted(
-        best.values(), key=lambda r: (order.index(cmd.purpose(r.key)), -r.runs, r.order)
-    )
-    snippets = []
-    for record in ranked[: snip.COMMAND_LIMIT]:
-        snippet = snip.command_snippet(
-            cmd.display(record.key), cmd.purpose(record.key), record.runs
-        )
-        snippet.tags = sorted(command_tags(record.key))
-        snippets.append(snippet)
-    return snippets
 
 
 def build_snippets(digest: SessionDigest, root: str | None) -> list[Snippet]:

@@ -10,16 +10,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# Standard English function words (the usual retrieval stop list) ...
-FUNCTION_WORDS = frozenset(
-    """a about above after again against all am an and any are aren as at be because been before
-    being below between both but by can could couldn did didn do does doesn doing don down during
-    each few for from further had hadn has hasn have haven having he her here hers herself him
-    himself his how i if in into is isn it its itself just ll me mightn more most mustn my myself
-    needn now of off on once only or other our ours ourselves out over own re same shan she
-    should shouldn so some such than that the their theirs them themselves then there these they
-    this those through to too under until up us ve very was wasn we were weren what when where which
-    while who whom why will with wouldn you your yours yourself yourselves""".split()  # noqa: SIM905
+from contextrecall.terms import STOPWORDS
+
+# Function words: the shared stop words less those a line needs to keep its sense ("one" is a
+# number; "like", "would", "yes" change what is said; negations are kept before this is asked),
+# and the pieces contractions split into ("we're" gives "we" and "re") ...
+_MEANINGFUL = frozenset(
+    {"also", "get", "got", "like", "lot", "one", "thing", "things", "would", "yes"}
+)
+FUNCTION_WORDS = (STOPWORDS - _MEANINGFUL) | frozenset(
+    """aren couldn didn doesn don hadn hasn haven isn ll mightn mustn needn re shan shouldn us ve
+    wasn weren wouldn""".split()  # noqa: SIM905
 )
 # ... and the fillers of chat, which carry no fact.
 FILLERS = frozenset(

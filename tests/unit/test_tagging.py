@@ -105,6 +105,8 @@ def test_commands_imply_tools():
     }
     assert command_tags("python -m pytest -q") == {"python", "pytest", "testing"}
     assert command_tags("cargo test --all") == {"cargo", "rust", "cargo-test", "testing"}
+    # what compression counts as a test run is tagged as one
+    assert command_tags("make test") == {"make", "testing"}
     assert command_tags("mix phx.server") == {"mix", "elixir", "phoenix"}
 
 
