@@ -2,7 +2,7 @@
 (the embedded default). Both speak the standard library only, so the hook reads them without
 SQLAlchemy, PyMySQL or redis-py; the worker writes them through the same classes.
 
-What the index holds, per project (``index_format`` encodes it):
+What the index holds, per project (``format`` encodes it):
 - records: docno -> one memory as ranking needs it (compressed);
 - ids: memory id -> docno, turns: (session, part, position) -> docno;
 - postings: (kind, word) -> the docnos holding it, appended as memory arrives;
@@ -27,7 +27,7 @@ import time
 import zlib
 
 from contextrecall.broker.redis_wire import RedisAddress, RedisWireError, resp_command
-from contextrecall.recall.index_format import ORDER_BYTES, deflate, inflate, pack, unpack
+from contextrecall.recall.index.format import ORDER_BYTES, deflate, inflate, pack, unpack
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ class Changes:
     """What one sync or build adds to an index, gathered before it is written at once."""
 
     def __init__(self) -> None:
-        self.records: dict[int, str] = {}  # docno: ``index_format.encode``
+        self.records: dict[int, str] = {}  # docno: ``format.encode``
         self.ids: dict[str, int] = {}
         self.postings: dict[tuple[str, str], list[int]] = {}
         self.dead: dict[str, list[int]] = {}
@@ -55,7 +55,7 @@ class Changes:
         self.newest: dict[str, dict[int, tuple[float, str]]] = {}  # docno: (time, id)
         self.dropped_newest: dict[str, list[tuple[int, str]]] = {}  # (docno, id)
         self.turns: dict[str, int] = {}
-        self.order_keys: dict[int, bytes] = {}  # docno: ``index_format.order_key``
+        self.order_keys: dict[int, bytes] = {}  # docno: ``format.order_key``
         self.frequencies: dict[str, int] = {}
         self.meta: dict[str, str] = {}
 
