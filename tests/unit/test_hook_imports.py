@@ -65,6 +65,8 @@ CONTEXT_PATH = [
     "contextrecall.recall.index.reader",
     "contextrecall.recall.answer",
     "contextrecall.recall.index.store",
+    "contextrecall.recall.index.redis_store",
+    "contextrecall.recall.index.file_store",
     "contextrecall.recall.index.format",
     "contextrecall.generation",
 ]

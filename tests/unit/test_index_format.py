@@ -6,7 +6,7 @@ from datetime import datetime
 
 from contextrecall.recall import answer
 from contextrecall.recall.index.format import decode, encode, pack, turn_field, unpack
-from contextrecall.recall.index.store import bucket, compact_id
+from contextrecall.recall.index.redis_store import bucket, compact_id
 from contextrecall.recall.ranking import (
     Item,
     candidate_rank,

@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from contextrecall.recall.index import keeper
-from contextrecall.recall.index.format import order_key
+from contextrecall.recall.index.file_store import FileIndex
+from contextrecall.recall.index.format import FORMAT, Changes, order_key
 from contextrecall.recall.index.keeper import changes_of, indexed_already
 from contextrecall.recall.index.reader import IndexSource
-from contextrecall.recall.index.store import FORMAT, Changes, FileIndex
 from contextrecall.recall.ranking import Item, candidate_rank, found_by, pick
 from contextrecall.terms import TOTAL_TERM
 

@@ -3,7 +3,8 @@ database and read by the hook on the standard library (in Redis beside a cache, 
 SQLite file). It counts only while stamped with the project's current generation; otherwise
 reads go to the database.
 
-``format`` encodes records, postings and order keys; ``store`` is where the index lives (Redis
-or the file); ``reader`` answers the hook and ``recall search`` from it; ``keeper`` (the
-worker's) takes in each save and rebuilds a missing or stale index.
+``format`` encodes records, postings and order keys; ``store`` says what the index holds and
+opens it where it lives, ``redis_store`` or ``file_store``; ``reader`` answers the hook and
+``recall search`` from it; ``keeper`` (the worker's) takes in each save and rebuilds a missing
+or stale index.
 """

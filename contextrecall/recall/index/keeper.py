@@ -33,7 +33,10 @@ from contextrecall.generation import (
 from contextrecall.memory_signals import memory_changed, memory_saved
 from contextrecall.models import Project, TermCount
 from contextrecall.recall.answer import DECISION, SESSION, SNIPPET
+from contextrecall.recall.index.file_store import FileIndex
 from contextrecall.recall.index.format import (
+    FORMAT,
+    Changes,
     encode,
     kind_of,
     order_key,
@@ -41,14 +44,8 @@ from contextrecall.recall.index.format import (
     ranks_above,
     turn_field,
 )
-from contextrecall.recall.index.store import (
-    BUCKET_FIELDS,
-    FORMAT,
-    Changes,
-    FileIndex,
-    RedisIndex,
-    open_index,
-)
+from contextrecall.recall.index.redis_store import BUCKET_FIELDS, RedisIndex
+from contextrecall.recall.index.store import open_index
 from contextrecall.recall.loading import TABLES, DatabaseSource
 from contextrecall.recall.ranking import Item, found_by
 from contextrecall.settings import Settings, get_settings

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
-    from contextrecall.recall.index.store import FileIndex, RedisIndex
+    from contextrecall.recall.index.file_store import FileIndex
+    from contextrecall.recall.index.redis_store import RedisIndex
     from contextrecall.settings import Settings
 
 
