@@ -84,8 +84,8 @@ def build_index(settings) -> None:
     import time
 
     from contextrecall.db import session_scope
-    from contextrecall.indexing import is_fresh, rebuild
     from contextrecall.models import Project
+    from contextrecall.recall.index.keeper import is_fresh, rebuild
 
     with session_scope(settings) as db:
         project = db.scalars(select(Project).where(Project.identity == IDENTITY)).one()

@@ -147,10 +147,11 @@ def search_many(count: int, reuse: str | None, keep: bool) -> tuple[list[float],
     """Search times and baseline query times over a project of ``count`` snippets, in a new
     database (dropped after, unless ``keep``) or in ``reuse``, one an earlier run kept (kept
     again)."""
-    from contextrecall import indexing, migrate
+    from contextrecall import migrate
     from contextrecall.db import get_engine, session_scope
     from contextrecall.models import ContextSnippet, Project
     from contextrecall.recall import service
+    from contextrecall.recall.index import keeper as indexing
     from contextrecall.settings import Settings
 
     name = reuse or f"recall_bench_{uuid.uuid4().hex[:8]}"
@@ -227,7 +228,7 @@ def search_many(count: int, reuse: str | None, keep: bool) -> tuple[list[float],
 
 def index_report(settings) -> None:
     """Build the project's recall index as the worker does; print its time and size."""
-    from contextrecall import indexing
+    from contextrecall.recall.index import keeper as indexing
 
     started = time.perf_counter()
     indexing.rebuild_projects(settings, "big")

@@ -20,7 +20,7 @@ def index() -> None:
 @click.pass_obj
 def rebuild_command(state: State, project: str | None) -> None:
     """Rebuild the index from the database, with a progress bar per project."""
-    from contextrecall import indexing
+    from contextrecall.recall.index import keeper
 
     settings = state.ready_settings
     bars: list = []
@@ -33,7 +33,7 @@ def rebuild_command(state: State, project: str | None) -> None:
         return bars[-1].update
 
     try:
-        names = indexing.rebuild_projects(settings, project, progress)
+        names = keeper.rebuild_projects(settings, project, progress)
     except LookupError as exc:
         raise RecallError(str(exc.args[0])) from exc
     finally:
@@ -49,9 +49,9 @@ def rebuild_command(state: State, project: str | None) -> None:
 @click.pass_obj
 def status_command(state: State, as_json: bool) -> None:
     """Each project's index: memories, size against their stored text, current or not."""
-    from contextrecall import indexing
+    from contextrecall.recall.index import keeper
 
-    for row in indexing.report(state.ready_settings):
+    for row in keeper.report(state.ready_settings):
         click.echo(json.dumps(row, sort_keys=True) if as_json else format_row(row))
 
 

@@ -31,10 +31,10 @@ def status(state: State, as_json: bool) -> None:
 
 def _indexes(state: State) -> list[dict]:
     """The recall index of each project (none when the database cannot be read)."""
-    from contextrecall import indexing
+    from contextrecall.recall.index import keeper
 
     try:
-        return indexing.report(state.settings)
+        return keeper.report(state.settings)
     except Exception:  # the status report says what is wrong with the database
         return []
 
@@ -81,6 +81,6 @@ def cleanup_command(state: State, dry_run: bool, as_json: bool) -> None:
 def _rebuild_indexes(settings, result: dict) -> None:
     """After a cleanup that ran, the recall indexes follow (as after the beat job)."""
     if result.get("ran"):
-        from contextrecall import indexing
+        from contextrecall.recall.index import keeper
 
-        indexing.rebuild_projects(settings)
+        keeper.rebuild_projects(settings)

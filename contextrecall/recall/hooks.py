@@ -23,10 +23,11 @@ MAX_OUTPUT_CHARS = 9_500  # Claude Code takes additionalContext under 10,000 cha
 def _from_index(settings: Settings, identity: str, kind: str, request: str) -> str | None:
     """The block from the project's index when it is current; None sends the hook to the
     cache and the database."""
-    from contextrecall.recall import answer, indexed
+    from contextrecall.recall import answer
+    from contextrecall.recall.index import reader
 
     if kind == "start":  # rendered by the worker, if at the index's stamp (else lagging)
-        index = indexed.fresh_index(settings, identity)
+        index = reader.fresh_index(settings, identity)
         try:
             current = index is not None and index.meta("start_stamp") == str(index.stamp)
             return index.meta("start") if current else None
@@ -36,7 +37,7 @@ def _from_index(settings: Settings, identity: str, kind: str, request: str) -> s
 
     prompt = request[: answer.MAX_QUERY_CHARS]
     now = datetime.now(UTC).replace(tzinfo=None)
-    answered = indexed.ranked_block(
+    answered = reader.ranked_block(
         settings,
         identity,
         prompt,

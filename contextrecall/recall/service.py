@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contextrecall.db import session_scope
-from contextrecall.recall import answer, cache, indexed, loading
+from contextrecall.recall import answer, cache, loading
 from contextrecall.recall.answer import MAX_ITEMS, MAX_QUERY_CHARS, PROMPT_BUDGET, PROMPT_HEADER
+from contextrecall.recall.index import reader
 from contextrecall.recall.loading import find_project
 from contextrecall.recall.ranking import Item
 from contextrecall.settings import Settings
@@ -64,7 +65,7 @@ def search(
     if cached is not None:
         return json.loads(cached)
     answered = (
-        indexed.ranked_block(settings, identity, query, budget, limit, _now()) if query else None
+        reader.ranked_block(settings, identity, query, budget, limit, _now()) if query else None
     )
     if answered is None:
         with session_scope(settings) as db:

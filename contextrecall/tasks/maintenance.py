@@ -33,7 +33,7 @@ def _run(
     from contextrecall.settings import get_settings
 
     settings = get_settings()
-    from contextrecall.worker.signals import memory_changed
+    from contextrecall.memory_signals import memory_changed
 
     claimed = str(slot)[:64] if slot else runs.slot_for(utc_now(), period(settings))
     outcome = runs.run_once(settings, job, claimed, lambda: body(settings))

@@ -39,9 +39,9 @@ def key_ring() -> KeyRing:
 def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
     """Store one delta of one session, exactly once."""
     from contextrecall.generation import bump_generation
+    from contextrecall.memory_signals import memory_saved
     from contextrecall.settings import get_settings
     from contextrecall.store.save_job import save_job
-    from contextrecall.worker.signals import memory_saved
 
     job_id = str(job.get("job_id") if isinstance(job, dict) else self.request.id)
     settings = get_settings()

@@ -7,7 +7,7 @@ from celery import Celery
 from contextrecall.settings import Settings, get_settings
 from contextrecall.worker.config import celery_config
 
-TASK_MODULES = ["contextrecall.tasks", "contextrecall.indexing"]  # the index listens to saves
+TASK_MODULES = ["contextrecall.tasks", "contextrecall.recall.index.keeper"]  # listens to saves
 
 
 def create_app(settings: Settings | None = None) -> Celery:

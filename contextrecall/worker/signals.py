@@ -7,17 +7,8 @@ import logging
 import time
 
 from celery.signals import worker_init, worker_process_init, worker_ready
-from celery.utils.dispatch import Signal
 
 log = logging.getLogger(__name__)
-
-# Sent by the save task once a save has committed and bumped its project's generation, with
-# ``identity``, ``ids`` (the memories it wrote, {table name: ids}) and ``generation``. The
-# recall index (``contextrecall.indexing``) listens, so the write side never imports the read
-# side.
-memory_saved = Signal(name="memory_saved", providing_args={"identity", "ids", "generation"})
-# Sent after cleanup removed memory in any project.
-memory_changed = Signal(name="memory_changed")
 
 
 @worker_init.connect

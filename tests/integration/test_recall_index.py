@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from contextrecall import indexing
 from contextrecall.db import session_scope
 from contextrecall.generation import bump_generation
 from contextrecall.models import DecisionLog, Project, new_uuid
-from contextrecall.recall import answer, indexed, loading, service
+from contextrecall.recall import answer, loading, service
+from contextrecall.recall.index import keeper, reader
 from contextrecall.settings import Settings
 from tests.integration.memories import decisions_since_kafka
 from tests.integration.workers import WorkerProcess, ask_hook, settings_env, wait_until
@@ -83,19 +83,19 @@ def _compare(settings: Settings, project: str, questions: list[str]) -> list[str
     same order) and the same counts give the same answer, which every fifth question also
     checks whole."""
     row = _project(settings, project)
-    index = indexed.fresh_index(settings, row.identity)
+    index = reader.fresh_index(settings, row.identity)
     assert index is not None, f"the index of {project} is not current"
     different = []
     with session_scope(settings) as db:
         database = loading.DatabaseSource(db, row.id)
         for n, question in enumerate(questions):
             expected, counts = answer.candidates(database, question, 1000)
-            found, found_counts = answer.candidates(indexed.IndexSource(index), question, 1000)
+            found, found_counts = answer.candidates(reader.IndexSource(index), question, 1000)
             same = counts == found_counts and list(map(_fields, expected)) == list(
                 map(_fields, found)
             )
             if same and n % 5 == 0:
-                from_index = _chosen(indexed.IndexSource(index), question)
+                from_index = _chosen(reader.IndexSource(index), question)
                 same = _same_ties_aside(_chosen(database, question), from_index)
             if not same:
                 different.append(question)
@@ -127,7 +127,7 @@ def _save_in_process(settings: Settings, project: str, path: Path, session: str,
         with session_scope(settings) as db:
             stored = save_job(db, job, ring)
         generation = bump_generation(settings, ref.identity)
-        indexing.after_save(
+        keeper.after_save(
             identity=ref.identity,
             ids=stored.memory_ids,
             generation=generation,
@@ -205,9 +205,9 @@ def _decisions(
 
 def test_a_decision_made_1000_decisions_ago_is_found_through_the_index(kept):
     project = _decisions(kept)
-    indexing.rebuild(kept, project)
-    assert indexed.fresh_index(kept, project.identity) is not None
-    answered = indexed.ranked_block(
+    keeper.rebuild(kept, project)
+    assert reader.fresh_index(kept, project.identity) is not None
+    answered = reader.ranked_block(
         kept, project.identity, "why kafka for the audit stream?", 300, None, NOW
     )
     assert answered is not None and "replay a month of audit events" in answered[0]
@@ -251,7 +251,7 @@ def test_the_hook_answers_from_the_index_with_the_database_gone(kept, tmp_path):
     database URL may point nowhere."""
     repo = _repository(tmp_path, "acme/ledger")
     project = _decisions(kept, *_project_for(repo), later=0)
-    indexing.rebuild(kept, project)
+    keeper.rebuild(kept, project)
     env = settings_env(kept)
     env["RECALL_DATABASE_URL"] = (
         "sqlite:////nonexistent/folder/recall.db"
@@ -276,7 +276,7 @@ def test_a_stale_index_is_not_read(kept, tmp_path):
     with session_scope(kept) as db:
         project = Project(id=new_uuid(), name=name, identity=identity)
         db.add(project)
-    indexing.rebuild(kept, project)
+    keeper.rebuild(kept, project)
     with session_scope(kept) as db:
         db.add(
             DecisionLog(
@@ -287,7 +287,7 @@ def test_a_stale_index_is_not_read(kept, tmp_path):
             )
         )
     bump_generation(kept, identity)
-    assert indexed.fresh_index(kept, identity) is None
+    assert reader.fresh_index(kept, identity) is None
     assert "quokka scheduler" in _hook(kept, _prompt("which quokka scheduler for exports?", repo))
 
 
@@ -295,7 +295,7 @@ def _lose_index(settings: Settings, identity: str) -> None:
     if settings.cache_url:
         _flush_index_redis(settings.cache_url)  # FLUSHDB: the index, the generations, everything
     else:
-        os.remove(indexing.open_index(settings, identity).path)
+        os.remove(keeper.open_index(settings, identity).path)
 
 
 def test_a_lost_index_is_rebuilt_by_the_worker_and_the_hook_answers_meanwhile(kept, tmp_path):
@@ -307,12 +307,12 @@ def test_a_lost_index_is_rebuilt_by_the_worker_and_the_hook_answers_meanwhile(ke
     settings = Settings.from_env({**settings_env(kept), "RECALL_INDEX_CHECK_SECONDS": "0.5"})
     worker = WorkerProcess(settings, tmp_path / "worker.log", concurrency=1).start()
     try:
-        wait_until(lambda: indexing.is_fresh(kept, identity), 60, what="the first index")
+        wait_until(lambda: keeper.is_fresh(kept, identity), 60, what="the first index")
         _lose_index(kept, identity)
-        assert indexed.fresh_index(kept, identity) is None
+        assert reader.fresh_index(kept, identity) is None
         question = _prompt("why kafka for the audit stream?", repo)
         assert "replay a month of audit events" in _hook(kept, question)
-        wait_until(lambda: indexing.is_fresh(kept, identity), 60, what="the rebuilt index")
+        wait_until(lambda: keeper.is_fresh(kept, identity), 60, what="the rebuilt index")
     finally:
         worker.stop()
     env = {**settings_env(kept), "RECALL_DATABASE_URL": "sqlite:////nonexistent/recall.db"}
@@ -337,14 +337,14 @@ def test_a_worker_keeps_the_index_current_save_after_save(kept, tmp_path):
     try:
         subprocess.run([*save, str(growing)], env=env, check=True, capture_output=True)
         identity = _project(settings, "grow").identity
-        wait_until(lambda: indexing.is_fresh(settings, identity), 30, what="the index")
+        wait_until(lambda: keeper.is_fresh(settings, identity), 30, what="the index")
         growing.write_text("".join(lines))
         subprocess.run([*save, str(growing)], env=env, check=True, capture_output=True)
-        wait_until(lambda: indexing.is_fresh(settings, identity), 30, what="the synced index")
+        wait_until(lambda: keeper.is_fresh(settings, identity), 30, what="the synced index")
     finally:
         worker.stop()
-    index = indexed.fresh_index(settings, identity)
-    sessions = indexed.IndexSource(index).latest(answer.SESSION, 10)
+    index = reader.fresh_index(settings, identity)
+    sessions = reader.IndexSource(index).latest(answer.SESSION, 10)
     with session_scope(settings) as db:
         database = loading.DatabaseSource(db, _project(settings, "grow").id)
         expected = database.latest(answer.SESSION, 10)
@@ -361,7 +361,7 @@ def test_a_prompt_and_a_session_start_load_no_heavy_module(kept, tmp_path):
     repo = _repository(tmp_path, "acme/ledger")
     identity, name = _project_for(repo)
     project = _decisions(kept, identity, name)
-    indexing.rebuild(kept, project)
+    keeper.rebuild(kept, project)
     for event in (
         _prompt("why kafka for the audit stream?", repo),
         {"hook_event_name": "SessionStart", "cwd": str(repo), "session_id": "s"},
@@ -395,9 +395,9 @@ def test_the_index_size_is_accounted_and_in_redis_at_most_twice_the_text(
     for path in _locomo_sessions(conversation, tmp_path):
         _save_in_process(kept, project, path, path.stem, "chat")
     # saves grow an index past the hashes it was built with; the worker's keeper then
-    # rebuilds it to size (``indexing.outgrown``), as here
-    indexing.rebuild_projects(kept, project)
-    (row,) = indexing.report(kept, [project])
+    # rebuilds it to size (``keeper.outgrown``), as here
+    keeper.rebuild_projects(kept, project)
+    (row,) = keeper.report(kept, [project])
     assert row["state"] == "current" and row["memories"] > 300
     assert row["index_bytes"] > 0
     if kept.cache_url:  # the embedded default's file is on disk, not in a server's memory
@@ -410,8 +410,8 @@ def test_an_index_missing_a_record_is_not_trusted(kept, tmp_path):
     repo = _repository(tmp_path, "acme/ledger")
     identity, name = _project_for(repo)
     project = _decisions(kept, identity, name, later=3)
-    indexing.rebuild(kept, project)
-    index = indexing.open_index(kept, identity, reader=False)
+    keeper.rebuild(kept, project)
+    index = keeper.open_index(kept, identity, reader=False)
     if kept.cache_url:
         import redis
 

@@ -62,10 +62,12 @@ CONTEXT_PATH = [
     "contextrecall.launcher",
     "contextrecall.hook",
     "contextrecall.recall.hooks",
-    "contextrecall.recall.indexed",
+    "contextrecall.recall.index.reader",
     "contextrecall.recall.answer",
-    "contextrecall.recall.index_store",
-    "contextrecall.recall.index_format",
+    "contextrecall.recall.index.store",
+    "contextrecall.recall.index.redis_store",
+    "contextrecall.recall.index.file_store",
+    "contextrecall.recall.index.format",
     "contextrecall.generation",
 ]
 CONTEXT_HEAVY = (HEAVY - {"datetime"}) | {"pymysql", "logging"}

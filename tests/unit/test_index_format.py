@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from contextrecall.recall import answer
-from contextrecall.recall.index_format import decode, encode, pack, turn_field, unpack
-from contextrecall.recall.index_store import bucket, compact_id
+from contextrecall.recall.index.format import decode, encode, pack, turn_field, unpack
+from contextrecall.recall.index.redis_store import bucket, compact_id
 from contextrecall.recall.ranking import (
     Item,
     candidate_rank,

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from contextrecall import indexing
-from contextrecall.indexing import changes_of, indexed_already
-from contextrecall.recall.index_format import order_key
-from contextrecall.recall.index_store import FORMAT, Changes, FileIndex
-from contextrecall.recall.indexed import IndexSource
+from contextrecall.recall.index import keeper
+from contextrecall.recall.index.file_store import FileIndex
+from contextrecall.recall.index.format import FORMAT, Changes, order_key
+from contextrecall.recall.index.keeper import changes_of, indexed_already
+from contextrecall.recall.index.reader import IndexSource
 from contextrecall.recall.ranking import Item, candidate_rank, found_by, pick
 from contextrecall.terms import TOTAL_TERM
 
@@ -111,7 +111,7 @@ def test_memory_arriving_in_order_leaves_nothing_odd(tmp_path):
 
 
 def test_an_index_gathering_odd_docnos_is_due_for_a_rebuild(tmp_path, monkeypatch):
-    monkeypatch.setattr(indexing, "ODD_AT_MOST", 10)
+    monkeypatch.setattr(keeper, "ODD_AT_MOST", 10)
     rng = random.Random(5)
     items = _memory(rng, 200)
     shuffled = _index(tmp_path / "shuffled", [items[n : n + 10] for n in range(0, 200, 10)])
@@ -120,11 +120,11 @@ def test_an_index_gathering_odd_docnos_is_due_for_a_rebuild(tmp_path, monkeypatc
         index.write(_meta(next=str(len(items))))
     odd = len(shuffled.odd("snippet"))
     assert odd > 20
-    assert indexing.disordered(shuffled)
-    assert not indexing.disordered(ordered)
+    assert keeper.disordered(shuffled)
+    assert not keeper.disordered(ordered)
     # what a build itself listed odd does not count: a rebuild would list it again
     shuffled.write(_meta(odd_built=str(odd - 5)))
-    assert not indexing.disordered(shuffled)
+    assert not keeper.disordered(shuffled)
 
 
 def test_an_index_of_an_earlier_format_counts_as_missing(tmp_path):

@@ -64,6 +64,11 @@ def test_the_import_contracts_are_kept():
             "import sqlalchemy as _sqlalchemy  # noqa: F401\n",
             "contextrecall.client.spool -> sqlalchemy",
         ),
+        (  # the hook reads the index: not even the read side's database loading may come in
+            "recall/index/format.py",
+            "from contextrecall.recall import loading as _loading  # noqa: F401\n",
+            "contextrecall.recall.index.format is not allowed to import sqlalchemy",
+        ),
         (  # terms is a leaf both sides import: importing the hook from it closes a cycle
             "terms.py",
             "from contextrecall import hook as _hook  # noqa: F401\n",

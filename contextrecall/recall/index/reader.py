@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 
 from contextrecall.recall import answer
-from contextrecall.recall.index_format import decode, turn_field
-from contextrecall.recall.index_store import open_index
+from contextrecall.recall.index.format import decode, turn_field
+from contextrecall.recall.index.store import open_index
 from contextrecall.recall.ranking import (
     NEIGHBOUR_REACH,
     Item,
@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
-    from contextrecall.recall.index_store import FileIndex, RedisIndex
+    from contextrecall.recall.index.file_store import FileIndex
+    from contextrecall.recall.index.redis_store import RedisIndex
     from contextrecall.settings import Settings
 
 

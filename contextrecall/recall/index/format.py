@@ -1,4 +1,5 @@
-"""How memories are written in the recall index: compact records and packed postings.
+"""How the recall index writes memory: compact records, packed postings and order keys, the
+layout's version (``FORMAT``), what one write adds (``Changes``) and a queued save's line.
 
 Pure and on the standard library: the worker encodes, the hook decodes.
 """
@@ -10,6 +11,12 @@ import zlib
 from array import array
 
 from contextrecall.recall.ranking import EPOCH, MICROSECOND, Item, moment, scored_terms
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+FORMAT = "2"  # how the index is laid out; one of another format is rebuilt
 
 INDEX_KINDS = {
     "session": "session",
@@ -145,3 +152,25 @@ def unpack(data: bytes) -> list[int]:
     found = array("I")
     found.frombytes(data)
     return found.tolist()
+
+
+class Changes:
+    """What one sync or build adds to an index, gathered before it is written at once."""
+
+    def __init__(self) -> None:
+        self.records: dict[int, str] = {}  # docno: ``encode``
+        self.ids: dict[str, int] = {}
+        self.postings: dict[tuple[str, str], list[int]] = {}
+        self.dead: dict[str, list[int]] = {}
+        self.odd: dict[str, list[int]] = {}
+        self.newest: dict[str, dict[int, tuple[float, str]]] = {}  # docno: (time, id)
+        self.dropped_newest: dict[str, list[tuple[int, str]]] = {}  # (docno, id)
+        self.turns: dict[str, int] = {}
+        self.order_keys: dict[int, bytes] = {}  # docno: ``order_key``
+        self.frequencies: dict[str, int] = {}
+        self.meta: dict[str, str] = {}
+
+
+def encode_save(generation: int | None, ids: Mapping[str, Sequence[str]]) -> str:
+    """A save as the "queue" and "pending" lists keep it: one line of JSON."""
+    return json.dumps([generation, {table: list(i) for table, i in ids.items() if i}])

@@ -30,9 +30,13 @@ from contextrecall.generation import (
     generation_key,
     project_namespace,
 )
+from contextrecall.memory_signals import memory_changed, memory_saved
 from contextrecall.models import Project, TermCount
 from contextrecall.recall.answer import DECISION, SESSION, SNIPPET
-from contextrecall.recall.index_format import (
+from contextrecall.recall.index.file_store import FileIndex
+from contextrecall.recall.index.format import (
+    FORMAT,
+    Changes,
     encode,
     kind_of,
     order_key,
@@ -40,19 +44,12 @@ from contextrecall.recall.index_format import (
     ranks_above,
     turn_field,
 )
-from contextrecall.recall.index_store import (
-    BUCKET_FIELDS,
-    FORMAT,
-    Changes,
-    FileIndex,
-    RedisIndex,
-    open_index,
-)
+from contextrecall.recall.index.redis_store import BUCKET_FIELDS, RedisIndex
+from contextrecall.recall.index.store import open_index
 from contextrecall.recall.loading import TABLES, DatabaseSource
 from contextrecall.recall.ranking import Item, found_by
 from contextrecall.settings import Settings, get_settings
 from contextrecall.terms import counted_terms
-from contextrecall.worker.signals import memory_changed, memory_saved
 
 log = logging.getLogger(__name__)
 LOCK_SECONDS = 120.0
@@ -501,7 +498,7 @@ def outgrown(index: FileIndex | RedisIndex, terms: int) -> bool:
 
 def disordered(index: FileIndex | RedisIndex) -> bool:
     """Whether so much memory was saved out of time order since the index was built that a
-    common word's ties cost many reads (see ``index_store``): a rebuild numbers it all in
+    common word's ties cost many reads (see ``store``): a rebuild numbers it all in
     order again. What the build itself listed odd does not count (a rebuild would list it
     again, were the database's order of ids ever not Python's)."""
     odd = sum(len(index.odd(kind)) for kind in KINDS)
