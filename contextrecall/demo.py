@@ -25,7 +25,7 @@ from contextrecall import migrate
 from contextrecall.client.worker_process import child_environment, worker_command
 from contextrecall.db import session_scope
 from contextrecall.models import SavedDelta, Session
-from contextrecall.recall import service
+from contextrecall.recall import service, session_start
 from contextrecall.settings import Settings, get_settings
 
 SAMPLE = Path(__file__).parent / "samples" / "demo_session.jsonl"
@@ -123,6 +123,6 @@ def run(echo: Callable[[str], None] = print) -> None:
         _stop(worker)
     identity = "git:github.com/contextrecall/demo-shop"
     echo("\n4. what the next session starts with (SessionStart):\n")
-    echo(service.session_start_block(settings, identity))
+    echo(session_start.session_start_block(settings, identity))
     echo(f"\n5. recall search {DEMO_QUERY!r}:\n")
     echo(service.search(settings, "contextrecall/demo-shop", DEMO_QUERY, budget=300)["context"])

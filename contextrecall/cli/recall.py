@@ -77,13 +77,13 @@ def search(
 @click.pass_obj
 def inject(state: State, project: str | None, query: str | None, budget: int | None) -> None:
     """Print the exact block a SessionStart (or, with --query, UserPromptSubmit) hook injects."""
-    from contextrecall.recall import service
+    from contextrecall.recall import service, session_start
 
     settings = state.ready_settings
     project = project or this_project()
     if query is None:
-        block = service.session_start_block(
-            settings, project, budget or service.SESSION_START_BUDGET
+        block = session_start.session_start_block(
+            settings, project, budget or session_start.SESSION_START_BUDGET
         )
     else:
         block = service.prompt_block(settings, project, query, budget or service.PROMPT_BUDGET)

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 SESSION, DECISION, SNIPPET = "session", "decision", "snippet"
 PROMPT_BUDGET = 1000  # tokens of context for a typed prompt
 PROMPT_HEADER = "# Context Recall: memory relevant to this prompt"
+MAX_OUTPUT_CHARS = 9_500  # Claude Code takes additionalContext under 10,000 characters
 MAX_ITEMS = 500  # items in one answer
 MAX_QUERY_CHARS = 10_000  # a longer prompt is ranked by its beginning
 TEXT_POSTINGS = 3000  # index matches a search may cost: the rarer query words add up to this

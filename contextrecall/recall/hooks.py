@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 
     from contextrecall.settings import Settings
 
-MAX_OUTPUT_CHARS = 9_500  # Claude Code takes additionalContext under 10,000 characters
-
 
 def _from_index(settings: Settings, identity: str, kind: str, request: str) -> str | None:
     """The block from the project's index when it is current; None sends the hook to the
@@ -49,7 +47,7 @@ def _from_index(settings: Settings, identity: str, kind: str, request: str) -> s
     if answered is None:
         return None
     text, chosen = answered
-    return text[:MAX_OUTPUT_CHARS] if answer.clears_bar(prompt, chosen) else ""
+    return text[: answer.MAX_OUTPUT_CHARS] if answer.clears_bar(prompt, chosen) else ""
 
 
 def hook_context(event: dict[str, Any], settings: Settings, deadline: float) -> str | None:
@@ -67,13 +65,13 @@ def hook_context(event: dict[str, Any], settings: Settings, deadline: float) -> 
     if block is None:
         block, generation = cache.read(settings, identity, kind, request)
     if block is None:
-        from contextrecall.recall import service
+        from contextrecall.recall import answer, service, session_start
 
         if kind == "start":
-            block = service.session_start_block(settings, identity)
+            block = session_start.session_start_block(settings, identity)
         else:
             block = service.prompt_block(settings, identity, request)
-        block = block[:MAX_OUTPUT_CHARS]
+        block = block[: answer.MAX_OUTPUT_CHARS]
         cache.write(settings, identity, kind, request, block, generation)
     if not block:
         return None

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from contextrecall.db import session_scope
@@ -12,12 +11,10 @@ from contextrecall.recall import answer, cache, loading
 from contextrecall.recall.answer import MAX_ITEMS, MAX_QUERY_CHARS, PROMPT_BUDGET, PROMPT_HEADER
 from contextrecall.recall.index import reader
 from contextrecall.recall.loading import find_project
-from contextrecall.recall.ranking import Item
 from contextrecall.settings import Settings
 from contextrecall.terms import estimate_tokens, terms
 
 SEARCH_BUDGET = 1000
-SESSION_START_BUDGET = 2000
 MAX_BUDGET = 100_000  # tokens: far above any context window worth filling
 
 
@@ -84,142 +81,6 @@ def search(
     cache.write(settings, identity, "search", request, json.dumps(result), generation)
     record_usage(settings, [item.id for _, item in chosen if item.kind in {"fact", "snippet"}])
     return result
-
-
-def session_start_block(
-    settings: Settings, identity_or_name: str, budget: int = SESSION_START_BUDGET
-) -> str:
-    """What a SessionStart hook injects, the most useful first and the budget used: where the
-    latest session left off (branch, last request, test status, the last error, uncommitted
-    work, last commits, open todos), the project's state, the latest sessions, key decisions,
-    then the latest exchanges' conclusions while room is left."""
-    with session_scope(settings) as db:
-        project = find_project(db, identity_or_name)
-        if project is None:
-            return ""
-        state = loading.project_state(db, project.id)
-        latest = loading.latest_session(db, project.id)
-        source = loading.DatabaseSource(db, project.id)
-        sessions = source.latest(answer.SESSION, 5)
-        decisions = source.latest(answer.DECISION, 10)
-        status = loading.latest_snippets(db, project.id, "command", 1, starting="$ git status")
-        exchanges = loading.latest_snippets(db, project.id, "exchange", 8)
-        name = project.name
-    if state is None and not sessions and not decisions:
-        return ""
-    block = _Lines(f"# Context Recall: memory of {name}", budget)
-    if latest:
-        block.section("## Where the last session left off", _left_off(latest, status))
-    if state:
-        facts = []
-        if state["phase"]:
-            progress = f", progress {state['progress']}%" if state["progress"] else ""
-            facts.append(f"Phase: {state['phase']}{progress}")
-        facts += [f"- Blocker: {entry}" for entry in state["blockers"][:8]]
-        facts += [f"- Next: {entry}" for entry in state["next_actions"][:8]]
-        if state["key_files"]:
-            facts.append("Key files: " + ", ".join(state["key_files"][:12]))
-        block.section("## Project state", facts)
-    block.section(
-        "## Latest sessions",
-        [
-            f"- [{item.date()}] {item.title}: {_whole_sentences(item.text, SESSION_CHARS)}"
-            for item in sessions
-        ],
-    )
-    block.section("## Key decisions", [item.render() for item in decisions])
-    block.section(
-        "## Latest exchanges",
-        [f"- [{item.date()}] {_whole_sentences(item.text, 700)}" for item in exchanges],
-    )
-    return block.text()
-
-
-SESSION_CHARS = 900  # of one session's summary in the session-start block
-
-
-class _Lines:
-    """A block of lines that never grows past ``budget`` tokens; a section's heading goes in
-    only with at least one of its lines."""
-
-    def __init__(self, title: str, budget: int) -> None:
-        self.lines: list[str] = []
-        self.budget = budget
-        self.used = 0
-        self.add(title)
-
-    def add(self, line: str) -> bool:
-        cost = estimate_tokens(line + "\n")
-        if self.used + cost > self.budget:
-            return False
-        self.lines.append(line)
-        self.used += cost
-        return True
-
-    def section(self, heading: str, lines: list[str]) -> None:
-        lines = [line for line in lines if line]
-        if not lines or not self.add(heading):
-            return
-        added = [self.add(line) for line in lines]  # every line is tried: a later one may fit
-        if not any(added):
-            self.lines.pop()
-            self.used -= estimate_tokens(heading + "\n")
-
-    def text(self) -> str:
-        return "\n".join(self.lines) if len(self.lines) > 1 else ""
-
-
-def _left_off(latest: dict[str, Any], status: list[Item]) -> list[str]:
-    """What the latest session's recorded state says about where work stands."""
-    lines = []
-    if latest.get("branch"):
-        lines.append(f"Branch: {latest['branch']}")
-    if latest.get("last_request"):
-        lines.append(f"Last request: {_whole_sentences(latest['last_request'], 300)}")
-    summary = (latest.get("state") or {}).get("summary")
-    if summary:
-        lines.append(f"Outcome: {_whole_sentences(summary, 400)}")
-    commands = [c for c in latest.get("commands") or [] if isinstance(c, dict)]
-    tests = [c for c in commands if str(c.get("outcome", "")).startswith("tests-")]
-    if tests:
-        last = tests[-1]
-        shown = last.get("error") if last.get("outcome") == "tests-failed" else None
-        outcome = str(last.get("outcome")).replace("-", " ")
-        lines.append(f"Tests: `{last.get('command')}` {outcome}" + (f": {shown}" if shown else ""))
-    failed = [c for c in commands if c.get("outcome") in ("failed", "tests-failed")]
-    unresolved = [c for c in failed if c.get("resolved") is False]
-    if unresolved:
-        last = unresolved[-1]
-        lines.append(f"Last error: `{last.get('command')}`: {last.get('error') or 'failed'}")
-    if (
-        status
-        and latest.get("at")
-        and status[0].created_at
-        and (status[0].created_at >= latest["at"] - timedelta(days=1))
-    ):
-        changed = [
-            line.strip()
-            for line in status[0].text.splitlines()
-            if re.match(r"\s*(modified|new file|deleted|renamed|both modified):", line)
-        ]
-        if changed:
-            lines.append("Uncommitted (last git status): " + "; ".join(changed[:8]))
-    commits = [str(c) for c in latest.get("commits") or []]
-    if commits:
-        lines.append("Last commits: " + "; ".join(commits[-5:]))
-    return lines
-
-
-def _whole_sentences(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters at the end of a sentence or clause (a word
-    only when there is none), never in the middle of a list item, "…" marking the cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = max(text.rfind(mark, 0, limit) for mark in (". ", "; ", "! ", "? "))
-    if cut < limit // 2:
-        cut = text.rfind(" ", 0, limit)
-    return text[: cut + 1].rstrip() + " …"
 
 
 def prompt_block(

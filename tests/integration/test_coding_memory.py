@@ -13,7 +13,7 @@ from contextrecall.client.deltas import Delta
 from contextrecall.crypto import KeyRing, generate_key
 from contextrecall.db import get_engine, session_scope
 from contextrecall.jobs import build_job
-from contextrecall.recall import service
+from contextrecall.recall import service, session_start
 from contextrecall.settings import Settings
 from contextrecall.store.save_job import save_job
 from tests.unit.test_compression import CWD, Transcript
@@ -87,13 +87,13 @@ def test_an_identifier_is_found_by_its_whole_name_and_by_its_parts(backend):
 
 def test_the_session_start_says_where_the_work_stands(backend):
     save(backend, session())
-    block = service.session_start_block(backend, "shop")
+    block = session_start.session_start_block(backend, "shop")
     left_off = block.split("## Where the last session left off\n", 1)[1]
     assert "Branch: feature/totals" in left_off
     assert "Tests: `mix test test/checkout_test.exs` tests failed" in left_off
     assert "Last commits: 1a2b3c4 Cart totals in their own module" in left_off
     assert "Key files: lib/shop/cart_totals.ex" in block and "lib/cart.ex" not in block
-    assert len(block) / 4 <= service.SESSION_START_BUDGET
+    assert len(block) / 4 <= session_start.SESSION_START_BUDGET
 
 
 def test_a_subagent_report_is_stored_once_from_both_transcripts(backend):

@@ -13,7 +13,7 @@ from contextrecall.client.deltas import Delta
 from contextrecall.crypto import KeyRing, generate_key
 from contextrecall.db import session_scope
 from contextrecall.jobs import build_job
-from contextrecall.recall import service
+from contextrecall.recall import service, session_start
 from contextrecall.settings import Settings
 from contextrecall.store.save_job import save_job
 from contextrecall.terms import estimate_tokens
@@ -65,7 +65,7 @@ def test_budgets_are_never_exceeded(backend, budget):
     assert result["tokens"] <= budget
     assert estimate_tokens(result["context"]) <= budget
     for block in (
-        service.session_start_block(backend, "alpha", budget),
+        session_start.session_start_block(backend, "alpha", budget),
         service.prompt_block(backend, "alpha", "the MariaDB migration", budget),
     ):
         assert estimate_tokens(block) <= budget
@@ -118,7 +118,7 @@ def test_near_identical_projects_never_leak_into_each_other(backend, redis_url, 
         b = service.search(settings, "beta", "MariaDB migration charset")
         assert "ALPHA-ONLY" in a["context"] and "BETA-ONLY" not in a["context"]
         assert "BETA-ONLY" in b["context"] and "ALPHA-ONLY" not in b["context"]
-        start_a = service.session_start_block(settings, "alpha")
+        start_a = session_start.session_start_block(settings, "alpha")
         assert "BETA-ONLY" not in start_a
 
 
@@ -140,7 +140,7 @@ def test_cache_down_means_slower_not_broken(backend):
     dead = backend.with_overrides(cache_url="redis://127.0.0.1:1/0")
     save_chat(dead, "alpha", "s1")
     assert "utf8mb4" in service.search(dead, "alpha", "charset")["context"]
-    assert service.session_start_block(dead, "alpha").startswith("# Context Recall")
+    assert session_start.session_start_block(dead, "alpha").startswith("# Context Recall")
 
 
 def test_jsonl_batch_answers_each_query_in_order(backend):

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 
 from contextrecall.db import get_engine, session_scope
 from contextrecall.models import Base, ConversationContext, SavedDelta
-from contextrecall.recall import service
+from contextrecall.recall import service, session_start
 from tests.integration.test_flower import flower, get  # noqa: F401  (the Flower fixture)
 from tests.integration.test_write_path import make_repo, transcript_lines
 from tests.integration.workers import WorkerProcess, run_hook, wait_until
@@ -147,7 +147,7 @@ def test_secrets_are_nowhere_after_saving_transcripts_full_of_them(
             assert db.scalars(select(ConversationContext.id)).first() is not None
         for query in ("deploy token key", "remember this", SECRETS[0][1]):
             service.search(settings, "Acme/Widget", query)  # fills the cache
-        service.session_start_block(settings, "Acme/Widget")
+        session_start.session_start_block(settings, "Acme/Widget")
 
         def tasks_listed() -> str | None:
             status, body = get(f"{flower}/api/tasks")

@@ -32,7 +32,7 @@ from contextrecall.generation import (
 )
 from contextrecall.memory_signals import memory_changed, memory_saved
 from contextrecall.models import Project, TermCount
-from contextrecall.recall.answer import DECISION, SESSION, SNIPPET
+from contextrecall.recall.answer import DECISION, MAX_OUTPUT_CHARS, SESSION, SNIPPET
 from contextrecall.recall.index.file_store import FileIndex
 from contextrecall.recall.index.format import (
     FORMAT,
@@ -48,6 +48,7 @@ from contextrecall.recall.index.redis_store import BUCKET_FIELDS, RedisIndex
 from contextrecall.recall.index.store import open_index
 from contextrecall.recall.loading import TABLES, DatabaseSource
 from contextrecall.recall.ranking import Item, found_by
+from contextrecall.recall.session_start import session_start_block
 from contextrecall.settings import Settings, get_settings
 from contextrecall.terms import counted_terms
 
@@ -315,9 +316,6 @@ def _stamp(
 
 
 def _start_block(settings: Settings, identity: str) -> str:
-    from contextrecall.recall.hooks import MAX_OUTPUT_CHARS
-    from contextrecall.recall.service import session_start_block
-
     return session_start_block(settings, identity)[:MAX_OUTPUT_CHARS]
 
 
