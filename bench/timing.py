@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import time
 
@@ -21,10 +22,11 @@ def timed(cmd: list[str], env: dict, stdin: str = "") -> float:
     return time.perf_counter() - started
 
 
-def percentile(values: list[float], share: float) -> float:
-    """The value ``share`` (0..1) of the way up ``values``, by rank."""
+def percentile(values: list[float], p: int) -> float:
+    """The ``p``-th percentile of ``values`` by nearest rank: the value at rank
+    ``ceil(p / 100 * n)``, so no sample is dropped (with under 100 values, p99 is the maximum)."""
     ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * share) - 1)]
+    return ordered[max(1, math.ceil(p * len(ordered) / 100)) - 1]
 
 
 def isolate_from_this_machine() -> None:
