@@ -9,17 +9,22 @@ import time
 
 def timed(cmd: list[str], env: dict, stdin: str = "") -> float:
     """Seconds a fresh process of ``cmd`` takes, output discarded (it must succeed)."""
+    return timed_output(cmd, env, stdin)[0]
+
+
+def timed_output(cmd: list[str], env: dict, stdin: str = "") -> tuple[float, str]:
+    """Seconds a fresh process of ``cmd`` takes, and its standard output (it must succeed)."""
     started = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         cmd,
         input=stdin,
         env=env,
         text=True,
         check=True,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, done.stdout
 
 
 def percentile(values: list[float], p: int) -> float:
