@@ -19,9 +19,9 @@ Three systems, measured in the same run:
   depend on how fast the worker happens to count uses between two questions).
 - bm25: BM25 (k1 1.2, b 0.75) over the project's raw transcript messages (text blocks plus
   tool inputs, each input leaf as ``key: value`` with strings verbatim; no tool results, no
-  thinking), each message cut into chunks of at most 200 tokens (whole lines packed, longer
-  lines cut at whitespace); the best-scoring chunks are packed until the budget is reached.
-  The tokenizer is lowercase alphanumeric words (``[a-z0-9]+``: no stemming, no stop words).
+  thinking), each message cut at whitespace into consecutive chunks of at most 200 tokens;
+  the best-scoring chunks are packed until the budget is reached. Its terms are Context
+  Recall's own: stop words out, Snowball stems, identifiers whole and in parts (baseline.py).
 - recency: the last B tokens of the same raw text, all the project's messages in time order.
 
 Also printed: knowledge kept (the share of questions whose needles are anywhere in the
@@ -52,8 +52,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from baseline import BM25, recency_context
 from coding_recall import (
-    BM25,
     KINDS,
     StoredMemory,
     Transcript,
@@ -63,7 +63,6 @@ from coding_recall import (
     load_questions,
     project_messages,
     raw_messages,
-    recency_context,
     stored_memory,
     table,
     tokens,
@@ -260,8 +259,8 @@ def main() -> None:
     results: dict[str, dict[str, bool]] = {"recall": {}, "bm25": {}, "recency": {}}
     for project, transcripts in projects.items():
         messages = project_messages(transcripts)
-        bm25 = BM25(messages)
-        recent = recency_context(messages, args.budget)
+        bm25 = BM25(m.text for m in messages)
+        recent = recency_context([m.text for m in messages], args.budget)
         for q in (q for q in questions if q["project"] == project):
             results["recall"][q["id"]] = answered(q, run.contexts[q["id"]])
             results["bm25"][q["id"]] = answered(q, bm25.context(q["question"], args.budget))

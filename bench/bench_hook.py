@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from timing import timed
+from timing import percentile, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT.parent / "shared" / "data" / "transcripts" / "claude-code-2.1"
@@ -101,7 +101,7 @@ def main() -> None:
         ("recall hook (Stop, 3 MB, +3 lines)", hooks),
         ("  the same, no worker check", no_check),
     ):
-        p90 = sorted(values)[int(len(values) * 0.9) - 1]
+        p90 = percentile(values, 90)
         print(
             f"{name:<40}{statistics.median(values) * 1000:>12.1f}{p90 * 1000:>10.1f}"
             f"{statistics.median(values) / base:>8.2f}"

@@ -198,9 +198,11 @@ def search_many(count: int, reuse: str | None, keep: bool) -> tuple[list[float],
             print("recall index current: not rebuilt", flush=True)
         else:
             index_report(settings)
-        # a new sample of questions each run, so a reused database meets new queries
-        queries = random.Random().sample(questions, 60) if reuse else rng.sample(questions, 60)
-        service.search(settings, "big", queries[0])  # warm the connection pool
+        # a new sample of questions each run, so a reused database meets new queries; the
+        # first warms the connection pool and is not timed (a second ask would be a cache hit)
+        distinct = list(dict.fromkeys(questions))
+        warm_up, *queries = (random.Random() if reuse else rng).sample(distinct, 61)
+        service.search(settings, "big", warm_up)
         searches, baseline = [], []
         with get_engine(settings).connect() as connection:
             for query in queries:
@@ -263,13 +265,13 @@ def main() -> None:
     print(f"target <= 4.0x: {hit / base:.2f}x {'PASS' if hit <= 4 * base else 'FAIL'}\n")
 
     searches, baseline = search_many(args.snippets, args.reuse, args.keep)
-    p50, p99 = statistics.median(searches) * 1000, percentile(searches, 0.99) * 1000
+    p50, p99 = statistics.median(searches) * 1000, percentile(searches, 99) * 1000
     b50 = statistics.median(baseline) * 1000
     title = f"in process, {args.snippets:,} snippets on MariaDB"
     print(f"{title:<44}{'p50 ms':>10}{'p99 ms':>10}")
     print(
         f"{'indexed single-row query (baseline)':<44}{b50:>10.2f}"
-        f"{percentile(baseline, 0.99) * 1000:>10.2f}"
+        f"{percentile(baseline, 99) * 1000:>10.2f}"
     )
     print(f"{'recall search, cache miss':<44}{p50:>10.2f}{p99:>10.2f}")
     print(f"ratio p50 search / baseline: {p50 / b50:.1f}x")

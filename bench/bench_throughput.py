@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
-from timing import isolate_from_this_machine
+from timing import isolate_from_this_machine, percentile
 
 from contextrecall.client.worker_process import worker_command
 
@@ -54,11 +54,11 @@ class Run:
     def __init__(
         self, sent: dict[str, float], done: dict[str, float], started: float, produced: float
     ) -> None:
-        latencies = sorted((done[j] - sent[j]) * 1000 for j in done)
+        latencies = [(done[j] - sent[j]) * 1000 for j in done]
         self.offered = len(sent) / produced
         self.rate = len(done) / (max(done.values()) - started)
         self.p50 = statistics.median(latencies)
-        self.p99 = latencies[int(len(latencies) * 0.99) - 1]
+        self.p99 = percentile(latencies, 99)
 
 
 def run_saves(settings, folder: Path, rate: float | None) -> Run:

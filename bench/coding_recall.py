@@ -1,10 +1,9 @@
 """Shared pieces of the coding-recall benchmark (bench_coding_recall.py).
 
 The data (../shared/data/coding-recall: the questions and which transcripts belong to which
-project), the raw transcript text the baselines see and the storage figure counts, the
-scoring rule, the two baselines (BM25 and recency) and the text of a project's stored memory
-read straight from the database. Nothing here knows about a particular question: the same
-code runs for all 60.
+project), the raw transcript text the baselines (baseline.py) see and the storage figure
+counts, the scoring rule and the text of a project's stored memory read straight from the
+database. Nothing here knows about a particular question: the same code runs for all 60.
 
 Tokens are ``ceil(characters / 4)`` throughout, as in the README of the data and in
 ``contextrecall.terms.estimate_tokens``.
@@ -15,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +23,6 @@ QUESTIONS = DATA / "coding-recall" / "questions-dev.jsonl"
 PROJECTS = DATA / "coding-recall" / "projects.json"
 TRANSCRIPTS = DATA / "transcripts"
 KINDS = ("command", "file", "decision", "error", "state", "fact")
-CHUNK_TOKENS = 200  # the BM25 baseline's chunks are at most this long
-SEPARATOR = "\n\n"  # between the chunks or messages of a baseline's context
 
 
 def tokens(text: str) -> int:
@@ -149,94 +145,6 @@ def answered(question: dict[str, Any], context: str) -> bool:
     haystack = normalize(context)
     found = [normalize(needle) in haystack for needle in question["needles"]]
     return any(found) if question["any"] else all(found)
-
-
-# --- the baselines --------------------------------------------------------------------------
-
-
-def words(text: str) -> list[str]:
-    """The baselines' tokenizer: lowercase alphanumeric words (no stemming, no stop words)."""
-    return re.findall(r"[a-z0-9]+", text.lower())
-
-
-def _pieces(text: str, limit: int) -> list[str]:
-    """``text`` cut at whitespace into pieces of at most ``limit`` characters."""
-    pieces, current = [], ""
-    for word in re.findall(r"\S+\s*", text):
-        while len(word) > limit:  # one enormous word: cut it
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(word[:limit])
-            word = word[limit:]
-        if len(current) + len(word) > limit:
-            pieces.append(current)
-            current = ""
-        current += word
-    if current.strip():
-        pieces.append(current)
-    return [p.strip() for p in pieces if p.strip()]
-
-
-def chunk(text: str, limit: int = 4 * CHUNK_TOKENS) -> list[str]:
-    """One message's text in chunks of at most ``limit`` characters (200 tokens): whole
-    lines packed together, a longer line cut at whitespace."""
-    chunks, current = [], ""
-    for line in text.splitlines():
-        if len(line) > limit:
-            if current.strip():
-                chunks.append(current)
-            current = ""
-            chunks += _pieces(line, limit)
-            continue
-        joined = f"{current}\n{line}" if current else line
-        if len(joined) > limit:
-            if current.strip():
-                chunks.append(current)
-            joined = line
-        current = joined
-    if current.strip():
-        chunks.append(current)
-    return [c.strip() for c in chunks if c.strip()]
-
-
-class BM25:
-    """BM25 (k1 = 1.2, b = 0.75) over the chunks of a project's raw messages."""
-
-    def __init__(self, messages: list[Message]) -> None:
-        self.chunks = [c for m in messages for c in chunk(m.text)]
-        self.docs = [Counter(words(c)) for c in self.chunks]
-        self.lengths = [sum(d.values()) for d in self.docs]
-        self.average = sum(self.lengths) / max(len(self.docs), 1)
-        self.df = Counter(w for d in self.docs for w in d)
-
-    def context(self, question: str, budget: int) -> str:
-        n = len(self.docs)
-        idf = {
-            w: math.log(1 + (n - self.df[w] + 0.5) / (self.df[w] + 0.5))
-            for w in set(words(question))
-        }
-        scored = []
-        for i, (doc, length) in enumerate(zip(self.docs, self.lengths, strict=True)):
-            norm = 1.2 * (0.25 + 0.75 * length / self.average)
-            score = sum(idf[w] * doc[w] * 2.2 / (doc[w] + norm) for w in idf if doc[w])
-            if score > 0:
-                scored.append((-score, i))
-        scored.sort()
-        chosen: list[str] = []
-        used = 0  # ceil(len(SEPARATOR.join(chosen)) / 4) <= budget
-        for _, i in scored:
-            cost = len(self.chunks[i]) + (len(SEPARATOR) if chosen else 0)
-            if math.ceil((used + cost) / 4) <= budget:
-                chosen.append(self.chunks[i])
-                used += cost
-        return SEPARATOR.join(chosen)
-
-
-def recency_context(messages: list[Message], budget: int) -> str:
-    """The last ``budget`` tokens of all the project's messages in time order."""
-    text = SEPARATOR.join(m.text for m in messages)
-    return text[-4 * budget :] if budget > 0 else ""
 
 
 # --- the stored memory ----------------------------------------------------------------------

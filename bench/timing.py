@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import time
 
 
 def timed(cmd: list[str], env: dict, stdin: str = "") -> float:
     """Seconds a fresh process of ``cmd`` takes, output discarded (it must succeed)."""
+    return timed_output(cmd, env, stdin)[0]
+
+
+def timed_output(cmd: list[str], env: dict, stdin: str = "") -> tuple[float, str]:
+    """Seconds a fresh process of ``cmd`` takes, and its standard output (it must succeed)."""
     started = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         cmd,
         input=stdin,
         env=env,
         text=True,
         check=True,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, done.stdout
 
 
-def percentile(values: list[float], share: float) -> float:
-    """The value ``share`` (0..1) of the way up ``values``, by rank."""
+def percentile(values: list[float], p: int) -> float:
+    """The ``p``-th percentile of ``values`` by nearest rank: the value at rank
+    ``ceil(p / 100 * n)``, so no sample is dropped (with under 100 values, p99 is the maximum)."""
     ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * share) - 1)]
+    return ordered[max(1, math.ceil(p * len(ordered) / 100)) - 1]
 
 
 def isolate_from_this_machine() -> None:

@@ -30,10 +30,6 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     get_settings.cache_clear()
 
 
-def test_scopes_are_exported():
-    assert files.SCOPES == ("user", "project", "local")
-
-
 def test_each_scope_names_its_files(env):
     home, repo = env["home"], env["repo"]
     src = repo / "src"
