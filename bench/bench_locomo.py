@@ -33,30 +33,18 @@ from baseline import BM25
 from timing import isolate_from_this_machine
 
 from contextrecall.client.worker_process import worker_command
+from contextrecall.terms import ENGLISH_STOPWORDS
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo-dev.json"
 BUDGET = 1000
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
-# The coverage rule's own stop words (the issue's list), not contextrecall.terms.STOPWORDS:
-# the rule judges the product, so the product's vocabulary must not move it (adding a word to
-# the product's stop list would otherwise change which turns count as covered).
-COVERAGE_STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself me more most my myself no nor not now of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself
-    yourselves""".split()  # noqa: SIM905
-)
 
 
 def content_words(text: str) -> list[str]:
     return [
         w
         for w in re.findall(r"[a-z0-9]+", text.lower())
-        if len(w) >= 3 and w not in COVERAGE_STOPWORDS
+        if len(w) >= 3 and w not in ENGLISH_STOPWORDS
     ]
 
 
