@@ -15,7 +15,7 @@ import select
 import sys
 import time
 
-from contextrecall.settings import Settings
+from contextrecall.settings import HOOK_BUDGET_SECONDS, Settings
 
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 SAVE_EVENTS = frozenset({"Stop", "SubagentStop", "PreCompact", "SessionEnd"})
 CONTEXT_EVENTS = frozenset({"SessionStart", "UserPromptSubmit"})
-BUDGET_SECONDS = 0.9
 MAX_STDIN_BYTES = 1024 * 1024
 MAX_LOG_BYTES = 1024 * 1024
 
@@ -180,19 +179,25 @@ def _on_alarm(_signum: int, _frame: object) -> None:
 
 
 def main(
-    stdin: BinaryIO | None = None, stdout: TextIO | None = None, budget: float = BUDGET_SECONDS
+    stdin: BinaryIO | None = None, stdout: TextIO | None = None, budget: float | None = None
 ) -> int:
-    """Run the hook; always returns 0."""
+    """Run the hook within ``budget`` seconds (the ``RECALL_HOOK_BUDGET_SECONDS`` setting when
+    None); always returns 0."""
     started = time.monotonic()
-    deadline = started + budget
     settings: Settings | None = None
     if not hasattr(signal, "SIGALRM"):  # Windows: no watchdog and no fcntl, so no hook
         log_failure(settings, "unsupported platform: the hook needs SIGALRM and fcntl (POSIX)")
         return 0
     previous = signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, budget + 0.05)
+    # the default budget bounds reading the settings too, then the watchdog is set again
+    signal.setitimer(signal.ITIMER_REAL, (budget or HOOK_BUDGET_SECONDS) + 0.05)
     try:
         settings = Settings.from_env()
+        if budget is None:
+            budget = settings.hook_budget_seconds
+            left = started + budget - time.monotonic()
+            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001) + 0.05)
+        deadline = started + budget
         raw = read_stdin(stdin or sys.stdin.buffer, deadline)
         output = handle(parse_event(raw), settings, deadline)
         if output:

@@ -63,6 +63,10 @@ class Field:
         return f"Field({self.name!r}, {self.env!r})"
 
 
+HOOK_BUDGET_SECONDS = 0.9
+MAX_HOOK_BUDGET_SECONDS = 8.0  # within the 10 s the installed entries let Claude Code wait
+
+
 def _text(value: str) -> str:
     return value
 
@@ -83,6 +87,13 @@ def _float(value: str) -> float:
         return float(value)
     except ValueError:
         raise ValueError(f"expected a number, got {value!r}") from None
+
+
+def _hook_budget(value: str) -> float:
+    seconds = _float(value)
+    if not 0.1 <= seconds <= MAX_HOOK_BUDGET_SECONDS:
+        raise ValueError(f"expected seconds from 0.1 to {MAX_HOOK_BUDGET_SECONDS:g}, got {value!r}")
+    return seconds
 
 
 def _flag(value: str) -> bool:
@@ -143,6 +154,9 @@ FIELDS = (
     Field("failed_job_retention_days", "RECALL_FAILED_JOB_RETENTION_DAYS", _float, 30.0),
     Field("decay_batch", "RECALL_DECAY_BATCH", _int, 10000),
     Field("cleanup_batch", "RECALL_CLEANUP_BATCH", _int, 5000),
+    # How long a hook may take before it gives up (exit 0; its job stays spooled): the agent
+    # waits for it at every event.
+    Field("hook_budget_seconds", "RECALL_HOOK_BUDGET_SECONDS", _hook_budget, HOOK_BUDGET_SECONDS),
     # The hook starts a worker when none is alive; that worker stops after this long idle.
     Field("worker_autostart", "RECALL_WORKER_AUTOSTART", _flag, True),
     Field("worker_idle_seconds", "RECALL_WORKER_IDLE_SECONDS", _float, 600.0),

@@ -17,7 +17,7 @@ from contextrecall.recall import service, session_start
 from contextrecall.settings import Settings
 from contextrecall.store.save_job import save_job
 from contextrecall.terms import estimate_tokens
-from tests.integration.workers import ask_hook, settings_env
+from tests.integration.workers import run_hook, settings_env
 
 RING = KeyRing(generate_key())
 FACTS = [
@@ -187,7 +187,7 @@ def test_hook_returns_claude_code_json_for_session_start_and_prompts(cached, tmp
         save_job(db, job, RING)
 
     def hook(event: dict) -> subprocess.CompletedProcess:
-        return ask_hook(cached, {"cwd": str(repo), "session_id": "x", **event})
+        return run_hook(cached, {"cwd": str(repo), "session_id": "x", **event})
 
     for _ in range(2):  # a miss, then a cache hit
         start = hook({"hook_event_name": "SessionStart", "source": "startup"})

@@ -25,7 +25,7 @@ from contextrecall.recall import answer, loading, service
 from contextrecall.recall.index import keeper, reader
 from contextrecall.settings import Settings
 from tests.integration.memories import decisions_since_kafka
-from tests.integration.workers import WorkerProcess, ask_hook, settings_env, wait_until
+from tests.integration.workers import WorkerProcess, run_hook, settings_env, wait_until
 
 INDEX_DB = 1  # the Redis database of the index tests' cache, flushed around each
 NOW = datetime(2030, 1, 1)
@@ -215,7 +215,7 @@ def test_a_decision_made_1000_decisions_ago_is_found_through_the_index(kept):
 
 def _hook(settings: Settings, event: dict, env: dict[str, str] | None = None) -> str:
     """`recall hook` as Claude Code runs it; its additionalContext ("" for none)."""
-    done = ask_hook(settings, event, env)
+    done = run_hook(settings, event, env=env)
     assert done.returncode == 0
     if not done.stdout:
         return ""

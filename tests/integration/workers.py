@@ -19,7 +19,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def run_hook(
-    settings: Settings, event: dict, timeout: float = 10, env: dict[str, str] | None = None
+    settings: Settings, event: dict, timeout: float = 30, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
     """`recall hook` as Claude Code runs it, with ``event`` on its stdin."""
     return subprocess.run(
@@ -30,22 +30,6 @@ def run_hook(
         text=True,
         timeout=timeout,
     )
-
-
-def ask_hook(
-    settings: Settings, event: dict, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
-    """``run_hook`` for a context event (SessionStart, UserPromptSubmit). A run that timed out
-    (the database path on a busy machine can take longer than the hook's budget) must say so
-    in hook.log, and is tried again, at most three times."""
-    log = Path(settings.location("hook.log"))
-    for _ in range(3):
-        logged = log.read_text() if log.exists() else ""
-        done = run_hook(settings, event, timeout=60, env=env)
-        new_lines = (log.read_text() if log.exists() else "")[len(logged) :]
-        if done.stdout or done.returncode != 0 or "timed out" not in new_lines:
-            return done
-    raise AssertionError("the hook timed out three times")
 
 
 class WorkerProcess:

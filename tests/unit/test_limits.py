@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tempfile
+import time
+
+import pytest
 
 from contextrecall import hook
 from contextrecall.client import deltas as delta
@@ -67,3 +71,21 @@ def test_the_hook_reports_skipped_lines_in_its_log(tmp_path, monkeypatch):
     log = (home / "hook.log").read_text()
     assert f"skipped 1 line(s) over 1000 bytes in {transcript}" in log
     assert list((home / "spool").glob("*.json"))  # the rest was saved
+
+
+@pytest.mark.parametrize("budget", ["0.2", "1.5"])
+def test_the_hook_keeps_to_the_budget_its_setting_gives(budget, tmp_path, monkeypatch):
+    """A hook whose stdin is never closed gives up at its budget (RECALL_HOOK_BUDGET_SECONDS):
+    not before it, and (in process, with no start-up to pay) well before the next second."""
+    monkeypatch.setenv("RECALL_HOME", str(tmp_path))
+    monkeypatch.setenv("RECALL_HOOK_BUDGET_SECONDS", budget)
+    read, write = os.pipe()
+    try:
+        started = time.monotonic()
+        assert hook.main(stdin=io.FileIO(read, "rb", closefd=False), stdout=io.StringIO()) == 0
+        elapsed = time.monotonic() - started
+    finally:
+        os.close(read)
+        os.close(write)
+    assert float(budget) <= elapsed < float(budget) + 1
+    assert "stdin was not closed in time" in (tmp_path / "hook.log").read_text()

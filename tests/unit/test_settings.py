@@ -43,6 +43,7 @@ VARIABLES = {
     "RECALL_CLEANUP_BATCH": "cleanup_batch",
     "RECALL_WORKER_AUTOSTART": "worker_autostart",
     "RECALL_WORKER_IDLE_SECONDS": "worker_idle_seconds",
+    "RECALL_HOOK_BUDGET_SECONDS": "hook_budget_seconds",
 }
 INTEGERS = ["RECALL_VISIBILITY_TIMEOUT", "RECALL_DECAY_BATCH", "RECALL_CLEANUP_BATCH"]
 NUMBERS = [
@@ -53,6 +54,7 @@ NUMBERS = [
     "RECALL_SPOOL_RETENTION_DAYS",
     "RECALL_SPOOL_RESEND_SECONDS",
     "RECALL_FAILED_JOB_RETENTION_DAYS",
+    "RECALL_HOOK_BUDGET_SECONDS",
 ]
 KEY = "c2VjcmV0LWtleS1tYXRlcmlhbC10aGF0LW11c3Qtbm90LWxlYWs="
 PASSWORD = "admin:hunter2"
@@ -91,6 +93,7 @@ def every_variable(home: Path) -> tuple[dict[str, str], dict[str, object]]:
         "RECALL_CLEANUP_BATCH": "67",
         "RECALL_WORKER_AUTOSTART": "no",
         "RECALL_WORKER_IDLE_SECONDS": "68",
+        "RECALL_HOOK_BUDGET_SECONDS": "2.5",
     }
     expected: dict[str, object] = {
         "home": home,
@@ -123,6 +126,7 @@ def every_variable(home: Path) -> tuple[dict[str, str], dict[str, object]]:
         "cleanup_batch": 67,
         "worker_autostart": False,
         "worker_idle_seconds": 68.0,
+        "hook_budget_seconds": 2.5,
     }
     return env, expected
 
@@ -161,6 +165,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert (settings.retention_days, settings.retention_min_relevance) == (90.0, 0.1)
     assert (settings.spool_retention_days, settings.failed_job_retention_days) == (30.0, 30.0)
     assert (settings.decay_batch, settings.cleanup_batch) == (10000, 5000)
+    assert settings.hook_budget_seconds == 0.9
     assert not settings.signing_enabled
 
 
@@ -201,6 +206,13 @@ def test_a_bad_number_names_its_variable(variable: str, tmp_path: Path) -> None:
         Settings.from_env({"RECALL_HOME": str(tmp_path), variable: "abc"})
     assert str(caught.value).startswith(f"{variable}: expected a")
     assert str(caught.value).endswith("number, got 'abc'")
+
+
+@pytest.mark.parametrize("value", ["0", "0.05", "-1", "9", "inf", "nan"])
+def test_a_hook_budget_outside_its_range_is_refused(value: str) -> None:
+    refused = r"^RECALL_HOOK_BUDGET_SECONDS: expected seconds from 0\.1 to 8, got "
+    with pytest.raises(ValueError, match=refused):
+        Settings.from_env({"RECALL_HOOK_BUDGET_SECONDS": value})
 
 
 @pytest.mark.parametrize("variable", INTEGERS)
