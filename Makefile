@@ -20,16 +20,22 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-# The whole suite on the venv's Python, then the unit tests on Python 3.12 and 3.13. The
-# package's bytecode is compiled first: hooks run in tests within their time budget, which
-# compiling on every import (PYTHONDONTWRITEBYTECODE set) can exceed on a busy machine.
+# The whole suite on the venv's Python, in parallel (pytest-xdist: one test process a core and
+# one more, since many tests wait on workers and hooks; each process has its own databases and
+# its own redis-server), and meanwhile the unit tests on Python 3.12 and 3.13 (their output is
+# shown once the suite is done). The package's bytecode is compiled first: hooks run in tests,
+# and compiling on every import (PYTHONDONTWRITEBYTECODE set) costs each of them.
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 1)")
+
 test: lint
 	$(BIN)/python -m compileall -q contextrecall
-	$(BIN)/pytest
-	./.ci/other-pythons
+	@./.ci/other-pythons > .other-pythons.log 2>&1 & other=$$!; \
+	$(BIN)/pytest -n $(PYTEST_WORKERS); suite=$$?; \
+	wait $$other; others=$$?; cat .other-pythons.log; \
+	test $$suite -eq 0 && test $$others -eq 0
 
 bench: $(BIN)/.installed
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .venv-3.* .pytest_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .venv-3.* .pytest_cache .ruff_cache .import_linter_cache .other-pythons.log
