@@ -30,7 +30,7 @@ PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) +
 test: lint
 	$(BIN)/python -m compileall -q contextrecall
 	@./.ci/other-pythons > .other-pythons.log 2>&1 & other=$$!; \
-	$(BIN)/pytest -n $(PYTEST_WORKERS); suite=$$?; \
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal; suite=$$?; \
 	wait $$other; others=$$?; cat .other-pythons.log; \
 	test $$suite -eq 0 && test $$others -eq 0
 
