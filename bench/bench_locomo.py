@@ -30,6 +30,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from baseline import BM25
+from locomo import session_files
 from timing import isolate_from_this_machine
 
 from contextrecall.client.worker_process import worker_command
@@ -68,31 +69,6 @@ def covered(turn: str, context: list[str]) -> bool:
         if len(inside) >= needed:
             return True
     return False
-
-
-def save_sessions(conversation: dict, project: str, folder: Path) -> list[str]:
-    """The conversation's sessions as chat transcripts, one file each, for `recall save`."""
-    chat = conversation["conversation"]
-    files = []
-    for key, session in chat.items():
-        if not (key.startswith("session_") and isinstance(session, list)):
-            continue
-        date = chat.get(f"{key}_date_time", "")
-        path = folder / project / f"{key}.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [
-            {
-                "role": "user",
-                "speaker": turn["speaker"],
-                "content": turn["text"],
-                "timestamp": date,
-                "id": turn["dia_id"],
-            }
-            for turn in session
-        ]
-        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-        files.append(str(path))
-    return files
 
 
 def turns_of(conversation: dict) -> dict[str, tuple[str, str]]:
@@ -135,7 +111,7 @@ def main() -> None:
         time.sleep(3)
         for conversation in conversations:
             project = f"locomo-{conversation['sample_id']}"
-            files = save_sessions(conversation, project, folder)
+            files = [str(f) for f in session_files(conversation, folder / project)]
             subprocess.run(
                 [
                     *recall,

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bench.locomo import session_files
 from contextrecall.db import session_scope
 from contextrecall.generation import bump_generation
 from contextrecall.models import DecisionLog, Project, new_uuid
@@ -136,30 +137,6 @@ def _save_in_process(settings: Settings, project: str, path: Path, session: str,
         )
 
 
-def _locomo_sessions(conversation: dict, folder: Path) -> list[Path]:
-    chat = conversation["conversation"]
-    files = []
-    for key, session in chat.items():
-        if not (key.startswith("session_") and isinstance(session, list)):
-            continue
-        date = chat.get(f"{key}_date_time", "")
-        path = folder / conversation["sample_id"] / f"{key}.jsonl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [
-            {
-                "role": "user",
-                "speaker": t["speaker"],
-                "content": t["text"],
-                "timestamp": date,
-                "id": t["dia_id"],
-            }
-            for t in session
-        ]
-        path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-        files.append(path)
-    return files
-
-
 # The dev sets, a part a test (so parallel test processes share them out): LoCoMo's five
 # conversations and coding-recall's two projects.
 LOCOMO_DEV = ("conv-26", "conv-30", "conv-41", "conv-42", "conv-43")
@@ -176,7 +153,7 @@ def test_the_index_answers_a_locomo_conversations_questions_as_the_database_does
     assert tuple(c["sample_id"] for c in conversations) == LOCOMO_DEV  # every one is a part
     (conversation,) = [c for c in conversations if c["sample_id"] == conversation_id]
     project = f"locomo-{conversation_id}"
-    for path in _locomo_sessions(conversation, tmp_path):
+    for path in session_files(conversation, tmp_path / conversation["sample_id"]):
         _save_in_process(kept, project, path, path.stem, "chat")
     questions = [q["question"] for q in conversation["qa"] if q["category"] in (1, 2, 3, 4)]
     assert len(questions) > 50
@@ -408,7 +385,7 @@ def test_the_index_size_is_accounted_and_in_redis_at_most_twice_the_text(
 ):
     conversation = json.loads((shared_data / "locomo" / "locomo-dev.json").read_text())[0]
     project = f"locomo-{conversation['sample_id']}"
-    for path in _locomo_sessions(conversation, tmp_path):
+    for path in session_files(conversation, tmp_path / conversation["sample_id"]):
         _save_in_process(kept, project, path, path.stem, "chat")
     # saves grow an index past the hashes it was built with; the worker's keeper then
     # rebuilds it to size (``keeper.outgrown``), as here
