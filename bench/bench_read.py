@@ -151,7 +151,7 @@ def search_many(count: int, reuse: str | None, keep: bool) -> tuple[list[float],
     from contextrecall.db import get_engine, session_scope
     from contextrecall.models import ContextSnippet, Project
     from contextrecall.recall import service
-    from contextrecall.recall.index import keeper as indexing
+    from contextrecall.recall.index import keeper
     from contextrecall.settings import Settings
 
     name = reuse or f"recall_bench_{uuid.uuid4().hex[:8]}"
@@ -194,7 +194,7 @@ def search_many(count: int, reuse: str | None, keep: bool) -> tuple[list[float],
             started = time.perf_counter()
             fill_snippets(settings, project_id, count, turns, rng)
             print(f"filled {count:,} snippets in {time.perf_counter() - started:.0f}s", flush=True)
-        if reuse and indexing.is_fresh(settings, "name:big"):
+        if reuse and keeper.is_fresh(settings, "name:big"):
             print("recall index current: not rebuilt", flush=True)
         else:
             index_report(settings)
@@ -230,12 +230,12 @@ def search_many(count: int, reuse: str | None, keep: bool) -> tuple[list[float],
 
 def index_report(settings) -> None:
     """Build the project's recall index as the worker does; print its time and size."""
-    from contextrecall.recall.index import keeper as indexing
+    from contextrecall.recall.index import keeper
 
     started = time.perf_counter()
-    indexing.rebuild_projects(settings, "big")
+    keeper.rebuild_projects(settings, "big")
     took = time.perf_counter() - started
-    (row,) = indexing.report(settings, ["big"])
+    (row,) = keeper.report(settings, ["big"])
     ratio = row["index_bytes"] / row["text_bytes"]
     print(
         f"recall index rebuilt in {took:.0f}s: {row['index_bytes'] / 1e6:.0f} MB in Redis for "
