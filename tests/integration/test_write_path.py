@@ -712,13 +712,9 @@ def test_the_next_hook_drops_what_a_worker_confirmed_and_sends_a_lost_job_again(
     finally:
         worker.stop()
     assert len(list(sent.glob("*.json"))) == 2
-    # Nothing new: the hook only settles, when its time budget leaves room for it (a loaded
-    # machine can leave none), so a few hooks in a row may take to drop both.
+    # Nothing new: the hook only settles (its time budget leaves room for it here).
     queued = broker.llen(QUEUE)  # what the worker left queued for later (its own tasks)
-    for _ in range(3):
-        assert run_hook(settings, event).returncode == 0
-        if not list(sent.glob("*.json")):
-            break
+    assert run_hook(settings, event).returncode == 0
     assert list(sent.glob("*.json")) == []
     assert broker.llen(QUEUE) == queued  # dropped as confirmed, never sent again
 
