@@ -64,6 +64,7 @@ class Field:
 
 
 HOOK_BUDGET_SECONDS = 0.9
+MIN_HOOK_BUDGET_SECONDS = 0.1
 MAX_HOOK_BUDGET_SECONDS = 8.0  # within the 10 s the installed entries let Claude Code wait
 
 
@@ -91,8 +92,9 @@ def _float(value: str) -> float:
 
 def _hook_budget(value: str) -> float:
     seconds = _float(value)
-    if not 0.1 <= seconds <= MAX_HOOK_BUDGET_SECONDS:
-        raise ValueError(f"expected seconds from 0.1 to {MAX_HOOK_BUDGET_SECONDS:g}, got {value!r}")
+    low, high = MIN_HOOK_BUDGET_SECONDS, MAX_HOOK_BUDGET_SECONDS
+    if not low <= seconds <= high:
+        raise ValueError(f"expected seconds from {low:g} to {high:g}, got {value!r}")
     return seconds
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bench.coding_recall import session_of
 from bench.locomo import session_files
 from contextrecall.db import session_scope
 from contextrecall.generation import bump_generation
@@ -171,13 +172,8 @@ def test_the_index_answers_a_coding_projects_questions_as_the_database_does(
     projects = json.loads((recall / "projects.json").read_text())
     assert tuple(projects) == CODING_DEV  # every one is a part
     for relative in projects[name]["files"]:
-        parts = Path(relative).parts
-        session = (
-            f"{parts[-3]}/{Path(parts[-1]).stem}"
-            if len(parts) >= 3 and parts[-2] == "subagents"
-            else Path(relative).stem
-        )
-        _save_in_process(kept, name, shared_data / "transcripts" / relative, session, "claude")
+        path = shared_data / "transcripts" / relative
+        _save_in_process(kept, name, path, session_of(relative), "claude")
     questions = [json.loads(line) for line in (recall / "questions-dev.jsonl").open()]
     asked = [q["question"] for q in questions if q["project"] == name]
     assert len(asked) >= 15
