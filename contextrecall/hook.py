@@ -15,7 +15,7 @@ import select
 import sys
 import time
 
-from contextrecall.settings import HOOK_BUDGET_SECONDS, Settings
+from contextrecall.settings import HOOK_BUDGET_SECONDS, Settings, home_from_env
 
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
@@ -152,9 +152,12 @@ def handle(event: dict[str, Any], settings: Settings, deadline: float) -> str | 
 def log_failure(settings: Settings | None, message: str) -> None:
     """Append one line to the hook log (kept small); never raises."""
     try:
-        settings = settings or Settings.from_env()
-        os.makedirs(settings.location(), exist_ok=True)
-        log = settings.location("hook.log")
+        try:
+            folder = (settings or Settings.from_env()).location()
+        except ValueError:  # a setting it cannot parse: what is logged, in the home it names
+            folder = home_from_env()
+        os.makedirs(folder, exist_ok=True)
+        log = os.path.join(folder, "hook.log")
         if os.path.exists(log) and os.path.getsize(log) > MAX_LOG_BYTES:
             os.replace(log, log + ".1")
         with open(log, "a", encoding="utf-8") as handle:

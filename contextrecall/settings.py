@@ -267,12 +267,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Build settings from ``env`` (default: the process environment), then the
         configuration file it names or implies (``config_path``), then the defaults."""
-        env = os.environ if env is None else env
-        path = config_path(env)
-        # The default home is under the HOME of ``env`` (which may not be this process's).
-        home = env.get("HOME")
-        fallback = {"RECALL_HOME": DEFAULT_HOME.replace("~", home, 1)} if home else {}
-        return cls.from_sources(env, read_config(path) if path else {}, fallback)
+        return cls.from_sources(*_sources(os.environ if env is None else env))
 
     @classmethod
     def from_sources(cls, *sources: Mapping[str, str]) -> Settings:
@@ -301,6 +296,24 @@ class Settings:
         settings = cls.__new__(cls)
         settings._fill(values)
         return settings
+
+
+def _sources(env: Mapping[str, str]) -> tuple[Mapping[str, str], ...]:
+    """Where ``env``'s settings come from, first first: ``env``, the configuration file it
+    names or implies (``config_path``), the default home under the HOME of ``env`` (which may
+    not be this process's)."""
+    path = config_path(env)
+    home = env.get("HOME")
+    fallback = {"RECALL_HOME": DEFAULT_HOME.replace("~", home, 1)} if home else {}
+    return env, read_config(path) if path else {}, fallback
+
+
+def home_from_env(env: Mapping[str, str] | None = None) -> str:
+    """``RECALL_HOME`` as ``Settings.from_env`` finds it, without parsing any other setting:
+    where the hook logs a setting it cannot parse."""
+    sources = _sources(os.environ if env is None else env)
+    raw = next((s["RECALL_HOME"] for s in sources if s.get("RECALL_HOME")), DEFAULT_HOME)
+    return _path(raw)
 
 
 def config_path(env: Mapping[str, str]) -> str | None:
