@@ -17,7 +17,7 @@ from contextrecall.compression.chat import build_chat_memory
 from contextrecall.compression.digest import SessionDigest
 from contextrecall.compression.exchanges import ExchangeLog
 from contextrecall.compression.summary import block_budget, build_memory, render_summary_block
-from contextrecall.memory import ParseReport, SessionMemory
+from contextrecall.memory import ParseReport, SessionMemory, Snippet
 from contextrecall.redaction import redact
 from contextrecall.transcript import (
     Event,
@@ -30,10 +30,12 @@ from contextrecall.transcript import (
 from contextrecall.transcript.detect import looks_binary
 
 __all__ = [
+    "ExchangeLog",
     "TranscriptError",
     "block_budget",
     "compress",
     "compress_file",
+    "exchange_snippets",
     "redact_memory",
     "render_summary_block",
 ]
@@ -46,22 +48,25 @@ def compress(
     events: Iterable[Event] | ParsedSession,
     fmt: str | None = None,
     report: ParseReport | None = None,
-    exchanges: bool = True,
+    exchanges: bool | ExchangeLog = True,
 ) -> SessionMemory:
-    """The memory of a session from its events (consumed once, in order); without
-    ``exchanges`` its per-exchange snippets are not extracted (a save stores those from the
-    delta, and only summarises the whole session)."""
+    """The memory of a session from its events (consumed once, in order). Its per-exchange
+    snippets are extracted unless ``exchanges`` is False; given an ``ExchangeLog``, the
+    events are folded into it too and its snippets left for the caller (a save compares the
+    session's exchanges before and after its delta)."""
     if isinstance(events, ParsedSession):
         fmt = fmt or events.format
         report = report or events.report
         events = events.events
     report = report if report is not None else ParseReport()
     digest = SessionDigest()
-    log = ExchangeLog() if exchanges else None
+    log = exchanges if isinstance(exchanges, ExchangeLog) else ExchangeLog() if exchanges else None
     for event in events:
         digest.add(event)
         if log is not None:
             log.add(event)
+    if log is exchanges:
+        log = None  # the caller's
     digest.finish()
     if fmt is None:
         fmt = "chat" if digest.turns and not digest.assistant_messages else "claude"
@@ -71,6 +76,11 @@ def compress(
         memory = build_memory(digest, report)
         memory.snippets = (log.snippets() if log is not None else []) + memory.snippets
     return redact_memory(memory)
+
+
+def exchange_snippets(log: ExchangeLog) -> list[Snippet]:
+    """The snippets of the exchanges ``log`` holds, redacted like the rest of a memory."""
+    return [redact_memory(snippet) for snippet in log.snippets()]
 
 
 def compress_file(

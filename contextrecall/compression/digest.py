@@ -136,7 +136,6 @@ class SessionDigest:
     unanswered: dict[str, ToolCall] = field(default_factory=dict)
     background: dict[str, str] = field(default_factory=dict)
     order: int = 0
-    _last_queued: str | None = None
     _expanding: int | None = None
 
     def add(self, event: Event) -> None:
@@ -199,10 +198,6 @@ class SessionDigest:
         if event.kind not in ("command", "typed"):
             return
         text = squash(event.text)
-        if event.queued:
-            self._last_queued = text
-        elif text == self._last_queued:
-            return  # a queued prompt delivered again as a user line
         if len(self.requests) >= MAX_REQUESTS:
             del self.requests[MAX_REQUESTS // 2]
         self.requests.append(shorten(text, 2000))

@@ -74,6 +74,9 @@ _PRINTS_FILE = re.compile(r"^(?:cat|head|tail|less|more|sed -n|bat|nl)\b")
 _TASK_TRAILER = re.compile(r"\n+agentId: \w+.*\Z", re.S)  # the harness's note after a report
 _LINE_NUMBER = re.compile(r"^\s*\d+\u2192")  # `cat -n` prefixes of Read and edit results
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_NOTICE_SUMMARY = re.compile(r"<summary>(.*?)</summary>", re.S)
+_NOTICE_CALL = re.compile(r"<tool-use-id>\s*(\S+?)\s*</tool-use-id>")
+_NOTICE_NAMES = re.compile(r'"([^"]+)"')
 
 
 @dataclass
@@ -87,6 +90,7 @@ class Run:
     excerpt: str
     failed: bool
     when: str | None = None  # when it ran
+    call_id: str = ""  # of the tool call, which a background task's notification names
 
 
 @dataclass
@@ -176,10 +180,30 @@ class ExchangeLog:
                     subagent=True,
                 )
             return
+        if event.kind == "notification":
+            self._notified(event.text)
+            return
         if event.kind not in ("typed", "command") or text.split(" ", 1)[0] in BUILTIN_COMMANDS:
             return
         self._close()
         self.current = Exchange(request=shorten(text, REQUEST_CHARS), started_at=event.timestamp)
+
+    def _notified(self, text: str) -> None:
+        """A background command's notification: how it ended goes with that command's run
+        (named by its call id, or by the description the summary quotes)."""
+        summary = _NOTICE_SUMMARY.search(text)
+        if summary is None:
+            return
+        call = _NOTICE_CALL.search(text)
+        quoted = _NOTICE_NAMES.search(summary.group(1))
+        for exchange in [self.current, *reversed(self.exchanges)]:
+            for run in reversed(exchange.runs.values()):
+                if (call and run.call_id == call.group(1)) or (
+                    not call and quoted and run.description == quoted.group(1)
+                ):
+                    ended = squash(summary.group(1))
+                    run.detail = f"{run.detail}; {ended}" if run.detail else ended
+                    return
 
     def _close(self) -> None:
         if self._pending is not None and self._pending.edits:
@@ -245,6 +269,7 @@ class ExchangeLog:
             excerpt=_run_excerpt(key, command, event.content, outcome.outcome),
             failed=failed,
             when=event.timestamp or self._last_time,
+            call_id=call.id,
         )
         runs = self.current.runs
         # The last run of a command says how it ended; each distinct failure stays too.

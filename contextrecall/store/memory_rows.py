@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as DBSession
 
 from contextrecall.dialect import (
@@ -24,7 +24,7 @@ from contextrecall.dialect import (
     upsert_adding,
     upsert_counting,
 )
-from contextrecall.memory import MANUAL_FORMAT, SessionMemory
+from contextrecall.memory import MANUAL_FORMAT, SessionMemory, Snippet
 from contextrecall.models import (
     ContextSnippet,
     ContextTag,
@@ -238,6 +238,11 @@ def add_decisions(
     return _tag_new_rows(db, project.id, DecisionLog, "decision_id", tags)
 
 
+def snippet_hash(snippet: Snippet) -> str:
+    """What makes two snippets the same memory of a project."""
+    return content_hash(snippet.category, snippet.identity or snippet.content)
+
+
 def add_snippets(
     db: DBSession,
     project: Project,
@@ -273,7 +278,7 @@ def add_snippets(
                 "dense_content": snippet.content,
                 "structured_data": _json({k: v for k, v in structured.items() if v is not None}),
                 "tags": _json(snippet.tags),
-                "content_hash": content_hash(snippet.category, snippet.identity or snippet.content),
+                "content_hash": snippet_hash(snippet),
                 "importance": float(snippet.importance),
                 "created_at": (when := happened(snippet.occurred_at, memory.ended_at)),
                 "updated_at": when,
@@ -299,13 +304,54 @@ def add_snippets(
     return len(rows)
 
 
-def count_terms(db: DBSession, project_id: str, rows: Iterable[dict[str, Any]]) -> None:
-    """Add new snippets' terms to the project's document frequencies (in key order, so
-    concurrent saves lock the same rows in the same order)."""
+def retract_snippets(db: DBSession, project: Project, hashes: Iterable[str]) -> list[str]:
+    """Take back one occurrence of each of the project's snippets with these hashes (a
+    session's partial exchange that a later save completed): a snippet no other session
+    holds is deleted (its tags with it) and leaves the term counts. The ids deleted."""
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return []
+    rows = db.execute(
+        select(
+            ContextSnippet.id,
+            ContextSnippet.occurrences,
+            ContextSnippet.title,
+            ContextSnippet.dense_content,
+        )
+        .where(ContextSnippet.project_id == project.id, ContextSnippet.content_hash.in_(wanted))
+        .order_by(ContextSnippet.id)
+    ).all()
+    shared = [row.id for row in rows if row.occurrences > 1]
+    gone = [row for row in rows if row.occurrences <= 1]
+    if shared:
+        db.execute(
+            update(ContextSnippet)
+            .where(ContextSnippet.id.in_(shared))
+            .values(occurrences=ContextSnippet.occurrences - 1)
+        )
+    if gone:
+        ids = [row.id for row in gone]
+        db.execute(delete(ContextSnippet).where(ContextSnippet.id.in_(ids)))  # tags cascade
+        count_terms(
+            db,
+            project.id,
+            [{"title": row.title, "dense_content": row.dense_content} for row in gone],
+            sign=-1,
+        )
+    return [row.id for row in gone]
+
+
+def count_terms(
+    db: DBSession, project_id: str, rows: Iterable[dict[str, Any]], sign: int = 1
+) -> None:
+    """Add new snippets' terms to the project's document frequencies (``sign`` -1: take
+    removed ones' out), in key order, so concurrent saves lock the same rows in the same
+    order."""
     documents: Counter[str] = Counter()
     for row in rows:
-        documents[TOTAL_TERM] += 1
-        documents.update(counted_terms(row["title"], row["dense_content"]))
+        documents[TOTAL_TERM] += sign
+        for term in counted_terms(row["title"], row["dense_content"]):
+            documents[term] += sign
     upsert_adding(
         db,
         TermCount.__table__,

@@ -9,17 +9,19 @@ from sqlalchemy.orm import Session as DBSession
 
 from contextrecall.crypto import KeyRing, associated_data
 from contextrecall.jobs import PoisonJob, decode_delta_text, validate_job
-from contextrecall.memory import SessionMemory
+from contextrecall.memory import SessionMemory, Snippet
+from contextrecall.memory_signals import REMOVED
 from contextrecall.models import ContextSnippet, ConversationContext, DecisionLog
 from contextrecall.store import memory_rows, parents
 from contextrecall.store.overlap import line_digests, lines_not_held
 
 if TYPE_CHECKING:
+    from contextrecall.compression import ExchangeLog
     from contextrecall.jobs import SaveJob
 
 
-def compress_bytes(text: bytes, fmt: str, exchanges: bool = True) -> SessionMemory:
-    """The memory a run of transcript lines yields.
+def compress_bytes(text: bytes, fmt: str, exchanges: bool | ExchangeLog = True) -> SessionMemory:
+    """The memory a run of transcript lines yields (``exchanges`` as ``compress`` takes it).
 
     Unlike `recall compress`, a slice with no recognisable line is not an error here: a
     delta may hold nothing but progress or snapshot lines.
@@ -30,6 +32,17 @@ def compress_bytes(text: bytes, fmt: str, exchanges: bool = True) -> SessionMemo
 
     report = ParseReport()
     return compress(iter_events(io.BytesIO(text), fmt, 0, report), fmt, report, exchanges)
+
+
+def session_exchanges(text: bytes, fmt: str) -> list[Snippet]:
+    """The exchange snippets of a run of transcript lines, alone."""
+    from contextrecall.compression import ExchangeLog, exchange_snippets
+    from contextrecall.transcript import iter_events
+
+    log = ExchangeLog()
+    for event in iter_events(io.BytesIO(text), fmt):
+        log.add(event)
+    return exchange_snippets(log)
 
 
 def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
@@ -83,12 +96,32 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
     )
     if not text:  # every line held already: the row is the job's receipt, nothing changes
         return memory_rows.StoredJob(project.id, project.identity, session.id, None, 0, 0)
+    before = b"".join(piece for _, piece in pieces)
     pieces.append((new.start_offset, text))
     pieces.sort(key=lambda piece: piece[0])  # stable: equal offsets keep their stored order
     whole = b"".join(piece for _, piece in pieces)
+    retracted: list[str] = []
     if len(whole) == len(text):
         session_memory = delta_memory = compress_bytes(text, fmt)
-    else:  # the session is summarised whole; its snippets come from the delta alone
+    elif fmt == "claude":
+        # Exchanges are built over the whole session, so that a request and its answer
+        # saved by different hooks are one memory: the exchange snippets the session held
+        # before this delta are taken back where they changed (a partial exchange, now
+        # complete) and only new ones are added. The rest comes from the delta alone.
+        from contextrecall.compression import ExchangeLog, exchange_snippets
+
+        log = ExchangeLog()
+        session_memory = compress_bytes(whole, fmt, exchanges=log)
+        delta_memory = compress_bytes(text, fmt, exchanges=False)
+        held = {memory_rows.snippet_hash(s) for s in session_exchanges(before, fmt)}
+        now = exchange_snippets(log)
+        delta_memory.snippets = [
+            s for s in now if memory_rows.snippet_hash(s) not in held
+        ] + delta_memory.snippets
+        retracted = memory_rows.retract_snippets(
+            db, project, held - {memory_rows.snippet_hash(s) for s in now}
+        )
+    else:  # chat: the session is summarised whole; its facts come from the delta alone
         session_memory = compress_bytes(whole, fmt, exchanges=False)
         delta_memory = compress_bytes(text, fmt)
 
@@ -107,6 +140,8 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
             db, ContextSnippet, project.id, snipped
         ),
     }
+    if retracted:
+        written[REMOVED] = tuple(retracted)
     return memory_rows.StoredJob(
         project.id, project.identity, session.id, context.id, added, seen, written
     )

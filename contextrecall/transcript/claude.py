@@ -40,7 +40,25 @@ CLAUDE_LINE_TYPES = frozenset(
         "queue-operation",
     }
 )
-_IGNORED_LINE_TYPES = frozenset({"system", "progress", "file-history-snapshot", "custom-title"})
+# Bookkeeping: hook output and listings (``attachment``, which holds the blocks our own hooks
+# injected), the last prompt, the permission mode, titles.
+_IGNORED_LINE_TYPES = frozenset(
+    {
+        "system",
+        "progress",
+        "file-history-snapshot",
+        "custom-title",
+        "attachment",
+        "last-prompt",
+        "mode",
+    }
+)
+# The tools of `recall mcp`: what they return is memory already (or, for save_memory, stored
+# on its own), so neither call nor result is stored again, whatever the server is named
+# (``mcp__<server>__<tool>``, ``mcp__plugin_<plugin>_<server>__<tool>``).
+RECALL_TOOLS = frozenset({"search_memory", "get_memory", "save_memory", "project_state"})
+SYNTHETIC_MODEL = "<synthetic>"  # replies Claude Code writes itself ("No response requested.")
+_NOTIFICATIONS = ("<task-notification>", "<bash-notification>")
 _IGNORED_BLOCKS = frozenset({"redacted_thinking", "image"})
 
 COMPACTION_PROMPT = "Your task is to create a detailed summary of the conversation so far"
@@ -96,7 +114,7 @@ def classify_prompt(text: str, *, meta: bool = False, sidechain: bool = False) -
         return "command", "!" + (match.group(1).strip() if match else "")
     if head.startswith(_LOCAL_OUTPUT_PREFIXES):
         return "local-output", stripped
-    if head.startswith("<task-notification>"):
+    if head.startswith(_NOTIFICATIONS):
         return "notification", stripped
     if head.startswith("[Request interrupted"):
         return "interrupt", stripped
@@ -110,6 +128,18 @@ def classify_prompt(text: str, *, meta: bool = False, sidechain: bool = False) -
     if sidechain:
         return "task-prompt", cleaned
     return "typed", cleaned
+
+
+def recall_tool(name: str) -> bool:
+    """Is ``name`` a tool of Context Recall's own MCP server, under any server name?"""
+    return name.startswith("mcp__") and name.rpartition("__")[2] in RECALL_TOOLS
+
+
+def _from_harness(obj: dict[str, Any]) -> bool:
+    """A user line Claude Code wrote itself (2.x ``origin``: a task's notification …)."""
+    origin = obj.get("origin")
+    kind = origin.get("kind") if isinstance(origin, dict) else None
+    return isinstance(kind, str) and kind not in ("user", "human", "prompt")
 
 
 def clean_compaction_text(text: str) -> str:
@@ -212,6 +242,8 @@ class ClaudeParser:
         self._pending: AssistantMessage | None = None
         self._calls: dict[str, ToolCall] = {}
         self._compacting = compaction_agent
+        self._queued: list[UserPrompt] = []  # typed while busy, delivery not yet seen
+        self._own_calls: set[str] = set()  # ids of calls of recall's own tools
 
     def feed(self, obj: dict[str, Any]) -> list[Event]:
         """Events for one transcript line, in order."""
@@ -239,24 +271,42 @@ class ClaudeParser:
                     CompactionSummary(cap_text(summary.strip(), SUMMARY_CAP), "summary-line")
                 )
         elif line_type == "queue-operation":
-            content = obj.get("content")
-            if obj.get("operation") == "enqueue" and isinstance(content, str) and content.strip():
-                self._flush(events)
-                kind, text = classify_prompt(content)
-                events.append(
-                    UserPrompt(
-                        cap_text(text, TEXT_CAP), kind, _text_field(obj, "timestamp"), queued=True
-                    )
-                )
+            self._queue(obj, events)
         else:
             self.report.skip("unknown-type")
         return events
 
     def finish(self) -> list[Event]:
-        """Events still held back at the end of input (an assistant message being grouped)."""
+        """Events still held back at the end of input (an assistant message being grouped, a
+        queued prompt whose delivery was not seen)."""
         events: list[Event] = []
         self._flush(events)
+        while self._queued:
+            events.append(self._queued.pop(0))
         return events
+
+    def _queue(self, obj: dict[str, Any], events: list[Event]) -> None:
+        """Claude Code's prompt queue: a prompt typed while the agent works is enqueued, then
+        either written as a user line of its own later (that line is the request, see
+        ``_delivered``) or, on ``remove``, given to the model inside the running turn (then
+        the latest queued prompt is the request, here). One never seen delivered is a request
+        at the end of the input."""
+        operation = obj.get("operation")
+        content = obj.get("content")
+        if operation == "enqueue" and isinstance(content, str) and content.strip():
+            kind, text = classify_prompt(content)
+            timestamp = _text_field(obj, "timestamp")
+            self._queued.append(UserPrompt(cap_text(text, TEXT_CAP), kind, timestamp, queued=True))
+        elif operation == "remove" and self._queued:
+            self._flush(events)
+            events.append(self._queued.pop())
+
+    def _delivered(self, text: str) -> None:
+        """A user line: the queued prompt it delivers is no longer waiting."""
+        for index, waiting in enumerate(self._queued):
+            if waiting.text == text:
+                del self._queued[index]
+                return
 
     def _session_info(self, obj: dict[str, Any]) -> SessionInfo | None:
         current = self._info
@@ -289,6 +339,9 @@ class ClaudeParser:
         message = obj.get("message")
         if not isinstance(message, dict):
             self.report.skip("malformed-message")
+            return
+        if message.get("model") == SYNTHETIC_MODEL:
+            self.report.skip("synthetic")
             return
         message_id = message.get("id") if isinstance(message.get("id"), str) else None
         if self._pending is None or message_id is None or self._pending.message_id != message_id:
@@ -332,6 +385,9 @@ class ClaudeParser:
             joined = f"{pending.thinking}\n\n{thinking}" if pending.thinking else thinking
             pending.thinking = cap_text(joined, THINKING_CAP)
         elif kind in ("tool_use", "server_tool_use") and isinstance(block.get("name"), str):
+            if recall_tool(block["name"]):
+                self._own_calls.add(str(block.get("id") or ""))
+                return
             raw_input = block.get("input")
             raw_input = raw_input if isinstance(raw_input, dict) else {}
             self.text_chars += _string_chars(raw_input)
@@ -373,6 +429,9 @@ class ClaudeParser:
         for block in content:
             kind = _block_kind(block)
             if kind == "tool_result":
+                if str(block.get("tool_use_id") or "") in self._own_calls:
+                    self._own_calls.discard(str(block.get("tool_use_id")))
+                    continue  # recall's own answer: memory already
                 events.append(self._tool_result(block, details, timestamp, sidechain))
             elif kind == "text" and isinstance(block.get("text"), str):
                 texts.append(block["text"])
@@ -387,14 +446,15 @@ class ClaudeParser:
         self.text_chars += len(text)
         sidechain = bool(obj.get("isSidechain"))
         kind, cleaned = classify_prompt(text, meta=bool(obj.get("isMeta")), sidechain=sidechain)
+        if kind in ("typed", "command") and _from_harness(obj):
+            kind = "notification"
         if kind == "compaction-request" and sidechain:
             self._compacting = True  # a compaction subagent: its answer is the summary
         if cleaned:
-            events.append(
-                UserPrompt(
-                    cap_text(cleaned, TEXT_CAP), kind, _text_field(obj, "timestamp"), sidechain
-                )
-            )
+            capped = cap_text(cleaned, TEXT_CAP)
+            if self._queued:
+                self._delivered(capped)
+            events.append(UserPrompt(capped, kind, _text_field(obj, "timestamp"), sidechain))
 
     def _tool_result(
         self, block: dict[str, Any], details: dict[str, Any], timestamp: Any, sidechain: bool

@@ -30,7 +30,7 @@ from contextrecall.generation import (
     generation_key,
     project_namespace,
 )
-from contextrecall.memory_signals import memory_changed, memory_saved
+from contextrecall.memory_signals import REMOVED, memory_changed, memory_saved
 from contextrecall.models import Project, TermCount
 from contextrecall.recall.answer import DECISION, MAX_OUTPUT_CHARS, SESSION, SNIPPET
 from contextrecall.recall.index.file_store import FileIndex
@@ -365,6 +365,9 @@ def sync(settings: Settings, db: DBSession, identity: str, project_id: str) -> s
         changes, next_docno = _batch_changes(
             db, index, project_id, items, int(next_docno or 0), placed
         )
+        removed = sorted({i for _, ids in saves for i in ids.get(REMOVED, ())})
+        if removed:  # partial exchanges a save completed: no longer found
+            changes.dead.setdefault(SNIPPET, []).extend(index.docnos(removed).values())
         waiting = {int(g) for g in (synced or "").split(",") if g}
         stamp, waiting = _advance(stamp, [*waiting, *(g for g, _ in saves)])
         closing = _stamp(settings, identity, stamp, waiting, next_docno, float(start_at or 0))
