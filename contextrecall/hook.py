@@ -15,7 +15,7 @@ import select
 import sys
 import time
 
-from contextrecall.settings import HOOK_BUDGET_SECONDS, Settings, home_from_env
+from contextrecall.settings import HOOK_BUDGET_SECONDS, WAITING, Settings, home_from_env
 
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
@@ -67,32 +67,66 @@ def parse_event(raw: bytes) -> dict[str, Any]:
 
 
 def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> None:
-    """Spool what is new in the event's transcript, then publish it while time allows."""
-    from contextrecall.client.deltas import MAX_LINE_BYTES
-    from contextrecall.client.outbox import (
-        flush_spool,
-        publish_spooled,
-        settle_confirmed,
-        spool_new_deltas,
-    )
+    """Spool what is new in the event's transcript (and in transcripts earlier hooks named
+    before they were written), then publish it while time allows."""
+    from contextrecall.client.outbox import flush_spool, publish_spooled, settle_confirmed
+    from contextrecall.client.waiting import ready
+
+    spooled = spool_event(event, settings)
+    waiting = settings.location(WAITING)
+    for earlier in ready(waiting):
+        if time.monotonic() > deadline - 0.3:
+            break
+        try:
+            spooled += spool_event(earlier, settings)
+        except HookInputError as exc:
+            log_failure(settings, f"bad input: {exc}")
+    if spooled:
+        # Before publishing, which may run out of time: a new worker delivers the spool.
+        start_worker(settings)
+    publish_spooled(settings, spooled, deadline=deadline)
+    if time.monotonic() < deadline - 0.1:
+        flush_spool(settings, deadline=deadline, limit=20)  # an older backlog, if any
+    if time.monotonic() < deadline - 0.1:
+        settle_confirmed(settings, deadline=deadline)  # sent jobs a worker has stored
+
+
+def spool_event(event: dict[str, Any], settings: Settings) -> list[tuple[str, dict[str, Any]]]:
+    """Spool the new lines of the transcript a save event names. A transcript Claude Code
+    has not written yet waits for a later hook; the last answer a Stop hook is told of, not
+    yet in the transcript, goes with the lines as a provisional one."""
+    from contextrecall.client.deltas import MAX_LINE_BYTES, holds_answer, tail_line
+    from contextrecall.client.outbox import spool_new_deltas
+    from contextrecall.client.waiting import forget, remember
     from contextrecall.identity import project_for_directory, this_machine
 
     name = event.get("hook_event_name")
     session_id = str(event.get("session_id") or "").strip()
     transcript = event.get("transcript_path")
     external_id = session_id
-    if name == "SubagentStop" and event.get("agent_transcript_path"):
+    subagent = name == "SubagentStop" and bool(event.get("agent_transcript_path"))
+    if subagent:
         transcript = event["agent_transcript_path"]
         stem = os.path.splitext(os.path.basename(str(transcript)))[0]
         external_id = f"{session_id}/{stem}"
     if not session_id or not transcript:
         raise HookInputError(f"{name} event without session_id or transcript path")
     path = os.path.expanduser(str(transcript))
+    if os.path.isdir(path):
+        raise HookInputError(f"transcript {path} is a directory")
+    waiting = settings.location(WAITING)
     if not os.path.isfile(path):
-        raise HookInputError(f"transcript {path} does not exist")
+        # not written yet; a subagent's that never is (a compaction's) has nothing to save
+        if not subagent:
+            remember(waiting, event, path)
+        return []
     cwd = event.get("cwd")
     if cwd is not None and not isinstance(cwd, str):
         raise HookInputError("cwd is not a string")
+    message = event.get("last_assistant_message")
+    tail = None
+    if isinstance(message, str) and message.strip() and not holds_answer(path, message):
+        tail = tail_line(message, time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()))
     project = project_for_directory(cwd or os.getcwd())
     spooled = spool_new_deltas(
         settings,
@@ -105,15 +139,10 @@ def save_event(event: dict[str, Any], settings: Settings, deadline: float) -> No
         on_dropped=lambda count: log_failure(
             settings, f"skipped {count} line(s) over {MAX_LINE_BYTES} bytes in {path}"
         ),
+        tail=tail,
     )
-    if spooled:
-        # Before publishing, which may run out of time: a new worker delivers the spool.
-        start_worker(settings)
-    publish_spooled(settings, spooled, deadline=deadline)
-    if time.monotonic() < deadline - 0.1:
-        flush_spool(settings, deadline=deadline, limit=20)  # an older backlog, if any
-    if time.monotonic() < deadline - 0.1:
-        settle_confirmed(settings, deadline=deadline)  # sent jobs a worker has stored
+    forget(waiting, path)
+    return spooled
 
 
 def start_worker(settings: Settings) -> None:

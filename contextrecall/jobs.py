@@ -15,6 +15,12 @@ import zlib
 
 from contextrecall.ids import random_uuid, sha256_hex
 
+# A Stop hook often runs before Claude Code has written the turn's last answer; the hook is
+# told it (``last_assistant_message``) and sends it as a provisional line with this field,
+# which the store uses until the transcript's own line arrives (``store.overlap``).
+TAIL_FIELD = "recallTail"
+TAIL_MARK = b'"recallTail":true'  # how the field reads in a delta's (compact) JSON lines
+
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
     from typing import Any, NotRequired, Protocol, TypedDict

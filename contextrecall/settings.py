@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_HOME = "~/.local/share/contextrecall"
-SPOOL, OFFSETS = "spool", "offsets"
+SPOOL, OFFSETS, WAITING = "spool", "offsets", "waiting"
 CONFIG_ENV = "RECALL_CONFIG"  # names the configuration file, overriding where it is looked for
 CONFIG_NAME = "config.env"
 APP_NAME = "contextrecall"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from contextrecall.ids import sha256_hex
+from contextrecall.jobs import TAIL_FIELD
 from contextrecall.redaction import redact
 
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 MAX_JOB_BYTES = 4 * 1024 * 1024  # a delta larger than this is split into several jobs
 MAX_LINE_BYTES = 32 * 1024 * 1024  # a longer line is dropped (counted), never half-stored
+TAIL_SCAN_BYTES = 256 * 1024  # of the transcript's end, looked at for the last answer
 
 
 class Delta:
@@ -58,6 +60,33 @@ def redact_line(line: bytes) -> bytes:
     except ValueError:
         return redact(text).encode("utf-8")
     return json.dumps(redact_value(parsed), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def tail_line(message: str, timestamp: str) -> bytes:
+    """The provisional transcript line of an answer the transcript does not hold yet,
+    redacted like every line."""
+    line = {
+        "type": "assistant",
+        TAIL_FIELD: True,
+        "timestamp": timestamp,
+        "message": {"role": "assistant", "content": [{"type": "text", "text": message}]},
+    }
+    return redact_line(json.dumps(line, ensure_ascii=False).encode())
+
+
+def holds_answer(path: str | PathLike[str], message: str) -> bool:
+    """Whether the end of the transcript at ``path`` holds ``message`` as an answer's text
+    (compared as JSON text: the first and last lines of it, which no escaping tells apart)."""
+    lines = [line for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return True
+    with open(path, "rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - TAIL_SCAN_BYTES))
+        end = handle.read()
+    wanted = {json.dumps(line.strip(), ensure_ascii=False)[1:-1] for line in (lines[0], lines[-1])}
+    raw = {json.dumps(line.strip())[1:-1] for line in (lines[0], lines[-1])}
+    return all(w.encode() in end for w in wanted) or all(r.encode() in end for r in raw)
 
 
 def read_deltas(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from contextrecall.client.deltas import read_deltas
+from contextrecall.client.deltas import Delta, read_deltas
 from contextrecall.client.offsets import OffsetStore
 from contextrecall.client.spool import Spool
 from contextrecall.jobs import SAVE_TASK, build_job, job_argsrepr
@@ -18,7 +18,7 @@ from contextrecall.settings import OFFSETS, SPOOL, Settings
 
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from os import PathLike
     from typing import Any
 
@@ -51,10 +51,13 @@ def spool_new_deltas(
     event: str,
     lock_wait: float = 0.5,
     on_dropped: Callable[[int], None] | None = None,
+    tail: bytes | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """Spool a job for each new slice of ``transcript`` and advance its offset.
 
     ``on_dropped`` hears how many lines were skipped for being longer than MAX_LINE_BYTES.
+    ``tail`` (a ``deltas.tail_line``: the last answer, not written yet) ends the last slice,
+    or is a slice of its own at the offset when nothing else is new.
 
     The session's lock is held from reading the offset until the jobs are on disk and the
     offset moved, so two hooks of one session never enqueue the same lines twice.
@@ -66,9 +69,10 @@ def spool_new_deltas(
     ring, dropped = None, 0
     with OffsetStore(settings.location(OFFSETS)).locked(key, wait=lock_wait) as offset:
         end = None
+        start = offset.get_checked(transcript)
         # a transcript truncated or rewritten under the offset is read again from the start:
         # the store keeps each line once, so what it holds already is not stored twice
-        for delta in read_deltas(transcript, offset.get_checked(transcript)):
+        for delta in _ending_with(read_deltas(transcript, start), tail, start):
             end, dropped = delta.end, dropped + delta.dropped_lines
             if not delta.text:
                 continue
@@ -99,6 +103,20 @@ def spool_new_deltas(
     if dropped and on_dropped is not None:
         on_dropped(dropped)
     return spooled
+
+
+def _ending_with(deltas: Iterator[Delta], tail: bytes | None, start: int) -> Iterator[Delta]:
+    """``deltas``, the last one ending with ``tail`` (one of its own at ``start`` if none)."""
+    last = None
+    for delta in deltas:
+        if last is not None:
+            yield last
+        last = delta
+    if tail:
+        last = last or Delta(start, start, b"")
+        last.text += tail + b"\n"
+    if last is not None:
+        yield last
 
 
 def _sender(settings: Settings, deadline: float | None, cap: float):

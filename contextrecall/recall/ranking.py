@@ -18,6 +18,7 @@ from itertools import pairwise
 
 from contextrecall.recall.compact import compact
 from contextrecall.recall.dates import date_match, named_dates
+from contextrecall.recall.once import Said, holds
 from contextrecall.terms import TOTAL_TERM, WORD, estimate_tokens, plain_terms, stem, terms
 
 TYPE_CHECKING = False  # typing costs the prompt hook its import: annotations are strings
@@ -82,12 +83,7 @@ class Item:
 
     def focused(self, wanted: Collection[str]) -> Item:
         """This item with its text compressed for a query (``focused``); itself when short."""
-        text = focused(self.text, wanted)
-        if text is self.text:
-            return self
-        copy = self._copy()
-        copy.text, copy.passage_terms = text, None
-        return copy
+        return self.with_text(focused(self.text, wanted))
 
     def without_lines_shown(self, shown: set[tuple[str, ...]]) -> Item | None:
         """This item without the lines whose words another item already showed (a session
@@ -103,8 +99,14 @@ class Item:
             return self
         if not any(terms(line) for line in kept if line != GAP):
             return None
+        return self.with_text("\n".join(kept))
+
+    def with_text(self, text: str) -> Item:
+        """This item saying ``text`` instead (itself when that is its text)."""
+        if text == self.text:
+            return self
         copy = self._copy()
-        copy.text, copy.passage_terms = "\n".join(kept), None
+        copy.text, copy.passage_terms = text, None
         return copy
 
     def _copy(self) -> Item:
@@ -122,7 +124,8 @@ class Item:
         date = self.date()
         head = f"[{date}] " if date else ""
         who = f"{self.speaker}: " if self.speaker else ""
-        body = self.text if self.kind in {"fact", "snippet"} else f"{self.title} - {self.text}"
+        plain = self.kind in {"fact", "snippet"} or holds(self.text, self.title)
+        body = self.text if plain else f"{self.title} - {self.text}"
         return f"- {head}{who}{body}".strip()
 
 
@@ -674,6 +677,7 @@ def fill_budget(
     seen_ids: set[str] = set()
     seen_runs: list[set[tuple[str, ...]]] = []
     shown: set[tuple[str, ...]] = set()  # every run of three terms shown so far
+    said = Said()  # every sentence shown so far
 
     def take(score: float, item: Item) -> bool:
         if item.id in seen_ids or (limit is not None and len(chosen) >= limit):
@@ -686,10 +690,16 @@ def fill_budget(
             item = item.without_lines_shown(shown)
             if item is None:
                 return False
+        if item.position is None:
+            text = said.novel(item.text)
+            if text is None:
+                return False
+            item = item.with_text(text)
         runs = shingles(terms(item.text))
         if _near_duplicate(runs, seen_runs):
             return False
         block.add(item)
+        said.add(item.render())
         chosen.append((score, item))
         seen_ids.add(item.id)
         seen_runs.append(runs)

@@ -11,6 +11,7 @@ from typing import Any
 from contextrecall.db import session_scope
 from contextrecall.recall import answer, loading
 from contextrecall.recall.loading import find_project
+from contextrecall.recall.once import Said, holds
 from contextrecall.recall.ranking import Item
 from contextrecall.settings import Settings
 from contextrecall.terms import estimate_tokens
@@ -54,10 +55,7 @@ def session_start_block(
         block.section("## Project state", facts)
     block.section(
         "## Latest sessions",
-        [
-            f"- [{item.date()}] {item.title}: {_whole_sentences(item.text, SESSION_CHARS)}"
-            for item in sessions
-        ],
+        [_session_line(item) for item in sessions],
     )
     block.section("## Key decisions", [item.render() for item in decisions])
     block.section(
@@ -68,23 +66,31 @@ def session_start_block(
 
 
 SESSION_CHARS = 900  # of one session's summary in the session-start block
+_BULLET = re.compile(r"^- (?:\[[\d-]+\] )?")
 
 
 class _Lines:
-    """A block of lines that never grows past ``budget`` tokens; a section's heading goes in
-    only with at least one of its lines."""
+    """A block of lines that never grows past ``budget`` tokens and says each sentence once
+    (a line keeps only what is new; one with nothing new is left out); a section's heading
+    goes in only with at least one of its lines."""
 
     def __init__(self, title: str, budget: int) -> None:
         self.lines: list[str] = []
         self.budget = budget
         self.used = 0
+        self.said = Said()
         self.add(title)
 
     def add(self, line: str) -> bool:
-        cost = estimate_tokens(line + "\n")
+        bullet = _BULLET.match(line)
+        novel = self.said.novel(line, keep=bullet.group(0) if bullet else "")
+        if novel is None:
+            return False
+        cost = estimate_tokens(novel + "\n")
         if self.used + cost > self.budget:
             return False
-        self.lines.append(line)
+        self.lines.append(novel)
+        self.said.add(novel)
         self.used += cost
         return True
 
@@ -99,6 +105,13 @@ class _Lines:
 
     def text(self) -> str:
         return "\n".join(self.lines) if len(self.lines) > 1 else ""
+
+
+def _session_line(item: Item) -> str:
+    """A session in the list of the latest: its date, its title unless its summary says it."""
+    text = _whole_sentences(item.text, SESSION_CHARS)
+    title = "" if holds(text, item.title) else f"{item.title}: "
+    return f"- [{item.date()}] {title}{text}"
 
 
 def _left_off(latest: dict[str, Any], status: list[Item]) -> list[str]:

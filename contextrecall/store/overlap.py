@@ -9,7 +9,10 @@ again from the start, or by deltas arriving out of order. Pure: bytes in, bytes 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Iterator
+
+from contextrecall.jobs import TAIL_MARK
 
 
 def line_digests(texts: Iterable[bytes]) -> set[bytes]:
@@ -27,6 +30,35 @@ def lines_not_held(text: bytes, held: set[bytes]) -> bytes:
             seen.add(digest)
             kept.append(line)
     return b"".join(kept)
+
+
+def settled(pieces: list[bytes]) -> bytes:
+    """A session's stored pieces (in transcript order) joined, with the provisional last
+    answers a Stop hook sent (``TAIL_MARK`` lines): only the last piece's counts, and only
+    while no other line holds its text (the transcript's own line, arrived since)."""
+    kept = []
+    for index, piece in enumerate(pieces):
+        if TAIL_MARK not in piece:
+            kept.append(piece)
+            continue
+        lines = piece.splitlines(keepends=True)
+        real = b"".join(line for line in lines if TAIL_MARK not in line)
+        if index == len(pieces) - 1:
+            others = b"".join(kept) + real
+            real += b"".join(
+                line for line in lines if TAIL_MARK in line and not _answered(line, others)
+            )
+        kept.append(real)
+    return b"".join(kept)
+
+
+def _answered(tail: bytes, others: bytes) -> bool:
+    """Whether ``others`` hold the text of the provisional answer ``tail``."""
+    try:
+        text = json.loads(tail)["message"]["content"][0]["text"]
+    except (ValueError, LookupError, TypeError):
+        return True  # unreadable: left out
+    return json.dumps(text, ensure_ascii=False)[1:-1].encode() in others
 
 
 def _lines(text: bytes) -> Iterator[tuple[bytes, bytes]]:

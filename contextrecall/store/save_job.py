@@ -13,7 +13,7 @@ from contextrecall.memory import SessionMemory, Snippet
 from contextrecall.memory_signals import REMOVED
 from contextrecall.models import ContextSnippet, ConversationContext, DecisionLog
 from contextrecall.store import memory_rows, parents
-from contextrecall.store.overlap import line_digests, lines_not_held
+from contextrecall.store.overlap import line_digests, lines_not_held, settled
 
 if TYPE_CHECKING:
     from contextrecall.compression import ExchangeLog
@@ -96,13 +96,13 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
     )
     if not text:  # every line held already: the row is the job's receipt, nothing changes
         return memory_rows.StoredJob(project.id, project.identity, session.id, None, 0, 0)
-    before = b"".join(piece for _, piece in pieces)
+    before = settled([piece for _, piece in pieces])
     pieces.append((new.start_offset, text))
     pieces.sort(key=lambda piece: piece[0])  # stable: equal offsets keep their stored order
-    whole = b"".join(piece for _, piece in pieces)
+    whole = settled([piece for _, piece in pieces])
     retracted: list[str] = []
-    if len(whole) == len(text):
-        session_memory = delta_memory = compress_bytes(text, fmt)
+    if len(pieces) == 1:
+        session_memory = delta_memory = compress_bytes(whole, fmt)
     elif fmt == "claude":
         # Exchanges are built over the whole session, so that a request and its answer
         # saved by different hooks are one memory: the exchange snippets the session held

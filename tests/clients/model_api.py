@@ -149,12 +149,17 @@ class ModelAPI:
             return Reply(text=self.summary(messages))
         results = [r for m in turn for r in _tool_results(m.get("content"))]
         if results:
-            first = _result_text(results[-1]).strip().splitlines()
-            return Reply(text=f"Finished. The output was: {first[0] if first else '(empty)'}")
+            first = (_result_text(results[-1]).strip().splitlines() or ["(empty)"])[0]
+            if first.startswith(("{", "[")):  # structured: an MCP tool's answer
+                return Reply(text="I looked that up.")
+            return Reply(text=f"Finished. The output was: {first[:100]}")
         typed = [
             self.typed(t) for m in turn if m.get("role") == "user" for t in _texts(m.get("content"))
         ]
-        prompt = "\n".join(t for t in typed if t)
+        typed = [t for t in typed if t]
+        if any(t.startswith("<task-notification>") for t in typed):
+            return Reply(text="The background command has finished.")
+        prompt = "\n".join(typed)
         tools = [t.get("name", "") for t in body.get("tools") or [] if isinstance(t, dict)]
         for kind, argument in DIRECTIVE.findall(prompt):
             argument = argument.strip()
@@ -175,9 +180,10 @@ class ModelAPI:
                 if name:
                     task = {"description": "A subtask", "prompt": argument}
                     return Reply(tool=(name, {**task, "subagent_type": "general-purpose"}))
-        if not prompt:
+        said = [t for t in typed if not t.startswith("<")]  # not a command's caveat or output
+        if not said:
             return Reply(text="Ready.")
-        return Reply(text="Noted: " + " ".join(prompt.split()[:12]))
+        return Reply(text="Noted: " + " ".join(said[-1].split()[:12]))
 
     @staticmethod
     def typed(text: str) -> str:

@@ -1,0 +1,66 @@
+"""Say each thing once: the sentences a context block has shown already are left out of what
+follows (a session's last request, its outcome, its summary and its latest exchange often
+repeat one another word for word).
+
+Pure and on the standard library: the hook imports it.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+# "Last request: ", "Outcome: Noted: ", "Asked: ": labels, not what is said
+_LABELS = re.compile(r"^(?:[\w .'-]{1,24}:\s+)+")
+_QUOTES = "\"'`\u201c\u201d\u2018\u2019"
+_EDGES = re.compile(rf"^[\s{_QUOTES}(\[-]+|[\s{_QUOTES})\].,;:!?\u2026-]+$")
+MIN_WORDS = 3  # shorter sentences ("Done.", "Branch: main") may well repeat
+
+
+def said_as(sentence: str) -> str:
+    """A sentence as compared: lower case, without its labels, quotes and end marks."""
+    text = " ".join(sentence.split()).lower()
+    while True:  # 'Asked: "Remember: …"': labels inside quotes too
+        plain = _EDGES.sub("", _LABELS.sub("", text))
+        if plain == text:
+            return plain
+        text = plain
+
+
+class Said:
+    """The sentences shown so far; ``novel`` keeps what has not been said yet."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+
+    def known(self, sentence: str) -> bool:
+        """Whether ``sentence`` (compared as ``said_as``) was shown, whole or as a part of
+        a longer one; a cut sentence counts as what it begins."""
+        plain = said_as(sentence)
+        if len(plain.split()) < MIN_WORDS:
+            return False
+        return any(plain in shown for shown in self.shown)
+
+    def add(self, text: str) -> None:
+        for line in text.splitlines():
+            self.shown += [said_as(s) for s in _SENTENCE_END.split(line) if s.strip()]
+
+    def novel(self, text: str, keep: str = "") -> str | None:
+        """``text`` without the sentences shown already (line by line; ``add`` it once it is
+        shown); None when nothing new is left besides ``keep``, a prefix that is never
+        compared (a bullet and a date)."""
+        body = text[len(keep) :] if keep and text.startswith(keep) else text
+        lines = []
+        for line in body.splitlines():
+            kept = [s for s in _SENTENCE_END.split(line) if s.strip() and not self.known(s)]
+            if kept:
+                lines.append(" ".join(kept))
+        if not lines:
+            return None
+        return (keep if body is not text else "") + "\n".join(lines)
+
+
+def holds(text: str, part: str) -> bool:
+    """Whether ``text`` already says ``part`` (a title its summary begins with, say)."""
+    plain = said_as(part)
+    return bool(plain) and plain in " ".join(text.split()).lower()

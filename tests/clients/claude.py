@@ -1,0 +1,155 @@
+"""The real Claude Code CLI, run as a new user would: a private HOME, `recall install`, then
+`claude -p` against the local stand-in for the model's API (``model_api``).
+
+The version is the one ``package.json`` here pins; ``.ci/clients`` installs it from npm
+into a cache outside the clone (``RECALL_TEST_CLIENTS``), where these helpers find it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.clients.model_api import ModelAPI
+from tests.support import require
+
+HERE = Path(__file__).resolve().parent
+PINNED = json.loads((HERE / "package.json").read_text())["dependencies"]
+CLAUDE_CODE_VERSION = PINNED["@anthropic-ai/claude-code"]
+RECALL = str(Path(sys.executable).parent / "recall")
+RUN_SECONDS = 120
+
+
+def clients_folder() -> Path:
+    """Where ``.ci/clients`` installs the pinned agents."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(os.environ.get("RECALL_TEST_CLIENTS") or Path(cache) / "contextrecall" / "clients")
+
+
+def claude_binary() -> str:
+    """The pinned Claude Code CLI (skipped, or under CI failed, when it is not installed)."""
+    binary = clients_folder() / "node_modules" / ".bin" / "claude"
+    version = ""
+    if binary.exists():
+        shown = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
+        version = shown.stdout.split(" ")[0].strip()
+    require(
+        version == CLAUDE_CODE_VERSION,
+        f"Claude Code {CLAUDE_CODE_VERSION} in {binary.parent} (run .ci/clients)",
+    )
+    return str(binary)
+
+
+@dataclass
+class Result:
+    """One `claude -p` run: its JSON output and the requests the model received."""
+
+    output: dict[str, Any]
+    requests: list[dict[str, Any]]
+
+    @property
+    def session_id(self) -> str:
+        return str(self.output.get("session_id"))
+
+    @property
+    def text(self) -> str:
+        return str(self.output.get("result") or "")
+
+    def first_request_text(self) -> str:
+        """Everything the model read in the run's first request (hook blocks included)."""
+        if not self.requests:
+            return ""
+        return json.dumps(self.requests[0].get("messages"), ensure_ascii=False)
+
+
+@dataclass
+class ClaudeUser:
+    """A new user of Claude Code and Context Recall: a fresh HOME with a git repository."""
+
+    root: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    api: ModelAPI = field(default_factory=ModelAPI)
+
+    def __post_init__(self) -> None:
+        self.home = self.root / "home"
+        self.repo = self.home / "project"
+        self.repo.mkdir(parents=True)
+        subprocess.run(["git", "init", "-q"], cwd=self.repo, check=True)
+        self.binary = claude_binary()
+        self.api.start()
+
+    @property
+    def env(self) -> dict[str, str]:
+        keep = ("PATH", "LANG", "LC_ALL", "TMPDIR")
+        env = {name: os.environ[name] for name in keep if name in os.environ}
+        return {
+            **env,
+            "HOME": str(self.home),
+            "ANTHROPIC_API_KEY": "sk-ant-stand-in",
+            "ANTHROPIC_BASE_URL": self.api.url,
+            "DISABLE_TELEMETRY": "1",
+            "DISABLE_AUTOUPDATER": "1",
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            # Claude Code starts hooks with its own environment: a real user's has no test
+            # settings, and the first hook starts the worker
+            "RECALL_WORKER_AUTOSTART": "1",
+            "RECALL_HOOK_BUDGET_SECONDS": os.environ.get("RECALL_HOOK_BUDGET_SECONDS", "0.9"),
+            **self.extra_env,
+        }
+
+    def recall(self, *args: str) -> str:
+        done = subprocess.run(
+            [RECALL, *args], env=self.env, cwd=self.repo, capture_output=True, text=True,
+            timeout=RUN_SECONDS,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def claude(self, prompt: str, *args: str, tools: tuple[str, ...] = ()) -> Result:
+        """``claude -p PROMPT ARGS`` in the repository; tools in ``tools`` need no approval
+        (as root Claude Code refuses --dangerously-skip-permissions)."""
+        allowed = ("--allowedTools", *tools) if tools else ()
+        before = len(self.api.requests)
+        done = subprocess.run(
+            [self.binary, "-p", prompt, *args, *allowed, "--output-format", "json"],
+            env=self.env, cwd=self.repo, capture_output=True, text=True, timeout=RUN_SECONDS,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        return Result(json.loads(done.stdout), self.api.requests[before:])
+
+    def hook_log(self) -> str:
+        log = self.home / ".local" / "share" / "contextrecall" / "hook.log"
+        return log.read_text() if log.exists() else ""
+
+    def settle(self, timeout: float = 90) -> None:
+        """Wait until every save is stored: the spool empty and no job waiting or running."""
+        deadline = time.monotonic() + timeout
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            status = json.loads(self.recall("status", "--json"))
+            if _settled(status):
+                time.sleep(1)  # a hook still running may spool one more
+                again = json.loads(self.recall("status", "--json"))
+                if _settled(again):
+                    return
+            time.sleep(0.5)
+        raise AssertionError(f"saves not stored in {timeout} s: {status}\n{self.hook_log()}")
+
+    def stop(self) -> None:
+        self.api.stop()
+        subprocess.run(
+            [RECALL, "uninstall"], env=self.env, cwd=self.repo, capture_output=True, timeout=60
+        )
+
+
+def _settled(status: dict[str, Any]) -> bool:
+    spool = status.get("spool") or {}
+    queue = status.get("queue") or {}
+    return not spool.get("count") and not spool.get("sent") and not queue.get("depth")

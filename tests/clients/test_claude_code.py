@@ -1,0 +1,142 @@
+"""The real Claude Code CLI (the version ``package.json`` pins) with Context Recall installed
+as a new user installs it, against a local stand-in for the Messages API: what the client's
+own hooks, transcripts and timing make of a project, stored once and only what happened.
+
+Each story runs the client many times on one fresh HOME, as a developer's day would: a fact,
+tool-using turns (whose Stop hook Claude Code runs before it has written the turn's last
+lines), `--continue`, `--resume`, a subagent, `/compact`, an MCP search of our own server,
+a background command, `--fork-session`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from contextrecall.db import session_scope
+from contextrecall.models import ContextSnippet, ConversationContext, DecisionLog
+from contextrecall.recall.once import MIN_WORDS, said_as
+from contextrecall.settings import Settings
+from tests.clients.claude import ClaudeUser
+
+DEPLOY = "./deploy.sh --prod --region eu-west-3"
+OUR_SEARCH = "mcp__context-recall__search_memory"
+
+
+@pytest.fixture
+def user(tmp_path: Path):
+    claude = ClaudeUser(tmp_path)
+    installed = claude.recall("install")
+    assert "installed `recall hook`" in installed
+    yield claude
+    claude.stop()
+
+
+def stored(user: ClaudeUser) -> dict[str, list[str]]:
+    """Every memory the project holds, as text: snippets by category, sessions, decisions."""
+    settings = Settings.from_env(user.env)
+    found: dict[str, list[str]] = {}
+    with session_scope(settings) as db:
+        for category, content in db.execute(
+            select(ContextSnippet.category, ContextSnippet.dense_content)
+        ):
+            found.setdefault(category, []).append(content)
+        for summary, state in db.execute(
+            select(ConversationContext.dense_summary, ConversationContext.current_state)
+        ):
+            found.setdefault("session", []).append(f"{summary}\n{state}")
+        found["decision"] = list(db.scalars(select(DecisionLog.decision_text)))
+    return found
+
+
+def everything(memory: dict[str, list[str]]) -> str:
+    return "\n".join(text for texts in memory.values() for text in texts)
+
+
+def repeated_sentences(block: str) -> list[str]:
+    """Sentences of a context block said more than once (as ``once`` compares them)."""
+    said = Counter(
+        said_as(sentence)
+        for line in block.splitlines()
+        for sentence in re.split(r"(?<=[.!?])\s+", line)
+        if len(said_as(sentence).split()) >= MIN_WORDS
+    )
+    return [sentence for sentence, count in said.items() if count > 1]
+
+
+def one_exchange_each(memory: dict[str, list[str]], markers: list[str]) -> None:
+    """Each tool-using turn is one exchange memory: its request with its answer."""
+    for marker in markers:
+        holding = [text for text in memory.get("exchange", []) if marker in text]
+        assert len(holding) == 1, (marker, holding)
+        assert f"Asked: [bash: echo {marker}]" in holding[0], holding
+        assert f"The output was: {marker}" in holding[0], holding
+
+
+def test_a_day_with_claude_code_is_stored_once_and_only_as_it_happened(user):
+    first = user.claude(f"Remember: the deploy command is {DEPLOY}")
+    session = first.session_id
+    markers = [f"marker-{n}" for n in range(3)]
+    for marker in markers:  # tool turns, each Stop before Claude Code writes the answer
+        user.claude(f"[bash: echo {marker}]", "--continue", tools=("Bash",))
+    user.claude("[task: list what the repository holds]", "--resume", session, tools=("Agent",))
+    user.claude("/compact", "--resume", session)
+    user.claude("What did we settle on for deploys?", "--resume", session)
+
+    user.settle()
+    searched = user.claude("[mcp: search_memory deploy command]", tools=(OUR_SEARCH,))
+    assert DEPLOY in searched.first_request_text()  # the fact reached the next session
+    user.claude("[background: sleep 1; echo background-done]", tools=("Bash",))
+    forked = user.claude(
+        "Forked: try the blue-green deploy instead", "--resume", session, "--fork-session"
+    )
+    assert forked.session_id != session
+    user.settle()
+
+    memory = stored(user)
+    text = everything(memory)
+    one_exchange_each(memory, markers)
+    # bookkeeping is not memory: synthetic replies, queued copies, notifications
+    assert "No response requested" not in text
+    assert not any("<task-notification>" in s for s in memory["session"])
+    assert not any("Asked: <task-notification>" in s for s in memory.get("exchange", []))
+    background = [c for c in memory["command"] if "background-done" in c]
+    assert background and "completed (exit code 0)" in background[0], background
+    # recall's own MCP answer is not stored again
+    assert OUR_SEARCH not in text and '"query"' not in text
+    assert any(memory.get("report", [])), memory.keys()  # the subagent's report, kept
+    assert any("Primary Request" in s or "compacted" in s for s in memory.get("summary", []))
+
+    block = user.recall("inject")
+    assert "Last request: Forked: try the blue-green deploy instead" in block, block
+    assert repeated_sentences(block) == [], block
+    log = user.hook_log()
+    assert "bad input" not in log and "Traceback" not in log, log
+
+
+def test_what_a_search_of_our_own_server_found_is_not_stored_again(user):
+    user.claude(f"Remember: the deploy command is {DEPLOY}")
+    user.settle()
+    before = stored(user)
+    found = user.claude("[mcp: search_memory deploy command]", tools=(OUR_SEARCH,))
+    assert found.text == "I looked that up."  # the stand-in saw our tool's answer
+    results = [
+        block
+        for request in found.requests
+        for message in request["messages"]
+        if isinstance(message.get("content"), list)
+        for block in message["content"]
+        if block.get("type") == "tool_result"
+    ]
+    assert results and DEPLOY in json.dumps(results)  # the answer quoted the fact
+    user.settle()
+    after = stored(user)
+    assert "found" not in after and not before.get("found")
+    assert sum(DEPLOY in t for t in after.get("exchange", [])) == sum(
+        DEPLOY in t for t in before.get("exchange", [])
+    )
