@@ -65,6 +65,9 @@ def main() -> None:
                 "transcript_path": str(transcript),
                 "cwd": str(ROOT),
                 "hook_event_name": "Stop",
+                # not in the transcript yet, as Claude Code often runs Stop: the hook looks
+                # for it in the transcript's end and sends it along
+                "last_assistant_message": "Added the three lines; the totals test passes.",
             }
         )
         hook = [str(Path(sys.executable).parent / "recall"), "hook"]

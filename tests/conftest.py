@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from contextrecall.settings import Settings
-from tests.support import SHARED_DATA, require
+from tests.support import SHARED_DATA, flush_redis, require
 
 # Isolation from this machine's own Context Recall: no user configuration file (its path is in
 # a folder of this run's own, so a test that writes one leaves the clone alone), and no worker
@@ -194,3 +194,26 @@ def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Se
         url = request.getfixturevalue("empty_mariadb_url")
     yield _settings_for(tmp_path, url)
     dispose_engines()
+
+
+INDEX_DB = 1  # the Redis database of the recall index in ``kept``, flushed around each test
+
+
+@pytest.fixture
+def kept(backend: Settings, request: pytest.FixtureRequest) -> Settings:
+    """``backend`` with its recall index: a local file on SQLite, Redis beside MariaDB."""
+    shutil.rmtree(backend.location("index"), ignore_errors=True)
+    for name in ("key", "broker", "spool", "offsets"):
+        shutil.rmtree(backend.location(name), ignore_errors=True)
+    if backend.is_embedded_database:
+        return backend
+    url = f"{request.getfixturevalue('redis_server')}/{INDEX_DB}"
+    flush_redis(url)
+    request.addfinalizer(lambda: flush_redis(url))
+    return Settings.from_env(
+        {
+            "RECALL_HOME": str(backend.home),
+            "RECALL_DATABASE_URL": backend.database_url,
+            "RECALL_CACHE_URL": url,
+        }
+    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,23 @@ def shared_transcript(name: str) -> Path:
     path = TRANSCRIPTS / name
     require(path.exists(), f"shared transcript {path}")
     return path
+
+
+def flush_redis(url: str) -> None:
+    """Empty the Redis database of ``url``."""
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def repeated_sentences(block: str) -> list[str]:
+    """Sentences of a context block said more than once (compared as ``recall.once`` does)."""
+    from contextrecall.recall.once import MIN_WORDS, said_as
+
+    said = Counter(
+        said_as(sentence)
+        for line in block.splitlines()
+        for sentence in re.split(r"(?<=[.!?])\s+", line)
+        if len(said_as(sentence).split()) >= MIN_WORDS
+    )
+    return [sentence for sentence, count in said.items() if count > 1]

@@ -48,6 +48,14 @@ def forget(folder: str, transcript: str) -> None:
     _remove(_path(folder, transcript))
 
 
+def count(folder: str) -> int:
+    """How many transcripts wait to be written."""
+    try:
+        return sum(1 for name in os.listdir(folder) if name.endswith(".json"))
+    except OSError:
+        return 0
+
+
 def ready(folder: str, now: float | None = None) -> list[dict[str, Any]]:
     """The recorded events whose transcript exists now (their records stay until ``forget``);
     records too old or unreadable are removed."""

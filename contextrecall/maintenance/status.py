@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 
 from contextrecall import migrate
 from contextrecall.broker.config import QUEUE
+from contextrecall.client import waiting
 from contextrecall.client.spool import SENDING, SENT
 from contextrecall.db import get_engine, session_scope
 from contextrecall.models import Base, FailedJob
-from contextrecall.settings import Settings
+from contextrecall.settings import WAITING, Settings
 
 LATEST = 5
 PROBE_TIMEOUT = 3.0
@@ -58,6 +59,7 @@ def status_report(settings: Settings) -> dict[str, Any]:
         "rows": rows,
         "queue": queue_depth(settings),
         "spool": spool_backlog(settings.spool_dir),
+        "waiting_transcripts": waiting.count(settings.location(WAITING)),
         "failed_jobs": failed,
         "maintenance": runs,
         "worker": worker_state(settings),
@@ -363,6 +365,11 @@ def format_status(report: dict[str, Any]) -> str:
             + (" (deliver with `recall spool flush`)" if spool["count"] else "")
             + (f"; {spool['sent']} sent, awaiting the store" if spool.get("sent") else "")
         )
+        if report.get("waiting_transcripts"):
+            lines.append(
+                f"waiting   {report['waiting_transcripts']} transcript(s) a hook named before "
+                "Claude Code wrote them; the next save hook saves them"
+            )
         if spool.get("disk_full"):
             lines.append(
                 f"disk      FULL: {spool['free_bytes'] // (1024 * 1024)} MB free where the spool "

@@ -48,14 +48,17 @@ class Said:
     def novel(self, text: str, keep: str = "") -> str | None:
         """``text`` without the sentences shown already (line by line; ``add`` it once it is
         shown); None when nothing new is left besides ``keep``, a prefix that is never
-        compared (a bullet and a date)."""
+        compared (a bullet and a date), or only short sentences a repeated one came with."""
         body = text[len(keep) :] if keep and text.startswith(keep) else text
-        lines = []
+        lines, dropped, telling = [], False, False
         for line in body.splitlines():
-            kept = [s for s in _SENTENCE_END.split(line) if s.strip() and not self.known(s)]
+            sentences = [s for s in _SENTENCE_END.split(line) if s.strip()]
+            kept = [s for s in sentences if not self.known(s)]
+            dropped = dropped or len(kept) < len(sentences)
+            telling = telling or any(len(said_as(s).split()) >= MIN_WORDS for s in kept)
             if kept:
                 lines.append(" ".join(kept))
-        if not lines:
+        if not lines or (dropped and not telling):  # "Outcome: Done." after what it repeated
             return None
         return (keep if body is not text else "") + "\n".join(lines)
 

@@ -699,7 +699,7 @@ def fill_budget(
         if _near_duplicate(runs, seen_runs):
             return False
         block.add(item)
-        said.add(item.render())
+        said.add(block.line(item))  # as shown: a chat turn compacted
         chosen.append((score, item))
         seen_ids.add(item.id)
         seen_runs.append(runs)

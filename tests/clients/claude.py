@@ -96,6 +96,9 @@ class ClaudeUser:
             "DISABLE_TELEMETRY": "1",
             "DISABLE_AUTOUPDATER": "1",
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            # -p snapshots its tools while MCP servers still start (2.1.162 on, upstream
+            # issue 74926): connect them first, or on a busy machine ours is left out
+            "MCP_CONNECTION_NONBLOCKING": "false",
             # Claude Code starts hooks with its own environment: a real user's has no test
             # settings, and the first hook starts the worker
             "RECALL_WORKER_AUTOSTART": "1",

@@ -11,8 +11,6 @@ a background command, `--fork-session`.
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -20,9 +18,9 @@ from sqlalchemy import select
 
 from contextrecall.db import session_scope
 from contextrecall.models import ContextSnippet, ConversationContext, DecisionLog
-from contextrecall.recall.once import MIN_WORDS, said_as
 from contextrecall.settings import Settings
 from tests.clients.claude import ClaudeUser
+from tests.support import repeated_sentences
 
 DEPLOY = "./deploy.sh --prod --region eu-west-3"
 OUR_SEARCH = "mcp__context-recall__search_memory"
@@ -56,17 +54,6 @@ def stored(user: ClaudeUser) -> dict[str, list[str]]:
 
 def everything(memory: dict[str, list[str]]) -> str:
     return "\n".join(text for texts in memory.values() for text in texts)
-
-
-def repeated_sentences(block: str) -> list[str]:
-    """Sentences of a context block said more than once (as ``once`` compares them)."""
-    said = Counter(
-        said_as(sentence)
-        for line in block.splitlines()
-        for sentence in re.split(r"(?<=[.!?])\s+", line)
-        if len(said_as(sentence).split()) >= MIN_WORDS
-    )
-    return [sentence for sentence, count in said.items() if count > 1]
 
 
 def one_exchange_each(memory: dict[str, list[str]], markers: list[str]) -> None:

@@ -16,6 +16,7 @@ from contextrecall.jobs import build_job
 from contextrecall.recall import service, session_start
 from contextrecall.settings import Settings
 from contextrecall.store.save_job import save_job
+from tests.support import repeated_sentences
 from tests.unit.test_compression import CWD, Transcript
 
 RING = KeyRing(generate_key())
@@ -94,6 +95,19 @@ def test_the_session_start_says_where_the_work_stands(backend):
     assert "Last commits: 1a2b3c4 Cart totals in their own module" in left_off
     assert "Key files: lib/shop/cart_totals.ex" in block and "lib/cart.ex" not in block
     assert len(block) / 4 <= session_start.SESSION_START_BUDGET
+
+
+def test_the_session_start_and_a_search_say_each_thing_once(backend):
+    asked = "Remember: the deploy command is ./deploy.sh --prod --region eu-west-3"
+    said = f"Noted. {asked}. It is written down in docs/deploy.md for the whole team."
+    save(backend, Transcript().user(asked).say(said), "s1")
+    save(backend, Transcript().user(asked).say(said), "s2")  # the same session again
+    block = session_start.session_start_block(backend, "shop")
+    assert "./deploy.sh --prod" in block and "docs/deploy.md" in block
+    assert repeated_sentences(block) == [], block
+    found = service.search(backend, "shop", "deploy command region")["context"]
+    assert "./deploy.sh --prod" in found
+    assert repeated_sentences(found) == [], found
 
 
 def test_a_subagent_report_is_stored_once_from_both_transcripts(backend):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -28,35 +27,9 @@ from contextrecall.recall.index import keeper, reader
 from contextrecall.settings import Settings
 from tests.integration.memories import decisions_since_kafka
 from tests.integration.workers import WorkerProcess, run_hook, settings_env, wait_until
+from tests.support import flush_redis
 
-INDEX_DB = 1  # the Redis database of the index tests' cache, flushed around each
 NOW = datetime(2030, 1, 1)
-
-
-def _flush_index_redis(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
-
-
-@pytest.fixture
-def kept(backend: Settings, request: pytest.FixtureRequest) -> Settings:
-    """``backend`` with its index: a local file on SQLite, Redis beside MariaDB."""
-    shutil.rmtree(backend.location("index"), ignore_errors=True)
-    for name in ("key", "broker", "spool", "offsets"):
-        shutil.rmtree(backend.location(name), ignore_errors=True)
-    if backend.is_embedded_database:
-        return backend
-    url = f"{request.getfixturevalue('redis_server')}/{INDEX_DB}"
-    _flush_index_redis(url)
-    request.addfinalizer(lambda: _flush_index_redis(url))
-    return Settings.from_env(
-        {
-            "RECALL_HOME": str(backend.home),
-            "RECALL_DATABASE_URL": backend.database_url,
-            "RECALL_CACHE_URL": url,
-        }
-    )
 
 
 def _project(settings: Settings, name: str) -> Project:
@@ -282,7 +255,7 @@ def test_a_stale_index_is_not_read(kept, tmp_path):
 
 def _lose_index(settings: Settings, identity: str) -> None:
     if settings.cache_url:
-        _flush_index_redis(settings.cache_url)  # FLUSHDB: the index, the generations, everything
+        flush_redis(settings.cache_url)  # FLUSHDB: the index, the generations, everything
     else:
         os.remove(keeper.open_index(settings, identity).path)
 

@@ -20,6 +20,7 @@ from contextrecall.client.deltas import Delta
 from contextrecall.client.outbox import deliver
 from contextrecall.db import session_scope
 from contextrecall.jobs import build_job
+from contextrecall.maintenance.status import status_report
 from contextrecall.models import (
     ContextSnippet,
     ConversationContext,
@@ -445,7 +446,7 @@ def test_hook_returns_fast_when_broker_never_answers(write_settings, tmp_path):
         "not json",
         "[1,2]",
         '{"hook_event_name": "Stop"}',
-        '{"hook_event_name": "Stop", "session_id": "x", "transcript_path": "/nonexistent"}',
+        '{"hook_event_name": "Stop", "session_id": "x", "transcript_path": "/"}',
     ],
 )
 def test_hook_survives_bad_input(write_settings, stdin):
@@ -460,6 +461,24 @@ def test_hook_survives_bad_input(write_settings, stdin):
     assert result.returncode == 0
     assert result.stdout == ""
     assert (write_settings.home / "hook.log").exists()
+
+
+def test_a_transcript_not_written_yet_is_saved_by_a_later_hook(write_settings, tmp_path):
+    """Claude Code often runs a first turn's Stop before it writes the transcript: no error,
+    the next save hook (of any session) saves it once it is there."""
+    early = tmp_path / "early.jsonl"
+    event = {"hook_event_name": "Stop", "session_id": "early", "transcript_path": str(early)}
+    assert run_hook(write_settings, event).returncode == 0
+    assert not (write_settings.home / "hook.log").exists()  # no false alarm
+    assert status_report(write_settings)["waiting_transcripts"] == 1
+    early.write_text('{"type":"user","message":{"role":"user","content":"first words"}}\n')
+    later = tmp_path / "later.jsonl"
+    later.write_text('{"type":"user","message":{"role":"user","content":"other words"}}\n')
+    other = {"hook_event_name": "Stop", "session_id": "later", "transcript_path": str(later)}
+    assert run_hook(write_settings, other).returncode == 0
+    assert status_report(write_settings)["waiting_transcripts"] == 0
+    jobs = [json.loads(p.read_text()) for p in write_settings.spool_dir.rglob("*.json")]
+    assert sorted(job["session"]["external_id"] for job in jobs) == ["early", "later"]
 
 
 def test_a_save_bumps_the_projects_cache_generation(write_settings, worker):
