@@ -31,19 +31,19 @@ class Said:
     """The sentences shown so far; ``novel`` keeps what has not been said yet."""
 
     def __init__(self) -> None:
-        self.shown: list[str] = []
+        # one line per sentence shown: a sentence (never holding a line break) is part of a
+        # shown one when it is part of this text, one substring search for all of them
+        self.shown = ""
 
     def known(self, sentence: str) -> bool:
         """Whether ``sentence`` (compared as ``said_as``) was shown, whole or as a part of
         a longer one; a cut sentence counts as what it begins."""
         plain = said_as(sentence)
-        if len(plain.split()) < MIN_WORDS:
-            return False
-        return any(plain in shown for shown in self.shown)
+        return len(plain.split()) >= MIN_WORDS and plain in self.shown
 
     def add(self, text: str) -> None:
-        for line in text.splitlines():
-            self.shown += [said_as(s) for s in _SENTENCE_END.split(line) if s.strip()]
+        said = [said_as(s) for line in text.splitlines() for s in _SENTENCE_END.split(line)]
+        self.shown += "".join(f"\n{s}" for s in said if s)
 
     def novel(self, text: str, keep: str = "") -> str | None:
         """``text`` without the sentences shown already (line by line; ``add`` it once it is
