@@ -9,7 +9,6 @@ only: it runs in the hook.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -87,5 +86,7 @@ def ready(folder: str, now: float | None = None) -> list[dict[str, Any]]:
 
 
 def _remove(path: str) -> None:
-    with contextlib.suppress(OSError):  # removed by another hook already
+    try:
         os.remove(path)
+    except OSError:  # removed by another hook already
+        return

@@ -8,20 +8,24 @@ Pure and on the standard library: the hook imports it.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 # "Last request: ", "Outcome: Noted: ", "Asked: ": labels, not what is said
 _LABELS = re.compile(r"^(?:[\w .'-]{1,24}:\s+)+")
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019"
-_EDGES = re.compile(rf"^[\s{_QUOTES}(\[-]+|[\s{_QUOTES})\].,;:!?\u2026-]+$")
+_LEADING = f" \t\n{_QUOTES}([-"  # marks around what is said, not part of it
+_TRAILING = f" \t\n{_QUOTES})].,;:!?\u2026-"
+_CUT = "\u2026"
 MIN_WORDS = 3  # shorter sentences ("Done.", "Branch: main") may well repeat
 
 
+@lru_cache(maxsize=4096)  # a block compares each sentence, then records it as shown
 def said_as(sentence: str) -> str:
     """A sentence as compared: lower case, without its labels, quotes and end marks."""
     text = " ".join(sentence.split()).lower()
     while True:  # 'Asked: "Remember: …"': labels inside quotes too
-        plain = _EDGES.sub("", _LABELS.sub("", text))
+        plain = _LABELS.sub("", text).lstrip(_LEADING).rstrip(_TRAILING)
         if plain == text:
             return plain
         text = plain
@@ -31,19 +35,25 @@ class Said:
     """The sentences shown so far; ``novel`` keeps what has not been said yet."""
 
     def __init__(self) -> None:
-        # one line per sentence shown: a sentence (never holding a line break) is part of a
-        # shown one when it is part of this text, one substring search for all of them
-        self.shown = ""
+        self.shown: set[str] = set()
+        # the same, one line each: what a cut sentence begins is found with one search
+        self.lines = ""
 
     def known(self, sentence: str) -> bool:
-        """Whether ``sentence`` (compared as ``said_as``) was shown, whole or as a part of
-        a longer one; a cut sentence counts as what it begins."""
+        """Whether ``sentence`` (compared as ``said_as``) was shown; a cut one ("…") counts
+        as the one it begins."""
         plain = said_as(sentence)
-        return len(plain.split()) >= MIN_WORDS and plain in self.shown
+        if len(plain.split()) < MIN_WORDS:
+            return False
+        if plain in self.shown:
+            return True
+        return sentence.rstrip().endswith(_CUT) and f"\n{plain}" in self.lines
 
     def add(self, text: str) -> None:
         said = [said_as(s) for line in text.splitlines() for s in _SENTENCE_END.split(line)]
-        self.shown += "".join(f"\n{s}" for s in said if s)
+        new = [s for s in said if s and s not in self.shown]
+        self.shown.update(new)
+        self.lines += "".join(f"\n{s}" for s in new)
 
     def novel(self, text: str, keep: str = "") -> str | None:
         """``text`` without the sentences shown already (line by line; ``add`` it once it is

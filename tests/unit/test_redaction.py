@@ -136,3 +136,16 @@ def test_a_secret_is_found_even_when_an_earlier_match_covers_its_context() -> No
 def test_a_match_whose_value_is_the_next_header_does_not_hide_that_header() -> None:
     text = "AUTHORIZATION:BEARER Authorization: Bearer " + "abc123DEF456ghi789"
     assert "abc123DEF456ghi789" not in redact(text)
+
+
+def test_the_triggers_found_are_those_of_a_lookahead_scan():
+    """``_triggers_in`` searches on from each match instead of compiling the trie's lookahead
+    form: the same overlapping triggers, on every text of the corpus."""
+    from contextrecall.redaction import engine
+
+    lookahead = re.compile(f"(?=({engine._TRIE}))")
+    texts = [text for _, text, *_ in SECRETS] + list(LOOKALIKES)
+    texts += ["passwd password pass", "api_key apikey secret_key token", "pgpassword -pfoo"]
+    for text in texts:
+        lowered = text.lower()
+        assert engine._triggers_in(lowered, 0) == set(lookahead.findall(lowered, 0)), text
