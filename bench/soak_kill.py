@@ -180,6 +180,7 @@ def stored_lines(settings) -> Counter[str]:
 
     from contextrecall.crypto import associated_data, load_key_ring
     from contextrecall.db import session_scope
+    from contextrecall.jobs import TAIL_MARK
     from contextrecall.models import SavedDelta
 
     ring = load_key_ring(settings)
@@ -189,7 +190,11 @@ def stored_lines(settings) -> Counter[str]:
             data = ring.decrypt(
                 row.payload, associated_data(row.project_id, row.session_id, "delta")
             )
-            held.update(json.loads(raw)["uuid"] for raw in data.splitlines() if raw.strip())
+            held.update(
+                json.loads(raw)["uuid"]
+                for raw in data.splitlines()
+                if raw.strip() and TAIL_MARK not in raw  # a Stop's provisional answer
+            )
     return held
 
 
