@@ -132,27 +132,34 @@ class ClaudeUser:
         return log.read_text() if log.exists() else ""
 
     def settle(self, timeout: float = 90) -> None:
-        """Wait until every save is stored: the spool empty and no job waiting or running."""
+        """Wait until every save is stored: nothing spooled, waiting or queued (as `recall
+        status` counts them, read here in-process)."""
+        from contextrecall.client.waiting import count
+        from contextrecall.maintenance.status import queue_depth, spool_backlog
+        from contextrecall.settings import WAITING, Settings
+
+        settings = Settings.from_env(self.env)
+
+        def settled() -> bool:
+            spool = spool_backlog(settings.spool_dir)
+            return not (
+                spool["count"]
+                or spool["sent"]
+                or count(settings.location(WAITING))
+                or queue_depth(settings)["depth"]
+            )
+
         deadline = time.monotonic() + timeout
-        status: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            status = json.loads(self.recall("status", "--json"))
-            if _settled(status):
-                time.sleep(1)  # a hook still running may spool one more
-                again = json.loads(self.recall("status", "--json"))
-                if _settled(again):
+            if settled():
+                time.sleep(1)  # a save under way: taken from the queue, not yet confirmed
+                if settled():
                     return
-            time.sleep(0.5)
-        raise AssertionError(f"saves not stored in {timeout} s: {status}\n{self.hook_log()}")
+            time.sleep(0.3)
+        raise AssertionError(f"saves not stored in {timeout} s: {self.recall('status')}")
 
     def stop(self) -> None:
         self.api.stop()
         subprocess.run(
             [RECALL, "uninstall"], env=self.env, cwd=self.repo, capture_output=True, timeout=60
         )
-
-
-def _settled(status: dict[str, Any]) -> bool:
-    spool = status.get("spool") or {}
-    queue = status.get("queue") or {}
-    return not spool.get("count") and not spool.get("sent") and not queue.get("depth")
