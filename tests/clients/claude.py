@@ -96,9 +96,6 @@ class ClaudeUser:
             "DISABLE_TELEMETRY": "1",
             "DISABLE_AUTOUPDATER": "1",
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-            # -p snapshots its tools while MCP servers still start (2.1.162 on, upstream
-            # issue 74926): connect them first, or on a busy machine ours is left out
-            "MCP_CONNECTION_NONBLOCKING": "false",
             # Claude Code starts hooks with its own environment: a real user's has no test
             # settings, and the first hook starts the worker
             "RECALL_WORKER_AUTOSTART": "1",
@@ -118,10 +115,15 @@ class ClaudeUser:
         """``claude -p PROMPT ARGS`` in the repository; tools in ``tools`` need no approval
         (as root Claude Code refuses --dangerously-skip-permissions)."""
         allowed = ("--allowedTools", *tools) if tools else ()
+        env = self.env
+        if any(tool.startswith("mcp__") for tool in tools):
+            # -p takes its tool list while MCP servers still start (2.1.162 on, upstream
+            # issue 74926): a run that calls ours waits for them, or it may be left out
+            env = {**env, "MCP_CONNECTION_NONBLOCKING": "false"}
         before = len(self.api.requests)
         done = subprocess.run(
             [self.binary, "-p", prompt, *args, *allowed, "--output-format", "json"],
-            env=self.env, cwd=self.repo, capture_output=True, text=True, timeout=RUN_SECONDS,
+            env=env, cwd=self.repo, capture_output=True, text=True, timeout=RUN_SECONDS,
             stdin=subprocess.DEVNULL,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -159,7 +161,10 @@ class ClaudeUser:
         raise AssertionError(f"saves not stored in {timeout} s: {self.recall('status')}")
 
     def stop(self) -> None:
+        """The stand-in closes; the worker the hooks started is told to stop (not waited for:
+        its warm shutdown takes seconds, and this HOME is thrown away)."""
+        from contextrecall.client.autostart import stop_worker
+        from contextrecall.settings import Settings
+
         self.api.stop()
-        subprocess.run(
-            [RECALL, "uninstall"], env=self.env, cwd=self.repo, capture_output=True, timeout=60
-        )
+        stop_worker(Settings.from_env(self.env), wait=0)

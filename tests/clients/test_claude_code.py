@@ -94,13 +94,12 @@ def one_exchange_each(memory: dict[str, list[str]], markers: list[str]) -> None:
 def test_a_day_with_claude_code_is_stored_once_and_only_as_it_happened(user):
     first = user.claude(f"Remember: the deploy command is {DEPLOY}")
     session = first.session_id
-    markers = [f"marker-{n}" for n in range(3)]
+    markers = [f"marker-{n}" for n in range(2)]
     for marker in markers:  # tool turns, each Stop before Claude Code writes the answer
         user.claude(f"[bash: echo {marker}]", "--continue", tools=("Bash",))
     user.claude("[task: list what the repository holds]", "--resume", session, tools=("Agent",))
     user.claude("/compact", "--resume", session)
-    user.claude("What did we settle on for deploys?", "--resume", session)
-
+    user.claude("What did we settle on for deploys?", "--resume", session)  # after compaction
     user.settle()
     searched = user.claude("[mcp: search_memory deploy command]", tools=(OUR_SEARCH,))
     assert DEPLOY in searched.first_request_text()  # the fact reached the next session
