@@ -114,13 +114,9 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
         session_memory = compress_bytes(whole, fmt, exchanges=log)
         delta_memory = compress_bytes(text, fmt, exchanges=False)
         held = {memory_rows.snippet_hash(s) for s in session_exchanges(before, fmt)}
-        now = exchange_snippets(log)
-        delta_memory.snippets = [
-            s for s in now if memory_rows.snippet_hash(s) not in held
-        ] + delta_memory.snippets
-        retracted = memory_rows.retract_snippets(
-            db, project, held - {memory_rows.snippet_hash(s) for s in now}
-        )
+        now = [(memory_rows.snippet_hash(s), s) for s in exchange_snippets(log)]
+        delta_memory.snippets = [s for h, s in now if h not in held] + delta_memory.snippets
+        retracted = memory_rows.retract_snippets(db, project, held - {h for h, _ in now})
     else:  # chat: the session is summarised whole; its facts come from the delta alone
         session_memory = compress_bytes(whole, fmt, exchanges=False)
         delta_memory = compress_bytes(text, fmt)

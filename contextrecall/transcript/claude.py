@@ -296,7 +296,7 @@ class ClaudeParser:
         if operation == "enqueue" and isinstance(content, str) and content.strip():
             kind, text = classify_prompt(content)
             timestamp = _text_field(obj, "timestamp")
-            self._queued.append(UserPrompt(cap_text(text, TEXT_CAP), kind, timestamp, queued=True))
+            self._queued.append(UserPrompt(cap_text(text, TEXT_CAP), kind, timestamp))
         elif operation == "remove" and self._queued:
             self._flush(events)
             events.append(self._queued.pop())

@@ -72,7 +72,6 @@ class UserPrompt:
     kind: str = "typed"
     timestamp: str | None = None
     sidechain: bool = False
-    queued: bool = False  # typed while the agent was busy (2.x queue-operation)
 
 
 @dataclass(slots=True)

@@ -338,6 +338,14 @@ def refresh_start(settings: Settings, identity: str) -> bool:
         return True
 
 
+def retire_removed(index: FileIndex | RedisIndex, saves: Saved, changes: Changes) -> None:
+    """The snippets ``saves`` took back (partial exchanges they completed) are no longer
+    found: their docnos go dead with ``changes``."""
+    removed = sorted({i for _, ids in saves for i in ids.get(REMOVED, ())})
+    if removed:
+        changes.dead.setdefault(SNIPPET, []).extend(index.docnos(removed).values())
+
+
 def sync(settings: Settings, db: DBSession, identity: str, project_id: str) -> str:
     """Take the project's queued saves into its index in one write, and count their
     generations as synced: "synced"; "missing" when there is no index (a rebuild makes one),
@@ -365,9 +373,7 @@ def sync(settings: Settings, db: DBSession, identity: str, project_id: str) -> s
         changes, next_docno = _batch_changes(
             db, index, project_id, items, int(next_docno or 0), placed
         )
-        removed = sorted({i for _, ids in saves for i in ids.get(REMOVED, ())})
-        if removed:  # partial exchanges a save completed: no longer found
-            changes.dead.setdefault(SNIPPET, []).extend(index.docnos(removed).values())
+        retire_removed(index, saves, changes)
         waiting = {int(g) for g in (synced or "").split(",") if g}
         stamp, waiting = _advance(stamp, [*waiting, *(g for g, _ in saves)])
         closing = _stamp(settings, identity, stamp, waiting, next_docno, float(start_at or 0))
@@ -619,6 +625,7 @@ def rebuild(
                 next_docno, _ = _add(db, index, project.id, [items], next_docno, placed)
             stamp, waiting = _advance(generation, [g for g, _ in pending])
             closing = _stamp(settings, identity, stamp, waiting, next_docno)
+            retire_removed(index, pending, closing)  # read by the build before they went
             # what the build is, before the stamp that closes it
             closing.meta = {"format": FORMAT, "odd_built": str(odd), **closing.meta}
             index.write(closing)
