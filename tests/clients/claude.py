@@ -10,19 +10,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.clients.model_api import ModelAPI
+from tests.integration.workers import recall
 from tests.support import require
 
 HERE = Path(__file__).resolve().parent
 PINNED = json.loads((HERE / "package.json").read_text())["dependencies"]
 CLAUDE_CODE_VERSION = PINNED["@anthropic-ai/claude-code"]
-RECALL = str(Path(sys.executable).parent / "recall")
 RUN_SECONDS = 120
 
 
@@ -104,12 +103,7 @@ class ClaudeUser:
         }
 
     def recall(self, *args: str) -> str:
-        done = subprocess.run(
-            [RECALL, *args], env=self.env, cwd=self.repo, capture_output=True, text=True,
-            timeout=RUN_SECONDS,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
-        return done.stdout
+        return recall(self.env, self.repo, *args).stdout
 
     def claude(self, prompt: str, *args: str, tools: tuple[str, ...] = ()) -> Result:
         """``claude -p PROMPT ARGS`` in the repository; tools in ``tools`` need no approval

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -22,9 +21,9 @@ import pytest
 from contextrecall.client.autostart import worker_alive
 from contextrecall.install.merge import is_recall_hook
 from contextrecall.settings import Settings
+from tests.integration.workers import RECALL, recall
 from tests.support import shared_transcript
 
-RECALL = str(Path(sys.executable).parent / "recall")
 TRANSCRIPT = "claude-code-2.1/tool_heavy.jsonl"
 REDIS_DB = 12  # this module's own Redis database, flushed before and after
 
@@ -45,14 +44,6 @@ def git_repository(tmp_path: Path) -> Path:
     remote = f"https://github.com/example/first-session-{uuid.uuid4().hex[:8]}.git"
     subprocess.run(["git", "remote", "add", "origin", remote], cwd=repo, check=True)
     return repo
-
-
-def recall(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [RECALL, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
 
 
 def hook_commands(env: dict[str, str]) -> dict[str, str]:

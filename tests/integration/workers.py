@@ -13,6 +13,17 @@ from pathlib import Path
 from contextrecall.client.worker_process import child_environment, worker_command
 from contextrecall.settings import Settings
 
+RECALL = str(Path(sys.executable).parent / "recall")  # the console script, as installed
+
+
+def recall(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`recall ARGS` in ``cwd`` with ``env``, which must succeed."""
+    result = subprocess.run(
+        [RECALL, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
 
 def settings_env(settings: Settings) -> dict[str, str]:
     return child_environment(settings)
