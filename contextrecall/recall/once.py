@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+BULLET = re.compile(r"^- (?:\[[\d-]+\] )?")  # "- [2026-02-11] ": a block line's start
 # "Last request: ", "Outcome: Noted: ", "Asked: ": labels, not what is said
 _LABELS = re.compile(r"^(?:[\w .'-]{1,24}:\s+)+")
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019"
@@ -23,7 +24,7 @@ MIN_WORDS = 3  # shorter sentences ("Done.", "Branch: main") may well repeat
 @lru_cache(maxsize=4096)  # a block compares each sentence, then records it as shown
 def said_as(sentence: str) -> str:
     """A sentence as compared: lower case, without its labels, quotes and end marks."""
-    text = " ".join(sentence.split()).lower()
+    text = BULLET.sub("", " ".join(sentence.split())).lower()
     while True:  # 'Asked: "Remember: …"': labels inside quotes too
         plain = _LABELS.sub("", text).lstrip(_LEADING).rstrip(_TRAILING)
         if plain == text:

@@ -11,7 +11,7 @@ from typing import Any
 from contextrecall.db import session_scope
 from contextrecall.recall import answer, loading
 from contextrecall.recall.loading import find_project
-from contextrecall.recall.once import Said, holds
+from contextrecall.recall.once import BULLET, Said, holds
 from contextrecall.recall.ranking import Item
 from contextrecall.settings import Settings
 from contextrecall.terms import estimate_tokens
@@ -66,7 +66,6 @@ def session_start_block(
 
 
 SESSION_CHARS = 900  # of one session's summary in the session-start block
-_BULLET = re.compile(r"^- (?:\[[\d-]+\] )?")
 
 
 class _Lines:
@@ -82,7 +81,7 @@ class _Lines:
         self.add(title)
 
     def add(self, line: str) -> bool:
-        bullet = _BULLET.match(line)
+        bullet = BULLET.match(line)
         novel = self.said.novel(line, keep=bullet.group(0) if bullet else "")
         if novel is None:
             return False

@@ -21,6 +21,12 @@ def test_only_the_new_sentences_of_a_line_stay_and_its_bullet_with_them():
     assert said.novel(line, keep="- [2026-02-11] ") == "- [2026-02-11] The checkout test fails."
 
 
+def test_a_sentence_shown_first_in_a_bullet_is_known_without_one():
+    said = Said()
+    said.add('- [2026-11-20] Asked: "The checkout page times out with 50 items". Outcome: fixed.')
+    assert said.novel("- [2026-11-21] The checkout page times out with 50 items.") is None
+
+
 def test_a_cut_sentence_counts_as_the_one_it_begins():
     said = Said()
     said.add("The worker stores every delta of a session in one transaction.")
