@@ -57,14 +57,20 @@ class Said:
         self.lines += "".join(f"\n{s}" for s in new)
 
     def novel(self, text: str, keep: str = "") -> str | None:
-        """``text`` without the sentences shown already (line by line; ``add`` it once it is
-        shown); None when nothing new is left besides ``keep``, a prefix that is never
-        compared (a bullet and a date), or only short sentences a repeated one came with."""
+        """``text`` without the sentences shown already, or said earlier in ``text`` itself
+        (line by line; ``add`` it once it is shown); None when nothing new is left besides
+        ``keep``, a prefix that is never compared (a bullet and a date), or only short
+        sentences a repeated one came with."""
         body = text[len(keep) :] if keep and text.startswith(keep) else text
         lines, dropped, telling = [], False, False
+        here = Said()  # what ``text`` has said so far
         for line in body.splitlines():
             sentences = [s for s in _SENTENCE_END.split(line) if s.strip()]
-            kept = [s for s in sentences if not self.known(s)]
+            kept = []
+            for sentence in sentences:
+                if not (self.known(sentence) or here.known(sentence)):
+                    kept.append(sentence)
+                    here.add(sentence)
             dropped = dropped or len(kept) < len(sentences)
             telling = telling or any(len(said_as(s).split()) >= MIN_WORDS for s in kept)
             if kept:

@@ -27,6 +27,13 @@ def test_a_sentence_shown_first_in_a_bullet_is_known_without_one():
     assert said.novel("- [2026-11-21] The checkout page times out with 50 items.") is None
 
 
+def test_a_text_says_a_sentence_once_too():
+    said = Said()
+    asked = 'Asked: "Remember: the deploy command is ./deploy.sh". Noted.'
+    text = f"{asked} The deploy command is ./deploy.sh."
+    assert said.novel(text) == asked
+
+
 def test_a_cut_sentence_counts_as_the_one_it_begins():
     said = Said()
     said.add("The worker stores every delta of a session in one transaction.")
