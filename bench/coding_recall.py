@@ -22,7 +22,13 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 QUESTIONS = DATA / "coding-recall" / "questions-dev.jsonl"
 PROJECTS = DATA / "coding-recall" / "projects.json"
 TRANSCRIPTS = DATA / "transcripts"
+# Our own projects (transcripts committed with their source and licence) and our own questions,
+# also about the shared projects: the same format, with a ``split`` and a ``set``.
+OWN = Path(__file__).resolve().parent / "coding-recall"
 KINDS = ("command", "file", "decision", "error", "state", "fact")
+SPLITS = ("dev", "held-out")  # held-out: looked at only to report, never to tune
+WORDED_AWAY = "worded-away"  # the answer's words (and their synonyms) absent from the question
+SESSION_START = "session-start"  # asked of the session-start block: where did we leave off?
 
 
 def tokens(text: str) -> int:
@@ -47,17 +53,37 @@ def session_of(relative: str) -> str:
     return Path(relative).stem
 
 
+def _sources() -> list[tuple[Path, Path]]:
+    """(projects.json, the folder its files are relative to): the shared data's, when
+    ``../shared`` is beside the clone, then ours."""
+    sources = [(PROJECTS, TRANSCRIPTS)] if PROJECTS.exists() else []
+    return [*sources, (OWN / "projects.json", OWN)]
+
+
 def load_projects() -> dict[str, list[Transcript]]:
     """Each project's transcripts, in the order they are saved (projects.json's)."""
-    projects = json.loads(PROJECTS.read_text())
-    return {
-        name: [Transcript(TRANSCRIPTS / f, session_of(f)) for f in project["files"]]
-        for name, project in projects.items()
-    }
+    loaded = {}
+    for listing, folder in _sources():
+        for name, project in json.loads(listing.read_text()).items():
+            loaded[name] = [Transcript(folder / f, session_of(f)) for f in project["files"]]
+    return loaded
 
 
 def load_questions() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+    """Every question, with its ``split`` (dev unless it says), its ``sets`` (none unless it
+    says) and ``core`` (true unless it says: one of a project's 60, not only of a set); those
+    about a project whose transcripts are not here are left out."""
+    files = [QUESTIONS] if QUESTIONS.exists() else []
+    files += sorted((OWN / "questions").glob("*.jsonl"))
+    projects = load_projects()
+    questions = []
+    for path in files:
+        for line in path.read_text().splitlines():
+            if line.strip():
+                question = {"split": "dev", "sets": [], "core": True, **json.loads(line)}
+                if question["project"] in projects:
+                    questions.append(question)
+    return questions
 
 
 # --- the raw text the baselines see ---------------------------------------------------------

@@ -384,6 +384,13 @@ def query_terms(query: str | None) -> list[str]:
 NEIGHBOUR_SHARES = ((-2, 0.3), (-1, 0.6), (1, 0.6), (2, 0.3))
 NAMED_SPEAKER = 0.6  # a turn by the person the query names
 DATE_WEIGHT = 1.0  # a memory from the day the query names (half that for its week or month)
+TAG_WEIGHT = 0.3  # x the share of the query's words among the item's tags
+# Small tie-breakers between items the text scores alike: decayed relevance, recency (with
+# its half-life), use (log-scaled).
+RELEVANCE_WEIGHT = 0.1
+RECENCY_WEIGHT = 0.05
+RECENCY_HALF_LIFE_DAYS = 30.0
+USE_WEIGHT = 0.05
 
 
 # Words asking how things stand now; such a query favours the project's latest memories
@@ -474,12 +481,12 @@ def rank(
         age_days = (now - item.created_at).total_seconds() / 86400 if item.created_at else 365
         score = (
             text
-            + 0.3 * tag_share
+            + TAG_WEIGHT * tag_share
             + NAMED_SPEAKER * by_named
             + dated
-            + 0.1 * min(item.relevance, 1.0)
-            + 0.05 * 0.5 ** (max(age_days, 0) / 30)
-            + 0.05 * min(math.log1p(item.usage) / 5, 1.0)
+            + RELEVANCE_WEIGHT * min(item.relevance, 1.0)
+            + RECENCY_WEIGHT * 0.5 ** (max(age_days, 0) / RECENCY_HALF_LIFE_DAYS)
+            + USE_WEIGHT * min(math.log1p(item.usage) / 5, 1.0)
         )
         if asks_state and item.kind != "fact" and item.created_at:
             hours = (newest - item.created_at).total_seconds() / 3600

@@ -36,6 +36,7 @@ def session_start_block(
         sessions = source.latest(answer.SESSION, 5)
         decisions = source.latest(answer.DECISION, 10)
         status = loading.latest_snippets(db, project.id, "command", 1, starting="$ git status")
+        commands = loading.latest_snippets(db, project.id, "command", LAST_COMMANDS)
         exchanges = loading.latest_snippets(db, project.id, "exchange", 8)
         name = project.name
     if state is None and not sessions and not decisions:
@@ -43,6 +44,7 @@ def session_start_block(
     block = _Lines(f"# Context Recall: memory of {name}", budget)
     if latest:
         block.section("## Where the last session left off", _left_off(latest, status))
+        block.section("## Its last commands", _last_commands(latest, commands))
     if state:
         facts = []
         if state["phase"]:
@@ -66,6 +68,8 @@ def session_start_block(
 
 
 SESSION_CHARS = 900  # of one session's summary in the session-start block
+LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
+COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
 
 
 class _Lines:
@@ -135,23 +139,49 @@ def _left_off(latest: dict[str, Any], status: list[Item]) -> list[str]:
     if unresolved:
         last = unresolved[-1]
         lines.append(f"Last error: `{last.get('command')}`: {last.get('error') or 'failed'}")
-    if (
-        status
-        and latest.get("at")
-        and status[0].created_at
-        and (status[0].created_at >= latest["at"] - timedelta(days=1))
-    ):
-        changed = [
-            line.strip()
-            for line in status[0].text.splitlines()
-            if re.match(r"\s*(modified|new file|deleted|renamed|both modified):", line)
-        ]
-        if changed:
-            lines.append("Uncommitted (last git status): " + "; ".join(changed[:8]))
+    if status and _in_latest(latest, status[0]):
+        said = status[0].text.splitlines()
+        tracking = [line.strip() for line in said if _TRACKING.match(line)]
+        changed = [line.strip() for line in said if _CHANGED.match(line)]
+        if tracking or changed:
+            lines.append("Last git status: " + "; ".join(tracking[:1] + changed[:8]))
     commits = [str(c) for c in latest.get("commits") or []]
     if commits:
         lines.append("Last commits: " + "; ".join(commits[-5:]))
     return lines
+
+
+def _in_latest(latest: dict[str, Any], item: Item) -> bool:
+    """Whether ``item`` was stored for the latest session's work (within a day of its end)."""
+    return bool(
+        latest.get("at") and item.created_at and item.created_at >= latest["at"] - timedelta(days=1)
+    )
+
+
+def _last_commands(latest: dict[str, Any] | None, commands: list[Item]) -> list[str]:
+    """The latest session's last commands in the order they ran, each on one line with what it
+    printed: a commit's stat, a push's pull-request link, the lint finding left to fix. (Its
+    last git status is already said above.)"""
+    if not latest:
+        return []
+    recent = [
+        item
+        for item in commands
+        if _in_latest(latest, item) and not item.text.startswith("$ git status")
+    ]
+    lines = []
+    for item in reversed(recent):
+        command, _, output = item.text.partition("\n")
+        said = " | ".join(line.strip() for line in output.splitlines() if line.strip())
+        lines.append(
+            f"- {_whole_sentences(command, COMMAND_CHARS)} "
+            f"{_whole_sentences(said, OUTPUT_CHARS)}".rstrip()
+        )
+    return lines
+
+
+_TRACKING = re.compile(r"\s*Your branch is ")
+_CHANGED = re.compile(r"\s*(modified|new file|deleted|renamed|both modified):")
 
 
 def _whole_sentences(text: str, limit: int) -> str:

@@ -93,8 +93,33 @@ def test_the_session_start_says_where_the_work_stands(backend):
     assert "Branch: feature/totals" in left_off
     assert "Tests: `mix test test/checkout_test.exs` tests failed" in left_off
     assert "Last commits: 1a2b3c4 Cart totals in their own module" in left_off
-    assert "Key files: lib/shop/cart_totals.ex" in block and "lib/cart.ex" not in block
+    key_files = block.split("Key files: ", 1)[1].splitlines()[0]
+    assert "lib/shop/cart_totals.ex" in key_files and "lib/cart.ex" not in key_files
     assert len(block) / 4 <= session_start.SESSION_START_BUDGET
+
+
+def test_the_session_start_lists_the_last_commands_with_what_they_printed(backend):
+    save(
+        backend,
+        session().bash(
+            "git status",
+            "On branch feature/totals\n"
+            "Your branch is ahead of 'origin/feature/totals' by 1 commit.\n"
+            "\tmodified:   lib/shop.ex",
+        ),
+    )
+    block = session_start.session_start_block(backend, "shop")
+    left_off = block.split("## Where the last session left off\n", 1)[1].split("\n## ")[0]
+    assert "Your branch is ahead of 'origin/feature/totals' by 1 commit." in left_off
+    assert "modified:   lib/shop.ex" in left_off
+    commands = block.split("## Its last commands\n", 1)[1].split("\n## ")[0].splitlines()
+    assert commands[-2:] == [
+        "- $ mix test test/checkout_test.exs -> tests failed: ** (KeyError) key :currency not found"
+        " in: %{amount: 10}; 1 test, 1 failure",
+        '- $ git add -A && git commit -m "Cart totals in their own module" -> exit 0 | '
+        "[feature/totals 1a2b3c4] Cart totals in their own module | 2 files changed",
+    ], commands
+    assert not any("git status" in line for line in commands)  # said above, once
 
 
 def test_the_session_start_and_a_search_say_each_thing_once(backend):
