@@ -295,8 +295,10 @@ PHRASE_WEIGHT = 0.3  # the share of ``phrase_scores`` added to a passage's word 
 TURN_COVERAGE = 0.5
 
 
-def passages(text: str, size: int = PASSAGE_CHARS) -> list[str]:
-    """``text`` in runs of whole lines of about ``size`` characters (one for short texts)."""
+def passages(text: str, size: int | None = None) -> list[str]:
+    """``text`` in runs of whole lines of about ``size`` characters (``PASSAGE_CHARS``; one
+    for short texts)."""
+    size = size or PASSAGE_CHARS
     if len(text) <= size:
         return [text]
     out, current = [], ""
@@ -518,14 +520,16 @@ FOCUS_SLACK = 1.25
 GAP = "…"
 
 
-def focused(text: str, wanted: Collection[str], limit: int = FOCUS_CHARS) -> str:
+def focused(text: str, wanted: Collection[str], limit: int | None = None) -> str:
     """``text`` compressed for a query: its first line, then the lines (a long line: its
     sentences) that bear on the query, each with the line after it (where the answer to a
     line naming the query's words usually is), in their order, within about ``limit``
     characters; what is left out shows as "…". Lines are picked greedily by the query terms
     they add to those already shown (a term shown once counts a third after), each weighted
     by how few of the text's lines hold it, so the excerpt covers the question, its specific
-    words first. Texts up to ``FOCUS_SLACK`` times ``limit`` come back whole."""
+    words first. Texts up to ``FOCUS_SLACK`` times ``limit`` (``FOCUS_CHARS``) come back
+    whole."""
+    limit = limit or FOCUS_CHARS
     if len(text) <= limit * FOCUS_SLACK or not wanted:
         return text
     wanted = set(wanted)
