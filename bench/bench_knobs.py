@@ -9,6 +9,10 @@ changes nothing, or helps one project and costs another, is a candidate to remov
     python bench/bench_knobs.py                       # all projects, every knob
     python bench/bench_knobs.py --project entire-cli  # one project
     python bench/bench_knobs.py --knob phrase          # one knob
+    python bench/bench_knobs.py --locomo               # LoCoMo dev instead, by category
+
+``--locomo`` saves each LoCoMo dev conversation in process (``--format chat``, a session a
+file) and scores evidence coverage as ``bench_locomo.py`` does.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ KNOBS: dict[str, list[tuple[str, str, Any]]] = {
     "passages": [("contextrecall.recall.ranking", "PASSAGE_CHARS", NEVER)],
     "focus": [("contextrecall.recall.ranking", "FOCUS_CHARS", NEVER)],
     "duplicates": [("contextrecall.recall.ranking", "DUPLICATE_OVERLAP", 2.0)],
+    "neighbours": [("contextrecall.recall.ranking", "NEIGHBOUR_SHARES", ())],
+    "speaker": [("contextrecall.recall.ranking", "NAMED_SPEAKER", 0.0)],
+    "dates": [("contextrecall.recall.ranking", "DATE_WEIGHT", 0.0)],
+    "turn-coverage": [("contextrecall.recall.ranking", "TURN_COVERAGE", 0.0)],
     "framing": [
         ("contextrecall.recall.ranking", "_FRAMING_STEMS", frozenset()),
         ("contextrecall.recall.ranking", "FRAMING_BEFORE_OF", frozenset()),
@@ -57,13 +65,111 @@ def ask(settings, projects, questions, budget: int) -> dict[str, bool]:
     return out
 
 
+def save_locomo(folder: Path) -> dict[str, tuple[dict, list[dict]]]:
+    """Each LoCoMo dev conversation saved in process as a project: name -> (turns, questions)."""
+    import json
+
+    from bench_locomo import CATEGORIES, DATA, turns_of
+    from locomo import session_files
+
+    from contextrecall.client.deltas import read_deltas
+    from contextrecall.crypto import KeyRing, generate_key
+    from contextrecall.db import session_scope
+    from contextrecall.identity import named_project, this_machine
+    from contextrecall.jobs import build_job
+    from contextrecall.migrate import upgrade
+    from contextrecall.store.save_job import save_job
+
+    settings, _ = settings_for(folder, None)
+    upgrade(settings)
+    ring, machine = KeyRing(generate_key()), this_machine().to_dict()
+    saved = {}
+    for conversation in json.loads(DATA.read_text()):
+        project = f"locomo-{conversation['sample_id']}"
+        ref = named_project(project).to_dict()
+        for path in session_files(conversation, folder / project):
+            for delta in read_deltas(str(path), 0):
+                if delta.text:
+                    job = build_job(
+                        project=ref,
+                        machine=machine,
+                        session_external_id=path.stem,
+                        source_format="chat",
+                        delta=delta,
+                        event="save",
+                        transcript_path=str(path),
+                    )
+                    with session_scope(settings) as db:
+                        save_job(db, job, ring)
+        questions = [q for q in conversation["qa"] if q["category"] in CATEGORIES]
+        saved[project] = (turns_of(conversation), questions)
+    return saved
+
+
+def ask_locomo(settings, saved, budget: int) -> dict[tuple[str, int], bool]:
+    """Each question's evidence covered? keyed (project, number); category in the value's
+    key order of ``saved``."""
+    from bench_locomo import content_words, covered
+
+    from contextrecall.recall import service
+
+    out = {}
+    for project, (turns, questions) in saved.items():
+        for n, q in enumerate(questions):
+            evidence = [turns[e][1] for e in q["evidence"] if e in turns]
+            if not evidence:
+                continue
+            found = service.search(settings, project, q["question"].replace("\n", " "), budget)
+            words = content_words(found["context"])
+            out[project, n] = all(covered(t, words) for t in evidence)
+    return out
+
+
+def main_locomo(args) -> None:
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        saved = save_locomo(folder)
+        settings, _ = settings_for(folder, None)
+        category = {
+            (p, n): q["category"] for p, (_, qs) in saved.items() for n, q in enumerate(qs)
+        }
+        base = ask_locomo(settings, saved, args.budget)
+        cats = sorted({category[k] for k in base})
+        print(f"LoCoMo dev, {args.budget} tokens; by category: covered, then the change per knob")
+        print(f"{'knob off':<16}" + "".join(f"{f'cat {c}':>14}" for c in cats) + f"{'all':>14}")
+        print(
+            f"{'(none)':<16}"
+            + "".join(
+                f"{sum(v for k, v in base.items() if category[k] == c):>14}" for c in cats
+            )
+            + f"{sum(base.values()):>14}"
+        )
+        for knob in args.knob or sorted(KNOBS):
+            with ExitStack() as stack:
+                for module, attribute, value in KNOBS[knob]:
+                    stack.enter_context(mock.patch(f"{module}.{attribute}", value))
+                got = ask_locomo(settings, saved, args.budget)
+            cells = []
+            for c in [*cats, None]:
+                keys = [k for k in base if c is None or category[k] == c]
+                lost = sum(1 for k in keys if base[k] and not got[k])
+                won = sum(1 for k in keys if got[k] and not base[k])
+                cells.append(f"-{lost} +{won}")
+            print(f"{knob:<16}" + "".join(f"{c:>14}" for c in cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--project", action="append", help="only this project (repeatable)")
     parser.add_argument("--knob", action="append", choices=sorted(KNOBS), help="only this knob")
+    parser.add_argument("--locomo", action="store_true", help="LoCoMo dev instead")
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.locomo:
+        main_locomo(args)
+        print(f"\nwall time: {time.perf_counter() - started:.0f}s")
+        return
     projects = {
         name: files
         for name, files in load_projects().items()

@@ -37,6 +37,8 @@ def session_start_block(
         decisions = source.latest(answer.DECISION, 10)
         status = loading.latest_snippets(db, project.id, "command", 1, starting="$ git status")
         commands = loading.latest_snippets(db, project.id, "command", LAST_COMMANDS)
+        edits = loading.latest_snippets(db, project.id, "files", LAST_EDITS)
+        code = loading.latest_snippets(db, project.id, "code", LAST_EDITS)
         exchanges = loading.latest_snippets(db, project.id, "exchange", 8)
         name = project.name
     if state is None and not sessions and not decisions:
@@ -45,6 +47,7 @@ def session_start_block(
     if latest:
         block.section("## Where the last session left off", _left_off(latest, status))
         block.section("## Its last commands", _last_commands(latest, commands))
+        block.section("## Its last changes", _last_changes(latest, [*edits, *code]))
     if state:
         facts = []
         if state["phase"]:
@@ -70,6 +73,8 @@ def session_start_block(
 SESSION_CHARS = 900  # of one session's summary in the session-start block
 LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
+LAST_EDITS = 3  # its last changes to files, and the code they declared
+EDIT_CHARS = 400
 
 
 class _Lines:
@@ -178,6 +183,20 @@ def _last_commands(latest: dict[str, Any] | None, commands: list[Item]) -> list[
             f"{_whole_sentences(said, OUTPUT_CHARS)}".rstrip()
         )
     return lines
+
+
+def _last_changes(latest: dict[str, Any] | None, changes: list[Item]) -> list[str]:
+    """The latest session's last changes to files (what changed, the code declared), in the
+    order they were made."""
+    if not latest:
+        return []
+    recent = sorted(
+        (item for item in changes if _in_latest(latest, item)),
+        key=lambda item: item.created_at or latest["at"],
+    )
+    return [
+        "- " + _whole_sentences(" ".join(item.text.split()), EDIT_CHARS) for item in recent
+    ]
 
 
 _TRACKING = re.compile(r"\s*Your branch is ")

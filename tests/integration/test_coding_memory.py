@@ -98,7 +98,7 @@ def test_the_session_start_says_where_the_work_stands(backend):
     assert len(block) / 4 <= session_start.SESSION_START_BUDGET
 
 
-def test_the_session_start_lists_the_last_commands_with_what_they_printed(backend):
+def test_the_session_start_lists_the_last_commands_and_changes(backend):
     save(
         backend,
         session().bash(
@@ -120,6 +120,8 @@ def test_the_session_start_lists_the_last_commands_with_what_they_printed(backen
         "[feature/totals 1a2b3c4] Cart totals in their own module | 2 files changed",
     ], commands
     assert not any("git status" in line for line in commands)  # said above, once
+    changes = block.split("## Its last changes\n", 1)[1].split("\n## ")[0]
+    assert "+ `def total(cart), do: Enum.sum(cart.prices)`" in changes
 
 
 def test_the_session_start_and_a_search_say_each_thing_once(backend):
