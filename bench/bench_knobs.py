@@ -130,18 +130,14 @@ def main_locomo(args) -> None:
         folder = Path(name)
         saved = save_locomo(folder)
         settings, _ = settings_for(folder, None)
-        category = {
-            (p, n): q["category"] for p, (_, qs) in saved.items() for n, q in enumerate(qs)
-        }
+        category = {(p, n): q["category"] for p, (_, qs) in saved.items() for n, q in enumerate(qs)}
         base = ask_locomo(settings, saved, args.budget)
         cats = sorted({category[k] for k in base})
         print(f"LoCoMo dev, {args.budget} tokens; by category: covered, then the change per knob")
         print(f"{'knob off':<16}" + "".join(f"{f'cat {c}':>14}" for c in cats) + f"{'all':>14}")
         print(
             f"{'(none)':<16}"
-            + "".join(
-                f"{sum(v for k, v in base.items() if category[k] == c):>14}" for c in cats
-            )
+            + "".join(f"{sum(v for k, v in base.items() if category[k] == c):>14}" for c in cats)
             + f"{sum(base.values()):>14}"
         )
         for knob in args.knob or sorted(KNOBS):

@@ -194,9 +194,7 @@ def _last_changes(latest: dict[str, Any] | None, changes: list[Item]) -> list[st
         (item for item in changes if _in_latest(latest, item)),
         key=lambda item: item.created_at or latest["at"],
     )
-    return [
-        "- " + _whole_sentences(" ".join(item.text.split()), EDIT_CHARS) for item in recent
-    ]
+    return ["- " + _whole_sentences(" ".join(item.text.split()), EDIT_CHARS) for item in recent]
 
 
 _TRACKING = re.compile(r"\s*Your branch is ")
