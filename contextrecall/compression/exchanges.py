@@ -54,6 +54,7 @@ EXCERPT_LINES = 5
 EXCERPT_CHARS = 300
 DEFINITION_LINES = 6  # declarations kept of one written or edited file
 DEFINITION_CHARS = 300
+SETTINGS_LINES, SETTINGS_CHARS = 16, 900  # of a settings or documentation file (``_settings``)
 EDIT_LINE_CHARS = 140
 REPORT_CHARS = 6000
 REPORT_IDENTITY_CHARS = 2000  # a report's opening: what tells one report from another
@@ -312,8 +313,9 @@ class ExchangeLog:
         if len(self.current.edits) < MAX_EDITS:
             self.current.edits.append((path, change))
         declared = self.current.definitions.setdefault(path, [])
+        limit = SETTINGS_LINES if _SETTINGS_FILE.search(path) else DEFINITION_LINES
         for line in written:
-            if line not in declared and len(declared) < DEFINITION_LINES:
+            if line not in declared and len(declared) < limit:
                 declared.append(line)
         if self._pending is not None and len(self._pending.edits) < 4:
             self._pending.edits.append((path, change))
@@ -427,7 +429,8 @@ class ExchangeLog:
         for path, lines in exchange.definitions.items():
             if lines:
                 shown = self.relative(path)
-                body = shorten_block("\n".join([f"{shown}:", *lines]), DEFINITION_CHARS)
+                limit = SETTINGS_CHARS if _SETTINGS_FILE.search(path) else DEFINITION_CHARS
+                body = shorten_block("\n".join([f"{shown}:", *lines]), limit)
                 out.append(_snippet("code", "", body, when))
         for _task, report in exchange.reports:
             shown = _snippet("report", "Subagent report", report, when)
@@ -623,6 +626,8 @@ def definitions(call: ToolCall) -> list[str]:
     else:
         texts = [call.input.get("new_string")]
     path = call.input.get("file_path")
+    if isinstance(path, str) and _SETTINGS_FILE.search(path):
+        return _settings(call, texts)
     test = isinstance(path, str) and bool(_TEST_FILE.search(path))
     found = []
     for text in texts:
@@ -640,6 +645,40 @@ def definitions(call: ToolCall) -> list[str]:
                 found.append(line.strip())
                 documented += 1
     return found
+
+
+# Files whose every line is a value a later question may name: settings, manifests, unit
+# files, environment files, documentation (a port, a version, a licence, a delay, a claim).
+_SETTINGS_FILE = re.compile(
+    r"\.(?:md|markdown|rst|txt|json|ya?ml|toml|ini|cfg|conf|env|properties|service|timer"
+    r"|socket|lock)$|(?:^|/)\.env(?:\.\w+)*$|(?:^|/)(?:Dockerfile|Makefile|Procfile)$",
+    re.I,
+)
+
+
+def _settings(call: ToolCall, texts: list[object]) -> list[str]:
+    """The lines a Write, Edit or MultiEdit put into a settings or documentation file, those
+    it only kept from before left out: fields first (``key: value``, ``KEY=value``), then by
+    the ``salience`` of what they name; in the file's order."""
+    olds = (
+        [e.get("old_string") for e in call.input["edits"] if isinstance(e, dict)]
+        if call.name == "MultiEdit" and isinstance(call.input.get("edits"), list)
+        else [call.input.get("old_string")]
+    )
+    before = {line.strip() for old in olds if isinstance(old, str) for line in old.splitlines()}
+    added = [
+        line.strip()
+        for text in texts
+        if isinstance(text, str)
+        for line in text.splitlines()
+        if line.strip() not in before and 3 <= len(line.strip()) <= 200
+    ]
+    told = [(bool(_FIELD.search(line)), salience(line)) for line in added]
+    ranked = sorted(range(len(added)), key=lambda n: (-told[n][0], -told[n][1], n))
+    return [added[n] for n in sorted(ranked[:SETTINGS_LINES]) if any(told[n])]
+
+
+_FIELD = re.compile(r"^[-*\s]*[\w.*\[\]\"' -]{1,40}?\**\s*[:=]\s*\S")
 
 
 def edit_summary(call: ToolCall) -> str:

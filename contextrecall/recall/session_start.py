@@ -74,7 +74,7 @@ SESSION_CHARS = 900  # of one session's summary in the session-start block
 LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
 LAST_EDITS = 3  # its last changes to files, and the code they declared
-EDIT_CHARS = 400
+EDIT_CHARS = 600
 
 
 class _Lines:
@@ -186,17 +186,23 @@ def _last_commands(latest: dict[str, Any] | None, commands: list[Item]) -> list[
 
 
 def _last_changes(latest: dict[str, Any] | None, changes: list[Item]) -> list[str]:
-    """The latest session's last changes to files (what changed, the code declared), in the
-    order they were made."""
+    """The latest session's last changes to files (what changed, the code or settings they
+    declared), in the order they were made; files only read left out."""
     if not latest:
         return []
     recent = sorted(
         (item for item in changes if _in_latest(latest, item)),
         key=lambda item: item.created_at or latest["at"],
     )
-    return ["- " + _whole_sentences(" ".join(item.text.split()), EDIT_CHARS) for item in recent]
+    lines = []
+    for item in recent:
+        changed = [line.strip() for line in item.text.splitlines() if not _READ.match(line)]
+        if any(changed):
+            lines.append("- " + _whole_sentences(" | ".join(filter(None, changed)), EDIT_CHARS))
+    return lines
 
 
+_READ = re.compile(r"\s*read ")
 _TRACKING = re.compile(r"\s*Your branch is ")
 _CHANGED = re.compile(r"\s*(modified|new file|deleted|renamed|both modified):")
 

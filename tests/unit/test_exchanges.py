@@ -265,3 +265,28 @@ def test_the_same_report_cut_differently_is_the_same_memory(tmp_path):
     (kept,) = by_category(main, "report")
     (again,) = by_category(compress_file(subagent), "report")
     assert kept.content != again.content and kept.identity == again.identity
+
+
+def test_a_settings_or_documentation_file_keeps_the_values_it_was_given(tmp_path):
+    timer = "[Unit]\nDescription=Nightly backup\n\n[Timer]\nOnBootSec=5min\nPersistent=true\n"
+    manifest = '{\n  "name": "shop",\n  "version": "0.4.1",\n  "license": "Apache-2.0"\n}\n'
+    tree = "".join(f"│   ├── part_{n}.ex\n" for n in range(40))  # more lines than are kept
+    readme = f"# Shop\n\n├── lib/\n{tree}\n- **Testing**: Jest (for hooks testing)\n"
+    memory = (
+        Transcript()
+        .user("add the backup timer, the manifest and the readme")
+        .tool("Write", {"file_path": f"{CWD}/deploy/backup.timer", "content": timer}, "ok")
+        .tool("Write", {"file_path": f"{CWD}/package.json", "content": manifest}, "ok")
+        .tool(
+            "Edit",
+            {"file_path": f"{CWD}/README.md", "old_string": "# Shop\n", "new_string": readme},
+            "The file has been updated.",
+        )
+        .memory(tmp_path)
+    )
+    code = "\n".join(snippet.content for snippet in by_category(memory, "code"))
+    assert "OnBootSec=5min" in code
+    assert '"license": "Apache-2.0"' in code and '"version": "0.4.1"' in code
+    assert "- **Testing**: Jest (for hooks testing)" in code
+    assert "# Shop" not in code  # kept from before the edit
+    assert "part_39.ex" not in code  # fields first: a drawing's lines only while room is left
