@@ -31,23 +31,14 @@ from coding_recall import SESSION_START, answered, load_projects, load_questions
 NEVER = 10**9
 # knob -> the attributes that neutralise it (module, name, neutral value)
 KNOBS: dict[str, list[tuple[str, str, Any]]] = {
-    "phrase": [("contextrecall.recall.ranking", "PHRASE_WEIGHT", 0.0)],
-    "tags": [("contextrecall.recall.ranking", "TAG_WEIGHT", 0.0)],
     "relevance": [("contextrecall.recall.ranking", "RELEVANCE_WEIGHT", 0.0)],
-    "recency": [("contextrecall.recall.ranking", "RECENCY_WEIGHT", 0.0)],
-    "use": [("contextrecall.recall.ranking", "USE_WEIGHT", 0.0)],
     "state-recency": [("contextrecall.recall.ranking", "STATE_RECENCY", 0.0)],
-    "passages": [("contextrecall.recall.ranking", "PASSAGE_CHARS", NEVER)],
     "focus": [("contextrecall.recall.ranking", "FOCUS_CHARS", NEVER)],
     "duplicates": [("contextrecall.recall.ranking", "DUPLICATE_OVERLAP", 2.0)],
     "neighbours": [("contextrecall.recall.ranking", "NEIGHBOUR_SHARES", ())],
     "speaker": [("contextrecall.recall.ranking", "NAMED_SPEAKER", 0.0)],
     "dates": [("contextrecall.recall.ranking", "DATE_WEIGHT", 0.0)],
     "turn-coverage": [("contextrecall.recall.ranking", "TURN_COVERAGE", 0.0)],
-    "framing": [
-        ("contextrecall.recall.ranking", "_FRAMING_STEMS", frozenset()),
-        ("contextrecall.recall.ranking", "FRAMING_BEFORE_OF", frozenset()),
-    ],
 }
 
 

@@ -1,7 +1,7 @@
 """Ranking memory for recall: BM25 text relevance (a chat turn read with its neighbours)
-blended with tags, the speaker and the date a query names, decayed relevance, recency and
-use; then a token budget filled with the best items, without near-duplicates, chat turns
-written compactly under their dates.
+blended with the speaker and the date a query names and decayed relevance; then a token
+budget filled with the best items, without near-duplicates, chat turns written compactly
+under their dates.
 
 Pure functions over plain ``Item`` objects: no database, no cache.
 """
@@ -14,12 +14,11 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
-from itertools import pairwise
 
 from contextrecall.recall.compact import compact
 from contextrecall.recall.dates import date_match, named_dates
 from contextrecall.recall.once import Said, holds
-from contextrecall.terms import TOTAL_TERM, WORD, estimate_tokens, plain_terms, stem, terms
+from contextrecall.terms import TOTAL_TERM, WORD, estimate_tokens, plain_terms, terms
 
 TYPE_CHECKING = False  # typing costs the prompt hook its import: annotations are strings
 if TYPE_CHECKING:
@@ -27,13 +26,6 @@ if TYPE_CHECKING:
 
     K = TypeVar("K")
 
-# Words that frame a question rather than say what it is about ("as mentioned on ...",
-# "recently"); a query keeps them only when it has nothing else. The nouns of "what kind of
-# ...", "which type of ..." frame only before "of": "type checker" is a topic.
-FRAMING_WORDS = frozenset(
-    """recently mention mentioned share shared describe specific particular example""".split()  # noqa: SIM905
-)
-FRAMING_BEFORE_OF = frozenset({"kind", "type", "sort", "name", "kinds", "types", "names"})
 K1, B = 1.2, 0.75
 DUPLICATE_OVERLAP = 0.8  # an item sharing this much of its words with a chosen one is dropped
 
@@ -252,83 +244,25 @@ def _okapi(
     return scores
 
 
-def phrase_scores(
-    query: Sequence[str],
-    documents: Sequence[Sequence[str]],
-    counted: Sequence[Mapping[str, int]] | None = None,
-) -> list[float]:
-    """BM25 of each document over the query's pairs of adjacent terms that it holds adjacent
-    too (stop words aside: "project not found" pairs ``project found``), weighted by how few
-    of these documents hold each pair: a quoted error or a name of several words matches
-    where its words merely scattered about do not. ``counted``: each document's term counts,
-    when the caller has them."""
-    pairs = set(pairwise(query))
-    if not documents or not pairs:
-        return [0.0] * len(documents)
-    if counted is None:
-        counted = [Counter(d) for d in documents]
-    found_per_document: list[dict[tuple[str, str], int]] = []
-    df: Counter[tuple[str, str]] = Counter()
-    for document, counts in zip(documents, counted, strict=True):
-        found = {}
-        for first, second in pairs:
-            if first in counts and second in counts:
-                hits, at = 0, -1
-                for _ in range(counts[first]):  # list.index finds each place of the first
-                    at = document.index(first, at + 1)
-                    hits += document[at + 1 : at + 2] == [second]
-                if hits:
-                    found[first, second] = hits
-        found_per_document.append(found)
-        df.update(found.keys())
-    if not df:
-        return [0.0] * len(documents)
-    weights = {pair: _idf(len(documents), found) for pair, found in df.items()}
-    return _okapi(weights, found_per_document, [len(d) for d in documents])
-
-
-PASSAGE_CHARS = 600  # a longer memory is scored by its best passage of about this size
-PHRASE_WEIGHT = 0.3  # the share of ``phrase_scores`` added to a passage's word scores
 # A chat turn's score is scaled by the share of the query's weight (IDF) it holds, to this
 # power: a question names several things (who, what, when) and the turn asked about holds
 # them together, where a turn repeating one rare word does not.
 TURN_COVERAGE = 0.5
 
 
-def passages(text: str, size: int | None = None) -> list[str]:
-    """``text`` in runs of whole lines of about ``size`` characters (``PASSAGE_CHARS``; one
-    for short texts)."""
-    size = size or PASSAGE_CHARS
-    if len(text) <= size:
-        return [text]
-    out, current = [], ""
-    for line in text.splitlines():
-        if current and len(current) + len(line) > size:
-            out.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    if current:
-        out.append(current)
-    return out
-
-
 def scored_terms(item: Item) -> list[list[str]]:
-    """The terms of each of the item's passages, as text scores read them (the index keeps
-    them with the item, so a hook need not stem its candidates again)."""
+    """The terms text scores read of the item, as one passage (the index keeps them with the
+    item, so a hook need not stem its candidates again)."""
     if item.passage_terms is not None:
         return item.passage_terms
     title = "" if item.kind == "fact" else item.title
-    return [terms(f"{title} {passage} {item.speaker or ''}") for passage in passages(item.text)]
+    return [terms(f"{title} {item.text} {item.speaker or ''}")]
 
 
 def _text_scores(
     wanted: Sequence[str], items: Sequence[Item], frequencies: Mapping[str, int] | None
 ) -> list[float]:
-    """BM25 of each item, a long one by its best passage: a report or a summary competes
-    with a command by what it says about the query, not by how much else it says. Query
-    words found next to each other add ``PHRASE_WEIGHT`` of their ``phrase_scores``, except
-    in chat turns: a question about a conversation rephrases what was said (on LoCoMo dev,
-    phrases gained nothing), while one about code quotes errors and names. A chat turn is
+    """BM25 of each item (by its best passage, where the index kept several). A chat turn is
     scaled by the share of the query it holds (``TURN_COVERAGE``)."""
     documents: list[list[str]] = []
     owner: list[int] = []
@@ -351,34 +285,14 @@ def _text_scores(
             else f
             for f, c, is_turn in zip(found, counted, turn, strict=True)
         ]
-    if len(wanted) > 1 and not all(turn):
-        phrases = phrase_scores(wanted, documents, counted)
-        found = [
-            f if is_turn else f + PHRASE_WEIGHT * p
-            for f, p, is_turn in zip(found, phrases, turn, strict=True)
-        ]
     for n, score in zip(owner, found, strict=True):
         scores[n] = max(scores[n], score)
     return scores
 
 
-_FRAMING_STEMS = frozenset(stem(word) for word in FRAMING_WORDS)
-
-
 def query_terms(query: str | None) -> list[str]:
-    """The terms a query is ranked by: its content words without the words that only frame
-    the question (unless nothing else is left)."""
-    if not query:
-        return []
-    found = terms(query)
-    words = WORD.findall(query.lower())
-    framing = set(_FRAMING_STEMS)
-    framing.update(
-        stem(word)
-        for word, following in pairwise(words)
-        if word in FRAMING_BEFORE_OF and following == "of"
-    )
-    return [t for t in found if t not in framing] or found
+    """The terms a query is ranked by: its content words."""
+    return terms(query) if query else []
 
 
 # A chat turn is read in its conversation: it also gets these shares of the text scores of
@@ -386,13 +300,9 @@ def query_terms(query: str | None) -> list[str]:
 NEIGHBOUR_SHARES = ((-2, 0.3), (-1, 0.6), (1, 0.6), (2, 0.3))
 NAMED_SPEAKER = 0.6  # a turn by the person the query names
 DATE_WEIGHT = 1.0  # a memory from the day the query names (half that for its week or month)
-TAG_WEIGHT = 0.3  # x the share of the query's words among the item's tags
-# Small tie-breakers between items the text scores alike: decayed relevance, recency (with
-# its half-life), use (log-scaled).
+# A tie-breaker between items the text scores alike: decayed relevance, which already
+# weighs a memory's age and its use (``maintenance.relevance``).
 RELEVANCE_WEIGHT = 0.1
-RECENCY_WEIGHT = 0.05
-RECENCY_HALF_LIFE_DAYS = 30.0
-USE_WEIGHT = 0.05
 
 
 # Words asking how things stand now; such a query favours the project's latest memories
@@ -441,12 +351,12 @@ def rank(
 ) -> list[tuple[float, Item]]:
     """Items with their scores, best first; with a query, only items it bears on at all.
 
-    score = text + 0.3 x share of query words among the item's tags + 0.6 when the item is
-    a turn by a speaker the query names + 1 when it is from a date the query names (0.5 for
-    the same week or month) + 0.1 x decayed relevance + 0.05 x recency (half-life 30 days)
-    + 0.05 x use (log-scaled). text is BM25 scaled to 0..1 by the best match; a chat turn
-    adds 0.6 x the text scores of the turns next to it and 0.3 x those two places away,
-    since an answer rarely repeats the words of the question it answers.
+    score = text + 0.6 when the item is a turn by a speaker the query names + 1 when it is
+    from a date the query names (0.5 for the same week or month) + 0.1 x decayed relevance
+    (which weighs age and use); + 0.3 x recency within the project when the query asks how
+    things stand. text is BM25 scaled to 0..1 by the best match; a chat turn adds 0.6 x the
+    text scores of the turns next to it and 0.3 x those two places away, since an answer
+    rarely repeats the words of the question it answers.
     """
     wanted = query_terms(query)
     wanted_set = set(wanted)
@@ -474,21 +384,12 @@ def rank(
     ranked = []
     for n, item in enumerate(items):
         text = text_score(n, item)
-        tag_terms = {stem(t) for tag in item.tags for t in WORD.findall(tag.lower())}
-        tag_share = len(tag_terms & wanted_set) / len(wanted_set) if wanted else 0.0
         by_named = bool(named and item.speaker and _name_terms(item.speaker) & named)
         dated = DATE_WEIGHT * date_match(dates, item.date())
-        if wanted and text <= 0 and tag_share <= 0 and not by_named and not dated:
+        if wanted and text <= 0 and not by_named and not dated:
             continue
-        age_days = (now - item.created_at).total_seconds() / 86400 if item.created_at else 365
         score = (
-            text
-            + TAG_WEIGHT * tag_share
-            + NAMED_SPEAKER * by_named
-            + dated
-            + RELEVANCE_WEIGHT * min(item.relevance, 1.0)
-            + RECENCY_WEIGHT * 0.5 ** (max(age_days, 0) / RECENCY_HALF_LIFE_DAYS)
-            + USE_WEIGHT * min(math.log1p(item.usage) / 5, 1.0)
+            text + NAMED_SPEAKER * by_named + dated + RELEVANCE_WEIGHT * min(item.relevance, 1.0)
         )
         if asks_state and item.kind != "fact" and item.created_at:
             hours = (newest - item.created_at).total_seconds() / 3600

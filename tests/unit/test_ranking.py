@@ -15,7 +15,6 @@ from contextrecall.recall.ranking import (
     bm25,
     fill_budget,
     focused,
-    phrase_scores,
     query_terms,
     rank,
     rare_terms,
@@ -133,27 +132,6 @@ def test_turns_by_the_person_named_and_from_the_day_named_rank_higher():
     assert on_the_day[0][1].id == "s2-0"
 
 
-def test_query_words_next_to_each_other_rank_above_the_same_words_scattered():
-    scattered = Item(
-        "snippet", "a", "Project tests failed, the review list was slow, not found on the page."
-    )
-    quoted = Item("snippet", "b", "Review page tests failed: Project not found, the list was slow.")
-    query = "Why did the review page say 'Project not found'?"
-    words = query_terms(query)
-    documents = [terms(scattered.text), terms(quoted.text)]
-    # The same words, as often: the words alone cannot tell them apart.
-    assert bm25(words, documents) == [bm25(words, documents)[0]] * 2
-    assert phrase_scores(words, documents)[0] == 0 < phrase_scores(words, documents)[1]
-    assert [item.id for _, item in rank(query, [scattered, quoted], NOW)] == ["b", "a"]
-    # Chat turns are read by their words alone: a question rephrases what was said.
-    turns = [chat("Ana", scattered.text, 0), chat("Ana", quoted.text, 5)]
-    first, second = (score for score, _ in rank(query, turns, NOW))
-    assert first == second
-    # Stop words aside, the pair is adjacent; a one-word query has no pairs.
-    assert phrase_scores(terms("project found"), [terms("project not found")]) != [0.0]
-    assert phrase_scores(terms("project"), documents) == [0.0, 0.0]
-
-
 def test_a_chat_turn_holding_more_of_the_question_ranks_above_one_repeating_a_rare_word():
     turns = [
         chat("Ana", "Pottery! Pottery class pottery.", 0, session="s1"),
@@ -179,11 +157,6 @@ def test_a_memory_just_over_the_focus_limit_is_shown_whole():
     far_over = "\n".join([f"{n} unrelated words about lunch" for n in range(60)] + [line])
     cut = focused(far_over, {stem("parser")})
     assert GAP in cut and line in cut and len(cut) < len(far_over)
-
-
-def test_framing_words_do_not_decide_a_query():
-    assert query_terms("What kind of music was mentioned recently?") == [stem("music")]
-    assert query_terms("kind") == ["kind"]
 
 
 def test_fill_budget_groups_turns_by_date_writes_them_compactly_and_keeps_to_the_budget():

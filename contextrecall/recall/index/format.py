@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-FORMAT = "2"  # how the index is laid out; one of another format is rebuilt
+FORMAT = "3"  # how the index is laid out (3: one passage per memory); another is rebuilt
 
 INDEX_KINDS = {
     "session": "session",
