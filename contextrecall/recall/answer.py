@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from contextrecall.recall.ranking import (
     Item,
+    asks_state,
     fill_budget,
     query_terms,
     rank,
@@ -19,7 +20,7 @@ from contextrecall.terms import terms
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from datetime import datetime
     from typing import Protocol
 
@@ -54,6 +55,7 @@ SNIPPET_CANDIDATES = 200  # at least; more for a budget that holds more (5 token
 MAX_SNIPPET_CANDIDATES = 2000
 LATEST = {SESSION: 20, DECISION: 50}  # always candidates: how things stand now
 MATCHED = {SESSION: 50, DECISION: 100}  # older ones, by the query's words
+RESUMED, RESUMED_TITLE = "resumed", "Where the last session left off"
 # Without a query there is nothing to match: the newest memories are ranked.
 UNQUERIED = {SESSION: 200, DECISION: 500, SNIPPET: 20_000}
 
@@ -110,12 +112,20 @@ def ranked_block(
     limit: int | None,
     now: datetime,
     header: str = "",
+    resumed: Callable[[], str] | None = None,
 ) -> tuple[str, list[tuple[float, Item]]]:
-    """The context block for ``query`` within ``budget`` tokens, and the items chosen."""
+    """The context block for ``query`` within ``budget`` tokens, and the items chosen.
+    ``resumed`` says where the latest session left off: a query asking how things stand
+    gets that first."""
     items, frequencies = candidates(source, query, budget)
     neighbours = {key: item for item in items if (key := turn_key(item)) is not None}
     speakers = {i.speaker for i in items if i.speaker}
     ranked = rank(query, items, now, speakers, frequencies)
+    if resumed is not None and asks_state(query):  # "still failing?", "what is left?"
+        state = resumed()
+        if state:
+            top = ranked[0][0] if ranked else 1.0
+            ranked.insert(0, (top, Item(SESSION, RESUMED, state, title=RESUMED_TITLE)))
     return fill_budget(ranked, budget, limit, neighbours, header=header, focus=query_terms(query))
 
 

@@ -314,6 +314,12 @@ STATE_WORDS = frozenset(
 STATE_RECENCY = 0.3
 STATE_HALF_LIFE_HOURS = 24.0
 
+
+def asks_state(query: str | None) -> bool:
+    """Whether ``query`` asks how things stand now (``STATE_WORDS``)."""
+    return bool(query and STATE_WORDS.intersection(WORD.findall(query.lower())))
+
+
 NEIGHBOUR_REACH = max(abs(offset) for offset, _ in NEIGHBOUR_SHARES)  # turns to read around
 
 
@@ -379,7 +385,7 @@ def rank(
         return score / best
 
     # "Is X still open?", "what is left?": the project's latest memories say how things stand.
-    asks_state = bool(query and STATE_WORDS.intersection(WORD.findall(query.lower())))
+    state = asks_state(query)
     newest = max((i.created_at for i in items if i.created_at), default=now)
     ranked = []
     for n, item in enumerate(items):
@@ -391,7 +397,7 @@ def rank(
         score = (
             text + NAMED_SPEAKER * by_named + dated + RELEVANCE_WEIGHT * min(item.relevance, 1.0)
         )
-        if asks_state and item.kind != "fact" and item.created_at:
+        if state and item.kind != "fact" and item.created_at:
             hours = (newest - item.created_at).total_seconds() / 3600
             score += STATE_RECENCY * 0.5 ** (max(hours, 0) / STATE_HALF_LIFE_HOURS)
         ranked.append((score, item))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contextrecall.db import session_scope
-from contextrecall.recall import answer, cache, loading
+from contextrecall.recall import answer, cache, loading, session_start
 from contextrecall.recall.answer import MAX_ITEMS, MAX_QUERY_CHARS, PROMPT_BUDGET, PROMPT_HEADER
 from contextrecall.recall.index import reader
 from contextrecall.recall.loading import find_project
@@ -30,7 +30,15 @@ def _ranked_block(
     db, project_id: str, query: str | None, budget: int, limit: int | None, header: str = ""
 ):
     source = loading.DatabaseSource(db, project_id)
-    return answer.ranked_block(source, query, budget, limit, _now(), header=header)
+    return answer.ranked_block(
+        source,
+        query,
+        budget,
+        limit,
+        _now(),
+        header=header,
+        resumed=lambda: session_start.resume_text(session_start.resume_sections(db, project_id)),
+    )
 
 
 def search(

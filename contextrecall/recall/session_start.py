@@ -31,23 +31,17 @@ def session_start_block(
         if project is None:
             return ""
         state = loading.project_state(db, project.id)
-        latest = loading.latest_session(db, project.id)
+        resumed = resume_sections(db, project.id)
         source = loading.DatabaseSource(db, project.id)
         sessions = source.latest(answer.SESSION, 5)
         decisions = source.latest(answer.DECISION, 10)
-        status = loading.latest_snippets(db, project.id, "command", 1, starting="$ git status")
-        commands = loading.latest_snippets(db, project.id, "command", LAST_COMMANDS)
-        edits = loading.latest_snippets(db, project.id, "files", LAST_EDITS)
-        code = loading.latest_snippets(db, project.id, "code", LAST_EDITS)
         exchanges = loading.latest_snippets(db, project.id, "exchange", 8)
         name = project.name
     if state is None and not sessions and not decisions:
         return ""
     block = _Lines(f"# Context Recall: memory of {name}", budget)
-    if latest:
-        block.section("## Where the last session left off", _left_off(latest, status))
-        block.section("## Its last commands", _last_commands(latest, commands))
-        block.section("## Its last changes", _last_changes(latest, [*edits, *code]))
+    for heading, lines in resumed:
+        block.section(heading, lines)
     if state:
         facts = []
         if state["phase"]:
@@ -70,10 +64,37 @@ def session_start_block(
     return block.text()
 
 
+def resume_sections(db: Any, project_id: str) -> list[tuple[str, list[str]]]:
+    """(heading, lines) of where the latest session left off: its state, its last commands
+    and its last changes; none before a session was saved."""
+    latest = loading.latest_session(db, project_id)
+    if not latest or not any(latest.get(k) for k in ("branch", "commands", "commits", "files")):
+        return []  # no coding session yet: a conversation's "last week" is no project state
+    status = loading.latest_snippets(db, project_id, "command", 1, starting="$ git status")
+    commands = loading.latest_snippets(db, project_id, "command", LAST_COMMANDS)
+    edits = loading.latest_snippets(db, project_id, "files", LAST_EDITS)
+    code = loading.latest_snippets(db, project_id, "code", LAST_EDITS)
+    return [
+        ("## Where the last session left off", _left_off(latest, status)),
+        ("## Its last commands", _last_commands(latest, commands)),
+        ("## Its last changes", _last_changes(latest, [*edits, *code])),
+    ]
+
+
+def resume_text(sections: list[tuple[str, list[str]]], budget: int | None = None) -> str:
+    """``resume_sections`` as the lines a search shows when a question asks how things stand
+    (each sentence once, within ``budget`` tokens)."""
+    block = _Lines("#", budget or RESUME_BUDGET)
+    for heading, lines in sections:
+        block.section(heading, lines)
+    return block.text().partition("\n")[2]
+
+
 SESSION_CHARS = 900  # of one session's summary in the session-start block
 LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
 LAST_EDITS = 3  # its last changes to files, and the code they declared
+RESUME_BUDGET = 1000  # tokens of them kept for a question asking how things stand
 EDIT_CHARS = 600
 
 

@@ -50,13 +50,15 @@ def session() -> Transcript:
     )
 
 
-def save(settings: Settings, transcript: Transcript, session_id: str = "s1") -> None:
-    text = "".join(json.dumps(line) + "\n" for line in transcript.lines).encode()
+def save(settings: Settings, transcript: Transcript | list[dict], session_id: str = "s1") -> None:
+    """A Claude Code transcript, or chat lines (``--format chat``), saved as one delta."""
+    lines = transcript if isinstance(transcript, list) else transcript.lines
+    text = "".join(json.dumps(line) + "\n" for line in lines).encode()
     job = build_job(
         project={"name": "shop", "identity": "name:shop"},
         machine=None,
         session_external_id=session_id,
-        source_format="claude",
+        source_format="chat" if isinstance(transcript, list) else "claude",
         delta=Delta(0, len(text), text),
         event="Stop",
     )
@@ -154,3 +156,24 @@ def test_a_subagent_report_is_stored_once_from_both_transcripts(backend):
             sql("SELECT dense_content FROM context_snippets WHERE category = 'report'")
         ).all()
     assert len(reports) == 1 and reports[0][0].startswith("## Cart findings")
+
+
+def test_a_question_asking_how_things_stand_is_answered_by_where_the_session_left_off(backend):
+    save(backend, session())
+    asked = service.search(backend, "shop", "is the checkout test still failing?")
+    first = asked["items"][0]
+    assert first["id"] == "resumed", asked["items"]
+    assert "Tests: `mix test test/checkout_test.exs` tests failed" in asked["context"]
+    other = service.search(backend, "shop", "how did we rebuild the ash sqlite dependency?")
+    assert all(item["id"] != "resumed" for item in other["items"])
+
+
+def test_a_conversation_has_no_project_state_to_resume(backend):
+    said = [("Bo", "What did you adopt last week, Ana?"), ("Ana", "A puppy called Rex.")]
+    chat = [
+        {"role": "user", "speaker": who, "content": text, "timestamp": "2023-05-08"}
+        for who, text in said
+    ]
+    save(backend, chat, "talk")
+    asked = service.search(backend, "shop", "what did Ana adopt last week?")
+    assert all(item["id"] != "resumed" for item in asked["items"])

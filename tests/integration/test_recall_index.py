@@ -22,7 +22,7 @@ from bench.locomo import session_files
 from contextrecall.db import session_scope
 from contextrecall.generation import bump_generation
 from contextrecall.models import DecisionLog, Project, new_uuid
-from contextrecall.recall import answer, loading, service
+from contextrecall.recall import answer, loading, service, session_start
 from contextrecall.recall.index import keeper, reader
 from contextrecall.settings import Settings
 from tests.integration.memories import decisions_since_kafka
@@ -58,11 +58,15 @@ def _compare(settings: Settings, project: str, questions: list[str]) -> list[str
     same order) and the same counts give the same answer, which every fifth question also
     checks whole."""
     row = _project(settings, project)
+    keeper.refresh_start(settings, row.identity)  # a lagging state is rendered, as a worker does
     index = reader.fresh_index(settings, row.identity)
     assert index is not None, f"the index of {project} is not current"
     different = []
     with session_scope(settings) as db:
         database = loading.DatabaseSource(db, row.id)
+        resumed = session_start.resume_text(session_start.resume_sections(db, row.id))
+        if reader.IndexSource(index).resumed() != resumed:  # how things stand
+            different.append("(where the last session left off)")
         for n, question in enumerate(questions):
             expected, counts = answer.candidates(database, question, 1000)
             found, found_counts = answer.candidates(reader.IndexSource(index), question, 1000)

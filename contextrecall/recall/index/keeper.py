@@ -46,9 +46,13 @@ from contextrecall.recall.index.format import (
 )
 from contextrecall.recall.index.redis_store import BUCKET_FIELDS, RedisIndex
 from contextrecall.recall.index.store import open_index
-from contextrecall.recall.loading import TABLES, DatabaseSource
+from contextrecall.recall.loading import TABLES, DatabaseSource, find_project
 from contextrecall.recall.ranking import Item, found_by
-from contextrecall.recall.session_start import session_start_block
+from contextrecall.recall.session_start import (
+    resume_sections,
+    resume_text,
+    session_start_block,
+)
 from contextrecall.settings import Settings, get_settings
 from contextrecall.terms import counted_terms
 
@@ -308,6 +312,7 @@ def _stamp(
     if start_at is None or time.time() - start_at >= START_EVERY:
         changes.meta.update(
             start=_start_block(settings, identity),
+            resume=_resume(settings, identity),
             start_stamp=str(stamp),
             start_at=str(time.time()),
         )
@@ -317,6 +322,15 @@ def _stamp(
 
 def _start_block(settings: Settings, identity: str) -> str:
     return session_start_block(settings, identity)[:MAX_OUTPUT_CHARS]
+
+
+def _resume(settings: Settings, identity: str) -> str:
+    """What a search asking how things stand shows first (``answer.ranked_block``)."""
+    from contextrecall.db import session_scope
+
+    with session_scope(settings) as db:
+        project = find_project(db, identity)
+        return resume_text(resume_sections(db, project.id)) if project else ""
 
 
 def refresh_start(settings: Settings, identity: str) -> bool:
@@ -331,6 +345,7 @@ def refresh_start(settings: Settings, identity: str) -> bool:
         changes = Changes()
         changes.meta = {
             "start": _start_block(settings, identity),
+            "resume": _resume(settings, identity),
             "start_stamp": str(stamp),
             "start_at": str(time.time()),
         }

@@ -62,6 +62,14 @@ class IndexSource:
     def frequencies(self, wanted: Sequence[str]) -> dict[str, int]:
         return self.index.frequencies([TOTAL_TERM, *wanted])
 
+    def resumed(self) -> str:
+        """Where the latest session left off, as the keeper rendered it with the
+        session-start block; while that lags the index, the database answers."""
+        resumed = self.index.meta("resume") or ""
+        if resumed and self.index.meta("start_stamp") != str(self.index.stamp):
+            raise IndexIncomplete("the rendered state lags the index")
+        return resumed
+
     def _items(self, docnos: Sequence[int]) -> list[Item]:
         return [decode(r) for r in _present(self.index.records(docnos))]
 
@@ -135,6 +143,9 @@ def ranked_block(
     if index is None:
         return None
     try:
-        return answer.ranked_block(IndexSource(index), query, budget, limit, now, header=header)
+        source = IndexSource(index)
+        return answer.ranked_block(
+            source, query, budget, limit, now, header=header, resumed=source.resumed
+        )
     except Exception:
         return None
