@@ -64,6 +64,7 @@ from coding_recall import (
     load_questions,
     project_messages,
     raw_messages,
+    storage_by_kind,
     stored_memory,
     table,
     tokens,
@@ -85,6 +86,7 @@ class Run:
         self.memory: dict[str, StoredMemory] = {}  # project -> its memory after all saves
         self.session_tokens: dict[tuple[str, str], int] = {}  # (project, session) -> added
         self.starts: dict[str, str] = {}  # project -> its session-start block
+        self.kinds: dict[str, dict[str, int]] = {}  # project -> searchable tokens by kind
 
 
 def settings_for(folder: Path, database_url: str | None) -> tuple[Settings, dict[str, str]]:
@@ -104,6 +106,7 @@ def measure_memory(run: Run, engine: Any, project: str, session: str, before: in
     """Record what the save of ``session`` added to the searchable memory; the new total."""
     memory = stored_memory(engine, project)
     run.memory[project] = memory
+    run.kinds[project] = storage_by_kind(engine, project)
     total = memory.searchable_tokens
     run.session_tokens[project, session] = total - before
     return total
@@ -312,7 +315,16 @@ def main() -> None:
         f"per project ({args.budget} tokens; dev and held-out: the project's 60, split; "
         f"worded away and session start ({START_BUDGET} tokens): their sets)"
     )
-    head = ("dev", "held-out", "worded away", "session start", "bm25 dev", "kept", "storage")
+    head = (
+        "dev",
+        "held-out",
+        "worded away",
+        "session start",
+        "bm25 dev",
+        "bm25 away",
+        "kept",
+        "storage",
+    )
     width = 2 + max(len(p) for p in projects)
     print(f"{'':<{width}}" + "".join(f"{h:>16}" for h in head))
     verdicts = []
@@ -333,6 +345,7 @@ def main() -> None:
             rate(results["recall"], away),
             f"{sum(started_from[q['id']] for q in start)}/{len(start)}" if start else "-",
             rate(results["bm25"], dev),
+            rate(results["bm25"], away),
             rate(kept, mine),
             f"{stored / raw:.1%}" if raw else "-",
         )
@@ -370,6 +383,11 @@ def main() -> None:
             print(f"  {label:<{label_width}}{added:>8}{raw:>12}{ratio:>8}")
     storage = stored_total / transcript_total
     print(f"  {'total':<{label_width}}{stored_total:>8}{transcript_total:>12}{storage:>8.1%}")
+    print("\nwhere it goes (searchable tokens by kind of memory)")
+    for project in projects:
+        kinds = sorted(run.kinds[project].items(), key=lambda pair: -pair[1])
+        total = sum(n for _, n in kinds) or 1
+        print(f"  {project}: " + ", ".join(f"{k} {n} ({n / total:.0%})" for k, n in kinds))
 
     print()
     print("\n".join(f"target {line}" for line in verdicts))

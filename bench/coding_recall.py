@@ -252,6 +252,30 @@ def stored_memory(engine: Any, project: str) -> StoredMemory:
     return StoredMemory([t for t in searchable if t], [t for t in everything if t])
 
 
+def storage_by_kind(engine: Any, project: str) -> dict[str, int]:
+    """Where ``project``'s searchable tokens go: snippets by category, decisions, session
+    summaries (the same text ``stored_memory`` counts)."""
+    from sqlalchemy import MetaData, Table, select
+
+    meta = MetaData()
+    tables = {name: Table(name, meta, autoload_with=engine) for name in ("projects", *SEARCHABLE)}
+    out: dict[str, int] = {}
+    with engine.connect() as connection:
+        projects = tables["projects"]
+        project_id = connection.execute(
+            select(projects.c.id).where(projects.c.name == project)
+        ).scalar()
+        for name, columns in SEARCHABLE.items():
+            table = tables[name]
+            kind = table.c.category if name == "context_snippets" else None
+            query = select(*(table.c[c] for c in columns), *([kind] if kind is not None else []))
+            for row in connection.execute(query.where(table.c.project_id == project_id)):
+                label = row[-1] if kind is not None else name.split("_")[0]
+                text = "\n".join(str(v) for v in row[: len(columns)] if v)
+                out[label] = out.get(label, 0) + tokens(text)
+    return out
+
+
 # --- the report -----------------------------------------------------------------------------
 
 
