@@ -787,7 +787,11 @@ def salience(line: str) -> int:
 
 
 # An issue or change named by its number ("PR #2388", "issue #12"): what people ask for.
-_REFERENCE = re.compile(r"(?:\b(?:PR|pull|issue|bug|ticket|MR)\s*)?#\d{2,}\b", re.I)
+# A link is one too (a pull request a push printed, a deployed page).
+_REFERENCE = re.compile(
+    r"(?:\b(?:PR|pull|issue|bug|ticket|MR)\s*)?#\d{2,}\b|\bhttps?://[^\s\"'<>]+/[^\s\"'<>]+",
+    re.I,
+)
 
 
 _WARNING = re.compile(r"\bwarn(?:ing)?\b", re.I)
@@ -797,7 +801,10 @@ _NUMBERED = re.compile(r"#\d+|\bv?\d+\.\d+|\b[0-9a-f]{7,12}\b|\b\d{2,}\b")
 _QUOTED = re.compile(r"\"[^\"]{3,80}\"|'[^']{3,80}'|`[^`]{3,80}`")
 
 
-_NOISE = re.compile(r"^\s*(?:\[… \d+ characters omitted …\]|<[/\w]+>|Exit code \d+)\s*$")
+# Lines that say nothing: a cut, a tag, an exit code, a bare prefix or rule ("remote:", "---").
+_NOISE = re.compile(
+    r"^\s*(?:\[… \d+ characters omitted …\]|<[/\w]+>|Exit code \d+|[\w-]{1,20}:|[-=_*#|│┃.]+)\s*$"
+)
 
 
 def shorten_block(text: str, limit: int) -> str:

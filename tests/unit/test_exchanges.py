@@ -285,3 +285,24 @@ def test_a_settings_or_documentation_file_keeps_the_values_it_was_given(tmp_path
     assert "- **Testing**: Jest (for hooks testing)" in code
     assert "# Shop" not in code  # kept from before the edit
     assert "part_39.ex" not in code  # fields first: a drawing's lines only while room is left
+
+
+def test_a_push_keeps_the_link_it_printed_and_not_its_bare_prefixes(tmp_path):
+    printed = (
+        "remote:\n"
+        "remote: Create a pull request for 'spotter-dov' on GitHub by visiting:\n"
+        "remote:      https://github.com/acme/spotter/pull/new/spotter-dov\n"
+        "remote:\n"
+        "To github.com:acme/spotter.git\n"
+        " * [new branch]      spotter-dov -> spotter-dov\n"
+        "branch 'spotter-dov' set up to track 'origin/spotter-dov'.\n"
+    )
+    memory = (
+        Transcript()
+        .user("push it")
+        .bash("git push --set-upstream origin spotter-dov", printed)
+        .memory(tmp_path)
+    )
+    (run,) = by_category(memory, "command")
+    assert "https://github.com/acme/spotter/pull/new/spotter-dov" in run.content
+    assert "\nremote:\n" not in run.content + "\n"
