@@ -162,7 +162,9 @@ def candidates_in(text: str, order: int, weight: float = 1.0) -> list[Candidate]
     found: list[Candidate] = []
     previous = ""
     for sentence in sentences(text):
-        if not 25 <= len(sentence) <= 500 or sentence.endswith("?"):
+        # a question asks, and a sentence ending in a colon announces what follows: neither
+        # states a decision
+        if not 25 <= len(sentence) <= 500 or sentence.endswith(("?", ":")):
             previous = sentence
             continue
         strong = bool(_STRONG.search(sentence))

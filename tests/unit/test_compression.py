@@ -154,12 +154,13 @@ def test_decision_keeps_rationale_alternatives_and_impact(tmp_path):
     assert decision.impact == "high"  # a storage / database choice
 
 
-def test_narration_and_questions_are_not_decisions(tmp_path):
+def test_narration_questions_and_announcements_are_not_decisions(tmp_path):
     memory = (
         Transcript()
         .user("look around")
         .say("Let me read the file instead of guessing. Should we use Redis instead of Memcached?")
         .say("I can see the code uses tabs instead of spaces.")
+        .say("What I would recommend instead of the cron job:\n- a systemd timer")
         .memory(tmp_path)
     )
     assert memory.decisions == []
