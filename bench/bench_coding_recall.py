@@ -195,6 +195,32 @@ def run_cli(
     return run
 
 
+def save_file(
+    settings: Settings, ring: Any, project: dict, path: str, session: str, source_format: str
+) -> None:
+    """Store the file at ``path`` as ``session`` of ``project`` (an identity's dict), the
+    jobs the CLI would build (``read_deltas`` + ``build_job``) saved here with ``save_job``."""
+    from contextrecall.client.deltas import read_deltas
+    from contextrecall.db import session_scope
+    from contextrecall.identity import this_machine
+    from contextrecall.jobs import build_job
+    from contextrecall.store.save_job import save_job
+
+    for delta in read_deltas(path, 0):
+        if delta.text:
+            job = build_job(
+                project=project,
+                machine=this_machine().to_dict(),
+                session_external_id=session,
+                source_format=source_format,
+                delta=delta,
+                event="save",
+                transcript_path=path,
+            )
+            with session_scope(settings) as db:
+                save_job(db, job, ring)
+
+
 def run_in_process(
     projects: dict[str, list[Transcript]],
     questions: list[dict[str, Any]],
@@ -202,19 +228,15 @@ def run_in_process(
     folder: Path,
     database_url: str | None,
 ) -> Run:
-    from contextrecall.client.deltas import read_deltas
     from contextrecall.crypto import KeyRing, generate_key
-    from contextrecall.db import dispose_engines, get_engine, session_scope
-    from contextrecall.identity import named_project, this_machine
-    from contextrecall.jobs import build_job
+    from contextrecall.db import dispose_engines, get_engine
+    from contextrecall.identity import named_project
     from contextrecall.migrate import upgrade
     from contextrecall.recall import service, session_start
-    from contextrecall.store.save_job import save_job
 
     settings, _ = settings_for(folder, database_url)
     upgrade(settings)
     ring = KeyRing(generate_key())
-    machine = this_machine().to_dict()
     engine = get_engine(settings)
     run = Run()
     for project, transcripts in projects.items():
@@ -222,20 +244,7 @@ def run_in_process(
         total = 0
         for transcript in transcripts:
             path = os.path.normpath(transcript.path)
-            for delta in read_deltas(path, 0):
-                if not delta.text:
-                    continue
-                job = build_job(
-                    project=ref,
-                    machine=machine,
-                    session_external_id=transcript.session,
-                    source_format="claude",
-                    delta=delta,
-                    event="save",
-                    transcript_path=path,
-                )
-                with session_scope(settings) as db:
-                    save_job(db, job, ring)
+            save_file(settings, ring, ref, path, transcript.session, "claude")
             total = measure_memory(run, engine, project, transcript.session, total)
     for project in projects:
         asked = [q for q in questions if q["project"] == project]

@@ -2,9 +2,10 @@
 its neutral value, one at a time, scored per project on the dev split only.
 
 Each project is saved once, in process (as ``bench_coding_recall.py --in-process``); then the
-questions are asked again for every variant, with the knob's module attribute patched. A knob
-earns its place when turning it off costs some project questions and helps none; one that
-changes nothing, or helps one project and costs another, is a candidate to remove.
+dev split of its 60 questions is asked again for every variant, with the knob's module
+attribute patched. A knob earns its place when turning it off costs some project questions and
+helps none; one that changes nothing, or helps one project and costs another, is a candidate
+to remove.
 
     python bench/bench_knobs.py                       # all projects, every knob
     python bench/bench_knobs.py --project entire-cli  # one project
@@ -25,14 +26,15 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from bench_coding_recall import START_BUDGET, run_in_process, settings_for
-from coding_recall import SESSION_START, answered, load_projects, load_questions
+from bench_coding_recall import run_in_process, save_file, settings_for
+from coding_recall import answered, load_projects, load_questions
 
 NEVER = 10**9
 # knob -> the attributes that neutralise it (module, name, neutral value)
 KNOBS: dict[str, list[tuple[str, str, Any]]] = {
     "relevance": [("contextrecall.recall.ranking", "RELEVANCE_WEIGHT", 0.0)],
     "state-recency": [("contextrecall.recall.ranking", "STATE_RECENCY", 0.0)],
+    "resume": [("contextrecall.recall.answer", "asks_state", lambda query: False)],
     "focus": [("contextrecall.recall.ranking", "FOCUS_CHARS", NEVER)],
     "duplicates": [("contextrecall.recall.ranking", "DUPLICATE_OVERLAP", 2.0)],
     "neighbours": [("contextrecall.recall.ranking", "NEIGHBOUR_SHARES", ())],
@@ -43,17 +45,18 @@ KNOBS: dict[str, list[tuple[str, str, Any]]] = {
 
 
 def ask(settings, projects, questions, budget: int) -> dict[str, bool]:
-    """Each question answered? (the session-start set by the session-start block)"""
-    from contextrecall.recall import service, session_start
+    """Each question answered by a search within ``budget`` tokens?"""
+    from contextrecall.recall import service
 
-    out = {}
-    for project in projects:
-        block = session_start.session_start_block(settings, project, START_BUDGET)
-        for q in (q for q in questions if q["project"] == project):
-            found = service.search(settings, project, q["question"].replace("\n", " "), budget)
-            context = block if SESSION_START in q["sets"] and not q["core"] else found["context"]
-            out[q["id"]] = answered(q, context)
-    return out
+    return {
+        q["id"]: answered(
+            q,
+            service.search(settings, q["project"], q["question"].replace("\n", " "), budget)[
+                "context"
+            ],
+        )
+        for q in questions
+    }
 
 
 def save_locomo(folder: Path) -> dict[str, tuple[dict, list[dict]]]:
@@ -63,35 +66,19 @@ def save_locomo(folder: Path) -> dict[str, tuple[dict, list[dict]]]:
     from bench_locomo import CATEGORIES, DATA, turns_of
     from locomo import session_files
 
-    from contextrecall.client.deltas import read_deltas
     from contextrecall.crypto import KeyRing, generate_key
-    from contextrecall.db import session_scope
-    from contextrecall.identity import named_project, this_machine
-    from contextrecall.jobs import build_job
+    from contextrecall.identity import named_project
     from contextrecall.migrate import upgrade
-    from contextrecall.store.save_job import save_job
 
     settings, _ = settings_for(folder, None)
     upgrade(settings)
-    ring, machine = KeyRing(generate_key()), this_machine().to_dict()
+    ring = KeyRing(generate_key())
     saved = {}
     for conversation in json.loads(DATA.read_text()):
         project = f"locomo-{conversation['sample_id']}"
         ref = named_project(project).to_dict()
         for path in session_files(conversation, folder / project):
-            for delta in read_deltas(str(path), 0):
-                if delta.text:
-                    job = build_job(
-                        project=ref,
-                        machine=machine,
-                        session_external_id=path.stem,
-                        source_format="chat",
-                        delta=delta,
-                        event="save",
-                        transcript_path=str(path),
-                    )
-                    with session_scope(settings) as db:
-                        save_job(db, job, ring)
+            save_file(settings, ring, ref, str(path), path.stem, "chat")
         questions = [q for q in conversation["qa"] if q["category"] in CATEGORIES]
         saved[project] = (turns_of(conversation), questions)
     return saved
@@ -162,7 +149,11 @@ def main() -> None:
         for name, files in load_projects().items()
         if not args.project or name in args.project
     }
-    questions = [q for q in load_questions() if q["project"] in projects and q["split"] == "dev"]
+    questions = [
+        q
+        for q in load_questions()
+        if q["project"] in projects and q["core"] and q["split"] == "dev"
+    ]
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         run_in_process(projects, questions, args.budget, folder, None)
