@@ -777,9 +777,11 @@ def excerpt(
 
 def salience(line: str) -> int:
     """How much a line of output tells: 3 for errors and failures, plus one for each of a
-    test or count summary, an identifier or path, a number or id, quoted text."""
+    test or count summary, an identifier or path, a number or id, quoted text; two for a
+    tally of counts (a commit's stat, a sync's report) and for a reference."""
     score = 3 if cmd.ERROR_LINE.search(line) or _WARNING.search(line) else 0
     score += bool(_SUMMARY.search(line)) + bool(_NAMED.search(line))
+    score += 2 * bool(_TALLY.search(line))
     score += bool(_NUMBERED.search(line)) + bool(_QUOTED.search(line))
     score += 2 * bool(_REFERENCE.search(line))
     aside = line.strip().startswith("(") and line.strip().endswith(")")  # a hint, not news
@@ -795,6 +797,8 @@ _REFERENCE = re.compile(
 
 
 _WARNING = re.compile(r"\bwarn(?:ing)?\b", re.I)
+# Counts listed together: "11 files changed, 1390 insertions(+)", "202 unchanged, 6 skipped".
+_TALLY = re.compile(r"\b\d+ [a-z]+\w*(?: [a-z]+)?(?:\([+-]\))?,\s*\d+ [a-z]+", re.I)
 _SUMMARY = re.compile(r"\b(\d+ (?:tests?|failures?|passed|files?|rows?|errors?)|exit code|total)\b")
 _NAMED = re.compile(r"[A-Za-z0-9]+(?:[_./:\-][A-Za-z0-9]+)+|[a-z]+[A-Z]\w+|\b[A-Z][a-z]+[A-Z]\w+")
 _NUMBERED = re.compile(r"#\d+|\bv?\d+\.\d+|\b[0-9a-f]{7,12}\b|\b\d{2,}\b")

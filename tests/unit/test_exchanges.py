@@ -306,3 +306,23 @@ def test_a_push_keeps_the_link_it_printed_and_not_its_bare_prefixes(tmp_path):
     (run,) = by_category(memory, "command")
     assert "https://github.com/acme/spotter/pull/new/spotter-dov" in run.content
     assert "\nremote:\n" not in run.content + "\n"
+
+
+def test_a_commit_keeps_its_stat_and_a_sync_its_report(tmp_path):
+    committed = (
+        "[feature/totals 1a2b3c4] Cart totals in their own module\n"
+        " 11 files changed, 1390 insertions(+), 303 deletions(-)\n"
+        " create mode 100644 lib/shop/cart_totals.ex\n"
+        " create mode 100644 test/shop/cart_totals_test.exs\n"
+    )
+    synced = "Importing from main...\nwarming cache\nImport: 0 created, 202 unchanged, 6 skipped"
+    memory = (
+        Transcript()
+        .user("commit and sync")
+        .bash('git commit -m "Cart totals in their own module"', committed)
+        .bash("bd sync --from-main", synced)
+        .memory(tmp_path)
+    )
+    runs = "\n".join(run.content for run in by_category(memory, "command"))
+    assert "11 files changed, 1390 insertions(+), 303 deletions(-)" in runs
+    assert "202 unchanged, 6 skipped" in runs
