@@ -470,7 +470,7 @@ class ExchangeLog:
             listed = "; ".join(changed[:CHANGES_SHOWN]) + (f" (+{more} more)" if more > 0 else "")
             lines.append(f"{verb} {shown}" + (f": {listed}" if listed else ""))
         moved = [
-            f"moved {self.relative(source)} -> {self.relative(target)}"
+            f"moved {relative(source, self.root)} -> {self.relative(target)}"
             for source, target in self.moves.items()
             if any(p.startswith(source) for p, _ in exchange.edits) or not exchange.edits
         ]

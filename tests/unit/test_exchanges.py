@@ -36,6 +36,7 @@ def test_a_renamed_file_is_recalled_under_its_new_path(tmp_path):
     assert "lib/shop/cart_totals.ex: - `def total(cart), do: 0`" in files.content
     assert "Enum.sum(cart.prices)" in files.content
     assert "edited lib/cart.ex" not in files.content
+    assert "moved lib/cart.ex -> lib/shop/cart_totals.ex" in files.content  # where it was
 
 
 def test_a_compaction_summary_is_kept_whole_and_searchable(tmp_path):
