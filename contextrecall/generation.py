@@ -54,9 +54,14 @@ def _bump_file(path: str) -> int:
         fcntl.flock(lock, fcntl.LOCK_EX)
         value = file_generation(path) + 1
         temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="ascii") as handle:
-            handle.write(str(value))
-        os.replace(temporary, path)
+        try:
+            with open(temporary, "w", encoding="ascii") as handle:
+                handle.write(str(value))
+            os.replace(temporary, path)
+        except BaseException:  # a full disk: no temporary file stays behind
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
         return value
 
 

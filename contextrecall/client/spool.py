@@ -45,11 +45,15 @@ class Spool:
         final = os.path.join(self.directory, name)
         tmp = os.path.join(self.directory, f".{name}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(job, handle, separators=(",", ":"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, final)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(job, handle, separators=(",", ":"))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, final)
+        except BaseException:  # a full disk, a kill: no half-written temporary stays behind
+            _quietly(os.unlink, tmp)
+            raise
         return final
 
     def pending(self) -> Iterator[str]:

@@ -104,3 +104,22 @@ def test_a_job_claimed_by_a_flush_that_died_goes_back_to_the_queue(tmp_path):
     sent: list[str] = []
     assert spool.flush(lambda j: sent.append(j["job_id"])) == (1, 0)
     assert sent == ["job-1"] and len(list(spool.sent())) == 1
+
+
+@pytest.mark.parametrize("fails", ["write", "fsync"])
+def test_a_job_the_disk_has_no_room_for_leaves_no_temporary_file(tmp_path, monkeypatch, fails):
+    spool = Spool(tmp_path / "spool")
+    spool.put({"job_id": "kept"})
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    if fails == "fsync":
+        monkeypatch.setattr(os, "fsync", disk_full)
+    else:
+        monkeypatch.setattr("contextrecall.client.spool.json.dump", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        spool.put({"job_id": "lost"})
+    monkeypatch.undo()
+    names = sorted(os.listdir(tmp_path / "spool"))
+    assert len(names) == 1 and names[0].endswith("-kept.json"), names
