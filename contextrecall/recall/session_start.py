@@ -93,9 +93,8 @@ def resume_text(sections: list[tuple[str, list[str]]], budget: int | None = None
 SESSION_CHARS = 900  # of one session's summary in the session-start block
 LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
-LAST_EDITS = 3  # its last changes to files, and the code they declared
-RESUME_BUDGET = 1000  # tokens of them kept for a question asking how things stand
-EDIT_CHARS = 600
+LAST_EDITS, EDIT_CHARS = 3, 600  # its last changes to files, and the code they declared
+RESUME_BUDGET = 1000  # tokens of all of it kept for a question asking how things stand
 
 
 class _Lines:
@@ -184,12 +183,10 @@ def _in_latest(latest: dict[str, Any], item: Item) -> bool:
     )
 
 
-def _last_commands(latest: dict[str, Any] | None, commands: list[Item]) -> list[str]:
+def _last_commands(latest: dict[str, Any], commands: list[Item]) -> list[str]:
     """The latest session's last commands in the order they ran, each on one line with what it
     printed: a commit's stat, a push's pull-request link, the lint finding left to fix. (Its
     last git status is already said above.)"""
-    if not latest:
-        return []
     recent = [
         item
         for item in commands
@@ -206,11 +203,9 @@ def _last_commands(latest: dict[str, Any] | None, commands: list[Item]) -> list[
     return lines
 
 
-def _last_changes(latest: dict[str, Any] | None, changes: list[Item]) -> list[str]:
+def _last_changes(latest: dict[str, Any], changes: list[Item]) -> list[str]:
     """The latest session's last changes to files (what changed, the code or settings they
     declared), in the order they were made; files only read left out."""
-    if not latest:
-        return []
     recent = sorted(
         (item for item in changes if _in_latest(latest, item)),
         key=lambda item: item.created_at or latest["at"],
