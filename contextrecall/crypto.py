@@ -53,6 +53,15 @@ class TamperedError(Exception):
     """An envelope failed to decrypt: altered, truncated, misplaced, or under an unknown key."""
 
 
+class UnknownKeyError(TamperedError):
+    """An envelope sealed under a key this key ring does not hold: not necessarily altered,
+    perhaps sealed by a client whose ring has a key this process lacks (yet)."""
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"envelope names key id {key_id}, which is not in the key ring")
+        self.key_id = key_id
+
+
 def generate_key() -> str:
     """A new random key, base64 encoded, in the format ``RECALL_ENCRYPTION_KEY`` expects."""
     return binascii.b2a_base64(os.urandom(KEY_BYTES), newline=False).decode("ascii")
@@ -175,7 +184,7 @@ class KeyRing:
             raise TamperedError(f"envelope version {envelope[0]} is not supported")
         kid = envelope[1 : 1 + KEY_ID_BYTES]
         if kid not in self._ciphers:
-            raise TamperedError(f"envelope names key id {kid.hex()}, which is not in the key ring")
+            raise UnknownKeyError(kid.hex())
         return kid
 
 

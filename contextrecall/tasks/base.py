@@ -36,11 +36,17 @@ def is_transient(exc: BaseException) -> bool:
 class Failures:
     """How a task's failures are sorted. Transient ones (``is_transient``) are retried with
     back-off up to ``MAX_RETRIES`` times, then recorded; ``give_up`` ones can never succeed
-    and are recorded at once; ``done`` ones mean the work had already been done. Anything
-    else is recorded as an unexpected error."""
+    and are recorded at once; ``done`` ones mean the work had already been done; ``elsewhere``
+    ones only this worker cannot do (a key it lacks): back to the queue with back-off for a
+    worker that can, then let go (``RELEASED``), never recorded as failed. Anything else is
+    recorded as an unexpected error."""
 
     give_up: Errors = ()
     done: Errors = ()
+    elsewhere: Errors = ()
+
+
+RELEASED = object()  # the job went back to its sender: neither done nor failed here
 
 
 def backoff(retries: int) -> int:
@@ -88,6 +94,12 @@ class RecallTask(Task):
                 return body(db)
         except self.failures.done:
             return None
+        except self.failures.elsewhere as exc:
+            if self.request.retries < self.max_retries:
+                raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
+            # the sender keeps its copy and sends it again: nothing is lost, nothing recorded
+            log.warning("job %s left for another worker: %s: %s", job_id, type(exc).__name__, exc)
+            return RELEASED
         except self.failures.give_up as exc:
             record_failure(job_id, self.name, f"{type(exc).__name__}: {exc}", summary)
             return None

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from contextrecall.broker.confirmations import confirm
-from contextrecall.crypto import KeyRing, TamperedError
+from contextrecall.crypto import KeyRing, TamperedError, UnknownKeyError
 from contextrecall.jobs import SAVE_TASK, USAGE_TASK, PoisonJob, job_argsrepr
 from contextrecall.store.memory_rows import DuplicateDelta
-from contextrecall.tasks.base import Failures, RecallTask
+from contextrecall.tasks.base import RELEASED, Failures, RecallTask
 from contextrecall.worker.app import app
 
 MAX_USAGE_IDS = 500
@@ -32,8 +32,11 @@ def key_ring() -> KeyRing:
     bind=True,
     name=SAVE_TASK,
     # KeyError/TypeError: a job shaped in a way validation did not foresee is still poison.
+    # A key this worker lacks is not: a worker holding it (or this one, once given it) can.
     failures=Failures(
-        give_up=(PoisonJob, TamperedError, KeyError, TypeError), done=(DuplicateDelta,)
+        give_up=(PoisonJob, TamperedError, KeyError, TypeError),
+        done=(DuplicateDelta,),
+        elsewhere=(UnknownKeyError,),
     ),
 )
 def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
@@ -48,6 +51,8 @@ def save_delta(self: RecallTask, job: Any) -> dict[str, Any] | None:
     stored = self.run_in_transaction(
         lambda db: save_job(db, job, key_ring()), job_id=job_id, summary=job_argsrepr(job)
     )
+    if stored is RELEASED:  # not confirmed: the hook's sent copy stays and is sent again
+        return None
     # stored, stored before, or recorded as failed: the hook's sent copy may go
     confirm(settings, job_id)
     if stored is None:

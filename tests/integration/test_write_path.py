@@ -763,3 +763,42 @@ def test_jobs_waiting_in_a_redis_restarted_empty_are_sent_again_and_stored_once(
     spool_flush(settings)
     assert list(settings.spool_dir.rglob("*.json")) == []  # every copy confirmed
     assert count(settings, SavedDelta) == 5
+
+
+def test_a_job_under_a_key_the_worker_lacks_is_left_for_a_worker_that_holds_it(
+    write_settings, worker, tmp_path
+):
+    """Issue 28: a job sealed under a key this worker's ring lacks is not poison. It goes back
+    to the queue with back-off, then is let go unconfirmed (never a failed job, never `held`),
+    so the sender's copy stays; sent again, a worker holding the key stores it once."""
+    import redis
+
+    from contextrecall.broker.confirmations import PREFIX
+    from contextrecall.crypto import KeyRing, generate_key
+
+    other = generate_key()
+    text = b'{"type":"user","message":{"content":"sealed elsewhere"}}\n'
+    job = build_job(
+        project={"name": "proj", "identity": "name:proj"},
+        machine=None,
+        session_external_id="sealed",
+        source_format="claude",
+        delta=Delta(0, len(text), text),
+        event="test",
+        ring=KeyRing(other),
+    )
+    held = redis.Redis.from_url(write_settings.broker_url)
+    deliver(write_settings, job)
+    wait_until(lambda: "left for another worker" in worker.output(), 60, what="the job let go")
+    assert worker.output().count("Retry in") >= 2  # back to the queue, with back-off
+    assert count(write_settings, FailedJob) == 0 and count(write_settings, SavedDelta) == 0
+    assert held.get(PREFIX + job["job_id"]) is None  # the sender keeps its copy
+    holder = WorkerProcess(
+        write_settings.with_overrides(encryption_key=other), tmp_path / "holder.log"
+    ).start()
+    try:
+        deliver(write_settings, job)  # as the sender's spool sends it again
+        wait_until(lambda: held.get(PREFIX + job["job_id"]) is not None, 60, what="confirmed")
+    finally:
+        holder.stop()
+    assert count(write_settings, SavedDelta) == 1 and count(write_settings, FailedJob) == 0
