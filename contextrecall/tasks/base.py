@@ -46,7 +46,7 @@ class Failures:
     elsewhere: Errors = ()
 
 
-RELEASED = object()  # the job went back to its sender: neither done nor failed here
+RELEASED = object()  # the job is left to its sender: neither done nor recorded by this store
 
 
 def backoff(retries: int) -> int:
@@ -55,8 +55,10 @@ def backoff(retries: int) -> int:
     return int(min(max_retry_delay(get_settings()), 2**retries))
 
 
-def record_failure(job_id: str, task_name: str, reason: str, summary: str | None) -> None:
-    """Write the failed-jobs row; a repeat of the same job only counts an attempt."""
+def record_failure(job_id: str, task_name: str, reason: str, summary: str | None) -> bool:
+    """Write the failed-jobs row (a repeat of the same job only counts an attempt); True when
+    the store holds it. When the store cannot (its database gone), the record goes to a local
+    file and the job must not be confirmed: its sender keeps its copy."""
     from contextrecall.dialect import upsert_counting
     from contextrecall.models import FailedJob, new_uuid
 
@@ -67,15 +69,18 @@ def record_failure(job_id: str, task_name: str, reason: str, summary: str | None
         "reason": reason[:4000],
         "summary": summary,
     }
+    log.error("job %s failed permanently: %s", job_id, reason)
     try:
         with session_scope() as db:
             upsert_counting(db, FailedJob.__table__, [row], key=("job_id",), counter="attempts")
+        return True
     except Exception as exc:  # database down too: keep the record on local disk
         settings = get_settings()
         settings.home.mkdir(parents=True, exist_ok=True)
         with (settings.home / "failed-jobs.jsonl").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({**row, "at": time.time(), "db_error": str(exc)}) + "\n")
-    log.error("job %s failed permanently: %s", job_id, reason)
+        log.error("job %s not recorded in the store (%s): left to its sender", job_id, exc)
+        return False
 
 
 class RecallTask(Task):
@@ -101,11 +106,11 @@ class RecallTask(Task):
             log.warning("job %s left for another worker: %s: %s", job_id, type(exc).__name__, exc)
             return RELEASED
         except self.failures.give_up as exc:
-            record_failure(job_id, self.name, f"{type(exc).__name__}: {exc}", summary)
-            return None
+            kept = record_failure(job_id, self.name, f"{type(exc).__name__}: {exc}", summary)
+            return None if kept else RELEASED
         except Exception as exc:
             if is_transient(exc) and self.request.retries < self.max_retries:
                 raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
             reason = "gave up after retries: " if is_transient(exc) else "unexpected error: "
-            record_failure(job_id, self.name, reason + f"{type(exc).__name__}: {exc}", summary)
-            return None
+            reason += f"{type(exc).__name__}: {exc}"
+            return None if record_failure(job_id, self.name, reason, summary) else RELEASED

@@ -802,3 +802,45 @@ def test_a_job_under_a_key_the_worker_lacks_is_left_for_a_worker_that_holds_it(
     finally:
         holder.stop()
     assert count(write_settings, SavedDelta) == 1 and count(write_settings, FailedJob) == 0
+
+
+def test_a_worker_whose_database_is_gone_confirms_nothing(empty_mariadb_url, redis_url, tmp_path):
+    """Issue 28: the store a job's failure could not be recorded in did not take it. A worker
+    whose database was dropped gives up on the job without confirming it, so the sender's
+    copy stays (before, it said `held` and the session was gone for good)."""
+    import redis
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from contextrecall.broker.confirmations import PREFIX
+    from contextrecall.migrate import upgrade
+
+    base = redis_url.rsplit("/", 1)[0]
+    redis.Redis.from_url(f"{base}/{BROKER_DB}").flushdb()
+    settings = Settings.from_env(
+        {
+            "RECALL_HOME": str(tmp_path / "home"),
+            "RECALL_DATABASE_URL": empty_mariadb_url,
+            "RECALL_BROKER_URL": f"{base}/{BROKER_DB}",
+            "RECALL_VISIBILITY_TIMEOUT": "6",
+        }
+    )
+    upgrade(settings)
+    worker = WorkerProcess(settings, tmp_path / "worker.log").start()
+    try:
+        url = make_url(empty_mariadb_url)
+        admin = create_engine(url.set(database=None))
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP DATABASE `{url.database}`"))
+        admin.dispose()
+        job = make_job("orphan", b'{"type":"user","message":{"content":"one"}}\n')
+        deliver(settings, job)
+        failed = settings.home / "failed-jobs.jsonl"  # visible on the worker's side
+        wait_until(
+            lambda: failed.exists() and job["job_id"] in failed.read_text(), 90, what="given up"
+        )
+        time.sleep(1)  # the task's last step after recording: confirm, or not
+    finally:
+        worker.stop()
+    assert redis.Redis.from_url(settings.broker_url).get(PREFIX + job["job_id"]) is None
+    assert "left to its sender" in worker.output()
