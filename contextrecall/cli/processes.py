@@ -41,6 +41,7 @@ def worker(state: State, idle_exit: float | None, celery_args: tuple[str, ...]) 
         logging.getLogger(__name__).warning("could not migrate the database: %s", exc)
     sweeper = lifetime.SpoolSweeper(settings)
     sweeper.connect()
+    lifetime.ConfigurationWatch(settings, follow=bool(idle_exit)).connect()
     if idle_exit:
         lifetime.IdleExit(idle_exit, work_left=sweeper.sweep).connect()
     _celery(["worker", "--loglevel=INFO", *celery_args])

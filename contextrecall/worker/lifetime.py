@@ -1,6 +1,7 @@
 """A worker's lifetime on one machine: the ``RECALL_HOME`` lock that tells hooks a worker is
-alive (``contextrecall.client.autostart``), and, for a worker a hook started, exiting once it
-has had nothing to do for a while."""
+alive (``contextrecall.client.autostart``); for a worker a hook started, exiting once it has had
+nothing to do for a while; and for every worker, stopping once it no longer serves the
+configuration it started with."""
 
 from __future__ import annotations
 
@@ -126,3 +127,79 @@ class IdleExit:
         task_prerun.connect(self.started, weak=False)
         task_postrun.connect(self.finished, weak=False)
         worker_ready.connect(self.watch, weak=False)
+
+
+class ConfigurationWatch:
+    """Warm-stops the worker (SIGTERM to itself, saying why in its log) once it no longer
+    serves the configuration it started with: its ``RECALL_HOME`` is gone, its database is
+    gone (an SQLite file removed, a MariaDB database dropped), or, for a worker a hook started
+    (``follow``), the configuration now names another home, database, broker or key, so the
+    next hook starts one with the new settings. Jobs it took meanwhile are left to their
+    senders, never confirmed (``tasks.base.RELEASED``)."""
+
+    FOLLOWED = ("home", "database_url", "broker_url", "cache_url", "encryption_key")
+
+    def __init__(self, settings: Settings, follow: bool, every: float = 5.0) -> None:
+        self.settings, self.follow, self.every = settings, follow, every
+
+    def reason(self) -> str | None:
+        """Why this worker should stop now, or None."""
+        if not self.settings.home.is_dir():
+            return f"RECALL_HOME {self.settings.home} is gone"
+        gone = _database_gone(self.settings)
+        if gone:
+            return gone
+        if self.follow:
+            try:
+                now = Settings.from_env()
+            except ValueError as exc:  # a half-written or broken file: keep serving as started
+                log.warning("configuration unreadable, still serving as started: %s", exc)
+                return None
+            changed = [f for f in self.FOLLOWED if getattr(now, f) != getattr(self.settings, f)]
+            if changed:
+                return "the configuration changed (" + ", ".join(changed) + ")"
+        return None
+
+    def start(self, **_: object) -> None:
+        threading.Thread(target=self._run, name="recall-configuration", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.every)
+            reason = self.reason()
+            if reason:
+                log.warning("%s: this worker stops taking jobs", reason)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    def connect(self) -> None:
+        worker_ready.connect(self.start, weak=False)
+
+
+def _database_gone(settings: Settings) -> str | None:
+    """Why the configured database is gone for good (not merely down), or None."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        path = url.database
+        if path and path != ":memory:" and not os.path.exists(path):
+            return f"the database file {path} is gone"
+        return None
+    from sqlalchemy.exc import OperationalError
+
+    from contextrecall.db import get_engine
+
+    try:
+        with get_engine(settings).connect():
+            return None
+    except OperationalError as exc:
+        code = getattr(exc.orig, "args", (None,))[0]
+        if code == UNKNOWN_DATABASE:
+            return f"the database {url.database} is gone"
+        return None  # down for a while: tasks retry until it is back
+    except Exception:
+        return None
+
+
+UNKNOWN_DATABASE = 1049  # MariaDB / MySQL: the database named does not exist
