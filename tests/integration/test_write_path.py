@@ -98,7 +98,7 @@ def count(settings: Settings, model, *where) -> int:
         return db.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def make_job(session: str, text: bytes, project: str = "proj", start: int = 0) -> dict:
+def make_job(session: str, text: bytes, project: str = "proj", start: int = 0, ring=None) -> dict:
     return build_job(
         project={"name": project, "identity": f"name:{project}"},
         machine=None,
@@ -106,6 +106,7 @@ def make_job(session: str, text: bytes, project: str = "proj", start: int = 0) -
         source_format="claude",
         delta=Delta(start, start + len(text), text),
         event="test",
+        ring=ring,
     )
 
 
@@ -778,15 +779,7 @@ def test_a_job_under_a_key_the_worker_lacks_is_left_for_a_worker_that_holds_it(
 
     other = generate_key()
     text = b'{"type":"user","message":{"content":"sealed elsewhere"}}\n'
-    job = build_job(
-        project={"name": "proj", "identity": "name:proj"},
-        machine=None,
-        session_external_id="sealed",
-        source_format="claude",
-        delta=Delta(0, len(text), text),
-        event="test",
-        ring=KeyRing(other),
-    )
+    job = make_job("sealed", text, ring=KeyRing(other))
     held = redis.Redis.from_url(write_settings.broker_url)
     deliver(write_settings, job)
     wait_until(lambda: "left for another worker" in worker.output(), 60, what="the job let go")
