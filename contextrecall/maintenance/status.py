@@ -22,6 +22,7 @@ from contextrecall.broker.config import QUEUE
 from contextrecall.client import waiting
 from contextrecall.client.spool import SENDING, SENT
 from contextrecall.db import get_engine, session_scope
+from contextrecall.jobs import LEFT_JOBS
 from contextrecall.models import Base, FailedJob
 from contextrecall.settings import WAITING, Settings
 
@@ -51,6 +52,7 @@ def status_report(settings: Settings) -> dict[str, Any]:
                 failed = failed_jobs(db)
         runs = last_maintenance_runs(settings)
     failed["local"] = local_failed_jobs(settings.home / "failed-jobs.jsonl")
+    left = left_jobs(settings.home / LEFT_JOBS)
     return {
         "database": _safe_url(settings.database_url),
         "revision": current,
@@ -61,6 +63,7 @@ def status_report(settings: Settings) -> dict[str, Any]:
         "spool": spool_backlog(settings.spool_dir),
         "waiting_transcripts": waiting.count(settings.location(WAITING)),
         "failed_jobs": failed,
+        "left_jobs": left,
         "maintenance": runs,
         "worker": worker_state(settings),
         "hooks": installed_hooks(),
@@ -251,8 +254,24 @@ def _job_times(folder: Path) -> Iterator[float]:
             continue
 
 
-def local_failed_jobs(path: Path, latest: int = LATEST) -> dict[str, Any]:
-    """Failures recorded on disk while the database was down (``failed-jobs.jsonl``)."""
+def left_jobs(path: Path) -> dict[str, Any]:
+    """Jobs this machine's workers let go for another worker (``left-jobs.jsonl``): how many,
+    and under which key ids they wait (a key this machine's ring lacks)."""
+    keys: dict[str, int] = {}
+    count, last = 0, None
+    for record in _json_lines(path):
+        count += 1
+        key = record.get("key_id")
+        if isinstance(key, str):
+            keys[key] = keys.get(key, 0) + 1
+        if isinstance(record.get("at"), int | float):
+            last = record["at"]
+    at = _iso(datetime.fromtimestamp(last, UTC).replace(tzinfo=None)) if last else None
+    return {"path": str(path), "count": count, "keys": keys, "last_at": at}
+
+
+def _json_lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a local record file, one a line (none when it is missing)."""
     records: list[dict[str, Any]] = []
     try:
         with path.open(encoding="utf-8") as handle:
@@ -265,6 +284,12 @@ def local_failed_jobs(path: Path, latest: int = LATEST) -> dict[str, Any]:
                     records.append(record)
     except FileNotFoundError:
         pass
+    return records
+
+
+def local_failed_jobs(path: Path, latest: int = LATEST) -> dict[str, Any]:
+    """Failures recorded on disk while the database was down (``failed-jobs.jsonl``)."""
+    records = _json_lines(path)
     shown = [
         {
             "job_id": r.get("job_id"),
@@ -385,6 +410,14 @@ def format_status(report: dict[str, Any]) -> str:
         for item in [*failed["latest"], *local["latest"]][:LATEST]:
             reason = (item.get("reason") or "").splitlines()[0][:120] if item.get("reason") else ""
             lines.append(f"  {item.get('at') or '-':<20} {item.get('job_id')}  {reason}")
+    left = report.get("left_jobs")
+    if left and left["count"]:
+        keys = ", ".join(f"{key} ({n})" for key, n in sorted(left["keys"].items()))
+        lines.append(
+            f"left      {left['count']} job(s) let go for another worker, last {left['last_at']}"
+            + (f": sealed under key id(s) {keys} this worker lacks" if keys else "")
+            + "; their senders keep them and send them again (`recall keys status` shows this ring)"
+        )
     if "maintenance" in report:
         runs = report["maintenance"]
         for job in sorted({"decay", "cleanup", *runs}):

@@ -15,6 +15,7 @@ from celery import Task
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from contextrecall.db import session_scope
+from contextrecall.jobs import LEFT_JOBS
 from contextrecall.settings import get_settings
 from contextrecall.worker.config import max_retry_delay
 
@@ -83,6 +84,25 @@ def record_failure(job_id: str, task_name: str, reason: str, summary: str | None
         return False
 
 
+def record_left(job_id: str, task_name: str, exc: BaseException) -> None:
+    """Note on local disk a job let go for another worker (``recall status`` shows the key ids
+    that wait); never a failure: the job's sender still holds it."""
+    settings = get_settings()
+    row = {
+        "job_id": job_id[:64],
+        "task_name": task_name[:200],
+        "reason": f"{type(exc).__name__}: {exc}"[:500],
+        "key_id": getattr(exc, "key_id", None),
+        "at": time.time(),
+    }
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        with (settings.home / LEFT_JOBS).open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+    except OSError as error:  # a note for the status, not the job's safety
+        log.warning("could not note job %s as left: %s", job_id, error)
+
+
 class RecallTask(Task):
     """Runs ``body(db)`` in one transaction per attempt and sorts failures by the task's
     ``failures`` policy (``@app.task(..., failures=Failures(...))``)."""
@@ -104,6 +124,7 @@ class RecallTask(Task):
                 raise self.retry(exc=exc, countdown=backoff(self.request.retries)) from exc
             # the sender keeps its copy and sends it again: nothing is lost, nothing recorded
             log.warning("job %s left for another worker: %s: %s", job_id, type(exc).__name__, exc)
+            record_left(job_id, self.name, exc)
             return RELEASED
         except self.failures.give_up as exc:
             kept = record_failure(job_id, self.name, f"{type(exc).__name__}: {exc}", summary)

@@ -20,7 +20,7 @@ from contextrecall.client.deltas import Delta
 from contextrecall.client.outbox import deliver
 from contextrecall.db import session_scope
 from contextrecall.jobs import build_job
-from contextrecall.maintenance.status import status_report
+from contextrecall.maintenance.status import format_status, status_report
 from contextrecall.models import (
     ContextSnippet,
     ConversationContext,
@@ -786,6 +786,10 @@ def test_a_job_under_a_key_the_worker_lacks_is_left_for_a_worker_that_holds_it(
     assert worker.output().count("Retry in") >= 2  # back to the queue, with back-off
     assert count(write_settings, FailedJob) == 0 and count(write_settings, SavedDelta) == 0
     assert held.get(PREFIX + job["job_id"]) is None  # the sender keeps its copy
+    report = status_report(write_settings)  # the worker's side says which key waits
+    key_id = KeyRing(other).key_ids[0]
+    assert report["left_jobs"]["keys"] == {key_id: 1}
+    assert f"sealed under key id(s) {key_id} (1) this worker lacks" in format_status(report)
     holder = WorkerProcess(
         write_settings.with_overrides(encryption_key=other), tmp_path / "holder.log"
     ).start()
