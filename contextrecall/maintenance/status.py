@@ -6,6 +6,8 @@ shows its queue depth as unavailable, and last maintenance runs are empty until 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import time
@@ -22,7 +24,7 @@ from contextrecall.broker.config import QUEUE
 from contextrecall.client import waiting
 from contextrecall.client.spool import SENDING, SENT
 from contextrecall.db import get_engine, session_scope
-from contextrecall.jobs import LEFT_JOBS
+from contextrecall.jobs import LEFT_JOBS, SEALED
 from contextrecall.models import Base, FailedJob
 from contextrecall.settings import WAITING, Settings
 
@@ -221,6 +223,7 @@ def spool_backlog(folder: Path, now: float | None = None) -> dict[str, Any]:
         "count": count,
         "oldest_age_seconds": age,
         "sent": sent,
+        "sent_keys": _sealed_under(folder / SENT),
         "free_bytes": free,
         "disk_full": free is not None and free < LOW_DISK_BYTES,
     }
@@ -240,16 +243,35 @@ def free_bytes(folder: Path) -> int | None:
     return None
 
 
-def _job_times(folder: Path) -> Iterator[float]:
+def _sealed_under(folder: Path) -> dict[str, int]:
+    """How many of the jobs in ``folder`` each key id sealed (a worker lacking one lets its
+    jobs wait: ``left_jobs`` on its side)."""
+    keys: dict[str, int] = {}
+    for entry in _job_files(folder):
+        try:
+            delta = json.loads(Path(entry).read_text(encoding="utf-8"))["delta"]
+            if delta.get("encoding") != SEALED:
+                continue
+            envelope = base64.b64decode(delta["data"][:12])  # version, key id, ...
+        except (OSError, ValueError, KeyError, TypeError, binascii.Error):
+            continue
+        key = envelope[1:5].hex()
+        keys[key] = keys.get(key, 0) + 1
+    return keys
+
+
+def _job_files(folder: Path) -> list[str]:
     try:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
-        return
-    for entry in entries:
-        if not entry.name.endswith(".json") or entry.name.startswith("."):
-            continue
+        return []
+    return [e.path for e in entries if e.name.endswith(".json") and not e.name.startswith(".")]
+
+
+def _job_times(folder: Path) -> Iterator[float]:
+    for path in _job_files(folder):
         try:
-            yield entry.stat().st_mtime
+            yield os.stat(path).st_mtime
         except FileNotFoundError:  # delivered meanwhile
             continue
 
@@ -389,6 +411,13 @@ def format_status(report: dict[str, Any]) -> str:
             + (f", oldest {_duration(age)} old" if age is not None else "")
             + (" (deliver with `recall spool flush`)" if spool["count"] else "")
             + (f"; {spool['sent']} sent, awaiting the store" if spool.get("sent") else "")
+            + (
+                " (sealed under key id(s) "
+                + ", ".join(f"{k} ({n})" for k, n in sorted(spool["sent_keys"].items()))
+                + ")"
+                if spool.get("sent") and spool.get("sent_keys")
+                else ""
+            )
         )
         if report.get("waiting_transcripts"):
             lines.append(

@@ -28,7 +28,7 @@ from tests.integration.workers import settings_env
 BROKER_DB = 9
 
 
-def job(session: str) -> dict:
+def job(session: str, ring=None) -> dict:
     data = b'{"type":"user","message":{"content":"hello"}}\n'
     return build_job(
         project={"name": "status", "identity": "name:status"},
@@ -37,6 +37,7 @@ def job(session: str) -> dict:
         source_format="claude",
         delta=Delta(0, len(data), data),
         event="test",
+        ring=ring,
     )
 
 
@@ -116,16 +117,21 @@ def test_spool_backlog_shows_count_and_oldest_age(status_settings):
 
 
 def test_a_full_disk_and_sent_jobs_are_reported(status_settings, monkeypatch):
+    from contextrecall.crypto import KeyRing, generate_key
+
+    ring = KeyRing(generate_key())
     spool = Spool(status_settings.spool_dir)
     spool.put(job("sent-1"))
+    spool.put(job("sent-2", ring=ring))
     spool.flush(lambda j: None)
     spooled = operations.spool_backlog(status_settings.spool_dir)
-    assert spooled["sent"] == 1 and spooled["free_bytes"] > 0 and not spooled["disk_full"]
+    assert spooled["sent"] == 2 and spooled["free_bytes"] > 0 and not spooled["disk_full"]
+    assert spooled["sent_keys"] == {ring.key_ids[0]: 1}  # which key a waiting job needs
     monkeypatch.setattr(operations, "free_bytes", lambda folder: 5 * 1024 * 1024)
     report = operations.status_report(status_settings)
     report["spool"] = operations.spool_backlog(status_settings.spool_dir)
     shown = operations.format_status(report)
-    assert "1 sent, awaiting the store" in shown
+    assert f"2 sent, awaiting the store (sealed under key id(s) {ring.key_ids[0]} (1))" in shown
     assert "disk      FULL: 5 MB free" in shown
 
 
