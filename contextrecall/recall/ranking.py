@@ -38,9 +38,9 @@ class Item:
         "id",
         "kind",
         "part",
-        "passage_terms",
         "position",
         "relevance",
+        "scored",
         "session",
         "speaker",
         "tags",
@@ -71,7 +71,7 @@ class Item:
         self.tags, self.relevance, self.usage = tuple(tags), relevance, usage
         self.created_at, self.speaker, self.when = created_at, speaker, when
         self.session, self.part, self.position = session, part, position
-        self.passage_terms: list[list[str]] | None = None  # ``scored_terms``, when known
+        self.scored: list[str] | None = None  # ``scored_terms``, when known
 
     def focused(self, wanted: Collection[str]) -> Item:
         """This item with its text compressed for a query (``focused``); itself when short."""
@@ -98,7 +98,7 @@ class Item:
         if text == self.text:
             return self
         copy = self._copy()
-        copy.text, copy.passage_terms = text, None
+        copy.text, copy.scored = text, None
         return copy
 
     def _copy(self) -> Item:
@@ -250,43 +250,33 @@ def _okapi(
 TURN_COVERAGE = 0.5
 
 
-def scored_terms(item: Item) -> list[list[str]]:
-    """The terms text scores read of the item, as one passage (the index keeps them with the
-    item, so a hook need not stem its candidates again)."""
-    if item.passage_terms is not None:
-        return item.passage_terms
+def scored_terms(item: Item) -> list[str]:
+    """The terms text scores read of the item (the index keeps them with the item, so a hook
+    need not stem its candidates again)."""
+    if item.scored is not None:
+        return item.scored
     title = "" if item.kind == "fact" else item.title
-    return [terms(f"{title} {item.text} {item.speaker or ''}")]
+    return terms(f"{title} {item.text} {item.speaker or ''}")
 
 
 def _text_scores(
     wanted: Sequence[str], items: Sequence[Item], frequencies: Mapping[str, int] | None
 ) -> list[float]:
-    """BM25 of each item (by its best passage, where the index kept several). A chat turn is
-    scaled by the share of the query it holds (``TURN_COVERAGE``)."""
-    documents: list[list[str]] = []
-    owner: list[int] = []
-    for n, item in enumerate(items):
-        for found in scored_terms(item):
-            documents.append(found)
-            owner.append(n)
-    scores = [0.0] * len(items)
-    if not documents:
-        return scores
-    counted = [Counter(d) for d in documents]
+    """BM25 of each item; a chat turn is scaled by the share of the query it holds
+    (``TURN_COVERAGE``)."""
+    if not items:
+        return []
+    counted = [Counter(scored_terms(item)) for item in items]
     weights = term_weights(wanted, counted, frequencies)
-    found = _okapi(weights, counted, [len(d) for d in documents])
-    turn = [items[n].kind == "fact" for n in owner]  # each passage: a chat turn's?
-    if any(turn):
+    scores = _okapi(weights, counted, [sum(c.values()) for c in counted])
+    if any(item.kind == "fact" for item in items):
         whole = sum(weights.values()) or 1.0
-        found = [
+        scores = [
             f * (sum(w for t, w in weights.items() if t in c) / whole) ** TURN_COVERAGE
-            if f and is_turn
+            if f and item.kind == "fact"
             else f
-            for f, c, is_turn in zip(found, counted, turn, strict=True)
+            for f, c, item in zip(scores, counted, items, strict=True)
         ]
-    for n, score in zip(owner, found, strict=True):
-        scores[n] = max(scores[n], score)
     return scores
 
 

@@ -49,7 +49,7 @@ def _same_ties_aside(first: list[tuple[float, str]], second: list[tuple[float, s
 
 def _fields(item) -> tuple:
     # every field but the cached terms (the index keeps them; the database computes them)
-    return tuple(getattr(item, name) for name in item.__slots__ if name != "passage_terms")
+    return tuple(getattr(item, name) for name in item.__slots__ if name != "scored")
 
 
 def _compare(settings: Settings, project: str, questions: list[str]) -> list[str]:

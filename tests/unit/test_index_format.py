@@ -20,7 +20,7 @@ from contextrecall.terms import TOTAL_TERM, plain_terms
 
 def _fields(item: Item) -> tuple:
     # every field but the cached terms (the index keeps them; the database computes them)
-    return tuple(getattr(item, name) for name in Item.__slots__ if name != "passage_terms")
+    return tuple(getattr(item, name) for name in Item.__slots__ if name != "scored")
 
 
 def test_a_record_gives_back_every_field_of_its_item():
@@ -47,7 +47,7 @@ def test_a_record_gives_back_every_field_of_its_item():
     for item in items:
         again = decode(encode(item))
         assert _fields(again) == _fields(item)
-        assert again.passage_terms == scored_terms(item)  # kept, so a hook need not stem
+        assert again.scored == scored_terms(item)  # kept, so a hook need not stem
 
 
 def test_a_title_repeating_the_text_is_not_stored_twice():

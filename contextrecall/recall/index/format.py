@@ -16,7 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-FORMAT = "3"  # how the index is laid out (3: one passage per memory); another is rebuilt
+FORMAT = "3"  # how the index is laid out (3: a memory's terms as one list); another is rebuilt
 
 INDEX_KINDS = {
     "session": "session",
@@ -55,7 +55,7 @@ def encode(item: Item) -> str:
         item.session,
         item.part,
         item.position,
-        [" ".join(found) for found in scored_terms(item)],
+        " ".join(scored_terms(item)),
     ]
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
 
@@ -80,7 +80,7 @@ def decode(record: str | bytes) -> Item:
         part=part,
         position=position,
     )
-    item.passage_terms = [found.split() for found in scored]
+    item.scored = scored.split()
     return item
 
 
