@@ -46,6 +46,7 @@ KEY_ID_BYTES = 4
 NONCE_BYTES = 12
 TAG_BYTES = 16
 _HEADER_BYTES = 1 + KEY_ID_BYTES + NONCE_BYTES
+_KEY_ID = slice(1, 1 + KEY_ID_BYTES)  # after the version byte
 _AD_LABEL = "contextrecall/ad/v1"
 
 
@@ -60,6 +61,12 @@ class UnknownKeyError(TamperedError):
     def __init__(self, key_id: str) -> None:
         super().__init__(f"envelope names key id {key_id}, which is not in the key ring")
         self.key_id = key_id
+
+
+def key_id_of(envelope: bytes) -> str:
+    """The key id (hex) an envelope says it was sealed under, unchecked: its bytes after the
+    version byte (enough of a sealed job's start to tell which key it waits for)."""
+    return bytes(envelope[_KEY_ID]).hex()
 
 
 def generate_key() -> str:
@@ -182,7 +189,7 @@ class KeyRing:
             raise TamperedError(f"envelope is truncated ({len(envelope)} bytes)")
         if envelope[0] != VERSION:
             raise TamperedError(f"envelope version {envelope[0]} is not supported")
-        kid = envelope[1 : 1 + KEY_ID_BYTES]
+        kid = envelope[_KEY_ID]
         if kid not in self._ciphers:
             raise UnknownKeyError(kid.hex())
         return kid

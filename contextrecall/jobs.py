@@ -76,7 +76,9 @@ if TYPE_CHECKING:
 SAVE_TASK = "recall.save_delta"
 USAGE_TASK = "recall.record_usage"  # args: a list of snippet ids recall showed
 JOB_VERSION = 1
-LEFT_JOBS = "left-jobs.jsonl"  # in RECALL_HOME: jobs a worker let go for another, and why
+# In RECALL_HOME: failures a worker could not record in the store, and jobs it let go for
+# another worker, and why; `recall status` reads both.
+FAILED_JOBS, LEFT_JOBS = "failed-jobs.jsonl", "left-jobs.jsonl"
 PLAIN = "zlib+base64"
 SEALED = "aesgcm+zlib+base64"  # a delta encrypted by the key ring (see crypto.py)
 FORMATS = ("claude", "chat")

@@ -23,8 +23,9 @@ from contextrecall import migrate
 from contextrecall.broker.config import QUEUE
 from contextrecall.client import waiting
 from contextrecall.client.spool import SENDING, SENT
+from contextrecall.crypto import key_id_of
 from contextrecall.db import get_engine, session_scope
-from contextrecall.jobs import LEFT_JOBS, SEALED
+from contextrecall.jobs import FAILED_JOBS, LEFT_JOBS, SEALED
 from contextrecall.models import Base, FailedJob
 from contextrecall.settings import WAITING, Settings
 
@@ -53,7 +54,7 @@ def status_report(settings: Settings) -> dict[str, Any]:
             with session_scope(settings) as db:
                 failed = failed_jobs(db)
         runs = last_maintenance_runs(settings)
-    failed["local"] = local_failed_jobs(settings.home / "failed-jobs.jsonl")
+    failed["local"] = local_failed_jobs(settings.home / FAILED_JOBS)
     left = left_jobs(settings.home / LEFT_JOBS)
     return {
         "database": _safe_url(settings.database_url),
@@ -252,10 +253,9 @@ def _sealed_under(folder: Path) -> dict[str, int]:
             delta = json.loads(Path(entry).read_text(encoding="utf-8"))["delta"]
             if delta.get("encoding") != SEALED:
                 continue
-            envelope = base64.b64decode(delta["data"][:12])  # version, key id, ...
+            key = key_id_of(base64.b64decode(delta["data"][:12]))  # its version and key id
         except (OSError, ValueError, KeyError, TypeError, binascii.Error):
             continue
-        key = envelope[1:5].hex()
         keys[key] = keys.get(key, 0) + 1
     return keys
 

@@ -15,7 +15,7 @@ from celery import Task
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from contextrecall.db import session_scope
-from contextrecall.jobs import LEFT_JOBS
+from contextrecall.jobs import FAILED_JOBS, LEFT_JOBS
 from contextrecall.settings import get_settings
 from contextrecall.worker.config import max_retry_delay
 
@@ -76,10 +76,7 @@ def record_failure(job_id: str, task_name: str, reason: str, summary: str | None
             upsert_counting(db, FailedJob.__table__, [row], key=("job_id",), counter="attempts")
         return True
     except Exception as exc:  # database down too: keep the record on local disk
-        settings = get_settings()
-        settings.home.mkdir(parents=True, exist_ok=True)
-        with (settings.home / "failed-jobs.jsonl").open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({**row, "at": time.time(), "db_error": str(exc)}) + "\n")
+        _append_local(FAILED_JOBS, {**row, "at": time.time(), "db_error": str(exc)})
         log.error("job %s not recorded in the store (%s): left to its sender", job_id, exc)
         return False
 
@@ -87,7 +84,6 @@ def record_failure(job_id: str, task_name: str, reason: str, summary: str | None
 def record_left(job_id: str, task_name: str, exc: BaseException) -> None:
     """Note on local disk a job let go for another worker (``recall status`` shows the key ids
     that wait); never a failure: the job's sender still holds it."""
-    settings = get_settings()
     row = {
         "job_id": job_id[:64],
         "task_name": task_name[:200],
@@ -96,11 +92,17 @@ def record_left(job_id: str, task_name: str, exc: BaseException) -> None:
         "at": time.time(),
     }
     try:
-        settings.home.mkdir(parents=True, exist_ok=True)
-        with (settings.home / LEFT_JOBS).open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row) + "\n")
+        _append_local(LEFT_JOBS, row)
     except OSError as error:  # a note for the status, not the job's safety
         log.warning("could not note job %s as left: %s", job_id, error)
+
+
+def _append_local(name: str, record: dict[str, Any]) -> None:
+    """Add ``record`` as a line of the JSON Lines file ``name`` in ``RECALL_HOME``."""
+    home = get_settings().home
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / name).open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
 
 
 class RecallTask(Task):
