@@ -26,10 +26,18 @@ def session_start_block(
     latest session left off (branch, last request, test status, the last error, uncommitted
     work, last commits, open todos), the project's state, the latest sessions, key decisions,
     then the latest exchanges' conclusions while room is left."""
+    return start_and_resume(settings, identity_or_name, budget)[0]
+
+
+def start_and_resume(
+    settings: Settings, identity_or_name: str, budget: int = SESSION_START_BUDGET
+) -> tuple[str, str]:
+    """The session-start block (``session_start_block``) and where the latest session left
+    off as a search shows it (``resume_text``), from one read of the project's memory."""
     with session_scope(settings) as db:
         project = find_project(db, identity_or_name)
         if project is None:
-            return ""
+            return "", ""
         state = loading.project_state(db, project.id)
         resumed = resume_sections(db, project.id)
         source = loading.DatabaseSource(db, project.id)
@@ -37,8 +45,9 @@ def session_start_block(
         decisions = source.latest(answer.DECISION, 10)
         exchanges = loading.latest_snippets(db, project.id, "exchange", 8)
         name = project.name
+    resume = resume_text(resumed)
     if state is None and not sessions and not decisions:
-        return ""
+        return "", resume
     block = _Lines(f"# Context Recall: memory of {name}", budget)
     for heading, lines in resumed:
         block.section(heading, lines)
@@ -61,7 +70,7 @@ def session_start_block(
         "## Latest exchanges",
         [f"- [{item.date()}] {_whole_sentences(item.text, 700)}" for item in exchanges],
     )
-    return block.text()
+    return block.text(), resume
 
 
 def resume_sections(db: Any, project_id: str) -> list[tuple[str, list[str]]]:

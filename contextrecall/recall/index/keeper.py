@@ -46,13 +46,9 @@ from contextrecall.recall.index.format import (
 )
 from contextrecall.recall.index.redis_store import BUCKET_FIELDS, RedisIndex
 from contextrecall.recall.index.store import open_index
-from contextrecall.recall.loading import TABLES, DatabaseSource, find_project
+from contextrecall.recall.loading import TABLES, DatabaseSource
 from contextrecall.recall.ranking import Item, found_by
-from contextrecall.recall.session_start import (
-    resume_sections,
-    resume_text,
-    session_start_block,
-)
+from contextrecall.recall.session_start import start_and_resume
 from contextrecall.settings import Settings, get_settings
 from contextrecall.terms import counted_terms
 
@@ -311,8 +307,7 @@ def _stamp(
     changes.meta = {"next": str(next_docno), "synced": ",".join(str(g) for g in sorted(synced))}
     if start_at is None or time.time() - start_at >= START_EVERY:
         changes.meta.update(
-            start=_start_block(settings, identity),
-            resume=_resume(settings, identity),
+            _rendered(settings, identity),
             start_stamp=str(stamp),
             start_at=str(time.time()),
         )
@@ -320,17 +315,10 @@ def _stamp(
     return changes
 
 
-def _start_block(settings: Settings, identity: str) -> str:
-    return session_start_block(settings, identity)[:MAX_OUTPUT_CHARS]
-
-
-def _resume(settings: Settings, identity: str) -> str:
-    """What a search asking how things stand shows first (``answer.ranked_block``)."""
-    from contextrecall.db import session_scope
-
-    with session_scope(settings) as db:
-        project = find_project(db, identity)
-        return resume_text(resume_sections(db, project.id)) if project else ""
+def _rendered(settings: Settings, identity: str) -> dict[str, str]:
+    """The session-start block and the resume text a hook reads from the index's meta."""
+    start, resume = start_and_resume(settings, identity)
+    return {"start": start[:MAX_OUTPUT_CHARS], "resume": resume}
 
 
 def refresh_start(settings: Settings, identity: str) -> bool:
@@ -344,8 +332,7 @@ def refresh_start(settings: Settings, identity: str) -> bool:
             return False
         changes = Changes()
         changes.meta = {
-            "start": _start_block(settings, identity),
-            "resume": _resume(settings, identity),
+            **_rendered(settings, identity),
             "start_stamp": str(stamp),
             "start_at": str(time.time()),
         }
