@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         machine: MachineRef | None
         session: SessionRef
         delta: DeltaRef
+        store: NotRequired[str]  # the id of the store it is for, stamped when sent
 
     class Slice(Protocol):
         """A run of complete, redacted transcript lines (``client.deltas.Delta``)."""

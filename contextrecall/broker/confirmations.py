@@ -1,6 +1,8 @@
 """The worker's word to the hooks that it is done with a job: on a Redis broker, a short-lived
-key per job id, set once the job is stored (or recorded as failed), read by the next hook so
-its sent copy can leave the spool. Standard library only: the hook reads these.
+key per store and job id, set once the job is stored (or recorded as failed) in that store,
+read by the next hook so its sent copy can leave the spool. The key names the store
+(``store.store_id``): a client heeds only its own store's word, never that of a worker of
+another store sharing the broker. Standard library only: the hook reads these.
 
 Only a shortcut: the database stays the proof (``store.receipts.held``), and a key that is
 missing (evicted, expired, another broker) just leaves the copy for `recall spool flush` or
@@ -26,11 +28,16 @@ PREFIX = "recall:held:"
 KEEP_SECONDS = 7 * 86400  # a week: hooks of a session idle that long still hear of it
 
 
-def confirm(settings: Settings, job_id: str, timeout: float = 1.0) -> bool:
-    """Say ``job_id`` is done with; False when the broker is not Redis or did not answer."""
+def _key(store: str, job_id: str) -> str:
+    return f"{PREFIX}{store}:{job_id}"
+
+
+def confirm(settings: Settings, store: str, job_id: str, timeout: float = 1.0) -> bool:
+    """Say ``store`` is done with ``job_id``; False when the broker is not Redis or did not
+    answer."""
     if not settings.broker_url.startswith(REDIS_SCHEMES):
         return False
-    command = resp_command("SET", PREFIX + job_id, "1", "EX", str(KEEP_SECONDS))
+    command = resp_command("SET", _key(store, job_id), "1", "EX", str(KEEP_SECONDS))
     try:
         RedisAddress.parse(settings.broker_url).call([command], timeout)
     except RedisWireError:
@@ -38,13 +45,14 @@ def confirm(settings: Settings, job_id: str, timeout: float = 1.0) -> bool:
     return True
 
 
-def confirmed(settings: Settings, job_ids: Sequence[str], timeout: float) -> set[str]:
-    """Which of ``job_ids`` a worker said it is done with (none when it cannot tell)."""
+def confirmed(settings: Settings, store: str, job_ids: Sequence[str], timeout: float) -> set[str]:
+    """Which of ``job_ids`` a worker of ``store`` said it is done with (none when it cannot
+    tell)."""
     if not job_ids or not settings.broker_url.startswith(REDIS_SCHEMES):
         return set()
     try:
         values = RedisAddress.parse(settings.broker_url).mget(
-            [PREFIX + j for j in job_ids], timeout
+            [_key(store, j) for j in job_ids], timeout
         )
     except RedisWireError:
         return set()

@@ -19,9 +19,12 @@ def db() -> None:
 def db_upgrade(state: State, revision: str) -> None:
     """Upgrade the schema to REVISION (default: head)."""
     from contextrecall import migrate
+    from contextrecall.client.own_store import learn_store
 
     migrate.upgrade(state.settings, revision=revision)
-    click.echo(f"database at {migrate.current_revision(state.settings)}")
+    current = migrate.current_revision(state.settings)
+    store = f", store {learn_store(state.settings)}" if current == migrate.head_revision() else ""
+    click.echo(f"database at {current}{store}")
 
 
 @db.command("downgrade")

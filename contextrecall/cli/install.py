@@ -139,10 +139,27 @@ def install_command(
     configuration file, so every process agrees. Not on Windows: the hook needs POSIX (use WSL)."""
     _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=True)
     _record_configuration()
+    _learn_store()
     click.echo(
         "a worker starts with the first hook that has work (`recall status` shows it); "
         "no need to start one"
     )
+
+
+def _learn_store() -> None:
+    """Learn which store this configuration writes to, if its database can say now (else a
+    worker or `recall status` learns it later): hooks heed only that store's confirmations."""
+    from contextrecall.client.own_store import learn_store
+    from contextrecall.maintenance.status import no_database_yet
+    from contextrecall.settings import get_settings
+
+    settings = get_settings()
+    if no_database_yet(settings):
+        return  # made by the first hook's worker, which learns it
+    try:
+        click.echo(f"store {learn_store(settings)}")
+    except Exception:  # not reachable or not migrated yet: learned later
+        return
 
 
 def _record_configuration() -> None:

@@ -24,9 +24,12 @@ if TYPE_CHECKING:
 
 
 def deliver(settings: Settings, job: dict[str, Any], timeout: float = 0.5) -> None:
-    """Publish one save job to the broker (PublishError when it cannot)."""
+    """Publish one save job to the broker, naming the store it is for when known here
+    (PublishError when it cannot)."""
     from contextrecall.broker.publish import publish_task
+    from contextrecall.client.own_store import stamped
 
+    job = stamped(settings, job)
     publish_task(
         settings.broker_url,
         SAVE_TASK,
@@ -154,10 +157,13 @@ def flush_spool(
 
 def settle_spool(settings: Settings, deadline: float | None = None) -> tuple[int, int]:
     """Drop the sent jobs the store holds, publish again those it still lacks after
-    ``spool_resend_seconds``; returns (confirmed, sent again). Needs the database."""
+    ``spool_resend_seconds``; returns (confirmed, sent again). Needs the database, and
+    learns which store it is for the hooks (``store_id.learn_store``)."""
+    from contextrecall.client.own_store import learn_store
     from contextrecall.store.receipts import held
 
     spool = Spool(settings.location(SPOOL))
+    learn_store(settings)
 
     def stored(sent: dict[str, str]) -> set[str]:
         jobs = [job for path in sent.values() if (job := spool.load(path)) is not None]
@@ -174,15 +180,19 @@ def settle_spool(settings: Settings, deadline: float | None = None) -> tuple[int
 def settle_confirmed(settings: Settings, deadline: float, limit: int = 5) -> tuple[int, int]:
     """The hook's settling, on a Redis broker: drop the sent jobs a worker confirmed, publish
     again (a few) still unconfirmed after ``spool_resend_seconds``; (confirmed, sent again).
-    Elsewhere the hook cannot tell, and leaves them to the worker's sweep and the CLI."""
+    Only the word of the store this client writes to counts: until this ``RECALL_HOME``
+    learned which store that is, none does (what was sent is still sent again). On other
+    brokers the hook cannot tell, and leaves them to the worker's sweep and the CLI."""
     from contextrecall.broker.confirmations import confirmed
     from contextrecall.broker.redis_wire import REDIS_SCHEMES
+    from contextrecall.client.own_store import known_store
 
     if not settings.broker_url.startswith(REDIS_SCHEMES):
         return 0, 0
+    store = known_store(settings)
     timeout = max(0.05, min(0.5, deadline - time.monotonic()))
     return Spool(settings.location(SPOOL)).settle(
-        lambda sent: confirmed(settings, list(sent), timeout),
+        lambda sent: confirmed(settings, store, list(sent), timeout) if store else set(),
         _sender(settings, deadline, cap=0.5),
         resend_after=settings.spool_resend_seconds,
         deadline=deadline,

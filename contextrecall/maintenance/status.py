@@ -37,7 +37,7 @@ REDIS_PRIORITY_STEPS, REDIS_PRIORITY_SEP = (0, 3, 6, 9), "\x06\x16"
 
 def status_report(settings: Settings) -> dict[str, Any]:
     """Everything `recall status` shows, as JSON-ready data."""
-    current = None if _no_database_yet(settings) else migrate.current_revision(settings)
+    current = None if no_database_yet(settings) else migrate.current_revision(settings)
     head = migrate.head_revision()
     rows: dict[str, int] = {}
     failed: dict[str, Any] = {"count": 0, "latest": []}
@@ -58,6 +58,7 @@ def status_report(settings: Settings) -> dict[str, Any]:
     left = left_jobs(settings.home / LEFT_JOBS)
     return {
         "database": _safe_url(settings.database_url),
+        "store": _store(settings) if current == head else None,
         "revision": current,
         "head": head,
         "up_to_date": current == head,
@@ -75,7 +76,20 @@ def status_report(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _no_database_yet(settings: Settings) -> bool:
+def _store(settings: Settings) -> str | None:
+    """This store's id, learned for this ``RECALL_HOME``'s hooks on the way (None when the
+    database cannot say)."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from contextrecall.client.own_store import learn_store
+
+    try:
+        return learn_store(settings)
+    except (OSError, OperationalError, ProgrammingError):
+        return None
+
+
+def no_database_yet(settings: Settings) -> bool:
     """An embedded database not created yet (asking would create an empty file)."""
     from sqlalchemy.engine import make_url
 
@@ -278,18 +292,21 @@ def _job_times(folder: Path) -> Iterator[float]:
 
 def left_jobs(path: Path) -> dict[str, Any]:
     """Jobs this machine's workers let go for another worker (``left-jobs.jsonl``): how many,
-    and under which key ids they wait (a key this machine's ring lacks)."""
+    under which key ids they wait (a key this machine's ring lacks), and for which other
+    stores."""
     keys: dict[str, int] = {}
+    stores: dict[str, int] = {}
     count, last = 0, None
     for record in _json_lines(path):
         count += 1
-        key = record.get("key_id")
-        if isinstance(key, str):
-            keys[key] = keys.get(key, 0) + 1
+        for name, tally in (("key_id", keys), ("store", stores)):
+            value = record.get(name)
+            if isinstance(value, str):
+                tally[value] = tally.get(value, 0) + 1
         if isinstance(record.get("at"), int | float):
             last = record["at"]
     at = _iso(datetime.fromtimestamp(last, UTC).replace(tzinfo=None)) if last else None
-    return {"path": str(path), "count": count, "keys": keys, "last_at": at}
+    return {"path": str(path), "count": count, "keys": keys, "stores": stores, "last_at": at}
 
 
 def _json_lines(path: Path) -> list[dict[str, Any]]:
@@ -369,7 +386,8 @@ def last_maintenance_runs(settings: Settings) -> dict[str, Any]:
 
 def format_status(report: dict[str, Any]) -> str:
     lines = [
-        f"database  {report['database']}",
+        f"database  {report['database']}"
+        + (f"  (store {report['store']})" if report.get("store") else ""),
         f"revision  {report['revision'] or 'base'}"
         + (
             "" if report["up_to_date"] else f"  (run `recall db upgrade`: head is {report['head']})"
@@ -442,9 +460,11 @@ def format_status(report: dict[str, Any]) -> str:
     left = report.get("left_jobs")
     if left and left["count"]:
         keys = ", ".join(f"{key} ({n})" for key, n in sorted(left["keys"].items()))
+        stores = ", ".join(f"{s} ({n})" for s, n in sorted(left.get("stores", {}).items()))
         lines.append(
             f"left      {left['count']} job(s) let go for another worker, last {left['last_at']}"
             + (f": sealed under key id(s) {keys} this worker lacks" if keys else "")
+            + (f"; for other store(s) {stores}" if stores else "")
             + "; their senders keep them and send them again (`recall keys status` shows this ring)"
         )
     if "maintenance" in report:

@@ -8,7 +8,7 @@ from contextrecall.models.context import (
     DecisionLog,
     ProjectState,
 )
-from contextrecall.models.jobs import FailedJob, SavedDelta
+from contextrecall.models.jobs import FailedJob, SavedDelta, StoreIdentity
 from contextrecall.models.maintenance import MaintenanceRun
 from contextrecall.models.parents import Client, Machine, Project, Session
 from contextrecall.models.terms import TermCount
@@ -27,6 +27,7 @@ __all__ = [
     "ProjectState",
     "SavedDelta",
     "Session",
+    "StoreIdentity",
     "TermCount",
     "new_uuid",
 ]

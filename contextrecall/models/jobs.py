@@ -74,3 +74,18 @@ class FailedJob(UUIDKey, Base):
         UniqueConstraint("job_id", name="uq_failed_jobs_job"),
         Index("idx_failed_jobs_created", "created_at"),
     )
+
+
+class StoreIdentity(UUIDKey, Base):
+    """The store's one row (``slot`` 1): a random id naming this database however it is
+    reached (a client's URL and a worker's differ under docker compose), so a worker's word
+    that it holds a job names the store that holds it, and a job can name the store it is for."""
+
+    __tablename__ = "store_identity"
+
+    slot: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, server_default=text("CURRENT_TIMESTAMP")
+    )
+
+    __table_args__ = (UniqueConstraint("slot", name="uq_store_identity_slot"),)

@@ -89,6 +89,7 @@ def record_left(job_id: str, task_name: str, exc: BaseException) -> None:
         "task_name": task_name[:200],
         "reason": f"{type(exc).__name__}: {exc}"[:500],
         "key_id": getattr(exc, "key_id", None),
+        "store": getattr(exc, "store", None),
         "at": time.time(),
     }
     try:

@@ -141,6 +141,18 @@ class ConfigurationWatch:
 
     def __init__(self, settings: Settings, follow: bool, every: float = 5.0) -> None:
         self.settings, self.follow, self.every = settings, follow, every
+        self.store: str | None = None  # the store it serves, learned when it starts
+        self.warned = False
+
+    def learn(self) -> None:
+        """Which store this worker serves, kept for this ``RECALL_HOME``'s hooks too."""
+        from contextrecall.client.own_store import learn_store
+
+        try:
+            self.store = learn_store(self.settings)
+        except Exception as exc:  # the database down or not made yet: learned later
+            (log.debug if self.warned else log.warning)("could not read the store id: %s", exc)
+            self.warned = True
 
     def reason(self) -> str | None:
         """Why this worker should stop now, or None."""
@@ -149,6 +161,9 @@ class ConfigurationWatch:
         gone = _database_gone(self.settings)
         if gone:
             return gone
+        replaced = self._store_replaced()
+        if replaced:
+            return replaced
         if self.follow:
             try:
                 now = Settings.from_env()
@@ -160,10 +175,19 @@ class ConfigurationWatch:
                 return "the configuration changed (" + ", ".join(changed) + ")"
         return None
 
+    def _store_replaced(self) -> str | None:
+        """Why: the database it reaches is now another store (dropped and made again)."""
+        before = self.store
+        self.learn()
+        if before and self.store and self.store != before:
+            return f"the database is now another store ({self.store}, was {before})"
+        return None
+
     def start(self, **_: object) -> None:
         threading.Thread(target=self._run, name="recall-configuration", daemon=True).start()
 
     def _run(self) -> None:
+        self.learn()
         while True:
             time.sleep(self.every)
             reason = self.reason()

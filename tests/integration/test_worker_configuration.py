@@ -72,3 +72,31 @@ def test_a_worker_a_hook_started_stops_when_the_configuration_changes(tmp_path):
     for pid in worker_processes(Path(env["HOME"])):  # leave nothing running
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
+
+
+def test_a_worker_whose_database_became_another_store_stops(tmp_path, redis_url):
+    """A database dropped and made again under the same URL is another store: the jobs its
+    clients send name the new one, and the worker, which learned the old one, stops."""
+    from sqlalchemy import update
+
+    from contextrecall.client.own_store import known_store
+    from contextrecall.db import session_scope
+    from contextrecall.migrate import upgrade
+    from contextrecall.models import StoreIdentity
+
+    settings = Settings.from_env(
+        {"RECALL_HOME": str(tmp_path / "home"), "RECALL_BROKER_URL": redis_url}
+    )
+    upgrade(settings)
+    worker = WorkerProcess(settings, tmp_path / "worker.log", concurrency=1).start()
+    try:
+        wait_until(lambda: known_store(settings) is not None, 30, what="the store learned")
+        before = known_store(settings)
+        with session_scope(settings) as db:
+            db.execute(update(StoreIdentity).values(id="00000000-0000-4000-8000-000000000000"))
+        wait_until(lambda: worker.process.poll() is not None, 60, what="the worker stopped")
+    finally:
+        worker.stop()
+    assert f"is now another store (00000000-0000-4000-8000-000000000000, was {before})" in (
+        worker.output()
+    )

@@ -772,20 +772,19 @@ def test_a_job_under_a_key_the_worker_lacks_is_left_for_a_worker_that_holds_it(
     """Issue 28: a job sealed under a key this worker's ring lacks is not poison. It goes back
     to the queue with back-off, then is let go unconfirmed (never a failed job, never `held`),
     so the sender's copy stays; sent again, a worker holding the key stores it once."""
-    import redis
-
-    from contextrecall.broker.confirmations import PREFIX
+    from contextrecall.client.own_store import learn_store
     from contextrecall.crypto import KeyRing, generate_key
+    from tests.integration.test_stores import confirmations
 
     other = generate_key()
     text = b'{"type":"user","message":{"content":"sealed elsewhere"}}\n'
     job = make_job("sealed", text, ring=KeyRing(other))
-    held = redis.Redis.from_url(write_settings.broker_url)
+    store = learn_store(write_settings)
     deliver(write_settings, job)
     wait_until(lambda: "left for another worker" in worker.output(), 60, what="the job let go")
     assert worker.output().count("Retry in") >= 2  # back to the queue, with back-off
     assert count(write_settings, FailedJob) == 0 and count(write_settings, SavedDelta) == 0
-    assert held.get(PREFIX + job["job_id"]) is None  # the sender keeps its copy
+    assert confirmations(write_settings, job["job_id"]) == set()  # the sender keeps its copy
     report = status_report(write_settings)  # the worker's side says which key waits
     key_id = KeyRing(other).key_ids[0]
     assert report["left_jobs"]["keys"] == {key_id: 1}
@@ -795,7 +794,9 @@ def test_a_job_under_a_key_the_worker_lacks_is_left_for_a_worker_that_holds_it(
     ).start()
     try:
         deliver(write_settings, job)  # as the sender's spool sends it again
-        wait_until(lambda: held.get(PREFIX + job["job_id"]) is not None, 60, what="confirmed")
+        wait_until(
+            lambda: confirmations(write_settings, job["job_id"]) == {store}, 60, what="confirmed"
+        )
     finally:
         holder.stop()
     assert count(write_settings, SavedDelta) == 1 and count(write_settings, FailedJob) == 0
@@ -809,8 +810,8 @@ def test_a_worker_whose_database_is_gone_confirms_nothing(empty_mariadb_url, red
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from contextrecall.broker.confirmations import PREFIX
     from contextrecall.migrate import upgrade
+    from tests.integration.test_stores import confirmations
 
     base = redis_url.rsplit("/", 1)[0]
     redis.Redis.from_url(f"{base}/{BROKER_DB}").flushdb()
@@ -839,5 +840,5 @@ def test_a_worker_whose_database_is_gone_confirms_nothing(empty_mariadb_url, red
         time.sleep(1)  # the task's last step after recording: confirm, or not
     finally:
         worker.stop()
-    assert redis.Redis.from_url(settings.broker_url).get(PREFIX + job["job_id"]) is None
+    assert confirmations(settings, job["job_id"]) == set()
     assert "left to its sender" in worker.output()
