@@ -114,19 +114,20 @@ def line(session: int, n: int) -> str:
     )
 
 
-def drive(
-    env: dict[str, str], folder: Path, saves: int, seconds: float
-) -> tuple[dict[int, int], int, int, float]:
-    """SESSIONS threads, each appending one or two lines then running the hook, until at
-    least ``saves`` hooks ran and ``seconds`` passed; (lines written per session, hooks run,
-    slow hooks, slowest hook seconds)."""
-    written = dict.fromkeys(range(SESSIONS), 0)
+Clients = list[tuple[dict[str, str], Path, range]]  # (environment, folder, session numbers)
+
+
+def drive(clients: Clients, saves: int, seconds: float) -> tuple[dict[int, int], int, int, float]:
+    """A thread per session of each client, appending one or two lines then running the
+    hook with the client's environment, until at least ``saves`` hooks ran and ``seconds``
+    passed; (lines written per session, hooks run, slow hooks, slowest hook seconds)."""
+    written = {s: 0 for _, _, sessions in clients for s in sessions}
     ran = [0]
     until = time.monotonic() + seconds
     lock = threading.Lock()
     slow, slowest = [0], [0.0]
 
-    def session(s: int) -> None:
+    def session(s: int, env: dict[str, str], folder: Path) -> None:
         path = folder / f"soak-{s}.jsonl"
         while True:
             with lock:
@@ -161,7 +162,11 @@ def drive(
                 raise SystemExit(f"hook exited {done.returncode}: {done.stderr}")
             time.sleep(random.uniform(0, 0.2))
 
-    threads = [threading.Thread(target=session, args=(s,)) for s in range(SESSIONS)]
+    threads = [
+        threading.Thread(target=session, args=(s, env, folder))
+        for env, folder, sessions in clients
+        for s in sessions
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -227,7 +232,7 @@ def soak(broker: str, saves: int, seconds: float, settle_seconds: float) -> dict
     try:
         time.sleep(5)  # the workers up before the first hook
         killer.start()
-        written, ran, slow, slowest = drive(env, folder, saves, seconds)
+        written, ran, slow, slowest = drive([(env, folder, range(SESSIONS))], saves, seconds)
         storm.raging.clear()
         killer.join()
         storm_seconds = time.monotonic() - started

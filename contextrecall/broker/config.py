@@ -12,7 +12,14 @@ if TYPE_CHECKING:
 
     from contextrecall.settings import Settings
 
-QUEUE = "recall"  # the one queue every task goes to
+QUEUE = "recall"  # the queue every task goes to, but save jobs for a known store
+
+
+def store_queue(store: str | None) -> str:
+    """The queue of save jobs for ``store``, which only its workers read (``QUEUE`` for a
+    job whose client does not know its store yet): on a broker several stores share, a
+    worker never even sees another store's jobs."""
+    return f"{QUEUE}.{store}" if store else QUEUE
 
 
 def messaging_config(settings: Settings) -> dict[str, Any]:

@@ -24,17 +24,19 @@ if TYPE_CHECKING:
 
 
 def deliver(settings: Settings, job: dict[str, Any], timeout: float = 0.5) -> None:
-    """Publish one save job to the broker, naming the store it is for when known here
-    (PublishError when it cannot)."""
+    """Publish one save job to the broker, to the queue of the store it is for when known
+    here (PublishError when it cannot)."""
+    from contextrecall.broker.config import store_queue
     from contextrecall.broker.publish import publish_task
-    from contextrecall.client.own_store import stamped
+    from contextrecall.client.own_store import known_store, stamp
 
-    job = stamped(settings, job)
+    store = known_store(settings)
     publish_task(
         settings.broker_url,
         SAVE_TASK,
-        [job],
+        [stamp(job, store)],
         {},
+        queue=store_queue(store),
         task_id=job["job_id"],
         argsrepr=job_argsrepr(job),
         kwargsrepr="{}",

@@ -36,7 +36,7 @@ def remember_store(settings: Settings, store: str) -> None:
         return
     path = _path(settings)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    temporary = f"{path}.{os.getpid()}.tmp"
+    temporary = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"  # threads of one process too
     try:
         with open(temporary, "w", encoding="ascii") as handle:
             handle.write(store + "\n")
@@ -57,10 +57,9 @@ def learn_store(settings: Settings) -> str:
     return store
 
 
-def stamped(settings: Settings, job: dict) -> dict:
-    """``job`` naming the store it is for (the one learned now); without a store while
-    unknown, so any worker of the broker may store it."""
-    store = known_store(settings)
+def stamp(job: dict, store: str | None) -> dict:
+    """``job`` naming the store it is for; without one while unknown, so that any worker of
+    the broker may store it."""
     if store:
         job["store"] = store
     else:

@@ -20,7 +20,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from contextrecall import migrate
-from contextrecall.broker.config import QUEUE
+from contextrecall.broker.config import QUEUE, store_queue
 from contextrecall.client import waiting
 from contextrecall.client.spool import SENDING, SENT
 from contextrecall.crypto import key_id_of
@@ -56,14 +56,16 @@ def status_report(settings: Settings) -> dict[str, Any]:
         runs = last_maintenance_runs(settings)
     failed["local"] = local_failed_jobs(settings.home / FAILED_JOBS)
     left = left_jobs(settings.home / LEFT_JOBS)
+    store = _store(settings) if current == head else None
     return {
         "database": _safe_url(settings.database_url),
-        "store": _store(settings) if current == head else None,
+        "store": store,
+        "store_queue": queue_depth(settings, store_queue(store)) if store else None,
         "revision": current,
         "head": head,
         "up_to_date": current == head,
         "rows": rows,
-        "queue": queue_depth(settings),
+        "queue": queue_depth(settings),  # save jobs for no known store, and the other tasks
         "spool": spool_backlog(settings.spool_dir),
         "waiting_transcripts": waiting.count(settings.location(WAITING)),
         "failed_jobs": failed,
@@ -416,8 +418,9 @@ def format_status(report: dict[str, Any]) -> str:
     for error in report.get("hook_errors") or []:
         fix = f"  -> {error['fix']}" if error["fix"] else ""
         lines.append(f"hook log  {error['line'][:160]}{fix}")
-    queue = report.get("queue")
-    if queue:
+    for queue in (report.get("queue"), report.get("store_queue")):
+        if not queue:
+            continue
         depth = queue["depth"]
         shown = f"{depth} waiting" if depth is not None else f"unavailable ({queue.get('error')})"
         lines.append(f"queue     {queue['queue']} on {queue['broker']}: {shown}")

@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from celery.signals import task_postrun, task_prerun, worker_ready
 
@@ -142,6 +143,8 @@ class ConfigurationWatch:
     def __init__(self, settings: Settings, follow: bool, every: float = 5.0) -> None:
         self.settings, self.follow, self.every = settings, follow, every
         self.store: str | None = None  # the store it serves, learned when it starts
+        self.serving: str | None = None  # the store whose queue it reads
+        self.consumer: Any = None
         self.warned = False
 
     def learn(self) -> None:
@@ -179,15 +182,38 @@ class ConfigurationWatch:
         """Why: the database it reaches is now another store (dropped and made again)."""
         before = self.store
         self.learn()
+        self._serve_store()
         if before and self.store and self.store != before:
             return f"the database is now another store ({self.store}, was {before})"
         return None
 
-    def start(self, **_: object) -> None:
+    def start(self, sender: object = None, **_: object) -> None:
+        """On ``worker_ready`` (``sender``: the consumer): read the queue of the store it
+        serves, then watch."""
+        self.consumer = sender
+        self.learn()
+        self._serve_store()
         threading.Thread(target=self._run, name="recall-configuration", daemon=True).start()
 
+    def _serve_store(self) -> None:
+        """Consume the queue of save jobs for this worker's store once it is known: at once
+        on the consumer's own thread, later (the database was down when it started) through
+        a remote-control message the consumer handles on its own thread."""
+        from contextrecall.broker.config import store_queue
+
+        if self.store is None or self.serving or self.consumer is None:
+            return
+        queue = store_queue(self.store)
+        if threading.current_thread() is threading.main_thread():
+            self.consumer.add_task_queue(queue)
+        else:
+            self.consumer.app.control.add_consumer(
+                queue, destination=[self.consumer.hostname], reply=False
+            )
+        self.serving = self.store
+        log.info("taking the save jobs of store %s from queue %s", self.store, queue)
+
     def _run(self) -> None:
-        self.learn()
         while True:
             time.sleep(self.every)
             reason = self.reason()

@@ -70,25 +70,27 @@ def status_settings(backend: Settings, redis_url: str, tmp_path: Path):
 
 
 def test_queue_depth_counts_jobs_waiting_for_a_worker(status_settings):
-    assert status_json(status_settings)["queue"]["depth"] == 0
+    before = status_json(status_settings)  # learns the store: jobs go to its queue
+    assert before["queue"]["depth"] == 0 and before["store_queue"]["depth"] == 0
     for i in range(3):
         deliver(status_settings, job(f"s{i}"))
     report = status_json(status_settings)
-    assert report["queue"] == {
+    assert report["store_queue"] == {
         "broker": status_settings.broker_url,
-        "queue": "recall",
+        "queue": f"recall.{report['store']}",
         "depth": 3,
     }
-    assert "recall on redis://" in run_status(status_settings).stdout
-    assert "3 waiting" in run_status(status_settings).stdout
+    assert report["queue"]["depth"] == 0
+    shown = run_status(status_settings).stdout
+    assert f"recall.{report['store']} on redis://" in shown and "3 waiting" in shown
 
 
 def test_queue_depth_of_the_filesystem_broker_counts_message_files(backend, tmp_path):
     settings = backend.with_overrides(home=tmp_path / "home", broker_url="filesystem://")
-    assert status_json(settings)["queue"]["depth"] == 0
+    assert status_json(settings)["store_queue"]["depth"] == 0
     deliver(settings, job("fs1"), timeout=10)
     deliver(settings, job("fs2"), timeout=10)
-    assert status_json(settings)["queue"]["depth"] == 2
+    assert status_json(settings)["store_queue"]["depth"] == 2
 
 
 @pytest.mark.parametrize(
