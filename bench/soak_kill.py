@@ -29,6 +29,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -274,22 +275,42 @@ def soak(broker: str, saves: int, seconds: float, settle_seconds: float) -> dict
     }
 
 
-def main() -> None:
+def soak_main(
+    description: str,
+    soak: Callable[[str, int, float, float], dict[str, object]],
+    failed: Callable[[dict[str, object]], bool],
+    target: str,
+    seconds: float,
+    settle: float,
+) -> None:
+    """Run ``soak`` on the brokers the command line names, print each result and ``target``
+    with PASS or FAIL; exit 1 when any result ``failed``."""
     isolate_from_this_machine()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--broker", choices=[*BROKERS, "all"], default="all")
     parser.add_argument("--saves", type=int, default=1000, help="hook saves at least")
-    parser.add_argument("--seconds", type=float, default=180.0, help="storm seconds at least")
-    parser.add_argument("--settle", type=float, default=240.0, help="seconds to settle at most")
+    parser.add_argument("--seconds", type=float, default=seconds, help="hook seconds at least")
+    parser.add_argument("--settle", type=float, default=settle, help="seconds to settle at most")
     args = parser.parse_args()
     brokers = list(BROKERS) if args.broker == "all" else [args.broker]
-    failed = False
+    bad = False
     for broker in brokers:
         result = soak(broker, args.saves, args.seconds, args.settle)
         print("  ".join(f"{k}: {v}" for k, v in result.items()), flush=True)
-        failed |= bool(result["lost"] or result["stored twice"])
-    print("target 0 lost, 0 stored twice:", "FAIL" if failed else "PASS")
-    raise SystemExit(1 if failed else 0)
+        bad |= failed(result)
+    print(f"target {target}:", "FAIL" if bad else "PASS")
+    raise SystemExit(1 if bad else 0)
+
+
+def main() -> None:
+    soak_main(
+        __doc__.splitlines()[0],
+        soak,
+        lambda result: bool(result["lost"] or result["stored twice"]),
+        "0 lost, 0 stored twice",
+        seconds=180.0,
+        settle=240.0,
+    )
 
 
 if __name__ == "__main__":

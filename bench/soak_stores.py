@@ -18,7 +18,6 @@ Needs MariaDB on 127.0.0.1:3306 (root, no password), Redis on 127.0.0.1:6379 and
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import subprocess
@@ -29,9 +28,8 @@ import time
 import uuid
 from pathlib import Path
 
-from soak_kill import ADMIN, BROKERS, drive, empty_broker, spool_files, stored_lines
+from soak_kill import ADMIN, BROKERS, drive, empty_broker, soak_main, spool_files, stored_lines
 from sqlalchemy import create_engine, text
-from timing import isolate_from_this_machine
 
 from contextrecall.client.worker_process import worker_command
 from contextrecall.crypto import generate_key
@@ -208,21 +206,14 @@ def failed(result: dict[str, object]) -> bool:
 
 
 def main() -> None:
-    isolate_from_this_machine()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--broker", choices=[*BROKERS, "all"], default="all")
-    parser.add_argument("--saves", type=int, default=1000, help="hook saves at least")
-    parser.add_argument("--seconds", type=float, default=120.0, help="hook seconds at least")
-    parser.add_argument("--settle", type=float, default=300.0, help="seconds to settle at most")
-    args = parser.parse_args()
-    brokers = list(BROKERS) if args.broker == "all" else [args.broker]
-    bad = False
-    for broker in brokers:
-        result = soak(broker, args.saves, args.seconds, args.settle)
-        print("  ".join(f"{k}: {v}" for k, v in result.items()), flush=True)
-        bad |= failed(result)
-    print("target 0 lost, 0 stored twice, each in its own store:", "FAIL" if bad else "PASS")
-    raise SystemExit(1 if bad else 0)
+    soak_main(
+        __doc__.splitlines()[0],
+        soak,
+        failed,
+        "0 lost, 0 stored twice, each in its own store",
+        seconds=120.0,
+        settle=300.0,
+    )
 
 
 if __name__ == "__main__":
