@@ -160,7 +160,7 @@ def flush_spool(
 def settle_spool(settings: Settings, deadline: float | None = None) -> tuple[int, int]:
     """Drop the sent jobs the store holds, publish again those it still lacks after
     ``spool_resend_seconds``; returns (confirmed, sent again). Needs the database, and
-    learns which store it is for the hooks (``store_id.learn_store``)."""
+    learns which store it is for the hooks (``own_store.learn_store``)."""
     from contextrecall.client.own_store import learn_store
     from contextrecall.store.receipts import held
 
