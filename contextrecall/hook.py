@@ -116,8 +116,10 @@ def spool_event(event: dict[str, Any], settings: Settings) -> list[tuple[str, di
         raise HookInputError(f"transcript {path} is a directory")
     waiting = settings.location(WAITING)
     if not os.path.isfile(path):
-        # not written yet; a subagent's that never is (a compaction's) has nothing to save
-        if not subagent:
+        # Not written yet: a later hook saves it. Nothing to save, though, from a subagent's
+        # that never is (a compaction's) or a session that ended without one (`claude mcp
+        # list` and the other subcommands fire SessionEnd for a session never written).
+        if not subagent and name != "SessionEnd":
             remember(waiting, event, path)
         return []
     cwd = event.get("cwd")
@@ -240,13 +242,11 @@ def main(
     except HookInputError as exc:
         log_failure(settings, f"bad input: {exc}")
     except Exception as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else ""  # no SQL parameters
-        if _missing_schema(exc):
-            first_line = (
-                "the database has no tables yet; the worker creates them when it starts "
-                f"(or run `recall db upgrade`): {first_line}"
-            )
-        log_failure(settings, f"error: {type(exc).__name__}: {first_line}")
+        # Before the schema exists there is no memory to give: the worker this session start
+        # started creates it (`recall status` shows a database it could not migrate).
+        if not _missing_schema(exc):
+            first_line = str(exc).splitlines()[0] if str(exc) else ""  # no SQL parameters
+            log_failure(settings, f"error: {type(exc).__name__}: {first_line}")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -82,6 +82,14 @@ def _change_claude_code(
 
     if install and (problem := installer.unsupported_platform()):
         raise RecallError(problem)
+    if install and (plugin := installer.enabled_plugin()):
+        scope_on, where = plugin[0]
+        raise RecallError(
+            f"the {installer.PLUGIN_NAME} plugin is enabled ({scope_on} scope, {where}) and "
+            "already runs the hooks and the MCP server; installing them too would run each "
+            f"twice (to use `recall install` instead: claude plugin disable "
+            f"{installer.PLUGIN_NAME})"
+        )
     try:
         path = settings_file or installer.settings_path(scope)
         mcp_path, project = _mcp_target(scope, settings_file, mcp_config, no_mcp)

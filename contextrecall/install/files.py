@@ -38,6 +38,7 @@ from contextrecall.identity import git_toplevel
 from contextrecall.install import merge as install
 
 SCOPES = ("user", "project", "local")
+PLUGIN_NAME = "context-recall"  # plugin/.claude-plugin/plugin.json: `<name>@<marketplace>`
 SHARED_SCOPES = ("project",)  # files committed to git: the bare `recall`, never a machine path
 CLAUDE_CONFIG_DIR_ENV = "CLAUDE_CONFIG_DIR"
 USER_CONFIG_NAME = ".claude.json"  # Claude Code's own state file: never deleted
@@ -372,4 +373,26 @@ def installed_hooks(cwd: Path | None = None) -> list[tuple[str, Path, list[str]]
         if events:
             seen.add(key)
             found.append((scope, path, events))
+    return found
+
+
+def enabled_plugin(cwd: Path | None = None) -> list[tuple[str, Path]]:
+    """``(scope, settings file)`` for each scope whose settings, for ``cwd``, enable the
+    Context Recall plugin (``enabledPlugins``: ``context-recall@<marketplace>``, on or at some
+    versions). Unreadable or malformed files are skipped, never raised."""
+    found: list[tuple[str, Path]] = []
+    for scope in SCOPES:
+        try:
+            path = settings_path(scope, cwd)
+            document = read_document(path)
+        except (OSError, ValueError, RecursionError, RuntimeError):  # RuntimeError: no home
+            continue
+        enabled = document.get("enabledPlugins") if isinstance(document, dict) else None
+        if not isinstance(enabled, dict):
+            continue
+        if any(
+            isinstance(key, str) and key.split("@", 1)[0] == PLUGIN_NAME and bool(value)
+            for key, value in enabled.items()
+        ):
+            found.append((scope, path))
     return found

@@ -119,10 +119,18 @@ def worker_state(settings: Settings) -> dict[str, Any]:
 
 
 def installed_hooks() -> list[dict[str, Any]]:
-    """Where Claude Code's settings run `recall hook`, for this directory: scope, file, events."""
+    """Where Claude Code runs `recall hook` for this directory: each scope whose settings
+    hold the hooks, or enable the plugin (``plugin``: True), with its file and events."""
+    from contextrecall.install.files import enabled_plugin
     from contextrecall.install.files import installed_hooks as find
+    from contextrecall.install.merge import HOOK_EVENTS
 
-    return [{"scope": scope, "path": str(path), "events": events} for scope, path, events in find()]
+    own = [{"scope": scope, "path": str(path), "events": events} for scope, path, events in find()]
+    plugin = [
+        {"scope": scope, "path": str(path), "events": list(HOOK_EVENTS), "plugin": True}
+        for scope, path in enabled_plugin()
+    ]
+    return own + plugin
 
 
 # What fixes a hook failure, by what its log line says.
@@ -414,7 +422,15 @@ def format_status(report: dict[str, Any]) -> str:
             lines.append("hooks     not installed (run `recall install`)")
         for hooks in report["hooks"]:
             events = ", ".join(hooks["events"])
-            lines.append(f"hooks     {hooks['scope']}: {hooks['path']} ({events})")
+            how = "plugin enabled" if hooks.get("plugin") else "recall hook"
+            lines.append(f"hooks     {hooks['scope']}: {how} in {hooks['path']} ({events})")
+        plugin = [h for h in report["hooks"] if h.get("plugin")]
+        own = [h for h in report["hooks"] if not h.get("plugin")]
+        lines.extend(
+            "hooks     INSTALLED TWICE: the plugin and `recall install` both run every hook "
+            f"-> recall uninstall --scope {hooks['scope']}"
+            for hooks in (own if plugin else [])
+        )
     for error in report.get("hook_errors") or []:
         fix = f"  -> {error['fix']}" if error["fix"] else ""
         lines.append(f"hook log  {error['line'][:160]}{fix}")

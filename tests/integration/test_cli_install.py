@@ -515,3 +515,55 @@ def test_scope_choices_match_the_exported_scopes():
     from contextrecall.cli import install as command
 
     assert command.SCOPES == files.SCOPES
+
+
+# As `claude plugin install context-recall@context-recall` (Claude Code 2.1.197) leaves
+# ~/.claude/settings.json: the marketplace it came from, and the plugin enabled.
+PLUGIN_ENABLED = {
+    "extraKnownMarketplaces": {
+        "context-recall": {"source": {"source": "directory", "path": "/src/context-recall"}}
+    },
+    "enabledPlugins": {"context-recall@context-recall": True},
+}
+
+
+def test_install_refuses_with_one_line_while_the_plugin_is_enabled(repo, isolated):
+    """Issue 29: the plugin already runs the hooks and the server; a second install would
+    run every hook twice and register a second server."""
+    user = isolated["home"] / ".claude" / "settings.json"
+    user.parent.mkdir()
+    user.write_text(json.dumps(PLUGIN_ENABLED))
+    before = user.read_text()
+    for scope in ("user", "project", "local"):
+        result = CliRunner().invoke(cli, ["install", "--scope", scope])
+        assert result.exit_code == 2
+        (line,) = result.output.strip().splitlines()
+        assert line.startswith("recall: error: the context-recall plugin is enabled (user scope, ")
+        assert "claude plugin disable context-recall" in line
+    assert user.read_text() == before and not (repo / ".claude").exists()
+    assert not (isolated["home"] / ".claude.json").exists()  # no second MCP server
+    user.write_text(json.dumps({**PLUGIN_ENABLED, "enabledPlugins": {}}))  # disabled
+    assert recall("install", "--scope", "user").exit_code == 0
+
+
+def test_status_shows_the_plugins_hooks_and_flags_a_double_install(repo, isolated):
+    from contextrecall.maintenance.status import format_status, installed_hooks
+
+    local = repo / ".claude" / "settings.local.json"
+    local.parent.mkdir()
+    local.write_text(json.dumps({"enabledPlugins": {"context-recall@team-tools": True}}))
+    (hooks,) = installed_hooks()
+    assert hooks["scope"] == "local" and hooks["plugin"] and hooks["path"] == str(local)
+    report = {"database": "x", "revision": "1", "up_to_date": True, "rows": {}, "hooks": [hooks]}
+    shown = format_status(report)
+    assert f"hooks     local: plugin enabled in {local}" in shown and "TWICE" not in shown
+    assert "not installed" not in shown
+    # a settings file `recall install` wrote before the plugin came: both run every hook
+    project = repo / ".claude" / "settings.json"
+    files.install_into(project, files.plan_for("project"), backups=isolated["recall_home"])
+    report["hooks"] = installed_hooks()
+    assert [h["scope"] for h in report["hooks"]] == ["project", "local"]
+    assert (
+        "hooks     INSTALLED TWICE: the plugin and `recall install` both run every hook "
+        "-> recall uninstall --scope project"
+    ) in format_status(report)

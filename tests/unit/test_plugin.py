@@ -69,3 +69,12 @@ def test_no_file_of_the_plugin_names_a_path_of_this_machine():
         for text in strings(load(path)):
             assert not text.startswith(("/", "~")), (path, text)
             assert str(Path.home()) not in text and str(ROOT) not in text, (path, text)
+
+
+def test_the_plugin_name_recall_looks_for_is_the_plugins():
+    """`recall install` and `recall status` find the plugin enabled by this name."""
+    from contextrecall.install.files import PLUGIN_NAME
+
+    assert load(PLUGIN / ".claude-plugin" / "plugin.json")["name"] == PLUGIN_NAME
+    (listed,) = load(ROOT / ".claude-plugin" / "marketplace.json")["plugins"]
+    assert listed["name"] == PLUGIN_NAME
