@@ -4,7 +4,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean install
+
+# `make install`: `recall` for this user, from this checkout, in an environment of its own, linked
+# into ~/.local/bin (on PATH on most systems; the command says when it is not).
+INSTALL_ENV ?= $(HOME)/.local/share/contextrecall/env
+INSTALL_BIN ?= $(HOME)/.local/bin
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +44,12 @@ bench: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) .venv-3.* .pytest_cache .ruff_cache .import_linter_cache .other-pythons.log
+
+install:
+	$(PYTHON) -m venv $(INSTALL_ENV)
+	$(INSTALL_ENV)/bin/python -m pip install --quiet --disable-pip-version-check .
+	mkdir -p $(INSTALL_BIN)
+	ln -sf $(INSTALL_ENV)/bin/recall $(INSTALL_BIN)/recall
+	@echo "installed $(INSTALL_BIN)/recall; next: recall install"
+	@case ":$$PATH:" in *":$(INSTALL_BIN):"*) ;; \
+	  *) echo "$(INSTALL_BIN) is not on PATH: export PATH=\"$(INSTALL_BIN):\$$PATH\" (in ~/.profile too)";; esac

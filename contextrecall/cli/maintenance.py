@@ -31,8 +31,11 @@ def status(state: State, as_json: bool) -> None:
 
 def _indexes(state: State) -> list[dict]:
     """The recall index of each project (none when the database cannot be read)."""
+    from contextrecall.maintenance.status import no_database_yet
     from contextrecall.recall.index import keeper
 
+    if no_database_yet(state.settings):
+        return []  # asking would create an empty embedded database
     try:
         return keeper.report(state.settings)
     except Exception:  # the status report says what is wrong with the database

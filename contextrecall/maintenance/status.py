@@ -37,7 +37,8 @@ REDIS_PRIORITY_STEPS, REDIS_PRIORITY_SEP = (0, 3, 6, 9), "\x06\x16"
 
 def status_report(settings: Settings) -> dict[str, Any]:
     """Everything `recall status` shows, as JSON-ready data."""
-    current = None if no_database_yet(settings) else migrate.current_revision(settings)
+    not_yet = no_database_yet(settings)
+    current = None if not_yet else migrate.current_revision(settings)
     head = migrate.head_revision()
     rows: dict[str, int] = {}
     failed: dict[str, Any] = {"count": 0, "latest": []}
@@ -62,6 +63,7 @@ def status_report(settings: Settings) -> dict[str, Any]:
         "store": store,
         "store_queue": queue_depth(settings, store_queue(store)) if store else None,
         "revision": current,
+        "not_created_yet": not_yet,  # embedded: the first session's worker creates it
         "head": head,
         "up_to_date": current == head,
         "rows": rows,
@@ -398,7 +400,9 @@ def format_status(report: dict[str, Any]) -> str:
     lines = [
         f"database  {report['database']}"
         + (f"  (store {report['store']})" if report.get("store") else ""),
-        f"revision  {report['revision'] or 'base'}"
+        "revision  none yet: the worker of the first session creates the database"
+        if report.get("not_created_yet")
+        else f"revision  {report['revision'] or 'base'}"
         + (
             "" if report["up_to_date"] else f"  (run `recall db upgrade`: head is {report['head']})"
         ),

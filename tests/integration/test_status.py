@@ -227,3 +227,16 @@ def test_runs_recorded_by_maintenance_show_in_status(status_settings):
     assert "decay" not in report["maintenance"]
     shown = run_status(status_settings).stdout
     assert "removed=12" in shown and "decay     never run" in shown
+
+
+def test_a_fresh_embedded_install_is_no_fault(tmp_path):
+    """Before the first session's worker made the embedded database, status says so, without
+    a fix to run (issue 29: every line it shows is a real fault with its real fix)."""
+    settings = Settings.from_env({"RECALL_HOME": str(tmp_path / "home")})
+    shown = run_status(settings)
+    assert shown.returncode == 0, shown.stderr
+    assert "revision  none yet: the worker of the first session creates the database" in (
+        shown.stdout
+    )
+    assert "recall db upgrade" not in shown.stdout
+    assert not (tmp_path / "home" / "recall.db").exists()  # asking created nothing
