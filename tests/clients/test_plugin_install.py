@@ -89,6 +89,8 @@ def test_the_plugin_alone_brings_memory_to_a_bare_machine(tmp_path):
         line = next(x for x in listed.stdout.splitlines() if "context-recall" in x)
         assert "Connected" in line, listed.stdout
 
+        user.claude("/compact", "--resume", second.session_id)  # a compaction, too
+        user.settle(timeout=120)
         status = subprocess.run(
             [str(plugin_recall), "status"], env=user.env, cwd=user.repo, capture_output=True,
             text=True, timeout=120,
@@ -96,5 +98,39 @@ def test_the_plugin_alone_brings_memory_to_a_bare_machine(tmp_path):
         assert status.returncode == 0, status.stderr
         assert "plugin enabled" in status.stdout and "not installed" not in status.stdout
         assert "hook log" not in status.stdout and "TWICE" not in status.stdout, status.stdout
+
+        # A new version of the plugin: its environment is built again, the memory stays.
+        bump_version(market, "0.1.1")
+        for args in (["marketplace", "update", "context-recall"], ["update", plugin]):
+            done = subprocess.run(
+                [*cli, *args], env=user.env, cwd=user.repo, capture_output=True, text=True,
+                timeout=120,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stdout + done.stderr
+        before = built[0].read_text()
+        third = user.claude("Which port does the staging database listen on, again?")
+        assert third.text
+        deadline = time.monotonic() + BUILD_SECONDS
+        while time.monotonic() < deadline and built[0].exists() and built[0].read_text() == before:
+            time.sleep(2)
+        while time.monotonic() < deadline and not built[0].exists():
+            time.sleep(2)
+        assert built[0].exists() and built[0].read_text() != before, "not built again"
+        user.settle(timeout=120)
+        fourth = user.claude("And the staging database port?")
+        assert "6543" in fourth.first_request_text()
     finally:
         user.stop()
+
+
+def bump_version(market: Path, version: str) -> None:
+    """What a release does: the plugin's manifest and the marketplace name the new version."""
+    import json
+
+    for name in ("plugin.json", "marketplace.json"):
+        path = market / ".claude-plugin" / name
+        document = json.loads(path.read_text())
+        entries = document["plugins"] if name == "marketplace.json" else [document]
+        for entry in entries:
+            entry["version"] = version
+        path.write_text(json.dumps(document, indent=2) + "\n")
