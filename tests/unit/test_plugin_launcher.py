@@ -81,3 +81,20 @@ def test_the_mcp_server_is_not_started_until_the_environment_is_ready(tmp_path):
     done = launch(data, "mcp", path=without_python(tmp_path / "bin"))
     assert done.returncode == 1
     assert "preparing its environment" in done.stderr
+
+
+def test_a_command_waits_for_the_build_another_process_runs(tmp_path):
+    """`recall status` while a hook's build runs: it waits for that build, then runs."""
+    data = tmp_path / "data"
+    (data / "building").mkdir(parents=True)  # a build under way
+    env = {"HOME": str(tmp_path), "PATH": without_python(tmp_path / "bin")}
+    waiting = subprocess.Popen(
+        ["sh", str(LAUNCHER), "status"], env={**env, "CLAUDE_PLUGIN_DATA": str(data)},
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(1.5)
+    assert waiting.poll() is None  # still waiting
+    fake_environment(data, built_for())  # the other build finishes
+    (data / "building").rmdir()
+    out, _ = waiting.communicate(timeout=20)
+    assert waiting.returncode == 0 and out.splitlines()[0] == "built recall status"
