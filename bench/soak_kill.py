@@ -45,6 +45,22 @@ BROKERS = {
 SESSIONS = 20
 
 
+def environment(folder: Path, name: str, database: str, broker: str) -> dict[str, str]:
+    """A soak process's environment: this one's, with RECALL_HOME ``folder/name``, the MariaDB
+    ``database``, the ``broker``, no autostarted worker, and short resend delays."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECALL_")}
+    env.update(
+        RECALL_HOME=str(folder / name),
+        RECALL_CONFIG=str(folder / "none.env"),
+        RECALL_DATABASE_URL=f"{ADMIN}/{database}",
+        RECALL_BROKER_URL=broker,
+        RECALL_WORKER_AUTOSTART="0",
+        RECALL_VISIBILITY_TIMEOUT="30",
+        RECALL_SPOOL_RESEND_SECONDS="20",
+    )
+    return env
+
+
 def empty_broker(url: str) -> None:
     """Drop whatever an earlier run left in the queue."""
     if url.startswith("redis"):
@@ -215,16 +231,7 @@ def soak(broker: str, saves: int, seconds: float, settle_seconds: float) -> dict
     with admin.begin() as connection:
         connection.execute(text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4"))
     folder = Path(tempfile.mkdtemp(prefix=f"soak-{broker}-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECALL_")}
-    env.update(
-        RECALL_HOME=str(folder / "home"),
-        RECALL_CONFIG=str(folder / "none.env"),
-        RECALL_DATABASE_URL=f"{ADMIN}/{database}",
-        RECALL_BROKER_URL=url,
-        RECALL_WORKER_AUTOSTART="0",
-        RECALL_VISIBILITY_TIMEOUT="30",
-        RECALL_SPOOL_RESEND_SECONDS="20",
-    )
+    env = environment(folder, "home", database, url)
     settings = Settings.from_env(env)
     upgrade(settings)
     storm = Storm(env, folder)

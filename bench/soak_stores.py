@@ -28,7 +28,16 @@ import time
 import uuid
 from pathlib import Path
 
-from soak_kill import ADMIN, BROKERS, drive, empty_broker, soak_main, spool_files, stored_lines
+from soak_kill import (
+    ADMIN,
+    BROKERS,
+    drive,
+    empty_broker,
+    environment,
+    soak_main,
+    spool_files,
+    stored_lines,
+)
 from sqlalchemy import create_engine, text
 
 from contextrecall.client.worker_process import worker_command
@@ -47,20 +56,6 @@ def write_key_file(home: Path, *keys: str) -> None:
     with open(fd, "w", encoding="ascii") as handle:
         handle.write(",".join(keys) + "\n")
     os.replace(temporary, home / "key")
-
-
-def environment(folder: Path, name: str, database: str, broker: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RECALL_")}
-    env.update(
-        RECALL_HOME=str(folder / name),
-        RECALL_CONFIG=str(folder / "none.env"),
-        RECALL_DATABASE_URL=f"{ADMIN}/{database}",
-        RECALL_BROKER_URL=broker,
-        RECALL_WORKER_AUTOSTART="0",
-        RECALL_VISIBILITY_TIMEOUT="30",
-        RECALL_SPOOL_RESEND_SECONDS="20",
-    )
-    return env
 
 
 def start_worker(env: dict[str, str], folder: Path, name: str) -> subprocess.Popen:

@@ -360,14 +360,9 @@ def installed_hooks(cwd: Path | None = None) -> list[tuple[str, Path, list[str]]
     reported once, under the first."""
     found: list[tuple[str, Path, list[str]]] = []
     seen: set[str] = set()
-    for scope in SCOPES:
-        try:
-            path = settings_path(scope, cwd)
-            document = read_document(path)
-        except (OSError, ValueError, RecursionError, RuntimeError):  # RuntimeError: no home
-            continue
+    for scope, path, document in _settings_documents(cwd):
         key = os.path.abspath(path)
-        if document is None or key in seen:
+        if key in seen:
             continue
         events = install.installed_events(document)
         if events:
@@ -381,13 +376,8 @@ def enabled_plugin(cwd: Path | None = None) -> list[tuple[str, Path]]:
     Context Recall plugin (``enabledPlugins``: ``context-recall@<marketplace>``, on or at some
     versions). Unreadable or malformed files are skipped, never raised."""
     found: list[tuple[str, Path]] = []
-    for scope in SCOPES:
-        try:
-            path = settings_path(scope, cwd)
-            document = read_document(path)
-        except (OSError, ValueError, RecursionError, RuntimeError):  # RuntimeError: no home
-            continue
-        enabled = document.get("enabledPlugins") if isinstance(document, dict) else None
+    for scope, path, document in _settings_documents(cwd):
+        enabled = document.get("enabledPlugins")
         if not isinstance(enabled, dict):
             continue
         if any(
@@ -396,3 +386,18 @@ def enabled_plugin(cwd: Path | None = None) -> list[tuple[str, Path]]:
         ):
             found.append((scope, path))
     return found
+
+
+def _settings_documents(cwd: Path | None) -> list[tuple[str, Path, dict[str, Any]]]:
+    """``(scope, settings file, its document)`` of each scope whose file, for ``cwd``, exists
+    and reads as a settings object; unreadable or malformed files are skipped."""
+    documents = []
+    for scope in SCOPES:
+        try:
+            path = settings_path(scope, cwd)
+            document = read_document(path)
+        except (OSError, ValueError, RecursionError, RuntimeError):  # RuntimeError: no home
+            continue
+        if isinstance(document, dict):
+            documents.append((scope, path, document))
+    return documents
