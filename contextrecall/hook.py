@@ -172,6 +172,12 @@ def handle(event: dict[str, Any], settings: Settings, deadline: float) -> str | 
     name = event.get("hook_event_name")
     if not isinstance(name, str):
         raise HookInputError("hook_event_name is missing or not a string")
+    if name in SAVE_EVENTS or name in CONTEXT_EVENTS:
+        from contextrecall.client.opt_out import opted_out
+
+        cwd = event.get("cwd")
+        if opted_out(cwd if isinstance(cwd, str) and cwd else os.getcwd(), settings):
+            return None  # the project opted out: nothing stored, nothing given
     if name in SAVE_EVENTS:
         save_event(event, settings, deadline)
         return None

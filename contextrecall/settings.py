@@ -122,6 +122,8 @@ FIELDS = (
     Field("database_url", "RECALL_DATABASE_URL", _text, _default_database_url, required=True),
     Field("broker_url", "RECALL_BROKER_URL", _text, "filesystem://", required=True),
     Field("cache_url", "RECALL_CACHE_URL", _text),
+    # projects whose sessions are left alone: globs of their folders, comma separated
+    Field("exclude_paths", "RECALL_EXCLUDE_PATHS", _text),
     Field("encryption_key", "RECALL_ENCRYPTION_KEY", _text, secret=True),
     Field("flower_basic_auth", "RECALL_FLOWER_BASIC_AUTH", _text, secret=True),  # user:password
     # Celery message signing (see SECURITY.md): PEM private key, its X.509 certificate, and

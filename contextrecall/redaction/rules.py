@@ -43,6 +43,8 @@ Borderline decisions:
   (``postgres://user:password@localhost``), unless it is a ``$VAR`` reference.
 * ``--password word`` (space separated) needs a value with a digit or symbol, so prose such
   as "pass --password flag" survives; ``--password=value`` is always redacted.
+* Text between ``<private>`` and ``</private>`` (any case) is replaced whole, tags included: the
+  user's own mark, whatever it holds; an unclosed ``<private>`` runs to the end of its text.
 * A private key block is replaced whole, from BEGIN to END (or to the end of its base64 body
   when the END line is missing), so no fragment of the key remains.
 """
@@ -385,6 +387,14 @@ _ASSIGNMENT_KEYS = (
 
 def _rules() -> tuple[Rule, ...]:
     return (
+        # What the user marked private in a prompt, whatever it is; an unclosed span runs to
+        # the end of its text (never a fragment kept).
+        Rule(
+            "private",
+            r"<private>(?:(?!</private>)[\s\S]){0,40000000}(?:</private>|\Z)",
+            boundary=False,
+            lower=True,
+        ),
         Rule(
             "private-key",
             r"-----BEGIN[A-Z ]{0,30}PRIVATE KEY(?: BLOCK)?-----"

@@ -149,3 +149,24 @@ def test_the_triggers_found_are_those_of_a_lookahead_scan():
     for text in texts:
         lowered = text.lower()
         assert engine._triggers_in(lowered, 0) == set(lookahead.findall(lowered, 0)), text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "the id is <private>SSN 123-45-6789\nand more</private> on port 8080",
+            "the id is [REDACTED:private] on port 8080",
+        ),
+        (
+            "two <PRIVATE>a</Private> b <private>c</private> d",
+            "two [REDACTED:private] b [REDACTED:private] d",
+        ),
+        ("an unclosed <private>diary entry, never to leave", "an unclosed [REDACTED:private]"),
+    ],
+)
+def test_what_a_prompt_marks_private_never_leaves(text: str, expected: str) -> None:
+    """Issue 30: text between <private> and </private> is dropped whole, tags included, in
+    any case; an unclosed span runs to the end of its text rather than leave a fragment."""
+    assert redact(text) == expected
+    assert redact(expected) == expected
