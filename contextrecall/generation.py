@@ -49,19 +49,13 @@ def _bump_file(path: str) -> int:
     import fcntl
     import os
 
+    from contextrecall.small_files import replace_text
+
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         value = file_generation(path) + 1
-        temporary = f"{path}.{os.getpid()}.tmp"
-        try:
-            with open(temporary, "w", encoding="ascii") as handle:
-                handle.write(str(value))
-            os.replace(temporary, path)
-        except BaseException:  # a full disk: no temporary file stays behind
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
+        replace_text(path, str(value), encoding="ascii")
         return value
 
 

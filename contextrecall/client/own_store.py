@@ -13,6 +13,7 @@ import os
 
 from contextrecall.ids import sha256_hex
 from contextrecall.settings import Settings
+from contextrecall.small_files import replace_text
 
 STORES = "stores"
 
@@ -36,15 +37,7 @@ def remember_store(settings: Settings, store: str) -> None:
         return
     path = _path(settings)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    temporary = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"  # threads of one process too
-    try:
-        with open(temporary, "w", encoding="ascii") as handle:
-            handle.write(store + "\n")
-        os.replace(temporary, path)
-    except BaseException:  # a full disk: no temporary file stays behind
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    replace_text(path, store + "\n", encoding="ascii")
 
 
 def learn_store(settings: Settings) -> str:

@@ -14,6 +14,7 @@ import os
 import time
 
 from contextrecall.ids import sha256_hex
+from contextrecall.small_files import replace_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,15 +32,7 @@ def remember(folder: str, event: dict[str, Any], transcript: str) -> None:
     """Record ``event`` (the fields a save needs) until ``transcript`` exists."""
     os.makedirs(folder, exist_ok=True)
     kept = {key: event[key] for key in KEPT_FIELDS if key in event}
-    path = _path(folder, transcript)
-    temporary = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump(kept, handle)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    replace_text(_path(folder, transcript), json.dumps(kept))
 
 
 def forget(folder: str, transcript: str) -> None:
