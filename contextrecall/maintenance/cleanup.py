@@ -2,7 +2,8 @@
 
 - Memories (session contexts, snippets) older than ``retention_days`` whose relevance fell
   below ``retention_min_relevance``, or whose project is gone (orphans). Decisions and project
-  states are kept, whatever their age, as are contexts and snippets of those kinds.
+  states are kept, whatever their age, as are contexts and snippets of those kinds, and
+  whatever a user pinned.
 - Orphaned sessions (their project deleted) older than ``retention_days``, with their deltas.
 - Failed-job records older than ``failed_job_retention_days``.
 - Spool files (jobs never delivered) older than ``spool_retention_days``.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, delete, false, func, or_, select
 
 from contextrecall.client.spool import SENDING, SENT
 from contextrecall.db import session_scope
@@ -53,6 +54,7 @@ def _stale_contexts(settings: Settings, now: datetime) -> ColumnElement[bool]:
     return and_(
         c.updated_at < _memory_cutoff(settings, now),
         c.context_type.not_in(KEPT_KINDS),
+        c.pinned == false(),
         or_(c.relevance_score < settings.retention_min_relevance, c.project_id.is_(None)),
     )
 
@@ -64,6 +66,7 @@ def _stale_snippets(settings: Settings, now: datetime) -> ColumnElement[bool]:
         c.updated_at < cutoff,
         or_(c.last_used_at.is_(None), c.last_used_at < cutoff),
         c.category.not_in(KEPT_KINDS),
+        c.pinned == false(),
         or_(c.relevance_score < settings.retention_min_relevance, c.project_id.is_(None)),
     )
 

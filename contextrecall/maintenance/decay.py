@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, case, func, literal, update
+from sqlalchemy import Table, case, false, func, literal, update
 from sqlalchemy.orm import Session
 
 from contextrecall.db import session_scope
@@ -96,7 +96,10 @@ def decay_table(
         with session_scope(settings) as db:
             ensure_math_functions(db)
             new = score_sql(db, target, now)
-            where = [func.abs(table.c.relevance_score - new) >= relevance.STEP / 2]
+            where = [
+                func.abs(table.c.relevance_score - new) >= relevance.STEP / 2,
+                table.c.pinned == false(),  # a pinned memory keeps its full relevance
+            ]
             if after is not None:
                 where.append(table.c.id > after)
             if upto is not None:

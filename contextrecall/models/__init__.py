@@ -6,6 +6,7 @@ from contextrecall.models.context import (
     ContextTag,
     ConversationContext,
     DecisionLog,
+    ForgottenMemory,
     ProjectState,
 )
 from contextrecall.models.jobs import FailedJob, SavedDelta, StoreIdentity
@@ -21,6 +22,7 @@ __all__ = [
     "ConversationContext",
     "DecisionLog",
     "FailedJob",
+    "ForgottenMemory",
     "Machine",
     "MaintenanceRun",
     "Project",

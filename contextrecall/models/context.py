@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     CHAR,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -20,13 +21,21 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from contextrecall.models.base import Base, Timestamps, UUIDKey
 
 
-class ConversationContext(UUIDKey, Timestamps, Base):
+class Pinned:
+    """Added: a memory the user pinned; decay and cleanup leave it, the session start
+    shows it first."""
+
+    pinned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="0")
+
+
+class ConversationContext(UUIDKey, Timestamps, Pinned, Base):
     """A compressed session: title, dense summary, decisions, state and tags."""
 
     __tablename__ = "conversation_contexts"
@@ -71,7 +80,7 @@ class ConversationContext(UUIDKey, Timestamps, Base):
     )
 
 
-class ContextSnippet(UUIDKey, Timestamps, Base):
+class ContextSnippet(UUIDKey, Timestamps, Pinned, Base):
     """A small reusable fact: a command that worked, a fix, a configuration value."""
 
     __tablename__ = "context_snippets"
@@ -104,6 +113,9 @@ class ContextSnippet(UUIDKey, Timestamps, Base):
     turn_session: Mapped[str | None] = mapped_column(String(255))
     turn_part: Mapped[int | None] = mapped_column(Integer)
     turn_position: Mapped[int | None] = mapped_column(Integer)
+    # Added: the session that first stored it (no foreign key: migration 0012 says why), so
+    # forgetting a session takes its snippets with it.
+    session_id: Mapped[str | None] = mapped_column(CHAR(36))
 
     __table_args__ = (
         UniqueConstraint("project_id", "content_hash", name="uq_context_snippets_project_hash"),
@@ -111,6 +123,7 @@ class ContextSnippet(UUIDKey, Timestamps, Base):
             "idx_context_snippets_turn", "project_id", "turn_session", "turn_part", "turn_position"
         ),
         Index("idx_context_snippets_project", "project_id"),
+        Index("idx_context_snippets_session", "session_id"),
         Index("idx_context_snippets_project_updated", "project_id", "updated_at"),
         Index("idx_context_snippets_client", "client_id"),
         Index("idx_context_snippets_category", "category"),
@@ -151,7 +164,7 @@ class ProjectState(UUIDKey, Timestamps, Base):
     )
 
 
-class DecisionLog(UUIDKey, Timestamps, Base):
+class DecisionLog(UUIDKey, Timestamps, Pinned, Base):
     """A decision with its rationale, the alternatives and its impact."""
 
     __tablename__ = "decision_logs"
@@ -223,4 +236,27 @@ class ContextTag(UUIDKey, Base):
         Index("idx_context_tags_context", "context_id"),
         Index("idx_context_tags_snippet", "snippet_id"),
         Index("idx_context_tags_decision", "decision_id"),
+    )
+
+
+class ForgottenMemory(UUIDKey, Base):
+    """Added: what a user forgot, so that no re-save or rebuild stores it again: a memory's
+    content hash (``kind`` "snippet", "decision") or a session's (``kind`` "session", the
+    hash of its external id)."""
+
+    __tablename__ = "forgotten_memories"
+
+    project_id: Mapped[str] = mapped_column(
+        CHAR(36), ForeignKey("projects.id", ondelete="CASCADE"), nullable=False
+    )
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    content_hash: Mapped[str] = mapped_column(CHAR(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, server_default=text("CURRENT_TIMESTAMP")
+    )
+
+    __table_args__ = (
+        UniqueConstraint(
+            "project_id", "kind", "content_hash", name="uq_forgotten_memories_project_kind_hash"
+        ),
     )

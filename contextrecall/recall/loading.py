@@ -210,6 +210,15 @@ class DatabaseSource:
         make = _decision_item if kind == DECISION else _snippet_item
         return [make(row) for row in rows]
 
+    def pinned(self, count: int) -> list[Item]:
+        """The project's pinned memories of every kind, the newest first, at most ``count``."""
+        found = []
+        for kind, table in TABLES.items():
+            order = (table.time.desc(), table.model.id.desc())
+            found += self.items(kind, table.model.pinned == true(), order, count)
+        found.sort(key=lambda item: (item.created_at is not None, item.created_at), reverse=True)
+        return found[:count]
+
     def latest(self, kind: str, count: int) -> list[Item]:
         table = TABLES[kind]
         return self.items(kind, true(), (table.time.desc(), table.model.id.desc()), count)

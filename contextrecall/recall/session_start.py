@@ -22,10 +22,10 @@ SESSION_START_BUDGET = 2000
 def session_start_block(
     settings: Settings, identity_or_name: str, budget: int = SESSION_START_BUDGET
 ) -> str:
-    """What a SessionStart hook injects, the most useful first and the budget used: where the
-    latest session left off (branch, last request, test status, the last error, uncommitted
-    work, last commits, open todos), the project's state, the latest sessions, key decisions,
-    then the latest exchanges' conclusions while room is left."""
+    """What a SessionStart hook injects, the most useful first and the budget used: what the
+    user pinned, where the latest session left off (branch, last request, test status, the
+    last error, uncommitted work, last commits, open todos), the project's state, the latest
+    sessions, key decisions, then the latest exchanges' conclusions while room is left."""
     return start_and_resume(settings, identity_or_name, budget)[0]
 
 
@@ -41,14 +41,18 @@ def start_and_resume(
         state = loading.project_state(db, project.id)
         resumed = resume_sections(db, project.id)
         source = loading.DatabaseSource(db, project.id)
+        pinned = source.pinned(PINNED)
         sessions = source.latest(answer.SESSION, 5)
         decisions = source.latest(answer.DECISION, 10)
         exchanges = loading.latest_snippets(db, project.id, "exchange", 8)
         name = project.name
     resume = resume_text(resumed)
-    if state is None and not sessions and not decisions:
+    if state is None and not sessions and not decisions and not pinned:
         return "", resume
     block = _Lines(f"# Context Recall: memory of {name}", budget)
+    block.section(
+        "## Pinned", [f"- {_whole_sentences(item.render(), PINNED_CHARS)}" for item in pinned]
+    )
     for heading, lines in resumed:
         block.section(heading, lines)
     if state:
@@ -99,6 +103,7 @@ def resume_text(sections: list[tuple[str, list[str]]], budget: int | None = None
     return block.text().partition("\n")[2]
 
 
+PINNED, PINNED_CHARS = 10, 600  # pinned memories the block shows first, and of each
 SESSION_CHARS = 900  # of one session's summary in the session-start block
 LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them

@@ -285,6 +285,7 @@ def add_snippets(
                 "turn_session": structured["session"],
                 "turn_part": structured["part"],
                 "turn_position": snippet.position,
+                "session_id": session.id,
             }
         )
     # De-duplicate inside the batch too: MariaDB and SQLite both count a second copy.

@@ -61,8 +61,13 @@ def _answered(tail: bytes, others: bytes) -> bool:
     return json.dumps(text, ensure_ascii=False)[1:-1].encode() in others
 
 
+def line_digest(line: bytes) -> bytes:
+    """The digest a line (without its ending) is known by."""
+    return hashlib.blake2b(line, digest_size=16).digest()
+
+
 def _lines(text: bytes) -> Iterator[tuple[bytes, bytes]]:
     """Each non-blank line of ``text`` (with its line ending) and the digest of its bytes."""
     for line in text.splitlines(keepends=True):
         if line.strip():
-            yield line, hashlib.blake2b(line.rstrip(b"\r\n"), digest_size=16).digest()
+            yield line, line_digest(line.rstrip(b"\r\n"))

@@ -12,7 +12,7 @@ from contextrecall.jobs import PoisonJob, decode_delta_text, validate_job
 from contextrecall.memory import SessionMemory, Snippet
 from contextrecall.memory_signals import REMOVED
 from contextrecall.models import ContextSnippet, ConversationContext, DecisionLog
-from contextrecall.store import memory_rows, parents
+from contextrecall.store import memory_rows, parents, tombstones
 from contextrecall.store.overlap import line_digests, lines_not_held, settled
 
 if TYPE_CHECKING:
@@ -69,6 +69,10 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
         machine_ref.get("hostname"),
         machine_ref.get("platform"),
     )
+    forgotten = tombstones.tombstones(db, project.id)
+    if tombstones.session_mark(about["external_id"]) in forgotten.sessions:
+        # a session the user forgot: its job is done, and nothing of it is stored
+        return memory_rows.StoredJob(project.id, project.identity, "", None, 0, 0)
     session = parents.resolve_session(db, project, machine, about["external_id"], fmt)
 
     bound = associated_data(project.id, session.id, "delta")
@@ -82,7 +86,8 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
         for row in earlier
     ]
     # only the lines the session lacks: overlapping, repeated or re-read slices add nothing
-    text = lines_not_held(text, line_digests(piece for _, piece in pieces))
+    # (and none a user forgot: they were taken out of the stored deltas)
+    text = lines_not_held(text, line_digests(piece for _, piece in pieces) | forgotten.lines)
     new = memory_rows.record_delta(
         db,
         session,
@@ -121,6 +126,8 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
         session_memory = compress_bytes(whole, fmt, exchanges=False)
         delta_memory = compress_bytes(text, fmt)
 
+    forgotten.drop_from(session_memory)
+    forgotten.drop_from(delta_memory)
     context = memory_rows.upsert_context(db, project, session, machine, session_memory)
     decided: list[str] = []
     snipped: list[str] = []

@@ -32,3 +32,41 @@ def decisions_since_kafka(project_id: str, later: int) -> list[DecisionLog]:
         )
         for n in range(later)
     ]
+
+
+def save_in_process(settings, project: dict, session: str, text: bytes, start: int = 0) -> dict:
+    """Store one delta of ``session`` as a worker does (save, generation, index), in this
+    process; the ids it wrote ({table: ids}), or {} when it was stored before."""
+    from contextrecall.client.deltas import Delta
+    from contextrecall.crypto import load_key_ring
+    from contextrecall.db import session_scope
+    from contextrecall.generation import bump_generation
+    from contextrecall.jobs import build_job
+    from contextrecall.recall.index import keeper
+    from contextrecall.store.memory_rows import DuplicateDelta
+    from contextrecall.store.save_job import save_job
+
+    ring = load_key_ring(settings)
+    job = build_job(
+        project=project,
+        machine=None,
+        session_external_id=session,
+        source_format="claude",
+        delta=Delta(start, start + len(text), text),
+        event="Stop",
+        ring=ring,
+    )
+    try:
+        with session_scope(settings) as db:
+            stored = save_job(db, job, ring)
+    except DuplicateDelta:
+        return {}
+    generation = bump_generation(settings, project["identity"])
+    keeper.after_save(
+        identity=project["identity"],
+        ids=stored.memory_ids,
+        generation=generation,
+        settings=settings,
+        now=True,
+    )
+    return stored.memory_ids
