@@ -7,6 +7,7 @@ import click
 
 from contextrecall.cli import (
     config,
+    curation,
     db,
     index,
     install,
@@ -36,6 +37,11 @@ cli.add_command(save.hook)
 cli.add_command(recall.search)
 cli.add_command(recall.inject)
 cli.add_command(recall.mcp_command)
+cli.add_command(curation.forget)
+cli.add_command(curation.pin)
+cli.add_command(curation.unpin)
+cli.add_command(curation.export)
+cli.add_command(curation.import_command)
 cli.add_command(maintenance.status)
 cli.add_command(maintenance.decay_command)
 cli.add_command(maintenance.cleanup_command)

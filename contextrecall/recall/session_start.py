@@ -50,9 +50,7 @@ def start_and_resume(
     if state is None and not sessions and not decisions and not pinned:
         return "", resume
     block = _Lines(f"# Context Recall: memory of {name}", budget)
-    block.section(
-        "## Pinned", [f"- {_whole_sentences(item.render(), PINNED_CHARS)}" for item in pinned]
-    )
+    block.section("## Pinned", [_whole_sentences(item.render(), PINNED_CHARS) for item in pinned])
     for heading, lines in resumed:
         block.section(heading, lines)
     if state:

@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session as DBSession
 
 from contextrecall.crypto import KeyRing, associated_data
@@ -91,6 +91,7 @@ class Forgotten:
     snippets: int = 0
     deltas_removed: int = 0
     deltas_rewritten: int = 0
+    copies: int = 0  # other memories that quoted it, rewritten without it
     projects: set[str] = field(default_factory=set)  # ids
 
     def counts(self) -> dict[str, int]:
@@ -100,6 +101,7 @@ class Forgotten:
             "snippets": self.snippets,
             "deltas_removed": self.deltas_removed,
             "deltas_rewritten": self.deltas_rewritten,
+            "copies_rewritten": self.copies,
         }
 
 
@@ -210,6 +212,40 @@ def _forget_items(
     done.deltas_rewritten += sum(len(lines) for lines in rewritten.values())
     for session_id in rewritten:
         _summarise_again(db, ring, session_id)
+    done.copies += _scrub_copies(db, project_id, pieces)
+
+
+SEARCHED_PIECES = 20  # the longest pieces of a forgotten memory its copies are looked for by
+# The text columns of each kind of memory that may hold a copy of another's text.
+COPIES = (
+    (ConversationContext, ("title", "dense_summary", "key_decisions", "current_state")),
+    (DecisionLog, ("decision_text", "rationale", "alternatives_considered")),
+    (ContextSnippet, ("title", "dense_content")),
+    (ProjectState, ("blockers", "next_actions", "context_summary", "important_decisions")),
+)
+
+
+def _scrub_copies(db: DBSession, project_id: str, pieces: list[str]) -> int:
+    """Take ``pieces`` out of the project's other memories that hold them word for word;
+    how many were rewritten."""
+    if not pieces:
+        return 0
+    rewritten = 0
+    for model, columns in COPIES:
+        holding = [
+            getattr(model, column).contains(piece, autoescape=True)
+            for piece in pieces[:SEARCHED_PIECES]
+            for column in columns
+        ]
+        rows = db.scalars(select(model).where(model.project_id == project_id, or_(*holding)))
+        for row in rows:
+            for column in columns:
+                value = getattr(row, column)
+                if value:
+                    setattr(row, column, scrub.scrub_text(value, pieces))
+            rewritten += 1
+    db.flush()
+    return rewritten
 
 
 def _scrub_deltas(

@@ -235,7 +235,7 @@ def add_decisions(
     insert_ignoring_duplicates(db, DecisionLog.__table__, rows, key=("project_id", "content_hash"))
     if hashes is not None:
         hashes.extend(row["content_hash"] for row in rows)
-    return _tag_new_rows(db, project.id, DecisionLog, "decision_id", tags)
+    return tag_new_rows(db, project.id, DecisionLog, "decision_id", tags)
 
 
 def snippet_hash(snippet: Snippet) -> str:
@@ -300,7 +300,7 @@ def add_snippets(
     if hashes is not None:
         hashes.extend(row["content_hash"] for row in rows)
     inserted = _new_row_ids(db, ContextSnippet, list(tags))
-    _tag_new_rows(db, project.id, ContextSnippet, "snippet_id", tags, inserted)
+    tag_new_rows(db, project.id, ContextSnippet, "snippet_id", tags, inserted)
     count_terms(db, project.id, [row for row in rows if row["id"] in inserted])
     return len(rows)
 
@@ -382,7 +382,7 @@ def _new_row_ids(db: DBSession, model: type, ids: list[str]) -> set[str]:
     return set(db.scalars(select(model.id).where(model.id.in_(ids)))) if ids else set()
 
 
-def _tag_new_rows(
+def tag_new_rows(
     db: DBSession,
     project_id: str,
     model: type,

@@ -3,7 +3,8 @@
 A memory is made of pieces of its transcript: a command and what it printed, a decision's
 sentence, an exchange's request and answer. Each line of the memory (less the labels
 compression adds, and a "…" where it was cut) is looked for in the transcript's strings,
-whitespace taken loosely, and replaced by ``FORGOTTEN``. A line that changed is written
+whitespace taken loosely, and replaced by ``FORGOTTEN``; so is it in the project's other
+memories that copied it (an exchange that quoted a fact). A line that changed is written
 again as compact JSON; the digest of what it was is returned, so that the same line sent
 again (an overlapping delta, a transcript read from the start) is known as held and never
 stored again (see ``store.overlap``).
@@ -42,6 +43,12 @@ def _pattern(pieces: list[str]) -> re.Pattern[str] | None:
         return None
     loose = (r"\s+".join(re.escape(word) for word in piece.split()) for piece in pieces)
     return re.compile("|".join(f"(?:{p})" for p in loose))
+
+
+def scrub_text(text: str, pieces: list[str]) -> str:
+    """``text`` (a memory's) with ``pieces`` replaced."""
+    pattern = _pattern(pieces)
+    return pattern.sub(FORGOTTEN, text) if pattern is not None and text else text
 
 
 def _scrub_value(value: Any, pattern: re.Pattern[str]) -> Any:

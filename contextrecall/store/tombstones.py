@@ -16,6 +16,7 @@ from contextrecall.models import ForgottenMemory, new_uuid
 from contextrecall.store import memory_rows
 
 SESSION, DECISION, SNIPPET, LINE = "session", "decision", "snippet", "line"  # tombstone kinds
+KINDS = (SESSION, DECISION, SNIPPET, LINE)
 
 
 def session_mark(external_id: str) -> str:
@@ -57,7 +58,7 @@ def tombstones(db: DBSession, project_id: str) -> Tombstones:
     for kind, mark in rows:
         if kind == LINE:
             found.lines.add(bytes.fromhex(mark))
-        elif kind in (SESSION, DECISION, SNIPPET):
+        elif kind in KINDS:
             getattr(found, f"{kind}s").add(mark)
     return found
 
