@@ -32,6 +32,9 @@ READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 SAVES = ToolAnnotations(
     read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
 )
+FORGETS = ToolAnnotations(
+    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
+)
 
 
 def instructions(project: str) -> str:
@@ -41,7 +44,8 @@ def instructions(project: str) -> str:
         "stands; search_memory before re-deciding or re-discovering something (earlier "
         "decisions, fixes, commands, conventions); get_memory for the full text of what a "
         "search listed; save_memory when a decision is made or something is learnt that a "
-        "later session should know."
+        "later session should know; forget_memory only when the user asks to forget "
+        "something."
     )
 
 
@@ -137,6 +141,28 @@ def render_saved(result: dict[str, Any]) -> str:
         )
     if result["redacted"]:
         text += f" Secrets were redacted before saving ({', '.join(result['redacted'])})."
+    return text
+
+
+def render_forget(result: dict[str, Any]) -> str:
+    if not result["confirmed"]:
+        found = result["would_forget"]
+        if not found:
+            return f"Nothing in the memory of {result['project']} matches: nothing to forget."
+        lines = [
+            f"Would forget {len(found)} memories of {result['project']}. Show them to the "
+            "user and, only if they agree, call forget_memory again with confirm=true:"
+        ]
+        lines += [f"- [{m['kind']} {m['id']}] {' '.join(m['text'].split())[:200]}" for m in found]
+        return "\n".join(lines)
+    removed = result.get("removed") or {}
+    shown = ", ".join(f"{n} {kind}" for kind, n in removed.items() if n)
+    text = f"Forgot {len(result['forgotten'])} memories of {result['project']}"
+    text += f" ({shown})." if shown else "."
+    text += " They are gone from the database, the stored transcripts, the index and the "
+    text += "cache, and will not be saved again."
+    if result.get("not_found"):
+        text += f" Not found: {', '.join(result['not_found'])}."
     return text
 
 
@@ -256,6 +282,31 @@ def build_server(memory: ProjectMemory) -> MCPServer:
         sessions (on any machine) can find it with search_memory. Secrets in the text are
         redacted before anything is written. Saving the same text twice stores it once."""
         return _answer(lambda: memory.save(text, kind, tags), render_saved)
+
+    @server.tool(title="Forget project memory", annotations=FORGETS)
+    def forget_memory(
+        ids: Annotated[
+            list[str] | None,
+            Field(max_length=MAX_IDS, description="Ids of items search_memory returned."),
+        ] = None,
+        query: Annotated[
+            str | None,
+            Field(
+                max_length=MAX_QUERY_CHARS,
+                description="Or: forget what a search for this finds.",
+            ),
+        ] = None,
+        confirm: Annotated[
+            bool,
+            Field(description="false: only list what would be forgotten; true: forget it."),
+        ] = False,
+    ) -> CallToolResult:
+        """Forget memories of this project, when the user asks for it (a wrong or stale
+        memory, something private): by ids from search_memory, or everything a search for
+        a query finds. First call without confirm and show the user the list; call again
+        with confirm=true only once they agree. Forgotten memory is removed everywhere and
+        is never saved again."""
+        return _answer(lambda: memory.forget(ids, query, confirm), render_forget)
 
     @server.tool(title="Project state", annotations=READ_ONLY)
     def project_state() -> CallToolResult:

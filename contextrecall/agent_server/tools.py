@@ -29,7 +29,7 @@ EMPTY_STATE: dict[str, Any] = {
 
 
 class ProjectMemory:
-    """The memory tools of one project: search, get, save and project state."""
+    """The memory tools of one project: search, get, save, forget and project state."""
 
     def __init__(self, settings: Settings, ref: ProjectRef, named: bool = False) -> None:
         self.settings, self.ref = settings, ref
@@ -101,6 +101,35 @@ class ProjectMemory:
             "session": saved.session,
             "redacted": sorted(note.redacted),
         }
+
+    def forget(self, ids: list[str] | None, query: str | None, confirm: bool) -> dict[str, Any]:
+        """Forget memories of this project by id or what a search finds; without
+        ``confirm``, only what would be forgotten (a preview to show the user first)."""
+        from contextrecall.curation import forgetting
+
+        scope = forgetting.Scope(self.lookup)
+        wanted = [i for i in ids or [] if isinstance(i, str) and i.strip()]
+        if bool(wanted) == bool(query and query.strip()):
+            raise ValueError("pass either ids (from search_memory) or a query, not both")
+        if query:
+            found = forgetting.matches(self.settings, self.lookup, query)
+            if not confirm:
+                return {"project": self.name, "confirmed": False, "would_forget": found}
+            report = forgetting.forget_matches(self.settings, self.lookup, query)
+        else:
+            with_ids = self.get(wanted)
+            if not confirm:
+                return {
+                    "project": self.name,
+                    "confirmed": False,
+                    "would_forget": [
+                        {"kind": i["kind"], "id": i["id"], "text": i["text"]}
+                        for i in with_ids["items"]
+                    ],
+                    "not_found": with_ids["not_found"],
+                }
+            report = forgetting.forget_ids(self.settings, wanted, scope)
+        return {"project": self.name, "confirmed": True, **report}
 
     def state(self) -> dict[str, Any]:
         """Phase, progress, blockers, next actions, key files and recent decisions."""

@@ -32,7 +32,7 @@ from tests.integration.workers import WorkerProcess, settings_env
 from tests.unit.redaction_corpus import AWS_ID, GHP
 
 REDIS_DB = 7
-TOOLS = {"search_memory", "get_memory", "save_memory", "project_state"}
+TOOLS = {"search_memory", "get_memory", "save_memory", "project_state", "forget_memory"}
 pytestmark = pytest.mark.timeout(300)
 
 
@@ -125,7 +125,7 @@ def project_rows(settings: Settings, name: str) -> dict[str, list]:
         }
 
 
-def test_lists_the_four_tools_with_described_arguments(mcp_settings, tmp_path):
+def test_lists_the_five_tools_with_described_arguments(mcp_settings, tmp_path):
     repo = make_repo(tmp_path / "widget", "git@github.com:Acme/Widget.git")
 
     async def scenario() -> None:
@@ -143,6 +143,7 @@ def test_lists_the_four_tools_with_described_arguments(mcp_settings, tmp_path):
             assert "decision" in save["properties"]["kind"]["enum"]
             assert tools["search_memory"].annotations.read_only_hint is True
             assert tools["save_memory"].annotations.read_only_hint is False
+            assert tools["forget_memory"].annotations.destructive_hint is True
 
     run(scenario)
 
@@ -361,7 +362,7 @@ def test_a_server_started_in_one_repository_never_returns_anothers_memory(
     beta = make_repo(tmp_path / "beta", "git@github.com:acme/beta.git")
     alpha_text = "Alpha rolls out with blue-green deploys behind the orchid load balancer."
 
-    async def scenario() -> tuple[dict, dict, dict, dict, dict]:
+    async def scenario() -> tuple[dict, ...]:
         async with (
             mcp_server(mcp_settings, alpha) as in_alpha,
             mcp_server(mcp_settings, beta) as in_beta,
@@ -378,15 +379,45 @@ def test_a_server_started_in_one_repository_never_returns_anothers_memory(
                 mine,
                 await call(in_beta, "search_memory", query=query),
                 await call(in_beta, "get_memory", ids=[mine["id"]]),
+                await call(in_beta, "forget_memory", ids=[mine["id"]], confirm=True),
+                await call(in_alpha, "get_memory", ids=[mine["id"]]),
                 await call(in_beta, "project_state"),
                 await call(named, "search_memory", query=query),
             )
 
-    mine, beta_search, beta_get, beta_state, named_search = run(scenario)
+    mine, beta_search, beta_get, beta_forget, still, beta_state, named_search = run(scenario)
     assert beta_search["project"] == "acme/beta"
+    assert beta_forget["forgotten"] == [] and beta_forget["not_found"] == [mine["id"]]
+    assert [item["id"] for item in still["items"]] == [mine["id"]]  # beta cannot forget it
     assert all("Alpha" not in item["text"] for item in beta_search["items"])
     assert beta_get == {"project": "acme/beta", "items": [], "not_found": [mine["id"]]}
     assert alpha_text not in json.dumps(beta_state)
     assert named_search["project"] == "orchid-notes"
     assert [item["text"] for item in named_search["items"] if "Alpha" in item["text"]] == []
     assert any("change ticket" in item["text"] for item in named_search["items"])
+
+
+def test_the_agent_forgets_what_the_user_asks_after_a_preview(mcp_settings, worker, tmp_path):
+    repo = make_repo(tmp_path / "widget", "git@github.com:Acme/Widget.git")
+    wrong = "The login timeout comes from the nginx proxy_read_timeout of 15 seconds."
+
+    async def scenario() -> tuple[dict, ...]:
+        async with mcp_server(mcp_settings, repo) as session:
+            await call(session, "save_memory", text=wrong, kind="fix")
+            item = await found(session, "login timeout nginx", "proxy_read_timeout")
+            preview = await call(session, "forget_memory", query="login timeout nginx proxy")
+            kept = await call(session, "search_memory", query="login timeout nginx")
+            done = await call(
+                session, "forget_memory", query="login timeout nginx proxy", confirm=True
+            )
+            after = await call(session, "search_memory", query="login timeout nginx proxy")
+            both = await session.call_tool("forget_memory", {"ids": ["x"], "query": "y"})
+            return item, preview, kept, done, after, both
+
+    item, preview, kept, done, after, both = run(scenario)
+    assert preview["confirmed"] is False
+    assert item["id"] in [m["id"] for m in preview["would_forget"]]
+    assert item["id"] in [i["id"] for i in kept["items"]]  # a preview changes nothing
+    assert done["confirmed"] is True and item["id"] in [m["id"] for m in done["forgotten"]]
+    assert all("proxy_read_timeout" not in i["text"] for i in after["items"])
+    assert both.is_error and "not both" in both.content[0].text
