@@ -193,3 +193,23 @@ def import_command(state: State, path: str) -> None:
             handle.close()
     shown = ", ".join(f"{n} {kind}" for kind, n in report["added"].items())
     click.echo(f"imported into {report['project']}: {shown}")
+
+
+@click.command("ui")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, help="Port (default: a free one)."
+)
+@click.option("--no-open", is_flag=True, help="Print the address only; open no browser.")
+@one_line_errors
+@click.pass_obj
+def ui(state: State, port: int, no_open: bool) -> None:
+    """Browse, search, pin and forget memory in a local web page (127.0.0.1 only, a random
+    token in its address)."""
+    from contextrecall.ui.app import serve
+
+    try:
+        serve(state.ready_settings, port, open_browser=not no_open)
+    except OSError as exc:
+        raise RecallError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from exc
+    except KeyboardInterrupt:
+        pass

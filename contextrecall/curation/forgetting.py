@@ -128,7 +128,7 @@ def matches(settings: Settings, project: str, query: str, limit: int = SEARCH_LI
 
     if not query.strip():
         raise ValueError("forgetting by search needs a query")
-    result = search(settings, project, query, budget=MAX_BUDGET, limit=limit)
+    result = search(settings, project, query, budget=MAX_BUDGET, limit=limit, used=False)
     return [
         {"kind": item["kind"], "id": item["id"], "text": item["text"]} for item in result["items"]
     ]

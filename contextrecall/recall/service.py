@@ -47,8 +47,10 @@ def search(
     query: str | None,
     budget: int = SEARCH_BUDGET,
     limit: int | None = None,
+    used: bool = True,
 ) -> dict[str, Any]:
-    """Ranked recall for ``query`` in ``project``: {query, project, tokens, context, items}."""
+    """Ranked recall for ``query`` in ``project``: {query, project, tokens, context, items}.
+    ``used``: the snippets found count as used (not when a person only looks)."""
     if not 1 <= budget <= MAX_BUDGET:
         raise ValueError(f"--budget must be between 1 and {MAX_BUDGET} tokens")
     if limit is not None and not 1 <= limit <= MAX_ITEMS:
@@ -87,16 +89,21 @@ def search(
         ],
     }
     cache.write(settings, identity, "search", request, json.dumps(result), generation)
-    record_usage(settings, [item.id for _, item in chosen if item.kind in {"fact", "snippet"}])
+    if used:
+        record_usage(settings, [i.id for _, i in chosen if i.kind in {"fact", "snippet"}])
     return result
 
 
 def prompt_block(
-    settings: Settings, identity_or_name: str, prompt: str, budget: int = PROMPT_BUDGET
+    settings: Settings,
+    identity_or_name: str,
+    prompt: str,
+    budget: int = PROMPT_BUDGET,
+    used: bool = True,
 ) -> str:
     """Context for a typed prompt, or "" when nothing in memory clears the relevance bar:
     at least one item must share two of the prompt's content words (one, for a one-word
-    prompt)."""
+    prompt). ``used`` as for ``search``."""
     prompt = prompt[:MAX_QUERY_CHARS]
     if not terms(prompt):
         return ""
@@ -109,7 +116,8 @@ def prompt_block(
         )
     if not answer.clears_bar(prompt, chosen):
         return ""
-    record_usage(settings, [item.id for _, item in chosen if item.kind in {"fact", "snippet"}])
+    if used:
+        record_usage(settings, [i.id for _, i in chosen if i.kind in {"fact", "snippet"}])
     return text
 
 

@@ -1,0 +1,1 @@
+"""The memory browser (`recall ui`)."""
