@@ -146,7 +146,7 @@ def render_saved(result: dict[str, Any]) -> str:
 
 def render_forget(result: dict[str, Any]) -> str:
     if not result["confirmed"]:
-        found = result["would_forget"]
+        found = [m for m in result["would_forget"] if m.get("forgotten", True)]
         if not found:
             return f"Nothing in the memory of {result['project']} matches: nothing to forget."
         lines = [

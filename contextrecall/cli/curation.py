@@ -73,8 +73,12 @@ def forget(
                 click.echo(json.dumps({"query": query, "would_forget": found}))
                 return
             for memory in found:
-                click.echo(_line(memory))
-            click.echo(f"would forget {len(found)} memory(ies): run again with --yes")
+                kept = (
+                    "" if memory["forgotten"] else "  (a session summary: written again without it)"
+                )
+                click.echo(_line(memory) + kept)
+            doomed = sum(1 for memory in found if memory["forgotten"])
+            click.echo(f"would forget {doomed} memory(ies): run again with --yes")
             return
         report = forgetting.forget_matches(settings, project, query, limit)
     else:

@@ -122,23 +122,32 @@ def forget_session(settings: Settings, session: str, scope: Scope = Scope()) -> 
 
 
 def matches(settings: Settings, project: str, query: str, limit: int = SEARCH_LIMIT) -> list[dict]:
-    """What a search for ``query`` finds in ``project``: the memories a forget by search
-    would take, ranked as recall ranks them (its preview)."""
+    """What a search for ``query`` finds in ``project``, ranked as recall ranks them: the
+    preview of a forget by search. Its decisions and snippets would be forgotten; a session
+    summary it finds is not (that would take its whole session) but written again without
+    their text (``forgotten`` False)."""
     from contextrecall.recall.service import MAX_BUDGET, search
 
     if not query.strip():
         raise ValueError("forgetting by search needs a query")
     result = search(settings, project, query, budget=MAX_BUDGET, limit=limit, used=False)
     return [
-        {"kind": item["kind"], "id": item["id"], "text": item["text"]} for item in result["items"]
+        {
+            "kind": item["kind"],
+            "id": item["id"],
+            "text": item["text"],
+            "forgotten": item["kind"] != store.SESSION,
+        }
+        for item in result["items"]
     ]
 
 
 def forget_matches(
     settings: Settings, project: str, query: str, limit: int = SEARCH_LIMIT
 ) -> dict[str, Any]:
-    """Forget everything ``matches`` lists."""
-    found = matches(settings, project, query, limit)
+    """Forget the decisions and snippets ``matches`` lists (their text leaves the session
+    summaries too)."""
+    found = [m for m in matches(settings, project, query, limit) if m["forgotten"]]
     if not found:
         return {"query": query, "forgotten": [], "not_found": [], "removed": {}}
     report = forget_ids(settings, [m["id"] for m in found], Scope(project))

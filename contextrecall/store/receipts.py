@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from contextrecall.db import session_scope
-from contextrecall.models import FailedJob, SavedDelta
+from contextrecall.models import FailedJob, ForgottenMemory, Project, SavedDelta
 from contextrecall.settings import Settings
+from contextrecall.store.tombstones import SESSION, session_mark
 
 if TYPE_CHECKING:
     from contextrecall.jobs import SaveJob
@@ -20,16 +21,21 @@ POLL_SECONDS = 0.1
 
 def held(settings: Settings, jobs: Sequence[SaveJob]) -> set[str]:
     """The ids of ``jobs`` the store is done with: stored (their delta is in the database,
-    whoever stored it) or failed visibly (a failed-jobs record)."""
+    whoever stored it), for a session the user forgot (never to be stored), or failed
+    visibly (a failed-jobs record)."""
     if not jobs:
         return set()
+    done, failed = _outcomes(settings, jobs)
+    return done | set(failed)
+
+
+def _outcomes(settings: Settings, jobs: Sequence[SaveJob]) -> tuple[set[str], dict[str, str]]:
+    """(the ids of ``jobs`` stored or forgotten, {job id: failure reason})."""
     digests = {job["job_id"]: job["delta"]["sha256"] for job in jobs}
-    stored, failed = _outcomes(settings, digests)
-    return {job_id for job_id, digest in digests.items() if digest in stored or job_id in failed}
-
-
-def _outcomes(settings: Settings, digests: dict[str, str]) -> tuple[set[str], dict[str, str]]:
-    """(the delta hashes stored, {job id: failure reason}) of ``digests`` ({job id: sha256})."""
+    sessions = {
+        job["job_id"]: (job["project"]["identity"], session_mark(job["session"]["external_id"]))
+        for job in jobs
+    }
     with session_scope(settings) as db:
         stored = set(
             db.scalars(
@@ -38,6 +44,16 @@ def _outcomes(settings: Settings, digests: dict[str, str]) -> tuple[set[str], di
                 )
             )
         )
+        forgotten = set(
+            db.execute(
+                select(Project.identity, ForgottenMemory.content_hash)
+                .join(Project, Project.id == ForgottenMemory.project_id)
+                .where(
+                    ForgottenMemory.kind == SESSION,
+                    ForgottenMemory.content_hash.in_(sorted({m for _, m in sessions.values()})),
+                )
+            ).all()
+        )
         failed = dict(
             db.execute(
                 select(FailedJob.job_id, FailedJob.reason).where(
@@ -45,25 +61,31 @@ def _outcomes(settings: Settings, digests: dict[str, str]) -> tuple[set[str], di
                 )
             ).all()
         )
-    return stored, {str(job_id): str(reason) for job_id, reason in failed.items()}
+    done = {
+        job_id
+        for job_id, digest in digests.items()
+        if digest in stored or tuple(sessions[job_id]) in forgotten
+    }
+    return done, {str(job_id): str(reason) for job_id, reason in failed.items()}
 
 
 def wait_for(settings: Settings, jobs: Sequence[SaveJob], timeout: float) -> dict[str, str]:
-    """Block until every job is stored or failed; returns {job id: reason} of failures.
+    """Block until every job is stored (or its session forgotten) or failed; returns
+    {job id: reason} of failures.
 
     A job counts as stored when its delta is in the database, whoever stored it (a
     duplicate of an earlier save is stored too). TimeoutError when ``timeout`` passes first.
     """
-    pending = {job["job_id"]: job["delta"]["sha256"] for job in jobs}
+    pending = {job["job_id"]: job for job in jobs}
     failures: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     while pending:
-        stored, failed = _outcomes(settings, pending)
-        for job_id, digest in list(pending.items()):
+        done, failed = _outcomes(settings, list(pending.values()))
+        for job_id in list(pending):
             if job_id in failed:
                 failures[job_id] = failed[job_id]
                 del pending[job_id]
-            elif digest in stored:
+            elif job_id in done:
                 del pending[job_id]
         if not pending:
             break

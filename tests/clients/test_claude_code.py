@@ -131,3 +131,29 @@ def test_a_day_with_claude_code_is_stored_once_and_only_as_it_happened(user):
     assert repeated_sentences(block) == [], block
     log = user.hook_log()
     assert "bad input" not in log and "Traceback" not in log, log
+
+
+def test_what_the_user_forgets_never_reaches_a_later_session(user):
+    wrong = "the nightly export fails because the S3 bucket policy denies eu-central-2"
+    first = user.claude(f"Remember: {wrong}")
+    user.claude("Remember: the release train leaves every second Tuesday", "--continue")
+    user.settle()
+    assert wrong in user.claude("What's next?").first_request_text()  # it was recalled
+    preview = user.recall("forget", "--search", "nightly export S3 bucket policy")
+    assert "would forget" in preview and "bucket policy" in preview
+    done = user.recall("forget", "--search", "nightly export S3 bucket policy", "--yes")
+    assert done.strip().splitlines()[-1].startswith("forgot ")
+    later = user.claude("What should I look at today?")
+    assert "bucket policy" not in later.first_request_text()
+    assert "release train" in later.first_request_text()  # the rest is still recalled
+    # the session it came from goes on: nothing brings it back
+    user.claude("Anything else about the export?", "--resume", first.session_id)
+    user.settle()
+    assert "bucket policy" not in everything(stored(user))
+    assert "bucket policy" not in user.recall("inject")
+    # forgetting the whole session: it and its later turns stay out
+    user.recall("forget", "--session", first.session_id)
+    user.claude("Remember: the CDN cache key includes the locale", "--resume", first.session_id)
+    user.settle()
+    assert "release train" not in everything(stored(user))
+    assert "CDN cache key" not in everything(stored(user))

@@ -10,9 +10,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from contextrecall.client.deltas import Delta
 from contextrecall.crypto import associated_data, load_key_ring
 from contextrecall.curation import forgetting
 from contextrecall.db import session_scope
+from contextrecall.jobs import build_job
 from contextrecall.maintenance.cleanup import cleanup
 from contextrecall.maintenance.decay import decay, utc_now
 from contextrecall.models import (
@@ -25,6 +27,7 @@ from contextrecall.models import (
 )
 from contextrecall.recall import service, session_start
 from contextrecall.recall.index import keeper
+from contextrecall.store.receipts import held
 from tests.integration.memories import save_in_process
 
 PROJECT = {"name": "ledger", "identity": "name:ledger"}
@@ -215,6 +218,24 @@ def test_forgetting_a_session_removes_all_it_stored_and_its_later_saves(kept):
         ).all()
     assert len(again) == 1  # only the other project's
     assert "retry" not in everything_text(kept, "add a retry to the export")
+    # and the job that carried it counts as done: the hook's sent copy may go
+    job = build_job(
+        project=PROJECT,
+        machine=None,
+        session_external_id="sa",
+        source_format="claude",
+        delta=Delta(0, len(more), more),
+        event="Stop",
+    )
+    other = build_job(
+        project=OTHER,
+        machine=None,
+        session_external_id="sz",
+        source_format="claude",
+        delta=Delta(0, len(more), more),
+        event="Stop",
+    )
+    assert held(kept, [job, other]) == {job["job_id"]}
 
 
 def test_forget_by_search_previews_then_takes_what_the_search_found(kept):
