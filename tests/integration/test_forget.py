@@ -163,8 +163,13 @@ def test_a_forgotten_memory_is_gone_everywhere_and_stays_gone(kept):
     assert doomed
     assert found_ids(kept, "stripe sandbox clock") & set(doomed)  # cached now, on MariaDB
 
+    with session_scope(kept) as db:
+        times = dict(db.execute(select(ContextSnippet.id, ContextSnippet.updated_at)).all())
     report = forgetting.forget_ids(kept, doomed)
     assert report["not_found"] == []
+    with session_scope(kept) as db:  # what was rewritten keeps its time (decay reads it)
+        after = dict(db.execute(select(ContextSnippet.id, ContextSnippet.updated_at)).all())
+    assert after and all(times[i] == when for i, when in after.items())
     assert report["removed"]["snippets"] + report["removed"]["decisions"] == len(doomed)
     assert report["removed"]["deltas_rewritten"] >= 1
 
@@ -281,3 +286,21 @@ def test_a_pinned_memory_keeps_its_relevance_and_opens_the_session_start(kept):
     assert all(o.relevance_score < 1.0 for o in others)
     forgetting.pin_ids(kept, [chosen], pinned=False)
     assert "## Pinned" not in session_start.session_start_block(kept, PROJECT["name"])
+
+
+def test_a_memory_that_quoted_a_forgotten_one_is_rewritten_and_keeps_its_time(kept):
+    save_in_process(kept, PROJECT, "sa", text_of(SESSION_A))
+    with session_scope(kept) as db:
+        decision = db.scalars(select(DecisionLog)).one()
+        quoting = db.scalars(
+            select(ContextSnippet).where(ContextSnippet.dense_content.contains("advisory locks"))
+        ).all()
+    assert quoting  # the exchange holds the answer that made the decision
+    report = forgetting.forget_ids(kept, [decision.id])
+    assert report["removed"]["copies_rewritten"] >= len(quoting)
+    with session_scope(kept) as db:
+        for before in quoting:
+            after = db.get(ContextSnippet, before.id)
+            assert after is not None and after.updated_at == before.updated_at
+            assert "advisory locks" not in after.dense_content
+            assert "[forgotten]" in after.dense_content
