@@ -1,4 +1,5 @@
-"""`recall hook`: the Claude Code hook entry, built to never break or stall the agent.
+"""`recall hook`: the agents' hook entry (Claude Code, and Codex, whose hooks send the same
+JSON), built to never break or stall the agent.
 
 It reads the hook JSON on stdin and dispatches on ``hook_event_name``. Save events spool and
 publish a job; context events print the project's memory. Whatever happens, it exits 0
@@ -95,6 +96,7 @@ def spool_event(event: dict[str, Any], settings: Settings) -> list[tuple[str, di
     """Spool the new lines of the transcript a save event names. A transcript Claude Code
     has not written yet waits for a later hook; the last answer a Stop hook is told of, not
     yet in the transcript, goes with the lines as a provisional one."""
+    from contextrecall.client.agents import transcript_format
     from contextrecall.client.deltas import MAX_LINE_BYTES, holds_answer, tail_line
     from contextrecall.client.outbox import spool_new_deltas
     from contextrecall.client.waiting import forget, remember
@@ -125,9 +127,15 @@ def spool_event(event: dict[str, Any], settings: Settings) -> list[tuple[str, di
     cwd = event.get("cwd")
     if cwd is not None and not isinstance(cwd, str):
         raise HookInputError("cwd is not a string")
+    fmt = transcript_format(path)
     message = event.get("last_assistant_message")
     tail = None
-    if isinstance(message, str) and message.strip() and not holds_answer(path, message):
+    if (
+        fmt == "claude"  # a provisional answer is a line of Claude Code's format
+        and isinstance(message, str)
+        and message.strip()
+        and not holds_answer(path, message)
+    ):
         tail = tail_line(message, time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()))
     project = project_for_directory(cwd or os.getcwd())
     spooled = spool_new_deltas(
@@ -136,7 +144,7 @@ def spool_event(event: dict[str, Any], settings: Settings) -> list[tuple[str, di
         project=project.to_dict(),
         machine=this_machine().to_dict(),
         session_external_id=external_id,
-        source_format="claude",
+        source_format=fmt,
         event=str(name),
         on_dropped=lambda count: log_failure(
             settings, f"skipped {count} line(s) over {MAX_LINE_BYTES} bytes in {path}"

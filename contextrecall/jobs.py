@@ -82,7 +82,7 @@ JOB_VERSION = 1
 FAILED_JOBS, LEFT_JOBS = "failed-jobs.jsonl", "left-jobs.jsonl"
 PLAIN = "zlib+base64"
 SEALED = "aesgcm+zlib+base64"  # a delta encrypted by the key ring (see crypto.py)
-FORMATS = ("claude", "chat")
+FORMATS = ("claude", "codex", "chat")
 
 
 class PoisonJob(ValueError):

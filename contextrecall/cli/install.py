@@ -43,6 +43,65 @@ mcp_config_option = click.option(
 no_mcp_option = click.option(
     "--no-mcp", is_flag=True, help="Hooks only: leave the MCP server registration alone."
 )
+agent_option = click.option(
+    "--agent",
+    type=click.Choice(["claude", "codex"]),
+    default="claude",
+    show_default=True,
+    help="claude: Claude Code (--scope, --settings and --mcp-config apply); codex: the Codex "
+    "CLI, its $CODEX_HOME/hooks.json (~/.codex) and config.toml's [mcp_servers.context-recall].",
+)
+
+
+def _change_codex(no_mcp: bool, *, install: bool) -> None:
+    """Install (or uninstall) Codex's hooks and MCP server, reporting each file."""
+    from contextrecall.install import codex
+    from contextrecall.install import files as installer
+    from contextrecall.install.merge import hook_command
+
+    if install and (problem := installer.unsupported_platform()):
+        raise RecallError(problem)
+    executable = installer.recall_executable()
+    path = codex.hooks_path()
+    try:
+        backups = installer.backups_dir()
+        if install:
+            plan = codex.plan(hook_command(executable))
+            outcome = installer.install_into(path, plan, backups=backups)
+        else:
+            outcome = installer.uninstall_from(path, backups=backups)
+        mcp = None if no_mcp else codex.change_mcp(install, executable, backups)
+    except (OSError, ValueError) as exc:
+        raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    if install:
+        click.echo(
+            f"installed `recall hook` for {', '.join(outcome.events)} in {path}"
+            if outcome.changed
+            else f"already installed in {path}; nothing changed"
+        )
+    else:
+        click.echo(
+            f"removed Context Recall hooks from {path}"
+            if outcome.changed
+            else f"no Context Recall hooks in {path}; nothing changed"
+        )
+    if outcome.changed:
+        _echo_outcome(outcome)
+    if mcp is not None:
+        where = codex.config_path()
+        if install:
+            click.echo(
+                f"registered the `recall mcp` server as context-recall in {where}"
+                if mcp
+                else f"`recall mcp` already registered in {where}; nothing changed"
+            )
+        elif mcp:
+            click.echo(f"removed the `recall mcp` server from {where}")
+    if install and outcome.changed:
+        click.echo(
+            "Codex runs new hooks once you review them: start `codex` and trust them with "
+            "/hooks (`codex exec` runs them with --dangerously-bypass-hook-trust)"
+        )
 
 
 def _mcp_target(
@@ -135,23 +194,37 @@ def _change_claude_code(
 
 
 @click.command("install")
+@agent_option
 @scope_option
 @settings_file_option
 @mcp_config_option
 @no_mcp_option
 def install_command(
-    scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
+    agent: str, scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
 ) -> None:
-    """Add the `recall hook` entries to Claude Code's settings and register the `recall mcp`
-    server (keeps everything else); record this environment's RECALL_* variables in the
-    configuration file, so every process agrees. Not on Windows: the hook needs POSIX (use WSL)."""
-    _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=True)
+    """Add the `recall hook` entries to the agent's settings (Claude Code's, or Codex's) and
+    register the `recall mcp` server (keeps everything else); record this environment's
+    RECALL_* variables in the configuration file, so every process agrees. Not on Windows:
+    the hook needs POSIX (use WSL)."""
+    if agent == "codex":
+        _only_claude_options(scope, settings_file, mcp_config)
+        _change_codex(no_mcp, install=True)
+    else:
+        _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=True)
     _record_configuration()
     _learn_store()
     click.echo(
         "a worker starts with the first hook that has work (`recall status` shows it); "
         "no need to start one"
     )
+
+
+def _only_claude_options(scope: str, settings_file: Path | None, mcp_config: Path | None) -> None:
+    if scope != "user" or settings_file or mcp_config:
+        raise RecallError(
+            "--scope, --settings and --mcp-config are Claude Code's; Codex's files are in "
+            "$CODEX_HOME (~/.codex)"
+        )
 
 
 def _learn_store() -> None:
@@ -189,16 +262,21 @@ def _record_configuration() -> None:
 
 
 @click.command("uninstall")
+@agent_option
 @scope_option
 @settings_file_option
 @mcp_config_option
 @no_mcp_option
 def uninstall_command(
-    scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
+    agent: str, scope: str, settings_file: Path | None, mcp_config: Path | None, no_mcp: bool
 ) -> None:
     """Remove Context Recall's hook entries and its MCP server registration, nothing else,
     and stop the worker a hook started (the memory stays)."""
-    _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=False)
+    if agent == "codex":
+        _only_claude_options(scope, settings_file, mcp_config)
+        _change_codex(no_mcp, install=False)
+    else:
+        _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=False)
     from contextrecall.client.autostart import stop_worker
     from contextrecall.settings import get_settings
 

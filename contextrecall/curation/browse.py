@@ -19,6 +19,7 @@ from contextrecall.models import (
     Session,
 )
 
+AGENTS = {"claude": "Claude Code", "codex": "Codex", "chat": "chat log", "manual": "saved by hand"}
 TIMELINE = 200  # sessions a project page lists, the newest first
 SESSION_ITEMS = 500  # snippets a session page lists
 
@@ -98,6 +99,7 @@ class SessionView:
     snippets: list[Memory] = field(default_factory=list)
     summary_id: str | None = None
     pinned: bool = False
+    agent: str = "claude"  # the agent whose transcript it is (claude, codex; chat: a file)
 
 
 def _session_view(session: Session, context: ConversationContext | None) -> SessionView:
@@ -116,6 +118,7 @@ def _session_view(session: Session, context: ConversationContext | None) -> Sess
         commits=[str(c) for c in state.get("commits") or []],
         summary_id=context.id if context else None,
         pinned=bool(context and context.pinned),
+        agent=AGENTS.get(session.source_format, session.source_format),
     )
 
 

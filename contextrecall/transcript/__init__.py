@@ -1,4 +1,5 @@
-"""Transcript parsing: Claude Code (1.x, 2.x, subagents) and chat JSONL into plain events.
+"""Transcript parsing: Claude Code (1.x, 2.x, subagents), Codex rollouts and chat JSONL into
+plain events.
 
 Pure code: it reads the file it is given and nothing else. ``iter_events`` streams; the
 ``ParseReport`` passed in is filled as the stream is consumed.
@@ -14,6 +15,7 @@ from typing import BinaryIO
 from contextrecall.memory import ParseReport
 from contextrecall.transcript.chat import parse_chat
 from contextrecall.transcript.claude import parse_claude
+from contextrecall.transcript.codex import parse_codex
 from contextrecall.transcript.detect import FORMATS, detect_format
 from contextrecall.transcript.events import (
     AssistantMessage,
@@ -94,6 +96,8 @@ def iter_events(
     objects = iter_objects(path, report, offset)
     if chosen == "chat":
         yield from parse_chat(objects, report)
+    elif chosen == "codex":
+        yield from parse_codex(objects, report)
     else:
         compaction = not stream and is_compaction_agent(path)
         yield from parse_claude(objects, report, compaction_agent=compaction)

@@ -116,6 +116,7 @@ def test_browse_search_forget_pin_and_open_a_session(ui, browser):
     start = browser.find_element(By.CSS_SELECTOR, "pre.session-start").text
     assert "Stripe sandbox" in start or "checkout" in start
     assert len(texts(browser, ".session")) == 3
+    assert all("Claude Code" in text for text in texts(browser, ".session"))  # its agent
 
     box = browser.find_element(By.NAME, "q")
     box.clear()

@@ -1,0 +1,266 @@
+"""Codex CLI rollouts (``~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl``) into the events every
+format parses into, so that a Codex session becomes the same memory as a Claude Code one.
+
+A rollout line is ``{"timestamp", "type", "payload"}`` (codex-rs ``RolloutLine``):
+``session_meta`` (id, cwd, cli_version, git branch), ``turn_context`` (cwd), ``response_item``
+(the conversation: messages, reasoning, tool calls and their outputs), ``compacted`` (a
+summary of earlier turns) and ``event_msg`` (what the interface showed, which repeats the
+response items: left out). Codex's tools are read as the Claude Code tools that do the same,
+so compression needs to know only one set: a shell command (``exec_command``, ``shell``, a
+``local_shell_call``) as Bash, an ``apply_patch`` as an Edit (or a Write of an added file)
+per file it touches.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from contextrecall.memory import ParseReport
+from contextrecall.transcript.events import (
+    TEXT_CAP,
+    THINKING_CAP,
+    TOOL_INPUT_CAP,
+    TOOL_RESULT_CAP,
+    AssistantMessage,
+    CompactionSummary,
+    Event,
+    SessionInfo,
+    ToolCall,
+    ToolResult,
+    UserPrompt,
+    cap_text,
+)
+
+CODEX_LINE_TYPES = frozenset(
+    {"session_meta", "response_item", "compacted", "turn_context", "event_msg"}
+)
+SHELL_TOOLS = frozenset({"exec_command", "shell", "container.exec", "local_shell"})
+# What Codex itself puts in the conversation as a user message: not what the person typed.
+_HARNESS = re.compile(
+    r"^\s*(<environment_context>|<user_instructions>|<permissions instructions>|"
+    r"# AGENTS\.md instructions|<INSTRUCTIONS>|<turn_aborted>)"
+)
+_EXIT = re.compile(r"(?:exited with code|Exit code:)\s*(-?\d+)")
+# Unified exec's header before a command's output: "Chunk ID: …", "Wall time: …", "Process
+# exited with code N", "Original token count: N", then "Output:".
+_HEADER = re.compile(
+    r"\A(?:(?:Chunk ID|Wall time|Process exited|Process running|Original token)[^\n]*\n)+Output:\n?"
+)
+_PATCH_FILE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$")
+
+
+def _text(content: Any, kinds: tuple[str, ...]) -> str:
+    """The texts of a message's content items of ``kinds``, joined."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    parts = [
+        item["text"]
+        for item in content
+        if isinstance(item, dict)
+        and item.get("type") in kinds
+        and isinstance(item.get("text"), str)
+    ]
+    return "\n".join(parts)
+
+
+def shell_command(arguments: Any) -> str | None:
+    """The command line of a shell tool call: ``cmd`` (unified exec) or ``command`` (a
+    string, or an argv whose ``bash -lc SCRIPT`` form is shown as the script)."""
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            return arguments.strip() or None
+    if not isinstance(arguments, dict):
+        return None
+    command = arguments.get("cmd", arguments.get("command"))
+    if isinstance(command, str):
+        return command.strip() or None
+    if isinstance(command, list) and all(isinstance(part, str) for part in command):
+        if len(command) >= 3 and command[1] in ("-lc", "-c") and command[0].endswith("sh"):
+            return command[2].strip() or None
+        return shlex.join(command) or None
+    return None
+
+
+def patch_calls(call_id: str, patch: str) -> list[ToolCall]:
+    """An ``apply_patch`` as one Edit (or Write, for an added file) per file it touches, with
+    the lines it removed and added."""
+    calls: list[ToolCall] = []
+    current: ToolCall | None = None
+    for line in patch.splitlines():
+        found = _PATCH_FILE.match(line)
+        if found:
+            action, path = found.groups()
+            name = "Write" if action == "Add" else "Edit"
+            current = ToolCall(f"{call_id}#{len(calls)}", name, {"file_path": path.strip()})
+            current.input.update(
+                {"content": ""} if name == "Write" else {"old_string": "", "new_string": ""}
+            )
+            calls.append(current)
+        elif current is not None and line[:1] in ("+", "-") and not line.startswith("***"):
+            key = (
+                "content"
+                if current.name == "Write"
+                else ("new_string" if line[0] == "+" else "old_string")
+            )
+            current.input[key] = cap_text(current.input[key] + line[1:] + "\n", TOOL_INPUT_CAP)
+    return calls
+
+
+def _output(payload: dict[str, Any]) -> tuple[str, bool]:
+    """A tool output's text and whether it failed (a non-zero exit code, or said so)."""
+    output = payload.get("output")
+    code: int | None = None
+    if isinstance(output, str):
+        try:
+            parsed = json.loads(output)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and isinstance(parsed.get("output"), str):
+            metadata = parsed.get("metadata")
+            if isinstance(metadata, dict) and isinstance(metadata.get("exit_code"), int):
+                code = metadata["exit_code"]
+            output = parsed["output"]
+    elif isinstance(output, dict):
+        code = output.get("exit_code") if isinstance(output.get("exit_code"), int) else None
+        output = output.get("output") or output.get("content") or ""
+    else:
+        output = _text(output, ("input_text", "output_text", "text"))
+    text = output if isinstance(output, str) else ""
+    if code is None and (found := _EXIT.search(text[:400])):
+        code = int(found.group(1))
+    text = _HEADER.sub("", text, count=1)
+    failed = (code is not None and code != 0) or payload.get("success") is False
+    return text, failed
+
+
+class CodexParser:
+    """Turns decoded rollout lines into events, pairing each output with its call."""
+
+    def __init__(self, report: ParseReport) -> None:
+        self.report = report
+        self.calls: dict[str, list[ToolCall]] = {}
+        self.info = SessionInfo()
+        self.text_chars = 0
+
+    def feed(self, obj: dict[str, Any]) -> Iterator[Event]:
+        kind, payload, when = obj.get("type"), obj.get("payload"), obj.get("timestamp")
+        when = when if isinstance(when, str) else None
+        if kind not in CODEX_LINE_TYPES or not isinstance(payload, dict):
+            self.report.skip("codex-unknown-line")
+            return
+        if kind in ("session_meta", "turn_context"):
+            yield from self._session(payload, when)
+        elif kind == "compacted":
+            message = payload.get("message")
+            if isinstance(message, str) and message.strip():
+                self.text_chars += len(message)
+                yield CompactionSummary(cap_text(message, TEXT_CAP), "compact", when)
+        elif kind == "response_item":
+            yield from self._item(payload, when)
+
+    def _session(self, payload: dict[str, Any], when: str | None) -> Iterator[Event]:
+        meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else payload
+        git = payload.get("git") if isinstance(payload.get("git"), dict) else {}
+        changed = False
+        for field, value in (
+            ("session_id", meta.get("id")),
+            ("cwd", meta.get("cwd") or payload.get("cwd")),
+            ("branch", git.get("branch")),
+            ("version", meta.get("cli_version")),
+        ):
+            if isinstance(value, str) and value and getattr(self.info, field) != value:
+                setattr(self.info, field, value)
+                changed = True
+        if changed:
+            self.info.timestamp = when
+            yield SessionInfo(
+                self.info.session_id, self.info.cwd, self.info.branch, self.info.version, when
+            )
+
+    def _item(self, payload: dict[str, Any], when: str | None) -> Iterator[Event]:
+        item = payload.get("type")
+        if item == "message":
+            role = payload.get("role")
+            if role == "user":
+                text = _text(payload.get("content"), ("input_text", "text")).strip()
+                if text:
+                    self.text_chars += len(text)
+                    meta = bool(_HARNESS.match(text))
+                    yield UserPrompt(cap_text(text, TEXT_CAP), "meta" if meta else "typed", when)
+            elif role == "assistant":
+                text = _text(payload.get("content"), ("output_text", "text")).strip()
+                if text:
+                    self.text_chars += len(text)
+                    yield AssistantMessage(text=cap_text(text, TEXT_CAP), timestamp=when)
+            return  # developer and system messages: Codex's own instructions
+        if item == "reasoning":
+            summary = _text(payload.get("summary"), ("summary_text",)).strip()
+            if summary:
+                yield AssistantMessage(thinking=cap_text(summary, THINKING_CAP), timestamp=when)
+            return
+        call_id = str(payload.get("call_id") or payload.get("id") or "")
+        if item in ("function_call", "custom_tool_call", "local_shell_call"):
+            calls = self._calls(item, payload, call_id)
+            if calls:
+                self.calls[call_id] = calls
+                yield AssistantMessage(tool_calls=calls, timestamp=when)
+            return
+        if item in ("function_call_output", "custom_tool_call_output"):
+            text, failed = _output(payload)
+            self.text_chars += len(text)
+            for call in self.calls.pop(call_id, []) or [None]:
+                yield ToolResult(
+                    call.id if call else call_id,
+                    cap_text(text, TOOL_RESULT_CAP),
+                    is_error=failed,
+                    call=call,
+                    timestamp=when,
+                    original_chars=len(text),
+                )
+            return
+        self.report.skip(f"codex-{item or 'item'}")
+
+    def _calls(self, item: str, payload: dict[str, Any], call_id: str) -> list[ToolCall]:
+        name = str(payload.get("name") or "")
+        if item == "local_shell_call":
+            action = payload.get("action")
+            command = shell_command(action if isinstance(action, dict) else None)
+            return [ToolCall(call_id, "Bash", {"command": command})] if command else []
+        if name == "apply_patch":
+            patch = payload.get("input", payload.get("arguments"))
+            try:  # as a function call: {"input": "*** Begin Patch…"}
+                decoded = json.loads(patch) if isinstance(patch, str) else patch
+            except ValueError:
+                decoded = patch
+            if isinstance(decoded, dict):
+                patch = decoded.get("input") or decoded.get("patch")
+            return patch_calls(call_id, patch) if isinstance(patch, str) else []
+        if name in SHELL_TOOLS:
+            command = shell_command(payload.get("arguments"))
+            return [ToolCall(call_id, "Bash", {"command": command})] if command else []
+        arguments = payload.get("arguments", payload.get("input"))
+        try:
+            values = json.loads(arguments) if isinstance(arguments, str) else arguments
+        except ValueError:
+            values = {"input": arguments}
+        values = values if isinstance(values, dict) else {"input": values}
+        capped = {
+            k: cap_text(v, TOOL_INPUT_CAP) if isinstance(v, str) else v for k, v in values.items()
+        }
+        return [ToolCall(call_id, name or "tool", capped)]
+
+
+def parse_codex(objects: Iterable[dict[str, Any]], report: ParseReport) -> Iterator[Event]:
+    """Stream events from decoded Codex rollout lines."""
+    parser = CodexParser(report)
+    for obj in objects:
+        yield from parser.feed(obj)
+    report.text_chars += parser.text_chars

@@ -1,0 +1,225 @@
+"""Codex rollouts parse into the same events as Claude Code transcripts, and compress into
+the same kinds of memory: requests, answers, shell commands with their outcome, files a patch
+changed, a compaction's summary; Codex's own instructions are not what the person typed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from contextrecall.compression import compress
+from contextrecall.memory import ParseReport
+from contextrecall.transcript import (
+    AssistantMessage,
+    CompactionSummary,
+    SessionInfo,
+    ToolResult,
+    UserPrompt,
+    detect_format,
+    iter_events,
+)
+from contextrecall.transcript.codex import patch_calls, shell_command
+
+SESSION = "0199a213-81c0-7800-8aa1-bbab2a035a53"
+PATCH = """*** Begin Patch
+*** Update File: src/ledger/close.py
+@@ def close_day(day):
+-    run_close(day)
++    with advisory_lock("ledger-close"):
++        run_close(day)
+*** Add File: docs/close.md
++# Nightly close
++Runs under a PostgreSQL advisory lock.
+*** End Patch
+"""
+
+
+def line(kind: str, payload: dict, at: str = "2026-12-01T09:00:00.000Z") -> dict:
+    return {"timestamp": at, "type": kind, "payload": payload}
+
+
+def message(role: str, text: str) -> dict:
+    item = "input_text" if role == "user" else "output_text"
+    return {"type": "message", "role": role, "content": [{"type": item, "text": text}]}
+
+
+def rollout() -> list[dict]:
+    """A Codex 0.171 session as its rollout records it (codex-rs RolloutLine shapes)."""
+    return [
+        line(
+            "session_meta",
+            {
+                "id": SESSION,
+                "timestamp": "2026-12-01T09:00:00.000Z",
+                "cwd": "/home/dev/ledger",
+                "originator": "codex_exec",
+                "cli_version": "0.171.0",
+                "git": {"commit_hash": "3f2a9c1", "branch": "fix/close", "repository_url": None},
+            },
+        ),
+        line("response_item", message("developer", "<permissions instructions>sandbox")),
+        line(
+            "response_item", message("user", "<environment_context>\n  <cwd>/home/dev/ledger</cwd>")
+        ),
+        line("turn_context", {"cwd": "/home/dev/ledger", "model": "gpt-5.1-codex"}),
+        line("response_item", message("user", "Why does the nightly close run twice?")),
+        line(
+            "event_msg",
+            {"type": "user_message", "message": "Why does the nightly close run twice?"},
+        ),
+        line(
+            "response_item",
+            {"type": "reasoning", "summary": [{"type": "summary_text", "text": "Check the cron."}]},
+        ),
+        line(
+            "response_item",
+            {
+                "type": "function_call",
+                "name": "exec_command",
+                "arguments": json.dumps({"cmd": "pytest tests/test_close.py -q", "workdir": "."}),
+                "call_id": "call_1",
+            },
+        ),
+        line(
+            "response_item",
+            {
+                "type": "function_call_output",
+                "call_id": "call_1",
+                "output": "Process exited with code 1\nOutput:\nFAILED test_close_once - twice",
+            },
+        ),
+        line(
+            "response_item",
+            {
+                "type": "custom_tool_call",
+                "name": "apply_patch",
+                "input": PATCH,
+                "call_id": "call_2",
+                "status": "completed",
+            },
+        ),
+        line(
+            "response_item",
+            {"type": "custom_tool_call_output", "call_id": "call_2", "output": "Success."},
+        ),
+        line(
+            "response_item",
+            {
+                "type": "local_shell_call",
+                "call_id": "call_3",
+                "status": "completed",
+                "action": {
+                    "type": "exec",
+                    "command": ["bash", "-lc", "git commit -am 'Lock the close'"],
+                },
+            },
+        ),
+        line(
+            "response_item",
+            {
+                "type": "function_call_output",
+                "call_id": "call_3",
+                "output": json.dumps(
+                    {"output": "[fix/close 9b1d2e0] Lock the close", "metadata": {"exit_code": 0}}
+                ),
+            },
+        ),
+        line(
+            "response_item",
+            message(
+                "assistant",
+                "I decided to take a PostgreSQL advisory lock around the close because two "
+                "schedulers start it.",
+            ),
+        ),
+        line("compacted", {"message": "Summary: the close now runs under an advisory lock."}),
+    ]
+
+
+def write(path: Path, lines: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(item) + "\n" for item in lines))
+    return path
+
+
+def test_a_rollout_is_detected_and_parsed_into_the_shared_events(tmp_path):
+    path = write(tmp_path / f"rollout-2026-12-01T09-00-00-{SESSION}.jsonl", rollout())
+    assert detect_format(path) == "codex"
+    events = list(iter_events(path))
+    info = [e for e in events if isinstance(e, SessionInfo)]
+    assert (info[0].session_id, info[0].cwd, info[0].branch) == (
+        SESSION,
+        "/home/dev/ledger",
+        "fix/close",
+    )
+    prompts = [(e.kind, e.text) for e in events if isinstance(e, UserPrompt)]
+    assert prompts == [
+        ("meta", "<environment_context>\n  <cwd>/home/dev/ledger</cwd>"),
+        ("typed", "Why does the nightly close run twice?"),  # once: the event_msg copy is left out
+    ]
+    results = [e for e in events if isinstance(e, ToolResult)]
+    assert [(r.call.name, r.is_error) for r in results] == [
+        ("Bash", True),
+        ("Edit", False),
+        ("Write", False),
+        ("Bash", False),
+    ]
+    assert results[0].call.input == {"command": "pytest tests/test_close.py -q"}
+    assert results[3].call.input == {"command": "git commit -am 'Lock the close'"}
+    assert any(isinstance(e, CompactionSummary) for e in events)
+    assert any(isinstance(e, AssistantMessage) and "advisory lock" in e.text for e in events)
+
+
+def test_a_rollout_compresses_like_a_claude_code_session(tmp_path):
+    path = write(tmp_path / "rollout.jsonl", rollout())
+    report = ParseReport()
+    memory = compress(iter_events(path, "codex", 0, report), "codex", report)
+    assert memory.branch == "fix/close"
+    assert memory.first_request == "Why does the nightly close run twice?"
+    commands = {c.command: c.outcome for c in memory.commands}
+    assert commands["pytest tests/test_close.py -q"].endswith("failed")
+    assert commands["git commit -am 'Lock the close'"] != "failed"
+    assert {f.path for f in memory.files} >= {"src/ledger/close.py", "docs/close.md"}
+    assert any("advisory lock" in d.text for d in memory.decisions)
+    assert any("9b1d2e0" in c for c in memory.commits)
+
+
+def test_shell_commands_and_patches_in_every_shape_codex_writes():
+    assert shell_command('{"cmd": "ls -la"}') == "ls -la"
+    assert shell_command({"command": ["bash", "-lc", "make test"]}) == "make test"
+    assert shell_command({"command": ["git", "status", "--short"]}) == "git status --short"
+    assert shell_command({"command": "npm run build"}) == "npm run build"
+    assert shell_command("not json") == "not json"
+    assert shell_command({"nothing": 1}) is None
+    calls = patch_calls("c", PATCH)
+    assert [(c.name, c.input["file_path"]) for c in calls] == [
+        ("Edit", "src/ledger/close.py"),
+        ("Write", "docs/close.md"),
+    ]
+    assert "advisory_lock" in calls[0].input["new_string"]
+    assert "run_close(day)" in calls[0].input["old_string"]
+    assert calls[1].input["content"].startswith("# Nightly close")
+
+
+def test_lines_that_are_not_a_rollouts_are_counted_not_fatal(tmp_path):
+    path = write(tmp_path / "odd.jsonl", [rollout()[0], {"type": "response_item", "payload": 3}])
+    report = ParseReport()
+    events = list(iter_events(path, "codex", 0, report))
+    assert len(events) == 1 and report.skipped
+
+
+REAL = Path(__file__).resolve().parents[1] / "clients" / "transcripts" / "codex-tool-turn.jsonl"
+
+
+def test_a_rollout_the_real_codex_wrote_parses_to_its_turn():
+    """``codex exec "[bash: echo hello-codex]"`` (Codex 0.171.0, against the Responses
+    stand-in of tests/clients), as it wrote its rollout: Codex's instructions and the
+    session-start block a hook gave it are not the person's words."""
+    events = list(iter_events(REAL))
+    typed = [e.text for e in events if isinstance(e, UserPrompt) and e.kind == "typed"]
+    assert typed == ["[bash: echo hello-codex]"]
+    result = next(e for e in events if isinstance(e, ToolResult))
+    assert result.call.input == {"command": "echo hello-codex"}
+    assert result.content.strip() == "hello-codex" and not result.is_error
+    said = [e.text for e in events if isinstance(e, AssistantMessage) and e.text]
+    assert said == ["Finished. The output was: hello-codex"]
+    assert "MEMORY-BLOCK-42" not in json.dumps([str(e) for e in events])
