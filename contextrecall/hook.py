@@ -1,5 +1,5 @@
-"""`recall hook`: the agents' hook entry (Claude Code, and Codex, whose hooks send the same
-JSON), built to never break or stall the agent.
+"""`recall hook`: the agents' hook entry (Claude Code, Codex and Gemini CLI, whose hooks send
+the same JSON), built to never break or stall the agent.
 
 It reads the hook JSON on stdin and dispatches on ``hook_event_name``. Save events spool and
 publish a job; context events print the project's memory. Whatever happens, it exits 0
@@ -22,8 +22,12 @@ TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are 
 if TYPE_CHECKING:
     from typing import Any, BinaryIO, TextIO
 
-SAVE_EVENTS = frozenset({"Stop", "SubagentStop", "PreCompact", "SessionEnd"})
-CONTEXT_EVENTS = frozenset({"SessionStart", "UserPromptSubmit"})
+# Claude Code's and Codex's events; Gemini CLI's AfterAgent and PreCompress are its Stop and
+# PreCompact, its BeforeAgent its UserPromptSubmit.
+SAVE_EVENTS = frozenset(
+    {"Stop", "SubagentStop", "PreCompact", "SessionEnd", "AfterAgent", "PreCompress"}
+)
+CONTEXT_EVENTS = frozenset({"SessionStart", "UserPromptSubmit", "BeforeAgent"})
 MAX_STDIN_BYTES = 1024 * 1024
 MAX_LOG_BYTES = 1024 * 1024
 
@@ -96,7 +100,7 @@ def spool_event(event: dict[str, Any], settings: Settings) -> list[tuple[str, di
     """Spool the new lines of the transcript a save event names. A transcript Claude Code
     has not written yet waits for a later hook; the last answer a Stop hook is told of, not
     yet in the transcript, goes with the lines as a provisional one."""
-    from contextrecall.client.agents import transcript_format
+    from contextrecall.agents import transcript_format
     from contextrecall.client.deltas import MAX_LINE_BYTES, holds_answer, tail_line
     from contextrecall.client.outbox import spool_new_deltas
     from contextrecall.client.waiting import forget, remember
@@ -173,6 +177,11 @@ def context_event(event: dict[str, Any], settings: Settings, deadline: float) ->
 
     if event.get("hook_event_name") == "SessionStart":
         start_worker(settings)
+    if event.get("hook_event_name") == "BeforeAgent" and isinstance(event.get("prompt"), str):
+        from contextrecall.agents import without_hook_context
+
+        # Gemini CLI hands the prompt on with the session-start block in front of it
+        event = {**event, "prompt": without_hook_context(event["prompt"])}
     return hook_context(event, settings, deadline)
 
 

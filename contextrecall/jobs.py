@@ -82,7 +82,7 @@ JOB_VERSION = 1
 FAILED_JOBS, LEFT_JOBS = "failed-jobs.jsonl", "left-jobs.jsonl"
 PLAIN = "zlib+base64"
 SEALED = "aesgcm+zlib+base64"  # a delta encrypted by the key ring (see crypto.py)
-FORMATS = ("claude", "codex", "chat")
+FORMATS = ("claude", "codex", "gemini", "chat")
 
 
 class PoisonJob(ValueError):

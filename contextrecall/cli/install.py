@@ -45,12 +45,58 @@ no_mcp_option = click.option(
 )
 agent_option = click.option(
     "--agent",
-    type=click.Choice(["claude", "codex"]),
+    type=click.Choice(["claude", "codex", "gemini"]),
     default="claude",
     show_default=True,
     help="claude: Claude Code (--scope, --settings and --mcp-config apply); codex: the Codex "
-    "CLI, its $CODEX_HOME/hooks.json (~/.codex) and config.toml's [mcp_servers.context-recall].",
+    "CLI, its $CODEX_HOME/hooks.json (~/.codex) and config.toml's [mcp_servers.context-recall]; "
+    "gemini: the Gemini CLI, its ~/.gemini/settings.json.",
 )
+
+
+def _change_gemini(no_mcp: bool, *, install: bool) -> None:
+    """Install (or uninstall) Gemini CLI's hooks and MCP server, in its settings.json."""
+    from contextrecall.install import files as installer
+    from contextrecall.install import gemini
+    from contextrecall.install.merge import hook_command
+
+    if install and (problem := installer.unsupported_platform()):
+        raise RecallError(problem)
+    executable = installer.recall_executable()
+    path = gemini.settings_path()
+    plan = gemini.plan(hook_command(executable), executable)
+    try:
+        backups = installer.backups_dir()
+        if install:
+            outcome = installer.install_into(path, plan, backups=backups)
+            mcp = None if no_mcp else installer.register_mcp_server(path, plan, backups=backups)
+        else:
+            outcome = installer.uninstall_from(path, backups=backups)
+            mcp = None if no_mcp else installer.unregister_mcp_server(path, plan, backups=backups)
+    except (OSError, ValueError) as exc:
+        raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    if install:
+        click.echo(
+            f"installed `recall hook` for {', '.join(outcome.events)} in {path}"
+            if outcome.changed
+            else f"already installed in {path}; nothing changed"
+        )
+    else:
+        click.echo(
+            f"removed Context Recall hooks from {path}"
+            if outcome.changed
+            else f"no Context Recall hooks in {path}; nothing changed"
+        )
+    if outcome.changed:
+        _echo_outcome(outcome)
+    if mcp is not None and mcp.changed:
+        click.echo(
+            f"registered the `recall mcp` server as context-recall in {path}"
+            if install
+            else f"removed the `recall mcp` server from {path}"
+        )
+    if install and outcome.changed:
+        click.echo("Gemini CLI runs hooks in folders you trust (`/permissions` trusts one)")
 
 
 def _change_codex(no_mcp: bool, *, install: bool) -> None:
@@ -206,9 +252,9 @@ def install_command(
     register the `recall mcp` server (keeps everything else); record this environment's
     RECALL_* variables in the configuration file, so every process agrees. Not on Windows:
     the hook needs POSIX (use WSL)."""
-    if agent == "codex":
-        _only_claude_options(scope, settings_file, mcp_config)
-        _change_codex(no_mcp, install=True)
+    if agent != "claude":
+        _only_claude_options(agent, scope, settings_file, mcp_config)
+        (_change_codex if agent == "codex" else _change_gemini)(no_mcp, install=True)
     else:
         _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=True)
     _record_configuration()
@@ -219,12 +265,14 @@ def install_command(
     )
 
 
-def _only_claude_options(scope: str, settings_file: Path | None, mcp_config: Path | None) -> None:
+def _only_claude_options(
+    agent: str, scope: str, settings_file: Path | None, mcp_config: Path | None
+) -> None:
     if scope != "user" or settings_file or mcp_config:
-        raise RecallError(
-            "--scope, --settings and --mcp-config are Claude Code's; Codex's files are in "
-            "$CODEX_HOME (~/.codex)"
-        )
+        where = "Codex's files are in $CODEX_HOME (~/.codex)"
+        if agent == "gemini":
+            where = "Gemini CLI's are in ~/.gemini/settings.json"
+        raise RecallError(f"--scope, --settings and --mcp-config are Claude Code's; {where}")
 
 
 def _learn_store() -> None:
@@ -272,9 +320,9 @@ def uninstall_command(
 ) -> None:
     """Remove Context Recall's hook entries and its MCP server registration, nothing else,
     and stop the worker a hook started (the memory stays)."""
-    if agent == "codex":
-        _only_claude_options(scope, settings_file, mcp_config)
-        _change_codex(no_mcp, install=False)
+    if agent != "claude":
+        _only_claude_options(agent, scope, settings_file, mcp_config)
+        (_change_codex if agent == "codex" else _change_gemini)(no_mcp, install=False)
     else:
         _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=False)
     from contextrecall.client.autostart import stop_worker

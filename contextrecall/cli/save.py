@@ -16,7 +16,7 @@ from contextrecall.cli.common import RecallError, State, one_line_errors
 format_option = click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "claude", "codex", "chat"]),
+    type=click.Choice(["auto", "claude", "codex", "gemini", "chat"]),
     default="auto",
     show_default=True,
     help="Transcript format.",

@@ -123,8 +123,8 @@ def worker_state(settings: Settings) -> dict[str, Any]:
 def installed_hooks() -> list[dict[str, Any]]:
     """Where Claude Code runs `recall hook` for this directory: each scope whose settings
     hold the hooks, or enable the plugin (``plugin``: True), with its file and events; and
-    Codex's hooks (scope "codex") when installed."""
-    from contextrecall.install import codex
+    Codex's and Gemini CLI's hooks (scope "codex", "gemini") when installed."""
+    from contextrecall.install import codex, gemini
     from contextrecall.install.files import enabled_plugin, read_document
     from contextrecall.install.files import installed_hooks as find
     from contextrecall.install.merge import HOOK_EVENTS, installed_events
@@ -134,13 +134,15 @@ def installed_hooks() -> list[dict[str, Any]]:
         {"scope": scope, "path": str(path), "events": list(HOOK_EVENTS), "plugin": True}
         for scope, path in enabled_plugin()
     ]
-    try:
-        document = read_document(codex.hooks_path())
-    except (OSError, ValueError):  # not Codex's to judge here: its own file
-        document = None
-    events = installed_events(document) if document else []
-    agent = [{"scope": "codex", "path": str(codex.hooks_path()), "events": events}]
-    return own + plugin + (agent if events else [])
+    agents = []
+    for agent, path in (("codex", codex.hooks_path()), ("gemini", gemini.settings_path())):
+        try:
+            document = read_document(path)
+        except (OSError, ValueError):  # not ours to judge here: the agent's own file
+            document = None
+        if events := installed_events(document) if document else []:
+            agents.append({"scope": agent, "path": str(path), "events": events})
+    return own + plugin + agents
 
 
 # What fixes a hook failure, by what its log line says.
@@ -437,7 +439,11 @@ def format_status(report: dict[str, Any]) -> str:
             how = "plugin enabled" if hooks.get("plugin") else "recall hook"
             lines.append(f"hooks     {hooks['scope']}: {how} in {hooks['path']} ({events})")
         plugin = [h for h in report["hooks"] if h.get("plugin")]
-        own = [h for h in report["hooks"] if not h.get("plugin") and h["scope"] != "codex"]
+        own = [
+            h
+            for h in report["hooks"]
+            if not h.get("plugin") and h["scope"] not in ("codex", "gemini")
+        ]
         lines.extend(
             "hooks     INSTALLED TWICE: the plugin and `recall install` both run every hook "
             f"-> recall uninstall --scope {hooks['scope']}"

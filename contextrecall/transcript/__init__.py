@@ -1,5 +1,5 @@
-"""Transcript parsing: Claude Code (1.x, 2.x, subagents), Codex rollouts and chat JSONL into
-plain events.
+"""Transcript parsing: Claude Code (1.x, 2.x, subagents), Codex rollouts, Gemini CLI chat logs
+and chat JSONL into plain events.
 
 Pure code: it reads the file it is given and nothing else. ``iter_events`` streams; the
 ``ParseReport`` passed in is filled as the stream is consumed.
@@ -27,6 +27,7 @@ from contextrecall.transcript.events import (
     ToolResult,
     UserPrompt,
 )
+from contextrecall.transcript.gemini import parse_gemini
 from contextrecall.transcript.reader import TranscriptError, iter_objects
 
 __all__ = [
@@ -98,6 +99,8 @@ def iter_events(
         yield from parse_chat(objects, report)
     elif chosen == "codex":
         yield from parse_codex(objects, report)
+    elif chosen == "gemini":
+        yield from parse_gemini(objects, report)
     else:
         compaction = not stream and is_compaction_agent(path)
         yield from parse_claude(objects, report, compaction_agent=compaction)

@@ -1,5 +1,5 @@
-"""Tell a Claude Code transcript, a Codex rollout and a chat JSONL file apart by sniffing
-their first lines."""
+"""Tell a Claude Code transcript, a Codex rollout, a Gemini CLI chat log and a chat JSONL
+file apart by sniffing their first lines."""
 
 from __future__ import annotations
 
@@ -9,19 +9,25 @@ from typing import Any
 
 from contextrecall.transcript.claude import CLAUDE_LINE_TYPES
 from contextrecall.transcript.codex import CODEX_LINE_TYPES
+from contextrecall.transcript.gemini import RECORD_TYPES
 from contextrecall.transcript.reader import open_transcript
 
-FORMATS = ("auto", "claude", "codex", "chat")
+FORMATS = ("auto", "claude", "codex", "gemini", "chat")
 SNIFF_LINES = 50
 SNIFF_LINE_BYTES = 1024 * 1024
 _CLAUDE_KEYS = ("message", "sessionId", "uuid", "summary", "snapshot", "operation")
 
 
 def object_format(obj: dict[str, Any]) -> str | None:
-    """ "claude", "codex" or "chat" when one decoded line says which format it is, else None."""
+    """ "claude", "codex", "gemini" or "chat" when one decoded line says which format it is,
+    else None."""
     line_type = obj.get("type")
     if line_type in CODEX_LINE_TYPES and isinstance(obj.get("payload"), dict):
         return "codex"
+    if ("sessionId" in obj and "projectHash" in obj) or (
+        line_type in RECORD_TYPES and "id" in obj and "content" in obj and "message" not in obj
+    ):
+        return "gemini"
     if (
         isinstance(line_type, str)
         and line_type in CLAUDE_LINE_TYPES
@@ -40,8 +46,8 @@ def looks_binary(path: str | Path) -> bool:
 
 
 def detect_format(path: str | Path) -> str | None:
-    """The format of the transcript at ``path`` ("claude", "codex" or "chat"), or None if
-    unknown."""
+    """The format of the transcript at ``path`` ("claude", "codex", "gemini" or "chat"), or
+    None if unknown."""
     with open_transcript(path) as stream:
         for _ in range(SNIFF_LINES):
             line = stream.readline(SNIFF_LINE_BYTES)

@@ -1,5 +1,6 @@
-"""`recall install --agent codex` on Codex's files: hooks.json in Claude Code's shape, and one
-marked block in config.toml that an uninstall takes out again, leaving the rest alone."""
+"""`recall install --agent codex|gemini` on their files: hooks in Claude Code's shape, Codex's
+MCP server as one marked block in config.toml, Gemini's in its settings.json; each taken out
+again by uninstall, leaving the rest alone."""
 
 from __future__ import annotations
 
@@ -59,3 +60,33 @@ def test_install_and_uninstall_through_the_command(tmp_path, monkeypatch):
     assert gone.exit_code == 0, gone.output
     assert not (tmp_path / "codex" / "hooks.json").exists()
     assert (tmp_path / "codex" / "config.toml").read_text() == CONFIG
+
+
+def test_gemini_hooks_and_server_go_in_its_settings_and_come_out_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEMINI_CLI_HOME", str(tmp_path))
+    monkeypatch.setenv("RECALL_HOME", str(tmp_path / "recall"))
+    monkeypatch.setenv("RECALL_CONFIG", str(tmp_path / "config.env"))
+    settings = tmp_path / ".gemini" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({"security": {"auth": {"selectedType": "gemini-api-key"}}}))
+    runner = CliRunner()
+    done = runner.invoke(cli, ["install", "--agent", "gemini"])
+    assert done.exit_code == 0, done.output
+    written = json.loads(settings.read_text())
+    hooks = written["hooks"]
+    assert sorted(hooks) == [
+        "AfterAgent",
+        "BeforeAgent",
+        "PreCompress",
+        "SessionEnd",
+        "SessionStart",
+    ]
+    assert hooks["AfterAgent"][0]["hooks"][0]["timeout"] == 15_000  # milliseconds
+    assert written["mcpServers"]["context-recall"]["args"] == ["mcp"]
+    assert "type" not in written["mcpServers"]["context-recall"]
+    assert "nothing changed" in runner.invoke(cli, ["install", "--agent", "gemini"]).output
+    gone = runner.invoke(cli, ["uninstall", "--agent", "gemini"])
+    assert gone.exit_code == 0, gone.output
+    assert json.loads(settings.read_text()) == {
+        "security": {"auth": {"selectedType": "gemini-api-key"}}
+    }
