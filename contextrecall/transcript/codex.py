@@ -153,7 +153,11 @@ class CodexParser:
     def feed(self, obj: dict[str, Any]) -> Iterator[Event]:
         kind, payload, when = obj.get("type"), obj.get("payload"), obj.get("timestamp")
         when = when if isinstance(when, str) else None
-        if kind not in CODEX_LINE_TYPES or not isinstance(payload, dict):
+        if (
+            not isinstance(kind, str)
+            or kind not in CODEX_LINE_TYPES
+            or not isinstance(payload, dict)
+        ):
             self.report.skip("codex-unknown-line")
             return
         if kind in ("session_meta", "turn_context"):
@@ -186,7 +190,7 @@ class CodexParser:
             )
 
     def _item(self, payload: dict[str, Any], when: str | None) -> Iterator[Event]:
-        item = payload.get("type")
+        item = payload.get("type") if isinstance(payload.get("type"), str) else None
         if item == "message":
             role = payload.get("role")
             if role == "user":

@@ -22,6 +22,8 @@ def object_format(obj: dict[str, Any]) -> str | None:
     """ "claude", "codex", "gemini" or "chat" when one decoded line says which format it is,
     else None."""
     line_type = obj.get("type")
+    if not isinstance(line_type, str | None):
+        return None
     if line_type in CODEX_LINE_TYPES and isinstance(obj.get("payload"), dict):
         return "codex"
     if ("sessionId" in obj and "projectHash" in obj) or (

@@ -100,7 +100,7 @@ def parse_gemini(objects: Iterable[dict[str, Any]], report: ParseReport) -> Iter
     records: dict[str, dict[str, Any]] = {}
     info: SessionInfo | None = None
     for obj in objects:
-        if "$rewindTo" in obj:
+        if isinstance(obj.get("$rewindTo"), str):
             kept = list(records)
             cut = kept.index(obj["$rewindTo"]) if obj["$rewindTo"] in records else len(kept)
             for gone in kept[cut + 1 :]:
@@ -109,7 +109,11 @@ def parse_gemini(objects: Iterable[dict[str, Any]], report: ParseReport) -> Iter
             continue  # metadata (and the session context Gemini starts with)
         elif isinstance(obj.get("sessionId"), str) and "type" not in obj:
             info = SessionInfo(session_id=obj["sessionId"], timestamp=obj.get("startTime"))
-        elif obj.get("type") in RECORD_TYPES and isinstance(obj.get("id"), str):
+        elif (
+            isinstance(obj.get("type"), str)
+            and obj["type"] in RECORD_TYPES
+            and isinstance(obj.get("id"), str)
+        ):
             records.pop(obj["id"], None)  # an update moves it where it was written last
             records[obj["id"]] = obj
         else:

@@ -397,7 +397,7 @@ def parse_auto(path: Path, data: bytes) -> None:
         parsed = parse_file(path)
     except TranscriptError:
         return
-    assert parsed.format in ("claude", "chat")
+    assert parsed.format in ("claude", "codex", "gemini", "chat")
     check_events(parsed.events)
     assert parsed.report.end_offset <= len(data)
 
@@ -441,3 +441,65 @@ def test_chat_parser_survives_random_input_and_resumes_at_line_boundaries(
 
     chat_parser()
     assert_enough_cases("chat parser")
+
+
+# Codex rollouts and Gemini CLI chat logs: the lines the real clients wrote (tests/clients/
+# transcripts), mutated where their parsers look.
+AGENT_LOGS = Path(__file__).resolve().parents[1] / "clients" / "transcripts"
+AGENT_TEMPLATES = {
+    fmt: [json.loads(line) for line in (AGENT_LOGS / name).read_text().splitlines()]
+    for fmt, name in (("codex", "codex-tool-turn.jsonl"), ("gemini", "gemini-tool-turn.jsonl"))
+}
+AGENT_PATHS: list[tuple[Any, ...]] = [
+    ("type",),
+    ("payload",),
+    ("payload", "type"),
+    ("payload", "role"),
+    ("payload", "content"),
+    ("payload", "content", 0, "text"),
+    ("payload", "arguments"),
+    ("payload", "output"),
+    ("payload", "call_id"),
+    ("payload", "git"),
+    ("id",),
+    ("content",),
+    ("content", 0),
+    ("toolCalls",),
+    ("toolCalls", 0, "args"),
+    ("toolCalls", 0, "result"),
+    ("toolCalls", 0, "result", 0, "functionResponse"),
+    ("thoughts",),
+    ("$rewindTo",),
+    ("$set",),
+    ("sessionId",),
+]
+
+
+def agent_lines(fmt: str) -> st.SearchStrategy[Any]:
+    return st.builds(
+        _mutated,
+        st.sampled_from(AGENT_TEMPLATES[fmt]),
+        st.lists(st.tuples(st.sampled_from(AGENT_PATHS), texts | odd | json_values), max_size=2),
+    )
+
+
+def test_codex_and_gemini_parsers_survive_random_input(tmp_path: Path) -> None:
+    """Random bytes and mutated lines of the real clients' logs, read as Codex's and as
+    Gemini CLI's: no exception, well-formed events, offsets within the data."""
+
+    @FUZZ
+    @given(
+        fmt=st.sampled_from(["codex", "gemini"]),
+        data=random_bytes | jsonl(agent_lines("codex")) | jsonl(agent_lines("gemini")),
+        offset=offsets,
+    )
+    def agent_parsers(fmt: str, data: bytes, offset: int) -> None:
+        CASES["agent parsers"] += 1
+        report = ParseReport()
+        events = list(iter_events(io.BytesIO(data), fmt, offset, report))
+        check_events(events)
+        assert report.end_offset <= max(len(data), offset)
+        parse_auto(tmp_path / "agent.jsonl", data)
+
+    agent_parsers()
+    assert_enough_cases("agent parsers")
