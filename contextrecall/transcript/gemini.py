@@ -60,6 +60,10 @@ def _text(content: Any) -> str:
     return ""
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def tool_call(call: dict[str, Any]) -> ToolCall:
     """A Gemini tool call as the Claude Code tool that does the same (others as they are)."""
     name = str(call.get("name") or "tool")
@@ -80,10 +84,9 @@ def tool_call(call: dict[str, Any]) -> ToolCall:
 def tool_output(call: dict[str, Any]) -> tuple[str, bool]:
     """A tool call's output text and whether it failed (its status, or a non-zero exit)."""
     texts = []
-    for part in call.get("result") or []:
-        response = (
-            part.get("functionResponse", {}).get("response") if isinstance(part, dict) else None
-        )
+    for part in _list(call.get("result")):
+        function = part.get("functionResponse") if isinstance(part, dict) else None
+        response = function.get("response") if isinstance(function, dict) else None
         if isinstance(response, dict):
             value = response.get("output", response.get("error", response))
             texts.append(value if isinstance(value, str) else json.dumps(value))
@@ -134,10 +137,10 @@ def parse_gemini(objects: Iterable[dict[str, Any]], report: ParseReport) -> Iter
             text = _text(record.get("content")).strip()
             thoughts = [
                 f"{t.get('subject', '')}: {t.get('description', '')}".strip(": ")
-                for t in record.get("thoughts") or []
+                for t in _list(record.get("thoughts"))
                 if isinstance(t, dict)
             ]
-            calls = [c for c in record.get("toolCalls") or [] if isinstance(c, dict)]
+            calls = [c for c in _list(record.get("toolCalls")) if isinstance(c, dict)]
             mapped = [tool_call(c) for c in calls]
             chars += len(text)
             if text or thoughts or mapped:
