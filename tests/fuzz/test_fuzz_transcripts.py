@@ -7,6 +7,7 @@ skips agree with each other and with the input.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from pathlib import Path
@@ -254,7 +255,7 @@ def _mutated(template: dict[str, Any], edits: list[tuple[tuple[Any, ...], Any]])
         for step in path[:-1]:
             node = node[step] if _settable(node, step) and step in _keys(node) else None
         if _settable(node, path[-1]):
-            node[path[-1]] = value
+            node[path[-1]] = copy.deepcopy(value)  # a later edit must not change the shared one
     return line
 
 
