@@ -6,7 +6,9 @@ process holds the worker lock as a running worker does), and with the check off
 (RECALL_WORKER_AUTOSTART=0). The difference is what the worker check costs a hook.
 
 Target (issue 4): hook wall time at most 3x that of `python -c pass`; (issue 14) the worker
-check costs at most a few milliseconds.
+check costs at most a few milliseconds; (issue 31) the same for every agent:
+`python bench/bench_hook.py codex` (a Codex rollout, its Stop) or `gemini` (a Gemini CLI chat
+log, its AfterAgent).
 Needs Redis on 127.0.0.1:6379 (jobs go to db 11, which is flushed afterwards).
 """
 
@@ -29,8 +31,46 @@ RUNS = 25
 BROKER = "redis://127.0.0.1:6379/11"
 
 
-def synthetic_transcript(path: Path, size: int = 3 * 1024 * 1024) -> None:
+def line_of(agent: str, text: str) -> dict:
+    """A user line of ``agent``'s transcript format."""
+    if agent == "codex":
+        item = {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": text}],
+        }
+        return {"timestamp": "2026-12-01T09:00:00Z", "type": "response_item", "payload": item}
+    if agent == "gemini":
+        return {
+            "id": text,
+            "timestamp": "2026-12-01T09:00:00Z",
+            "type": "user",
+            "content": [{"text": text}],
+        }
+    return {"type": "user", "message": {"role": "user", "content": text}}
+
+
+FIRST_LINES = {
+    "codex": {
+        "timestamp": "2026-12-01T09:00:00Z",
+        "type": "session_meta",
+        "payload": {"id": "bench"},
+    },
+    "gemini": {"sessionId": "bench", "projectHash": "ab", "startTime": "2026-12-01T09:00:00Z"},
+}
+SAVE_EVENTS = {"claude": "Stop", "codex": "Stop", "gemini": "AfterAgent"}
+
+
+def synthetic_transcript(path: Path, agent: str = "claude", size: int = 3 * 1024 * 1024) -> None:
     source = SAMPLE / "4d5611e5-241a-462a-8d15-5122611a9569.jsonl"
+    if agent != "claude":
+        with path.open("w") as handle:
+            handle.write(json.dumps(FIRST_LINES[agent]) + "\n")
+            n = 0
+            while handle.tell() < size:
+                handle.write(json.dumps(line_of(agent, f"filler {n} " + "x" * 500)) + "\n")
+                n += 1
+        return
     if source.exists():
         shutil.copyfile(source, path)
         return
@@ -41,10 +81,13 @@ def synthetic_transcript(path: Path, size: int = 3 * 1024 * 1024) -> None:
 
 
 def main() -> None:
+    agent = sys.argv[1] if len(sys.argv) > 1 else "claude"
+    if agent not in SAVE_EVENTS:
+        sys.exit(f"bench_hook: unknown agent {agent!r}; expected one of {', '.join(SAVE_EVENTS)}")
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder) / "home"
         transcript = Path(folder) / "session.jsonl"
-        synthetic_transcript(transcript)
+        synthetic_transcript(transcript, agent)
         env = {
             **os.environ,
             "RECALL_HOME": str(home),
@@ -64,7 +107,7 @@ def main() -> None:
                 "session_id": "bench",
                 "transcript_path": str(transcript),
                 "cwd": str(ROOT),
-                "hook_event_name": "Stop",
+                "hook_event_name": SAVE_EVENTS[agent],
                 # not in the transcript yet, as Claude Code often runs Stop: the hook looks
                 # for it in the transcript's end and sends it along
                 "last_assistant_message": "Added the three lines; the totals test passes.",
@@ -76,20 +119,11 @@ def main() -> None:
         for i in range(RUNS):
             with transcript.open("a") as handle:
                 for j in range(3):
-                    handle.write(
-                        json.dumps(
-                            {
-                                "type": "user",
-                                "message": {"role": "user", "content": f"new line {i}.{j}"},
-                            }
-                        )
-                        + "\n"
-                    )
+                    handle.write(json.dumps(line_of(agent, f"new line {i}.{j}")) + "\n")
             baseline.append(timed([sys.executable, "-c", "pass"], env))
             hooks.append(timed(hook, env, event))
             with transcript.open("a") as handle:
-                line = {"type": "user", "message": {"role": "user", "content": f"again {i}"}}
-                handle.write(json.dumps(line) + "\n")
+                handle.write(json.dumps(line_of(agent, f"again {i}")) + "\n")
             no_check.append(timed(hook, unchecked, event))
         spooled = len(list((home / "spool").glob("*.json")))
         os.close(worker_lock)
@@ -101,7 +135,7 @@ def main() -> None:
     print(f"{'process':<40}{'median ms':>12}{'p90 ms':>10}{'ratio':>8}")
     for name, values in (
         ("python -c pass", baseline),
-        ("recall hook (Stop, 3 MB, +3 lines)", hooks),
+        (f"recall hook ({agent} {SAVE_EVENTS[agent]}, 3 MB, +3 lines)", hooks),
         ("  the same, no worker check", no_check),
     ):
         p90 = percentile(values, 90)

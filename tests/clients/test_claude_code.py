@@ -133,6 +133,7 @@ def test_a_day_with_claude_code_is_stored_once_and_only_as_it_happened(user):
     assert "bad input" not in log and "Traceback" not in log, log
 
 
+@pytest.mark.parametrize("user", ["mariadb"], indirect=True)  # SQLite: test_forget.py
 def test_what_the_user_forgets_never_reaches_a_later_session(user):
     wrong = "the nightly export fails because the S3 bucket policy denies eu-central-2"
     first = user.claude(f"Remember: {wrong}")
