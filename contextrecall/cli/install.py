@@ -75,20 +75,7 @@ def _change_gemini(no_mcp: bool, *, install: bool) -> None:
             mcp = None if no_mcp else installer.unregister_mcp_server(path, plan, backups=backups)
     except (OSError, ValueError) as exc:
         raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
-    if install:
-        click.echo(
-            f"installed `recall hook` for {', '.join(outcome.events)} in {path}"
-            if outcome.changed
-            else f"already installed in {path}; nothing changed"
-        )
-    else:
-        click.echo(
-            f"removed Context Recall hooks from {path}"
-            if outcome.changed
-            else f"no Context Recall hooks in {path}; nothing changed"
-        )
-    if outcome.changed:
-        _echo_outcome(outcome)
+    _report_hooks(outcome, path, install)
     if mcp is not None and mcp.changed:
         click.echo(
             f"registered the `recall mcp` server as context-recall in {path}"
@@ -97,6 +84,19 @@ def _change_gemini(no_mcp: bool, *, install: bool) -> None:
         )
     if install and outcome.changed:
         click.echo("Gemini CLI runs hooks in folders you trust (`/permissions` trusts one)")
+
+
+def _report_hooks(outcome: Outcome, path: Path, install: bool) -> None:
+    """What an install or uninstall did to the hooks of one settings file."""
+    if install:
+        done = f"installed `recall hook` for {', '.join(outcome.events)} in {path}"
+        unchanged = f"already installed in {path}; nothing changed"
+    else:
+        done = f"removed Context Recall hooks from {path}"
+        unchanged = f"no Context Recall hooks in {path}; nothing changed"
+    click.echo(done if outcome.changed else unchanged)
+    if outcome.changed:
+        _echo_outcome(outcome)
 
 
 def _change_codex(no_mcp: bool, *, install: bool) -> None:
@@ -119,20 +119,7 @@ def _change_codex(no_mcp: bool, *, install: bool) -> None:
         mcp = None if no_mcp else codex.change_mcp(install, executable, backups)
     except (OSError, ValueError) as exc:
         raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
-    if install:
-        click.echo(
-            f"installed `recall hook` for {', '.join(outcome.events)} in {path}"
-            if outcome.changed
-            else f"already installed in {path}; nothing changed"
-        )
-    else:
-        click.echo(
-            f"removed Context Recall hooks from {path}"
-            if outcome.changed
-            else f"no Context Recall hooks in {path}; nothing changed"
-        )
-    if outcome.changed:
-        _echo_outcome(outcome)
+    _report_hooks(outcome, path, install)
     if mcp is not None:
         where = codex.config_path()
         if install:
@@ -209,15 +196,7 @@ def _change_claude_code(
         mcp = mcp_change(mcp_path, plan, project=project, backups=backups) if mcp_path else None
     except (OSError, ValueError, RuntimeError) as exc:  # SettingsFormatError is a ValueError
         raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
-    if install:
-        done = f"installed `recall hook` for {', '.join(outcome.events)} in {path}"
-        unchanged = f"already installed in {path}; nothing changed"
-    else:
-        done = f"removed Context Recall hooks from {path}"
-        unchanged = f"no Context Recall hooks in {path}; nothing changed"
-    click.echo(done if outcome.changed else unchanged)
-    if outcome.changed:
-        _echo_outcome(outcome)
+    _report_hooks(outcome, path, install)
     if install and not settings_file:
         for other, other_path, _ in installer.installed_hooks():
             if other != scope and other_path != path:

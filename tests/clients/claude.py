@@ -21,7 +21,6 @@ from tests.support import require
 
 HERE = Path(__file__).resolve().parent
 PINNED = json.loads((HERE / "package.json").read_text())["dependencies"]
-CLAUDE_CODE_VERSION = PINNED["@anthropic-ai/claude-code"]
 RUN_SECONDS = 120
 
 
@@ -31,18 +30,37 @@ def clients_folder() -> Path:
     return Path(os.environ.get("RECALL_TEST_CLIENTS") or Path(cache) / "contextrecall" / "clients")
 
 
-def claude_binary() -> str:
-    """The pinned Claude Code CLI (skipped, or under CI failed, when it is not installed)."""
-    binary = clients_folder() / "node_modules" / ".bin" / "claude"
-    version = ""
+def pinned_binary(command: str, name: str, package: str) -> str:
+    """The pinned client ``command`` of npm ``package`` (skipped, or under CI failed, when it
+    is not installed at that version)."""
+    binary = clients_folder() / "node_modules" / ".bin" / command
+    wanted, shown = PINNED[package], ""
     if binary.exists():
-        shown = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
-        version = shown.stdout.split(" ")[0].strip()
-    require(
-        version == CLAUDE_CODE_VERSION,
-        f"Claude Code {CLAUDE_CODE_VERSION} in {binary.parent} (run .ci/clients)",
-    )
+        done = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
+        shown = done.stdout
+    require(wanted in shown.split(), f"{name} {wanted} in {binary.parent} (run .ci/clients)")
     return str(binary)
+
+
+def claude_binary() -> str:
+    return pinned_binary("claude", "Claude Code", "@anthropic-ai/claude-code")
+
+
+def on_backend(user: ClaudeUser, request: Any, redis_db: int) -> None:
+    """For the "mariadb" parameter of ``request``: the configuration file names a MariaDB
+    database of the test's own and Redis ``redis_db`` (broker and cache), flushed around it."""
+    if request.param != "mariadb":
+        return
+    from tests.support import flush_redis
+
+    server = f"{request.getfixturevalue('redis_server')}/{redis_db}"
+    flush_redis(server)
+    request.addfinalizer(lambda: flush_redis(server))
+    user.recall(
+        "config", "set", "RECALL_DATABASE_URL", request.getfixturevalue("empty_mariadb_url")
+    )
+    for name in ("RECALL_BROKER_URL", "RECALL_CACHE_URL"):
+        user.recall("config", "set", name, server)
 
 
 @dataclass

@@ -14,11 +14,9 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 
-from tests.clients.claude import PINNED, RUN_SECONDS, ClaudeUser, clients_folder
+from tests.clients.claude import RUN_SECONDS, ClaudeUser, pinned_binary
 from tests.clients.responses_api import ResponsesAPI
-from tests.support import require
 
-CODEX_VERSION = PINNED["@openai/codex"]
 MODEL = "gpt-5.1-codex"
 PROVIDER = """model = "{model}"
 model_provider = "stand-in"
@@ -29,17 +27,6 @@ base_url = "{url}"
 wire_api = "responses"
 env_key = "STAND_IN_KEY"
 """
-
-
-def codex_binary() -> str:
-    """The pinned Codex CLI (skipped, or under CI failed, when it is not installed)."""
-    binary = clients_folder() / "node_modules" / ".bin" / "codex"
-    version = ""
-    if binary.exists():
-        shown = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
-        version = shown.stdout.strip().split(" ")[-1]
-    require(version == CODEX_VERSION, f"Codex {CODEX_VERSION} in {binary.parent} (run .ci/clients)")
-    return str(binary)
 
 
 @dataclass
@@ -64,7 +51,7 @@ class CodexUser(ClaudeUser):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.codex_binary = codex_binary()
+        self.codex_binary = pinned_binary("codex", "Codex", "@openai/codex")
         self.codex_api.start()
         (self.home / ".codex").mkdir(parents=True, exist_ok=True)
         (self.home / ".codex" / "config.toml").write_text(

@@ -14,26 +14,10 @@ import json
 import subprocess
 from dataclasses import dataclass, field
 
-from tests.clients.claude import PINNED, RUN_SECONDS, ClaudeUser, clients_folder
+from tests.clients.claude import RUN_SECONDS, ClaudeUser, pinned_binary
 from tests.clients.gemini_api import GeminiAPI
-from tests.support import require
 
-GEMINI_VERSION = PINNED["@google/gemini-cli"]
 MODEL = "gemini-2.5-flash"
-
-
-def gemini_binary() -> str:
-    """The pinned Gemini CLI (skipped, or under CI failed, when it is not installed)."""
-    binary = clients_folder() / "node_modules" / ".bin" / "gemini"
-    version = ""
-    if binary.exists():
-        shown = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
-        version = shown.stdout.strip()
-    require(
-        version == GEMINI_VERSION,
-        f"Gemini CLI {GEMINI_VERSION} in {binary.parent} (run .ci/clients)",
-    )
-    return str(binary)
 
 
 @dataclass
@@ -63,7 +47,7 @@ class GeminiUser(ClaudeUser):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.gemini_binary = gemini_binary()
+        self.gemini_binary = pinned_binary("gemini", "Gemini CLI", "@google/gemini-cli")
         self.gemini_api.start()
         settings = self.home / ".gemini" / "settings.json"
         settings.parent.mkdir(parents=True, exist_ok=True)

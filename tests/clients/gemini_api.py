@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.clients.stand_in import StandIn, send_events, send_json
 
 DIRECTIVE = re.compile(r"\[(bash|say):\s*(.*?)\]", re.S)
 SHELL_TOOL = "run_shell_command"
@@ -49,68 +51,30 @@ def reply(body: dict[str, Any]) -> dict[str, Any]:
     return {"text": "Noted: " + " ".join(words[:8])}
 
 
-class GeminiAPI:
-    """The stand-in, on 127.0.0.1 on a free port, serving from ``start`` until ``stop``."""
+@dataclass
+class GeminiAPI(StandIn):
+    """The Gemini API stand-in (``GOOGLE_GEMINI_BASE_URL`` is its address)."""
 
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self._json({"models": []})
-
-            def do_POST(self) -> None:
-                size = int(self.headers.get("content-length") or 0)
-                body = json.loads(self.rfile.read(size) or b"{}")
-                if ":countTokens" in self.path:
-                    self._json({"totalTokens": 10})
-                    return
-                api.requests.append(body)
-                chunk = {
-                    "candidates": [
-                        {
-                            "content": {"role": "model", "parts": [reply(body)]},
-                            "finishReason": "STOP",
-                            "index": 0,
-                        }
-                    ],
-                    "usageMetadata": {
-                        "promptTokenCount": 10,
-                        "candidatesTokenCount": 5,
-                        "totalTokenCount": 15,
-                    },
+    def respond(self, handler: BaseHTTPRequestHandler, path: str, body: dict[str, Any]) -> None:
+        if ":countTokens" in path:
+            send_json(handler, {"totalTokens": 10})
+            return
+        self.requests.append(body)
+        chunk = {
+            "candidates": [
+                {
+                    "content": {"role": "model", "parts": [reply(body)]},
+                    "finishReason": "STOP",
+                    "index": 0,
                 }
-                if ":streamGenerateContent" not in self.path:
-                    self._json(chunk)
-                    return
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.end_headers()
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-                self.wfile.flush()
-
-            def _json(self, value: Any) -> None:
-                data = json.dumps(value).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> GeminiAPI:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+            ],
+            "usageMetadata": {
+                "promptTokenCount": 10,
+                "candidatesTokenCount": 5,
+                "totalTokenCount": 15,
+            },
+        }
+        if ":streamGenerateContent" in path:
+            send_events(handler, [(None, chunk)])
+        else:
+            send_json(handler, chunk)

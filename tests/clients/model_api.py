@@ -23,9 +23,11 @@ import json
 import re
 import threading
 import uuid
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.clients.stand_in import StandIn, send_events, send_json
 
 DIRECTIVE = re.compile(r"\[(bash|background|mcp|task|say):\s*(.*?)\]", re.S)
 COMPACTION = "create a detailed summary of the conversation"
@@ -68,76 +70,23 @@ class Reply:
 
 
 @dataclass
-class ModelAPI:
-    """The stand-in server; ``start`` binds 127.0.0.1 on a free port."""
+class ModelAPI(StandIn):
+    """The Messages API stand-in; ``start`` binds 127.0.0.1 on a free port."""
 
-    requests: list[dict[str, Any]] = field(default_factory=list)
     delay: float = 0.0  # seconds before each answer, to let a test widen a race
-    _server: ThreadingHTTPServer | None = None
 
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> ModelAPI:
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:  # quiet
-                pass
-
-            def do_POST(self) -> None:
-                size = int(self.headers.get("content-length") or 0)
-                try:
-                    body = json.loads(self.rfile.read(size) or b"{}")
-                except ValueError:
-                    body = {}
-                if not self.path.startswith("/v1/messages") or "count_tokens" in self.path:
-                    self._json({"input_tokens": 100} if "count_tokens" in self.path else {})
-                    return
-                api.requests.append(body)
-                if api.delay:
-                    threading.Event().wait(api.delay)
-                reply = api.answer(body)
-                if body.get("stream"):
-                    self._stream(body, reply)
-                else:
-                    self._json(api.message(body, reply))
-
-            def do_GET(self) -> None:
-                self._json({})
-
-            def do_HEAD(self) -> None:
-                self._json({})
-
-            def _json(self, value: Any) -> None:
-                data = json.dumps(value).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _stream(self, body: dict[str, Any], reply: Reply) -> None:
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("cache-control", "no-cache")
-                self.end_headers()
-                for name, data in api.events(body, reply):
-                    self.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
-                self.wfile.flush()
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+    def respond(self, handler: BaseHTTPRequestHandler, path: str, body: dict[str, Any]) -> None:
+        if not path.startswith("/v1/messages") or "count_tokens" in path:
+            send_json(handler, {"input_tokens": 100} if "count_tokens" in path else {})
+            return
+        self.requests.append(body)
+        if self.delay:
+            threading.Event().wait(self.delay)
+        reply = self.answer(body)
+        if body.get("stream"):
+            send_events(handler, self.events(body, reply))
+        else:
+            send_json(handler, self.message(body, reply))
 
     # -- what the model says -----------------------------------------------------------
 

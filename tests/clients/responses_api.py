@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.clients.stand_in import StandIn, send_events, send_json
 
 DIRECTIVE = re.compile(r"\[(bash|say):\s*(.*?)\]", re.S)
 SHELL_TOOLS = ("exec_command", "shell", "local_shell")
@@ -72,69 +74,30 @@ def _message(text: str) -> dict[str, Any]:
     }
 
 
-class ResponsesAPI:
-    """The stand-in, on 127.0.0.1 on a free port, serving from ``start`` until ``stop``."""
+@dataclass
+class ResponsesAPI(StandIn):
+    """The Responses API stand-in (the client's base URL ends in ``/v1``)."""
 
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-        api = self
+    prefix = "/v1"
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # /models and the like: nothing to list
-                self._json({"object": "list", "data": [], "models": []})
-
-            def do_POST(self) -> None:
-                size = int(self.headers.get("content-length") or 0)
-                body = json.loads(self.rfile.read(size) or b"{}")
-                api.requests.append(body)
-                if not self.path.rstrip("/").endswith("/responses"):
-                    self._json({})
-                    return
-                item = reply(body)
-                response_id = f"resp_{uuid.uuid4().hex[:12]}"
-                usage = {
-                    "input_tokens": 10,
-                    "input_tokens_details": {"cached_tokens": 0},
-                    "output_tokens": 5,
-                    "output_tokens_details": {"reasoning_tokens": 0},
-                    "total_tokens": 15,
-                }
-                events = [
-                    ("response.created", {"response": {"id": response_id}}),
-                    ("response.output_item.added", {"output_index": 0, "item": item}),
-                    ("response.output_item.done", {"output_index": 0, "item": item}),
-                    ("response.completed", {"response": {"id": response_id, "usage": usage}}),
-                ]
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("cache-control", "no-cache")
-                self.end_headers()
-                for name, data in events:
-                    payload = json.dumps({"type": name, **data})
-                    self.wfile.write(f"event: {name}\ndata: {payload}\n\n".encode())
-                self.wfile.flush()
-
-            def _json(self, value: Any) -> None:
-                data = json.dumps(value).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def start(self) -> ResponsesAPI:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+    def respond(self, handler: BaseHTTPRequestHandler, path: str, body: dict[str, Any]) -> None:
+        self.requests.append(body)
+        if not path.rstrip("/").endswith("/responses"):
+            send_json(handler, {})
+            return
+        item = reply(body)
+        response_id = f"resp_{uuid.uuid4().hex[:12]}"
+        usage = {
+            "input_tokens": 10,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": 5,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": 15,
+        }
+        events = [
+            ("response.created", {"response": {"id": response_id}}),
+            ("response.output_item.added", {"output_index": 0, "item": item}),
+            ("response.output_item.done", {"output_index": 0, "item": item}),
+            ("response.completed", {"response": {"id": response_id, "usage": usage}}),
+        ]
+        send_events(handler, ((name, {"type": name, **data}) for name, data in events))

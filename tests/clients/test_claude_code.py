@@ -19,8 +19,8 @@ from sqlalchemy import select
 from contextrecall.db import session_scope
 from contextrecall.models import ContextSnippet, ConversationContext, DecisionLog
 from contextrecall.settings import Settings
-from tests.clients.claude import ClaudeUser
-from tests.support import flush_redis, repeated_sentences
+from tests.clients.claude import ClaudeUser, on_backend
+from tests.support import repeated_sentences
 
 DEPLOY = "./deploy.sh --prod --region eu-west-3"
 OUR_SEARCH = "mcp__context-recall__search_memory"
@@ -34,15 +34,7 @@ def user(request: pytest.FixtureRequest, tmp_path: Path):
     """A new user of both: on the embedded defaults, or with the configuration file naming
     MariaDB and Redis (for the database, the broker and the cache)."""
     claude = ClaudeUser(tmp_path)
-    if request.param == "mariadb":
-        server = f"{request.getfixturevalue('redis_server')}/{REDIS_DB}"
-        flush_redis(server)
-        request.addfinalizer(lambda: flush_redis(server))
-        claude.recall(
-            "config", "set", "RECALL_DATABASE_URL", request.getfixturevalue("empty_mariadb_url")
-        )
-        for name in ("RECALL_BROKER_URL", "RECALL_CACHE_URL"):
-            claude.recall("config", "set", name, server)
+    on_backend(claude, request, REDIS_DB)
     installed = claude.recall("install")
     assert "installed `recall hook`" in installed
     yield claude

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from contextrecall.db import session_scope
 from contextrecall.models import Session
 from contextrecall.settings import Settings
+from tests.clients.claude import on_backend
 from tests.clients.codex import CodexUser
 from tests.clients.test_claude_code import everything, stored
-from tests.support import flush_redis
 
 REDIS_DB = 9  # this module's Redis database (MariaDB runs), flushed before and after
 
@@ -21,15 +21,7 @@ REDIS_DB = 9  # this module's Redis database (MariaDB runs), flushed before and 
 @pytest.fixture(params=["embedded", "mariadb"])
 def user(request: pytest.FixtureRequest, tmp_path):
     codex = CodexUser(tmp_path)
-    if request.param == "mariadb":
-        server = f"{request.getfixturevalue('redis_server')}/{REDIS_DB}"
-        flush_redis(server)
-        request.addfinalizer(lambda: flush_redis(server))
-        codex.recall(
-            "config", "set", "RECALL_DATABASE_URL", request.getfixturevalue("empty_mariadb_url")
-        )
-        for name in ("RECALL_BROKER_URL", "RECALL_CACHE_URL"):
-            codex.recall("config", "set", name, server)
+    on_backend(codex, request, REDIS_DB)
     installed = codex.recall("install", "--agent", "codex")
     assert "installed `recall hook` for SessionStart, UserPromptSubmit, Stop, PreCompact" in (
         installed

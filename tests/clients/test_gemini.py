@@ -9,10 +9,10 @@ import json
 
 import pytest
 
+from tests.clients.claude import on_backend
 from tests.clients.gemini import GeminiUser
 from tests.clients.test_claude_code import everything, stored
 from tests.clients.test_codex import agents
-from tests.support import flush_redis
 
 REDIS_DB = 10  # this module's Redis database (MariaDB runs), flushed before and after
 
@@ -20,15 +20,7 @@ REDIS_DB = 10  # this module's Redis database (MariaDB runs), flushed before and
 @pytest.fixture(params=["embedded", "mariadb"])
 def user(request: pytest.FixtureRequest, tmp_path):
     gemini = GeminiUser(tmp_path)
-    if request.param == "mariadb":
-        server = f"{request.getfixturevalue('redis_server')}/{REDIS_DB}"
-        flush_redis(server)
-        request.addfinalizer(lambda: flush_redis(server))
-        gemini.recall(
-            "config", "set", "RECALL_DATABASE_URL", request.getfixturevalue("empty_mariadb_url")
-        )
-        for name in ("RECALL_BROKER_URL", "RECALL_CACHE_URL"):
-            gemini.recall("config", "set", name, server)
+    on_backend(gemini, request, REDIS_DB)
     installed = gemini.recall("install", "--agent", "gemini")
     assert (
         "installed `recall hook` for SessionStart, BeforeAgent, AfterAgent, PreCompress, "

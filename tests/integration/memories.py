@@ -34,7 +34,9 @@ def decisions_since_kafka(project_id: str, later: int) -> list[DecisionLog]:
     ]
 
 
-def save_in_process(settings, project: dict, session: str, text: bytes, start: int = 0) -> dict:
+def save_in_process(
+    settings, project: dict, session: str, text: bytes, start: int = 0, end: int | None = None
+) -> dict:
     """Store one delta of ``session`` as a worker does (save, generation, index), in this
     process; the ids it wrote ({table: ids}), or {} when it was stored before."""
     from contextrecall.client.deltas import Delta
@@ -52,7 +54,7 @@ def save_in_process(settings, project: dict, session: str, text: bytes, start: i
         machine=None,
         session_external_id=session,
         source_format="claude",
-        delta=Delta(start, start + len(text), text),
+        delta=Delta(start, start + len(text) if end is None else end, text),
         event="Stop",
         ring=ring,
     )

@@ -223,23 +223,19 @@ def test_forgetting_a_session_removes_all_it_stored_and_its_later_saves(kept):
         ).all()
     assert len(again) == 1  # only the other project's
     assert "retry" not in everything_text(kept, "add a retry to the export")
+
     # and the job that carried it counts as done: the hook's sent copy may go
-    job = build_job(
-        project=PROJECT,
-        machine=None,
-        session_external_id="sa",
-        source_format="claude",
-        delta=Delta(0, len(more), more),
-        event="Stop",
-    )
-    other = build_job(
-        project=OTHER,
-        machine=None,
-        session_external_id="sz",
-        source_format="claude",
-        delta=Delta(0, len(more), more),
-        event="Stop",
-    )
+    def job(project: dict, session: str) -> dict:
+        return build_job(
+            project=project,
+            machine=None,
+            session_external_id=session,
+            source_format="claude",
+            delta=Delta(0, len(more), more),
+            event="Stop",
+        )
+
+    job, other = job(PROJECT, "sa"), job(OTHER, "sz")
     assert held(kept, [job, other]) == {job["job_id"]}
 
 

@@ -12,16 +12,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from contextrecall.client.deltas import Delta, redact_line, tail_line
-from contextrecall.crypto import load_key_ring
 from contextrecall.db import session_scope
-from contextrecall.generation import bump_generation
-from contextrecall.jobs import build_job
 from contextrecall.memory_signals import REMOVED
 from contextrecall.models import ContextSnippet
 from contextrecall.recall import answer
-from contextrecall.recall.index import keeper, reader
+from contextrecall.recall.index import reader
 from contextrecall.settings import Settings
-from contextrecall.store.save_job import save_job
+from tests.integration.memories import save_in_process
 
 TRANSCRIPT = Path(__file__).resolve().parents[1] / "clients" / "transcripts" / "tool-turn.jsonl"
 ANSWER = "Finished. The output was: Linux"
@@ -43,26 +40,7 @@ def halves() -> tuple[Delta, Delta]:
 
 
 def save(settings: Settings, delta: Delta) -> dict:
-    job = build_job(
-        project=PROJECT,
-        machine=None,
-        session_external_id="s1",
-        source_format="claude",
-        delta=delta,
-        event="Stop",
-        ring=load_key_ring(settings),
-    )
-    with session_scope(settings) as db:
-        stored = save_job(db, job, load_key_ring(settings))
-    generation = bump_generation(settings, PROJECT["identity"])
-    keeper.after_save(
-        identity=PROJECT["identity"],
-        ids=stored.memory_ids,
-        generation=generation,
-        settings=settings,
-        now=True,
-    )
-    return stored.memory_ids
+    return save_in_process(settings, PROJECT, "s1", delta.text, delta.start, delta.end)
 
 
 def exchanges(settings: Settings) -> list[str]:
