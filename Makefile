@@ -25,12 +25,12 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 
-# The whole suite on the venv's Python, in parallel (pytest-xdist: one test process a core and
-# one more, since many tests wait on workers and hooks; each process has its own databases and
-# its own redis-server), and meanwhile the unit tests on Python 3.12 and 3.13 (their output is
+# The whole suite on the venv's Python, in parallel (pytest-xdist: two test processes a core,
+# since many tests wait on workers, hooks and the real clients; each process has its own
+# databases and its own redis-server), and meanwhile the unit tests on Python 3.12 and 3.13 (their output is
 # shown once the suite is done). The package's bytecode is compiled first: hooks run in tests,
 # and compiling on every import (PYTHONDONTWRITEBYTECODE set) costs each of them.
-PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print((os.cpu_count() or 1) + 1)")
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(2 * (os.cpu_count() or 1))")
 
 test: lint
 	$(BIN)/python -m compileall -q contextrecall
