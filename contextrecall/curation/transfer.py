@@ -119,7 +119,12 @@ def import_lines(settings: Settings, lines: Iterable[str]) -> dict[str, Any]:
             root_path=about.get("root_path"),
         )
         db.flush()
-        added = _load(db, ring, project, found)
+        try:
+            added = _load(db, ring, project, found)
+        except (KeyError, TypeError, ValueError) as exc:  # nothing is kept: rolled back
+            raise records.BadRecord(
+                f"a record lacks a field or holds one of the wrong type ({exc!s:.80})"
+            ) from exc
         project_id, name = project.id, project.name
     refresh(settings, {project_id})
     return {"project": name, "added": added}

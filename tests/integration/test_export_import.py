@@ -122,6 +122,20 @@ def test_an_import_never_brings_back_what_the_target_forgot(kept, request, tmp_p
             ],
             "line 2: unknown record type 'gossip'",
         ),
+        (
+            [
+                '{"type":"context-recall-export","version":1,"project":{"identity":"x"}}',
+                '{"type":"decision","id":"d1"}',
+            ],
+            "a record lacks a field or holds one of the wrong type",
+        ),
+        (
+            [
+                '{"type":"context-recall-export","version":1,"project":{"identity":"x"}}',
+                '{"type":"session","id":"s1","external_id":"e","created_at":"yesterday"}',
+            ],
+            "a record lacks a field or holds one of the wrong type",
+        ),
     ],
 )
 def test_a_bad_export_is_refused_with_the_line_that_is_wrong(backend, lines, message):
