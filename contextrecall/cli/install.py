@@ -54,38 +54,6 @@ agent_option = click.option(
 )
 
 
-def _change_gemini(no_mcp: bool, *, install: bool) -> None:
-    """Install (or uninstall) Gemini CLI's hooks and MCP server, in its settings.json."""
-    from contextrecall.install import files as installer
-    from contextrecall.install import gemini
-    from contextrecall.install.merge import hook_command
-
-    if install and (problem := installer.unsupported_platform()):
-        raise RecallError(problem)
-    executable = installer.recall_executable()
-    path = gemini.settings_path()
-    plan = gemini.plan(hook_command(executable), executable)
-    try:
-        backups = installer.backups_dir()
-        if install:
-            outcome = installer.install_into(path, plan, backups=backups)
-            mcp = None if no_mcp else installer.register_mcp_server(path, plan, backups=backups)
-        else:
-            outcome = installer.uninstall_from(path, backups=backups)
-            mcp = None if no_mcp else installer.unregister_mcp_server(path, plan, backups=backups)
-    except (OSError, ValueError) as exc:
-        raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
-    _report_hooks(outcome, path, install)
-    if mcp is not None and mcp.changed:
-        click.echo(
-            f"registered the `recall mcp` server as context-recall in {path}"
-            if install
-            else f"removed the `recall mcp` server from {path}"
-        )
-    if install and outcome.changed:
-        click.echo("Gemini CLI runs hooks in folders you trust (`/permissions` trusts one)")
-
-
 def _report_hooks(outcome: Outcome, path: Path, install: bool) -> None:
     """What an install or uninstall did to the hooks of one settings file."""
     if install:
@@ -99,42 +67,40 @@ def _report_hooks(outcome: Outcome, path: Path, install: bool) -> None:
         _echo_outcome(outcome)
 
 
-def _change_codex(no_mcp: bool, *, install: bool) -> None:
-    """Install (or uninstall) Codex's hooks and MCP server, reporting each file."""
-    from contextrecall.install import codex
+def _change_agent(agent: str, no_mcp: bool, *, install: bool) -> None:
+    """Install (or uninstall) Codex's or Gemini CLI's hooks and MCP server, reporting each
+    file."""
+    from contextrecall.install import codex, gemini
     from contextrecall.install import files as installer
     from contextrecall.install.merge import hook_command
 
     if install and (problem := installer.unsupported_platform()):
         raise RecallError(problem)
+    files = codex if agent == "codex" else gemini
     executable = installer.recall_executable()
-    path = codex.hooks_path()
+    path = files.hooks_path()
     try:
         backups = installer.backups_dir()
         if install:
-            plan = codex.plan(hook_command(executable))
+            plan = files.plan(hook_command(executable), executable)
             outcome = installer.install_into(path, plan, backups=backups)
         else:
             outcome = installer.uninstall_from(path, backups=backups)
-        mcp = None if no_mcp else codex.change_mcp(install, executable, backups)
+        mcp = None if no_mcp else files.change_mcp(install, executable, backups)
     except (OSError, ValueError) as exc:
         raise RecallError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     _report_hooks(outcome, path, install)
-    if mcp is not None:
-        where = codex.config_path()
-        if install:
-            click.echo(
-                f"registered the `recall mcp` server as context-recall in {where}"
-                if mcp
-                else f"`recall mcp` already registered in {where}; nothing changed"
-            )
-        elif mcp:
-            click.echo(f"removed the `recall mcp` server from {where}")
-    if install and outcome.changed:
+    where = files.mcp_path()
+    if mcp:
         click.echo(
-            "Codex runs new hooks once you review them: start `codex` and trust them with "
-            "/hooks (`codex exec` runs them with --dangerously-bypass-hook-trust)"
+            f"registered the `recall mcp` server as context-recall in {where}"
+            if install
+            else f"removed the `recall mcp` server from {where}"
         )
+    elif mcp is not None and install:
+        click.echo(f"`recall mcp` already registered in {where}; nothing changed")
+    if install and outcome.changed:
+        click.echo(files.TRUST_NOTE)
 
 
 def _mcp_target(
@@ -233,7 +199,7 @@ def install_command(
     the hook needs POSIX (use WSL)."""
     if agent != "claude":
         _only_claude_options(agent, scope, settings_file, mcp_config)
-        (_change_codex if agent == "codex" else _change_gemini)(no_mcp, install=True)
+        _change_agent(agent, no_mcp, install=True)
     else:
         _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=True)
     _record_configuration()
@@ -301,7 +267,7 @@ def uninstall_command(
     and stop the worker a hook started (the memory stays)."""
     if agent != "claude":
         _only_claude_options(agent, scope, settings_file, mcp_config)
-        (_change_codex if agent == "codex" else _change_gemini)(no_mcp, install=False)
+        _change_agent(agent, no_mcp, install=False)
     else:
         _change_claude_code(scope, settings_file, mcp_config, no_mcp, install=False)
     from contextrecall.client.autostart import stop_worker

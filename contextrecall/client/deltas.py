@@ -12,7 +12,7 @@ import json
 
 from contextrecall.ids import sha256_hex
 from contextrecall.jobs import TAIL_FIELD
-from contextrecall.redaction import redact
+from contextrecall.redaction import map_strings, redact
 
 TYPE_CHECKING = False  # importing typing costs the hook ~3 ms; annotations are strings
 if TYPE_CHECKING:
@@ -43,13 +43,7 @@ class Delta:
 
 def redact_value(value: Any) -> Any:
     """Redact every string inside a parsed JSON value."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [redact_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: redact_value(v) for k, v in value.items()}
-    return value
+    return map_strings(value, redact)
 
 
 def redact_line(line: bytes) -> bytes:

@@ -3,7 +3,6 @@ as a timeline, one session with everything it stored, the pinned memories."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,17 +17,11 @@ from contextrecall.models import (
     Project,
     Session,
 )
+from contextrecall.recall.loading import parsed_json
 
 AGENTS = {"claude": "Claude Code", "codex": "Codex", "chat": "chat log", "manual": "saved by hand"}
 TIMELINE = 200  # sessions a project page lists, the newest first
 SESSION_ITEMS = 500  # snippets a session page lists
-
-
-def _json(value: str | None, default: Any) -> Any:
-    try:
-        return json.loads(value) if value else default
-    except ValueError:
-        return default
 
 
 @dataclass(frozen=True)
@@ -103,7 +96,7 @@ class SessionView:
 
 
 def _session_view(session: Session, context: ConversationContext | None) -> SessionView:
-    state = _json(context.current_state, {}) if context else {}
+    state = parsed_json(context.current_state, {}) if context else {}
     return SessionView(
         id=session.id,
         external_id=session.external_id,

@@ -5,7 +5,6 @@ the target forgot is not brought back."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +28,7 @@ from contextrecall.models import (
     Session,
     new_uuid,
 )
-from contextrecall.recall.loading import find_project
+from contextrecall.recall.loading import find_project, parsed_json
 from contextrecall.settings import Settings
 from contextrecall.store import memory_rows, parents, tombstones
 
@@ -57,10 +56,10 @@ def export_lines(settings: Settings, project: str, deltas: bool = False) -> Iter
             "git_remote": found.git_remote,
             "root_path": found.root_path,
         }
-        yield _dumps(records.header(about, datetime.now(UTC), deltas))
+        yield memory_rows.as_json(records.header(about, datetime.now(UTC), deltas))
         sessions = {s.id: s for s in db.scalars(_of(Session, found.id, Session.created_at))}
         for session in sessions.values():
-            yield _dumps(records.record("session", _row(session)))
+            yield memory_rows.as_json(records.record("session", _row(session)))
 
         def named(session_id: str | None) -> str | None:
             session = sessions.get(session_id or "")
@@ -68,24 +67,24 @@ def export_lines(settings: Settings, project: str, deltas: bool = False) -> Iter
 
         for kind, model in MODELS.items():
             for obj in db.scalars(_of(model, found.id, model.created_at)):
-                yield _dumps(records.record(kind, _row(obj), named(obj.session_id)))
+                yield memory_rows.as_json(records.record(kind, _row(obj), named(obj.session_id)))
         for state in db.scalars(select(ProjectState).where(ProjectState.project_id == found.id)):
-            yield _dumps(records.record("state", _row(state), named(state.last_session_id)))
+            yield memory_rows.as_json(
+                records.record("state", _row(state), named(state.last_session_id))
+            )
         for mark in db.scalars(_of(ForgottenMemory, found.id, ForgottenMemory.created_at)):
-            yield _dumps(records.record("forgotten", _row(mark)))
+            yield memory_rows.as_json(records.record("forgotten", _row(mark)))
         if ring is not None:
             for delta in db.scalars(_of(SavedDelta, found.id, SavedDelta.start_offset)):
                 bound = associated_data(delta.project_id, delta.session_id, "delta")
                 text = ring.decrypt(delta.payload, bound)
-                yield _dumps(records.delta_record(_row(delta), named(delta.session_id), text))
+                yield memory_rows.as_json(
+                    records.delta_record(_row(delta), named(delta.session_id), text)
+                )
 
 
 def _of(model: type, project_id: str, order: Any) -> Any:
     return select(model).where(model.project_id == project_id).order_by(order, model.id)
-
-
-def _dumps(found: dict[str, Any]) -> str:
-    return json.dumps(found, ensure_ascii=False, separators=(",", ":"))
 
 
 def read_records(lines: Iterable[str]) -> tuple[dict[str, Any], dict[str, list[dict]]]:
@@ -210,10 +209,7 @@ def _load(
 
 
 def _tags(value: Any) -> list[str]:
-    try:
-        tags = json.loads(value) if isinstance(value, str) else []
-    except ValueError:
-        return []
+    tags = parsed_json(value if isinstance(value, str) else None, [])
     return [str(tag) for tag in tags] if isinstance(tags, list) else []
 
 

@@ -39,8 +39,16 @@ def config_path() -> Path:
     return codex_home() / "config.toml"
 
 
-def plan(command: str) -> Plan:
+def plan(command: str, recall_executable: str | None) -> Plan:
+    """The hooks (the ``recall mcp`` server goes in config.toml: ``change_mcp``)."""
     return Plan(command=command, timeouts=dict(HOOK_TIMEOUTS))
+
+
+mcp_path = config_path  # where ``change_mcp`` registers the server
+TRUST_NOTE = (
+    "Codex runs new hooks once you review them: start `codex` and trust them with /hooks "
+    "(`codex exec` runs them with --dangerously-bypass-hook-trust)"
+)
 
 
 def mcp_block(recall_executable: str | None) -> str:

@@ -26,6 +26,9 @@ HOOK_TIMEOUTS = {  # milliseconds
 }
 
 
+TRUST_NOTE = "Gemini CLI runs hooks in folders you trust (`/permissions` trusts one)"
+
+
 def settings_path() -> Path:
     value = os.environ.get(GEMINI_HOME_ENV, "")
     home = Path(value).absolute() if value.strip() else Path.home()
@@ -43,3 +46,15 @@ def plan(command: str, recall_executable: str | None) -> Plan:
         timeouts=dict(HOOK_TIMEOUTS),
         mcp_servers={MCP_SERVER_NAME: mcp_server_entry(recall_executable)},
     )
+
+
+hooks_path = mcp_path = settings_path  # one file holds both
+
+
+def change_mcp(install: bool, recall_executable: str | None, backups: Path | None) -> bool:
+    """Add (or remove) the ``recall mcp`` server in settings.json; whether it changed."""
+    from contextrecall.install import files
+
+    change = files.register_mcp_server if install else files.unregister_mcp_server
+    entry = plan("", recall_executable)
+    return change(settings_path(), entry, backups=backups).changed

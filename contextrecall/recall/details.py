@@ -6,7 +6,6 @@ means a caller cannot even learn that they exist.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -14,15 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
 from contextrecall.models import ContextSnippet, ConversationContext, DecisionLog, Session
+from contextrecall.recall.loading import parsed_json
 
 MAX_IDS = 50
-
-
-def _json(value: str | None, default: Any) -> Any:
-    try:
-        return json.loads(value) if value else default
-    except ValueError:
-        return default
 
 
 def _time(value: datetime | None) -> str | None:
@@ -35,24 +28,24 @@ def _decision(row: DecisionLog, session: str | None) -> dict[str, Any]:
         "id": row.id,
         "text": row.decision_text,
         "rationale": row.rationale,
-        "alternatives": _json(row.alternatives_considered, []),
+        "alternatives": parsed_json(row.alternatives_considered, []),
         "impact": row.impact,
         "decision_type": row.decision_type,
-        "tags": _json(row.tags, []),
+        "tags": parsed_json(row.tags, []),
         "session": session,
         "created_at": _time(row.created_at),
     }
 
 
 def _snippet(row: ContextSnippet) -> dict[str, Any]:
-    extra = _json(row.structured_data, {})
+    extra = parsed_json(row.structured_data, {})
     return {
         "kind": "fact" if row.category == "fact" else "snippet",
         "id": row.id,
         "category": row.category,
         "title": row.title,
         "text": row.dense_content,
-        "tags": _json(row.tags, []),
+        "tags": parsed_json(row.tags, []),
         "speaker": extra.get("speaker"),
         "occurred_at": extra.get("occurred_at"),
         "session": extra.get("session"),
@@ -69,9 +62,9 @@ def _context(row: ConversationContext, session: str | None) -> dict[str, Any]:
         "id": row.id,
         "title": row.title,
         "text": row.dense_summary or "",
-        "decisions": _json(row.key_decisions, []),
-        "state": _json(row.current_state, {}),
-        "tags": _json(row.tags, []),
+        "decisions": parsed_json(row.key_decisions, []),
+        "state": parsed_json(row.current_state, {}),
+        "tags": parsed_json(row.tags, []),
         "session": session,
         "updated_at": _time(row.updated_at),
     }

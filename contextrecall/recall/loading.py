@@ -33,7 +33,8 @@ from contextrecall.terms import TOTAL_TERM
 # The item builders below read a row of their table: a plain row or an ORM object.
 
 
-def _json(value: str | None, default: Any) -> Any:
+def parsed_json(value: str | None, default: Any) -> Any:
+    """A JSON column's value, or ``default`` when it is empty or not JSON."""
     try:
         return json.loads(value) if value else default
     except ValueError:
@@ -53,7 +54,7 @@ def _context_item(context: Any, external_id: str | None) -> Item:
         context.id,
         context.dense_summary or "",
         title=context.title,
-        tags=_json(context.tags, []),
+        tags=parsed_json(context.tags, []),
         relevance=context.relevance_score,
         created_at=context.updated_at,
         session=external_id,
@@ -73,20 +74,20 @@ def _decision_item(row: Any) -> Item:
         row.id,
         _decision_body(row),
         title="Decision",
-        tags=_json(row.tags, []),
+        tags=parsed_json(row.tags, []),
         created_at=row.created_at,
         relevance=1.0,
     )
 
 
 def _snippet_item(row: Any) -> Item:
-    extra = _json(row.structured_data, {})
+    extra = parsed_json(row.structured_data, {})
     return Item(
         "fact" if row.category == "fact" else "snippet",
         row.id,
         row.dense_content,
         title=row.title,
-        tags=_json(row.tags, []),
+        tags=parsed_json(row.tags, []),
         relevance=row.relevance_score,
         usage=row.usage_count,
         created_at=row.updated_at,
@@ -106,7 +107,7 @@ def _found_item(kind: str, row: Any) -> Item:
     if kind == DECISION:
         return Item(kind, row.id, _decision_body(row), title="Decision", created_at=row.time)
     extra = row.structured_data
-    speaker = _json(extra, {}).get("speaker") if extra and "speaker" in extra else None
+    speaker = parsed_json(extra, {}).get("speaker") if extra and "speaker" in extra else None
     return Item(
         "fact" if row.category == "fact" else "snippet",
         row.id,
@@ -332,7 +333,7 @@ def latest_session(db: DBSession, project_id: str) -> dict[str, Any] | None:
     ).first()
     if row is None:
         return None
-    return {"title": row.title, "at": row.updated_at, **_json(row.current_state, {})}
+    return {"title": row.title, "at": row.updated_at, **parsed_json(row.current_state, {})}
 
 
 def latest_snippets(
@@ -355,10 +356,10 @@ def project_state(db: DBSession, project_id: str) -> dict[str, Any] | None:
     return {
         "phase": state.current_phase,
         "progress": state.progress_percentage,
-        "blockers": _json(state.blockers, []),
-        "next_actions": _json(state.next_actions, []),
-        "key_files": _json(state.key_files, []),
-        "decisions": _json(state.important_decisions, []),
+        "blockers": parsed_json(state.blockers, []),
+        "next_actions": parsed_json(state.next_actions, []),
+        "key_files": parsed_json(state.key_files, []),
+        "decisions": parsed_json(state.important_decisions, []),
         "summary": state.context_summary,
         "updated_at": state.updated_at,
     }

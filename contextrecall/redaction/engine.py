@@ -9,7 +9,7 @@ changes, which makes ``redact`` idempotent.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from contextrecall.redaction.rules import MARK, PLACEHOLDER, RULES, SECRET_WORD, Hit, Rule
 
@@ -183,3 +183,14 @@ def _redact_once(text: str, counts: dict[str, int]) -> str:
 def redact(text: str) -> str:
     """Replace secrets in ``text`` with ``[REDACTED:<kind>]`` placeholders."""
     return redact_counts(text)[0]
+
+
+def map_strings(value: object, change: Callable[[str], str]) -> object:
+    """A parsed JSON value with ``change`` applied to every string inside it (keys kept)."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [map_strings(v, change) for v in value]
+    if isinstance(value, dict):
+        return {k: map_strings(v, change) for k, v in value.items()}
+    return value

@@ -208,10 +208,10 @@ def _forget_items(
     if None not in sessions:
         where = where & SavedDelta.session_id.in_(sorted(s for s in sessions if s))
     pieces = scrub.fragments(text for m in items for text in (m.title, m.text))
-    rewritten = _scrub_deltas(db, ring, project_id, where, pieces)
-    done.deltas_rewritten += sum(len(lines) for lines in rewritten.values())
-    for session_id in rewritten:
-        _summarise_again(db, ring, session_id)
+    texts, rewritten = _scrub_deltas(db, ring, project_id, where, pieces)
+    done.deltas_rewritten += rewritten
+    for session_id, pieces_of in texts.items():
+        _summarise_again(db, session_id, pieces_of)
     done.copies += _scrub_copies(db, project_id, pieces)
 
 
@@ -260,34 +260,41 @@ def _scrub_copies(db: DBSession, project_id: str, pieces: list[str]) -> int:
 
 def _scrub_deltas(
     db: DBSession, ring: KeyRing, project_id: str, where: object, pieces: list[str]
-) -> dict[str, list[str]]:
-    """Take ``pieces`` out of the deltas ``where`` selects; {session id: deltas rewritten}.
-    The lines changed are buried, as they were."""
-    rewritten: dict[str, list[str]] = {}
+) -> tuple[dict[str, list[bytes]], int]:
+    """Take ``pieces`` out of the deltas ``where`` selects (every delta of the sessions they
+    are in); the texts, in transcript order, of each session whose deltas changed, and how
+    many deltas were rewritten. The lines changed are buried, as they were."""
+    texts: dict[str, list[bytes]] = {}
+    changed_sessions: set[str] = set()
     buried: set[bytes] = set()
-    for row in db.scalars(select(SavedDelta).where(where)):
+    rewritten = 0
+    rows = db.scalars(
+        select(SavedDelta)
+        .where(where)
+        .order_by(SavedDelta.session_id, SavedDelta.start_offset, SavedDelta.created_at)
+    )
+    for row in rows:
         bound = associated_data(row.project_id, row.session_id, "delta")
         text, changed = scrub.scrub(ring.decrypt(row.payload, bound), pieces)
+        texts.setdefault(row.session_id, []).append(text)
         if not changed:
             continue
         row.payload, row.key_id = ring.encrypt(text, bound), ring.key_ids[0]
-        rewritten.setdefault(row.session_id, []).append(row.id)
+        changed_sessions.add(row.session_id)
         buried |= changed
+        rewritten += 1
     bury(db, project_id, LINE, [digest.hex() for digest in buried])
     db.flush()
-    return rewritten
+    return {s: t for s, t in texts.items() if s in changed_sessions}, rewritten
 
 
-def _summarise_again(db: DBSession, ring: KeyRing, session_id: str) -> None:
-    """Write the session's summary again from its (scrubbed) deltas."""
+def _summarise_again(db: DBSession, session_id: str, pieces: list[bytes]) -> None:
+    """Write the session's summary again from its scrubbed deltas (``pieces``, in transcript
+    order)."""
     session = db.get(Session, session_id)
     project = db.get(Project, session.project_id) if session and session.project_id else None
     if session is None or project is None:
         return
-    pieces = [
-        ring.decrypt(row.payload, associated_data(row.project_id, row.session_id, "delta"))
-        for row in memory_rows.session_deltas(db, session_id)
-    ]
     memory = compress_bytes(settled(pieces), session.source_format, exchanges=False)
     tombstones(db, project.id).drop_from(memory)
     memory_rows.upsert_context(db, project, session, None, memory)
@@ -301,7 +308,7 @@ def _drop_state_decisions(db: DBSession, project_id: str, texts: set[str]) -> No
         kept = [d for d in json.loads(state.important_decisions) if d not in texts]
     except ValueError:
         return
-    state.important_decisions = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+    state.important_decisions = memory_rows.as_json(kept)
 
 
 def pin(db: DBSession, ids: Sequence[str], pinned: bool = True) -> list[Memory]:

@@ -67,7 +67,7 @@ def content_hash(*parts: str) -> str:
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
-def _json(value: Any) -> str:
+def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -162,10 +162,10 @@ def upsert_context(
     context.machine_id = machine.id if machine else context.machine_id
     context.title = (memory.title or "(untitled session)")[:200]
     context.dense_summary = memory.summary
-    context.key_decisions = _json(
+    context.key_decisions = as_json(
         [{"text": d.text, "rationale": d.rationale, "impact": d.impact} for d in memory.decisions]
     )
-    context.current_state = _json(
+    context.current_state = as_json(
         {
             "state": memory.state.__dict__,
             "files": [f.__dict__ for f in memory.files[:MAX_STATE_ITEMS]],
@@ -178,7 +178,7 @@ def upsert_context(
             "ended_at": memory.ended_at,
         }
     )
-    tags = _json(memory.tags)
+    tags = as_json(memory.tags)
     tags_changed = tags != context.tags
     context.tags = tags
     context.updated_at = happened(memory.ended_at, memory.started_at)
@@ -225,8 +225,8 @@ def add_decisions(
                 "impact": decision.impact[:50],
                 "decision_text": decision.text,
                 "rationale": decision.rationale,
-                "alternatives_considered": _json(decision.alternatives),
-                "tags": _json(decision.tags),
+                "alternatives_considered": as_json(decision.alternatives),
+                "tags": as_json(decision.tags),
                 "content_hash": content_hash(decision.text),
                 "created_at": when,
                 "updated_at": when,
@@ -276,8 +276,8 @@ def add_snippets(
                 "category": snippet.category[:100],
                 "title": snippet.title[:200] or snippet.category,
                 "dense_content": snippet.content,
-                "structured_data": _json({k: v for k, v in structured.items() if v is not None}),
-                "tags": _json(snippet.tags),
+                "structured_data": as_json({k: v for k, v in structured.items() if v is not None}),
+                "tags": as_json(snippet.tags),
                 "content_hash": snippet_hash(snippet),
                 "importance": float(snippet.importance),
                 "created_at": (when := happened(snippet.occurred_at, memory.ended_at)),
@@ -411,7 +411,7 @@ def upsert_project_state(
         earlier = [d for d in json.loads(state.important_decisions or "[]") if isinstance(d, str)]
         added = [d.text for d in memory.decisions if d.text not in earlier]
         if added:
-            state.important_decisions = _json((earlier + added)[-MAX_STATE_ITEMS:])
+            state.important_decisions = as_json((earlier + added)[-MAX_STATE_ITEMS:])
             state.updated_at = utc_now()
         return state
     update = memory.state
@@ -420,12 +420,12 @@ def upsert_project_state(
         state.current_phase = update.phase[:100]
     if update.progress_percentage is not None:
         state.progress_percentage = max(0, min(100, int(update.progress_percentage)))
-    state.blockers = _json(update.blockers[:MAX_STATE_ITEMS])
-    state.next_actions = _json(update.next_actions[:MAX_STATE_ITEMS])
+    state.blockers = as_json(update.blockers[:MAX_STATE_ITEMS])
+    state.next_actions = as_json(update.next_actions[:MAX_STATE_ITEMS])
     key_files = update.key_files or [f.path for f in memory.files]
-    state.key_files = _json(key_files[:MAX_STATE_ITEMS])
+    state.key_files = as_json(key_files[:MAX_STATE_ITEMS])
     decisions = update.important_decisions or [d.text for d in memory.decisions]
-    state.important_decisions = _json(decisions[-MAX_STATE_ITEMS:])
+    state.important_decisions = as_json(decisions[-MAX_STATE_ITEMS:])
     state.context_summary = update.summary or memory.summary
     state.updated_at = utc_now()
     return state

@@ -64,7 +64,7 @@ def _outcomes(settings: Settings, jobs: Sequence[SaveJob]) -> tuple[set[str], di
     done = {
         job_id
         for job_id, digest in digests.items()
-        if digest in stored or tuple(sessions[job_id]) in forgotten
+        if digest in stored or sessions[job_id] in forgotten
     }
     return done, {str(job_id): str(reason) for job_id, reason in failed.items()}
 

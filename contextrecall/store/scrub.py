@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
 
+from contextrecall.redaction import map_strings
 from contextrecall.store.overlap import line_digest
 
 FORGOTTEN = "[forgotten]"
@@ -51,16 +51,6 @@ def scrub_text(text: str, pieces: list[str]) -> str:
     return pattern.sub(FORGOTTEN, text) if pattern is not None and text else text
 
 
-def _scrub_value(value: Any, pattern: re.Pattern[str]) -> Any:
-    if isinstance(value, str):
-        return pattern.sub(FORGOTTEN, value)
-    if isinstance(value, list):
-        return [_scrub_value(v, pattern) for v in value]
-    if isinstance(value, dict):
-        return {k: _scrub_value(v, pattern) for k, v in value.items()}
-    return value
-
-
 def scrub(text: bytes, pieces: list[str]) -> tuple[bytes, set[bytes]]:
     """``text`` (transcript lines) with ``pieces`` replaced, and the digests of the lines
     that changed, as they were."""
@@ -77,7 +67,7 @@ def scrub(text: bytes, pieces: list[str]) -> tuple[bytes, set[bytes]]:
         except ValueError:  # a line cut off mid-write: its text as it is
             new = pattern.sub(FORGOTTEN, decoded)
         else:
-            scrubbed = _scrub_value(value, pattern)
+            scrubbed = map_strings(value, lambda text: pattern.sub(FORGOTTEN, text))
             new = (
                 decoded
                 if scrubbed == value
