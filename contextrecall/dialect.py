@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Table, func, literal, literal_column
+from sqlalchemy import DateTime, Table, func, literal, literal_column, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
@@ -25,6 +25,23 @@ def _insert(db: Session, table: Table) -> Insert:
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
+
+
+def hold_row(db: Session, table: Table, row_id: str, exclusive: bool) -> None:
+    """Lock the row ``row_id`` of ``table`` until the transaction ends: shared holders run
+    side by side, an exclusive one waits for them all and they for it.
+
+    MariaDB locks the row itself. SQLite has no row locks and pysqlite begins a transaction
+    only at the first write, so its reads before that see whatever was committed meanwhile:
+    a no-op update begins the transaction there and then, and holds SQLite's one write lock
+    (shared or not, as every SQLite writer does).
+    """
+    if is_mariadb(db):
+        db.execute(
+            select(table.c.id).where(table.c.id == row_id).with_for_update(read=not exclusive)
+        )
+    else:
+        db.execute(update(table).where(table.c.id == row_id).values(id=table.c.id))
 
 
 def insert_ignoring_duplicates(

@@ -38,6 +38,7 @@ from contextrecall.store.tombstones import (
     SESSION,
     SNIPPET,
     bury,
+    hold_project,
     session_mark,
     tombstones,
 )
@@ -107,6 +108,10 @@ class Forgotten:
 
 def forget(db: DBSession, ring: KeyRing, memories: Sequence[Memory]) -> Forgotten:
     """Forget ``memories``: a session's summary stands for its whole session."""
+    for project_id in sorted({m.project_id for m in memories if m.project_id}):
+        hold_project(db, project_id, forgetting=True)
+    # as they are now that no save of their projects can commit before this forget does
+    memories = find(db, [m.id for m in memories])
     done = Forgotten()
     sessions = {m.session_id for m in memories if m.kind == SESSION and m.session_id}
     for session in db.scalars(select(Session).where(Session.id.in_(sorted(sessions)))):
@@ -128,6 +133,8 @@ def forget(db: DBSession, ring: KeyRing, memories: Sequence[Memory]) -> Forgotte
 def forget_session(db: DBSession, session: Session, done: Forgotten) -> None:
     """Remove ``session`` and everything it stored; its tombstone keeps it from coming back."""
     project_id = session.project_id
+    if project_id:
+        hold_project(db, project_id, forgetting=True)
     snippets = db.execute(
         select(ContextSnippet.content_hash).where(
             (ContextSnippet.session_id == session.id)

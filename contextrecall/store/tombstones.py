@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DBSession
 
-from contextrecall.dialect import insert_ignoring_duplicates
+from contextrecall.dialect import hold_row, insert_ignoring_duplicates
 from contextrecall.ids import sha256_hex
 from contextrecall.memory import SessionMemory
-from contextrecall.models import ForgottenMemory, new_uuid
+from contextrecall.models import ForgottenMemory, Project, new_uuid
 from contextrecall.store import memory_rows
 
 SESSION, DECISION, SNIPPET, LINE = "session", "decision", "snippet", "line"  # tombstone kinds
@@ -47,8 +47,19 @@ class Tombstones:
             ]
 
 
+def hold_project(db: DBSession, project_id: str, forgetting: bool = False) -> None:
+    """Hold the project's row until the transaction ends: shared by its saves and imports,
+    which store what heeds the tombstones; exclusive for a forget, which writes them. So a
+    forget never commits between a save's read of the tombstones and the save's own commit
+    (the save would store what was just forgotten), nor a save between a forget's read of
+    what to remove and its commit."""
+    hold_row(db, Project.__table__, project_id, exclusive=forgetting)
+
+
 def tombstones(db: DBSession, project_id: str) -> Tombstones:
-    """The project's tombstones (one indexed read; none for most projects)."""
+    """The project's tombstones (one indexed read; none for most projects), the project held
+    (``hold_project``) until the caller's transaction ends."""
+    hold_project(db, project_id)
     found = Tombstones()
     rows = db.execute(
         select(ForgottenMemory.kind, ForgottenMemory.content_hash).where(

@@ -6,8 +6,10 @@ relevance through decay and cleanup and comes first in the session start."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from contextrecall.client.deltas import Delta
@@ -27,6 +29,7 @@ from contextrecall.models import (
 )
 from contextrecall.recall import service, session_start
 from contextrecall.recall.index import keeper
+from contextrecall.store import memory_rows
 from contextrecall.store.receipts import held
 from tests.integration.memories import save_in_process
 
@@ -193,6 +196,55 @@ def test_a_forgotten_memory_is_gone_everywhere_and_stays_gone(kept):
     assert with_the_wrong_hypothesis(kept) == []
     assert b"Stripe sandbox" not in deltas_text(kept)
     assert "Stripe sandbox" not in everything_text(kept, "stripe sandbox clock flaky checkout")
+
+
+def test_a_forget_waits_for_a_save_under_way_so_the_save_cannot_bring_it_back(
+    kept, monkeypatch: pytest.MonkeyPatch
+):
+    """A save reads the tombstones, then the stored deltas, then stores what they lack. A
+    forget committing between the two would leave the save blind to both (the lines gone
+    from the deltas, no tombstone read): the re-sent lines would be stored again. The forget
+    waits for the save instead, then takes what it stored too."""
+    first = text_of(SESSION_A)
+    save_in_process(kept, PROJECT, "sa", first)
+    doomed = with_the_wrong_hypothesis(kept)
+    assert doomed
+    read_tombstones, go_on = threading.Event(), threading.Event()
+    original = memory_rows.session_deltas
+
+    def held_up(*args, **kwargs):
+        if threading.current_thread() is saver:
+            read_tombstones.set()
+            assert go_on.wait(30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(memory_rows, "session_deltas", held_up)
+    failures: list[BaseException] = []
+
+    def run(target, *args) -> None:
+        try:
+            target(*args)
+        except BaseException as exc:  # seen by the test, not lost in the thread
+            failures.append(exc)
+
+    # the same session sent again from its start (a re-read transcript), one turn longer
+    again = first + text_of(turn(4, "Thanks", "Done."))
+    saver = threading.Thread(target=run, args=(save_in_process, kept, PROJECT, "sa", again))
+    saver.start()
+    assert read_tombstones.wait(30)
+    forgetter = threading.Thread(target=run, args=(forgetting.forget_ids, kept, doomed))
+    forgetter.start()
+    forgetter.join(1.0)
+    waited = forgetter.is_alive()
+    go_on.set()
+    saver.join(30)
+    forgetter.join(60)
+    assert not failures
+    assert waited  # the forget waited for the save's commit
+    assert with_the_wrong_hypothesis(kept) == []
+    assert b"Stripe sandbox" not in deltas_text(kept)
+    assert "Stripe sandbox" not in everything_text(kept, "stripe sandbox clock flaky checkout")
+    assert b"Done." in deltas_text(kept)  # the save itself was kept
 
 
 def test_forgetting_a_session_removes_all_it_stored_and_its_later_saves(kept):
