@@ -39,19 +39,19 @@ def start_and_resume(
         if project is None:
             return "", ""
         state = loading.project_state(db, project.id)
-        resumed = resume_sections(db, project.id)
+        started = resume_sections(db, project.id, logged=True)
         source = loading.DatabaseSource(db, project.id)
         pinned = source.pinned(PINNED)
         sessions = source.latest(answer.SESSION, 5)
         decisions = source.latest(answer.DECISION, 10)
         exchanges = loading.latest_snippets(db, project.id, "exchange", 8)
         name = project.name
-    resume = resume_text(resumed)
+    resume = resume_text(_unlisted(started))
     if state is None and not sessions and not decisions and not pinned:
         return "", resume
     block = _Lines(f"# Context Recall: memory of {name}", budget)
     block.section("## Pinned", [_whole_sentences(item.render(), PINNED_CHARS) for item in pinned])
-    for heading, lines in resumed:
+    for heading, lines in started:
         block.section(heading, lines)
     if state:
         facts = []
@@ -75,18 +75,25 @@ def start_and_resume(
     return block.text(), resume
 
 
-def resume_sections(db: Any, project_id: str) -> list[tuple[str, list[str]]]:
+def resume_sections(db: Any, project_id: str, logged: bool = False) -> list[tuple[str, list[str]]]:
     """(heading, lines) of where the latest session left off: its state, its last commands
-    and its last changes; none before a session was saved."""
+    and its last changes; none before a session was saved. ``logged`` (the session start):
+    also the commits its last `git log` listed, which a search's excerpt of these lines
+    would show instead of the branch."""
     latest = loading.latest_session(db, project_id)
     if not latest or not any(latest.get(k) for k in ("branch", "commands", "commits", "files")):
         return []  # no coding session yet: a conversation's "last week" is no project state
     status = loading.latest_snippets(db, project_id, "command", 1, starting="$ git status")
+    listing = (
+        loading.latest_snippets(db, project_id, "command", 1, starting="$ git log")
+        if logged
+        else []
+    )
     commands = loading.latest_snippets(db, project_id, "command", LAST_COMMANDS)
     edits = loading.latest_snippets(db, project_id, "files", LAST_EDITS)
     code = loading.latest_snippets(db, project_id, "code", LAST_EDITS)
     return [
-        ("## Where the last session left off", _left_off(latest, status)),
+        ("## Where the last session left off", _left_off(latest, status, listing)),
         ("## Its last commands", _last_commands(latest, commands)),
         ("## Its last changes", _last_changes(latest, [*edits, *code])),
     ]
@@ -154,7 +161,7 @@ def _session_line(item: Item) -> str:
     return f"- [{item.date()}] {title}{text}"
 
 
-def _left_off(latest: dict[str, Any], status: list[Item]) -> list[str]:
+def _left_off(latest: dict[str, Any], status: list[Item], logged: list[Item]) -> list[str]:
     """What the latest session's recorded state says about where work stands."""
     lines = []
     if latest.get("branch"):
@@ -185,6 +192,10 @@ def _left_off(latest: dict[str, Any], status: list[Item]) -> list[str]:
     commits = [str(c) for c in latest.get("commits") or []]
     if commits:
         lines.append("Last commits: " + "; ".join(commits[-5:]))
+    if logged and _in_latest(latest, logged[0]):
+        listed = [line.strip() for line in logged[0].text.splitlines()[1:] if _COMMIT.match(line)]
+        if listed:
+            lines.append(LOGGED + "; ".join(listed[:LOGGED_COMMITS]))
     return lines
 
 
@@ -231,6 +242,18 @@ def _last_changes(latest: dict[str, Any], changes: list[Item]) -> list[str]:
 
 
 _READ = re.compile(r"\s*read ")
+_COMMIT = re.compile(r"\s*[0-9a-f]{7,40} \S")  # a commit as `git log --oneline` lists it
+LOGGED, LOGGED_COMMITS = "Last git log: ", 3
+
+
+def _unlisted(sections: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """``resume_sections(..., logged=True)`` as a plain ``resume_sections`` gives them."""
+    return [
+        (heading, [line for line in lines if not line.startswith(LOGGED)])
+        for heading, lines in sections
+    ]
+
+
 _TRACKING = re.compile(r"\s*Your branch is ")
 _CHANGED = re.compile(r"\s*(modified|new file|deleted|renamed|both modified):")
 

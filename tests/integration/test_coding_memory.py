@@ -126,6 +126,25 @@ def test_the_session_start_lists_the_last_commands_and_changes(backend):
     assert "+ `def total(cart), do: Enum.sum(cart.prices)`" in changes
 
 
+def test_the_session_start_lists_the_commits_the_last_git_log_showed(backend):
+    listed = (
+        "928d14f fixed test after rebase\ndb91390 go fmt fix\n"
+        "51f7cc1 add integration test\n3ec0053 improved multi session support"
+    )
+    save(backend, session().bash("git log main..HEAD --oneline", listed))
+    block = session_start.session_start_block(backend, "shop")
+    left_off = block.split("## Where the last session left off\n", 1)[1].split("\n## ")[0]
+    assert (
+        "Last git log: 928d14f fixed test after rebase; db91390 go fmt fix; "
+        "51f7cc1 add integration test\n" in left_off + "\n"
+    ), left_off
+    assert "3ec0053" not in left_off  # the three newest
+    # a search asking how things stand gets the branch first, not the listing
+    found = service.search(backend, "shop", "which git branch are we on now?")["context"]
+    assert "Branch: feature/totals" in found
+    assert "Last git log" not in found
+
+
 def test_the_session_start_and_a_search_say_each_thing_once(backend):
     asked = "Remember: the deploy command is ./deploy.sh --prod --region eu-west-3"
     said = f"Noted. {asked}. It is written down in docs/deploy.md for the whole team."
