@@ -39,14 +39,15 @@ def start_and_resume(
         if project is None:
             return "", ""
         state = loading.project_state(db, project.id)
-        started = resume_sections(db, project.id, logged=True)
+        resumed = resume_sections(db, project.id)
+        started = resume_sections(db, project.id, start=True)
         source = loading.DatabaseSource(db, project.id)
         pinned = source.pinned(PINNED)
         sessions = source.latest(answer.SESSION, 5)
         decisions = source.latest(answer.DECISION, 10)
         exchanges = loading.latest_snippets(db, project.id, "exchange", 8)
         name = project.name
-    resume = resume_text(_unlisted(started))
+    resume = resume_text(resumed)
     if state is None and not sessions and not decisions and not pinned:
         return "", resume
     block = _Lines(f"# Context Recall: memory of {name}", budget)
@@ -75,19 +76,18 @@ def start_and_resume(
     return block.text(), resume
 
 
-def resume_sections(db: Any, project_id: str, logged: bool = False) -> list[tuple[str, list[str]]]:
+def resume_sections(db: Any, project_id: str, start: bool = False) -> list[tuple[str, list[str]]]:
     """(heading, lines) of where the latest session left off: its state, its last commands
-    and its last changes; none before a session was saved. ``logged`` (the session start):
-    also the commits its last `git log` listed, which a search's excerpt of these lines
-    would show instead of the branch."""
+    and its last changes; none before a session was saved. ``start`` (the session-start
+    block, which has the room): also the commits its last `git log` listed, and more of each
+    change; a search's excerpt of these lines would show those instead of the branch and the
+    other changes."""
     latest = loading.latest_session(db, project_id)
     if not latest or not any(latest.get(k) for k in ("branch", "commands", "commits", "files")):
         return []  # no coding session yet: a conversation's "last week" is no project state
     status = loading.latest_snippets(db, project_id, "command", 1, starting="$ git status")
     listing = (
-        loading.latest_snippets(db, project_id, "command", 1, starting="$ git log")
-        if logged
-        else []
+        loading.latest_snippets(db, project_id, "command", 1, starting="$ git log") if start else []
     )
     commands = loading.latest_snippets(db, project_id, "command", LAST_COMMANDS)
     edits = loading.latest_snippets(db, project_id, "files", LAST_EDITS)
@@ -95,7 +95,7 @@ def resume_sections(db: Any, project_id: str, logged: bool = False) -> list[tupl
     return [
         ("## Where the last session left off", _left_off(latest, status, listing)),
         ("## Its last commands", _last_commands(latest, commands)),
-        ("## Its last changes", _last_changes(latest, [*edits, *code])),
+        ("## Its last changes", _last_changes(latest, [*edits, *code], start)),
     ]
 
 
@@ -105,7 +105,10 @@ def resume_text(sections: list[tuple[str, list[str]]], budget: int | None = None
     block = _Lines("#", budget or RESUME_BUDGET)
     for heading, lines in sections:
         block.section(heading, lines)
-    return block.text().partition("\n")[2]
+    text = block.text().partition("\n")[2]
+    # the first heading is the memory's title already: without it, its first line (which an
+    # excerpt always keeps) says where the work stands
+    return text.removeprefix(f"{sections[0][0]}\n") if sections else text
 
 
 PINNED, PINNED_CHARS = 10, 600  # pinned memories the block shows first, and of each
@@ -113,6 +116,7 @@ SESSION_CHARS = 900  # of one session's summary in the session-start block
 LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
 LAST_EDITS, EDIT_CHARS = 3, 600  # its last changes to files, and the code they declared
+START_EDIT_CHARS = 1000  # of each of them in the session-start block
 RESUME_BUDGET = 1000  # tokens of all of it kept for a question asking how things stand
 
 
@@ -195,7 +199,7 @@ def _left_off(latest: dict[str, Any], status: list[Item], logged: list[Item]) ->
     if logged and _in_latest(latest, logged[0]):
         listed = [line.strip() for line in logged[0].text.splitlines()[1:] if _COMMIT.match(line)]
         if listed:
-            lines.append(LOGGED + "; ".join(listed[:LOGGED_COMMITS]))
+            lines.append("Last git log: " + "; ".join(listed[:LOGGED_COMMITS]))
     return lines
 
 
@@ -226,9 +230,11 @@ def _last_commands(latest: dict[str, Any], commands: list[Item]) -> list[str]:
     return lines
 
 
-def _last_changes(latest: dict[str, Any], changes: list[Item]) -> list[str]:
+def _last_changes(latest: dict[str, Any], changes: list[Item], start: bool) -> list[str]:
     """The latest session's last changes to files (what changed, the code or settings they
-    declared), in the order they were made; files only read left out."""
+    declared), in the order they were made; files only read left out. Longer in the
+    session-start block (``start``)."""
+    limit = START_EDIT_CHARS if start else EDIT_CHARS
     recent = sorted(
         (item for item in changes if _in_latest(latest, item)),
         key=lambda item: item.created_at or latest["at"],
@@ -237,21 +243,13 @@ def _last_changes(latest: dict[str, Any], changes: list[Item]) -> list[str]:
     for item in recent:
         changed = [line.strip() for line in item.text.splitlines() if not _READ.match(line)]
         if any(changed):
-            lines.append("- " + _whole_sentences(" | ".join(filter(None, changed)), EDIT_CHARS))
+            lines.append("- " + _whole_sentences(" | ".join(filter(None, changed)), limit))
     return lines
 
 
 _READ = re.compile(r"\s*read ")
 _COMMIT = re.compile(r"\s*[0-9a-f]{7,40} \S")  # a commit as `git log --oneline` lists it
-LOGGED, LOGGED_COMMITS = "Last git log: ", 3
-
-
-def _unlisted(sections: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
-    """``resume_sections(..., logged=True)`` as a plain ``resume_sections`` gives them."""
-    return [
-        (heading, [line for line in lines if not line.startswith(LOGGED)])
-        for heading, lines in sections
-    ]
+LOGGED_COMMITS = 3
 
 
 _TRACKING = re.compile(r"\s*Your branch is ")

@@ -14,6 +14,7 @@ from contextrecall.crypto import KeyRing, generate_key
 from contextrecall.db import get_engine, session_scope
 from contextrecall.jobs import build_job
 from contextrecall.recall import service, session_start
+from contextrecall.recall.loading import find_project
 from contextrecall.settings import Settings
 from contextrecall.store.save_job import save_job
 from tests.support import repeated_sentences
@@ -143,6 +144,26 @@ def test_the_session_start_lists_the_commits_the_last_git_log_showed(backend):
     found = service.search(backend, "shop", "which git branch are we on now?")["context"]
     assert "Branch: feature/totals" in found
     assert "Last git log" not in found
+
+
+def test_the_session_start_shows_more_of_each_last_change_than_a_search(backend):
+    lines = [f"- Step {n}: run `make check-{n}` before the release." for n in range(1, 40)]
+    doc = (
+        Transcript(branch="docs")
+        .user("update the release notes")
+        .tool("Write", {"file_path": f"{CWD}/RELEASING.md", "content": "\n".join(lines)}, "Done.")
+    )
+    save(backend, doc)
+    block = session_start.session_start_block(backend, "shop")
+    shown = block.split("## Its last changes\n", 1)[1].split("\n## ")[0].splitlines()
+    with session_scope(backend) as db:
+        project = find_project(db, "shop")
+        assert project is not None
+        searched = dict(session_start.resume_sections(db, project.id))["## Its last changes"]
+    longest = max(shown, key=len)
+    assert session_start.EDIT_CHARS < len(longest) <= session_start.START_EDIT_CHARS + 4
+    assert max(len(line) for line in searched) <= session_start.EDIT_CHARS + 4
+    assert longest.startswith(max(searched, key=len).removesuffix(" …"))  # the same, cut later
 
 
 def test_the_session_start_and_a_search_say_each_thing_once(backend):
