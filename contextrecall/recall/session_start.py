@@ -33,7 +33,7 @@ def start_and_resume(
     settings: Settings, identity_or_name: str, budget: int = SESSION_START_BUDGET
 ) -> tuple[str, str]:
     """The session-start block (``session_start_block``) and where the latest session left
-    off as a search shows it (``resume_text``), from one read of the project's memory."""
+    off as a search shows it (``resume_text``), from one database session."""
     with session_scope(settings) as db:
         project = find_project(db, identity_or_name)
         if project is None:
@@ -115,6 +115,7 @@ PINNED, PINNED_CHARS = 10, 600  # pinned memories the block shows first, and of 
 SESSION_CHARS = 900  # of one session's summary in the session-start block
 LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
+LOGGED_COMMITS = 3  # the newest commits its last `git log` listed, in the session start
 LAST_EDITS, EDIT_CHARS = 3, 600  # its last changes to files, and the code they declared
 START_EDIT_CHARS = 1000  # of each of them in the session-start block
 RESUME_BUDGET = 1000  # tokens of all of it kept for a question asking how things stand
@@ -249,9 +250,6 @@ def _last_changes(latest: dict[str, Any], changes: list[Item], start: bool) -> l
 
 _READ = re.compile(r"\s*read ")
 _COMMIT = re.compile(r"\s*[0-9a-f]{7,40} \S")  # a commit as `git log --oneline` lists it
-LOGGED_COMMITS = 3
-
-
 _TRACKING = re.compile(r"\s*Your branch is ")
 _CHANGED = re.compile(r"\s*(modified|new file|deleted|renamed|both modified):")
 
