@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import re
 
-CODEX_FIRST_LINES = ("session_meta", "turn_context", "response_item", "event_msg", "compacted")
+# the ``type`` of each line of a Codex rollout (its ``payload`` a JSON object)
+CODEX_LINE_TYPES = frozenset(
+    {"session_meta", "response_item", "compacted", "turn_context", "event_msg"}
+)
 FIRST_LINE_BYTES = 64 * 1024
 
 
@@ -19,20 +22,25 @@ def without_hook_context(text: str) -> str:
     return HOOK_CONTEXT.sub("", text)
 
 
+def line_agent(line: dict) -> str | None:
+    """ "codex" for a line of a Codex rollout (``{"timestamp", "type", "payload"}``),
+    "gemini" for the first line of a Gemini CLI chat log (``sessionId`` and
+    ``projectHash``), else None."""
+    kind = line.get("type")
+    if isinstance(kind, str) and kind in CODEX_LINE_TYPES and isinstance(line.get("payload"), dict):
+        return "codex"
+    if "sessionId" in line and "projectHash" in line:
+        return "gemini"
+    return None
+
+
 def transcript_format(path: str) -> str:
-    """ "codex" for a Codex rollout (``{"timestamp", "type", "payload"}`` lines), "gemini"
-    for a Gemini CLI chat log (a first line of ``sessionId`` and ``projectHash``), else
-    "claude"."""
+    """The agent that wrote the transcript at ``path`` by its first line (``line_agent``):
+    "codex", "gemini", else "claude"."""
     try:
         with open(path, "rb") as handle:
             first = handle.readline(FIRST_LINE_BYTES)
         line = json.loads(first.decode("utf-8", errors="replace"))
     except (OSError, ValueError):
         return "claude"
-    if not isinstance(line, dict):
-        return "claude"
-    if line.get("type") in CODEX_FIRST_LINES and isinstance(line.get("payload"), dict):
-        return "codex"
-    if "sessionId" in line and "projectHash" in line:
-        return "gemini"
-    return "claude"
+    return (line_agent(line) if isinstance(line, dict) else None) or "claude"

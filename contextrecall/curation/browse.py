@@ -19,7 +19,13 @@ from contextrecall.models import (
 )
 from contextrecall.recall.loading import parsed_json
 
-AGENTS = {"claude": "Claude Code", "codex": "Codex", "chat": "chat log", "manual": "saved by hand"}
+AGENTS = {
+    "claude": "Claude Code",
+    "codex": "Codex",
+    "gemini": "Gemini CLI",
+    "chat": "chat log",
+    "manual": "saved by hand",
+}
 TIMELINE = 200  # sessions a project page lists, the newest first
 SESSION_ITEMS = 500  # snippets a session page lists
 
@@ -92,7 +98,7 @@ class SessionView:
     snippets: list[Memory] = field(default_factory=list)
     summary_id: str | None = None
     pinned: bool = False
-    agent: str = "claude"  # the agent whose transcript it is (claude, codex; chat: a file)
+    agent: str = "claude"  # whose transcript it is (an ``AGENTS`` name: Claude Code, Codex …)
 
 
 def _session_view(session: Session, context: ConversationContext | None) -> SessionView:

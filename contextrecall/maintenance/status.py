@@ -120,6 +120,9 @@ def worker_state(settings: Settings) -> dict[str, Any]:
     }
 
 
+OTHER_AGENTS = ("codex", "gemini")  # hooks of agents other than Claude Code, by their scope
+
+
 def installed_hooks() -> list[dict[str, Any]]:
     """Where Claude Code runs `recall hook` for this directory: each scope whose settings
     hold the hooks, or enable the plugin (``plugin``: True), with its file and events; and
@@ -135,7 +138,8 @@ def installed_hooks() -> list[dict[str, Any]]:
         for scope, path in enabled_plugin()
     ]
     agents = []
-    for agent, path in (("codex", codex.hooks_path()), ("gemini", gemini.settings_path())):
+    for agent, files in zip(OTHER_AGENTS, (codex, gemini), strict=True):
+        path = files.hooks_path()
         try:
             document = read_document(path)
         except (OSError, ValueError):  # not ours to judge here: the agent's own file
@@ -439,11 +443,7 @@ def format_status(report: dict[str, Any]) -> str:
             how = "plugin enabled" if hooks.get("plugin") else "recall hook"
             lines.append(f"hooks     {hooks['scope']}: {how} in {hooks['path']} ({events})")
         plugin = [h for h in report["hooks"] if h.get("plugin")]
-        own = [
-            h
-            for h in report["hooks"]
-            if not h.get("plugin") and h["scope"] not in ("codex", "gemini")
-        ]
+        own = [h for h in report["hooks"] if not h.get("plugin") and h["scope"] not in OTHER_AGENTS]
         lines.extend(
             "hooks     INSTALLED TWICE: the plugin and `recall install` both run every hook "
             f"-> recall uninstall --scope {hooks['scope']}"

@@ -108,7 +108,7 @@ def save_job(db: DBSession, job: Any, ring: KeyRing) -> memory_rows.StoredJob:
     retracted: list[str] = []
     if len(pieces) == 1:
         session_memory = delta_memory = compress_bytes(whole, fmt)
-    elif fmt != "chat":  # an agent's transcript: Claude Code's or Codex's
+    elif fmt != "chat":  # an agent's transcript: Claude Code's, Codex's or Gemini CLI's
         # Exchanges are built over the whole session, so that a request and its answer
         # saved by different hooks are one memory: the exchange snippets the session held
         # before this delta are taken back where they changed (a partial exchange, now

@@ -19,6 +19,7 @@ import shlex
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from contextrecall.agents import CODEX_LINE_TYPES
 from contextrecall.memory import ParseReport
 from contextrecall.transcript.events import (
     TEXT_CAP,
@@ -35,9 +36,6 @@ from contextrecall.transcript.events import (
     cap_text,
 )
 
-CODEX_LINE_TYPES = frozenset(
-    {"session_meta", "response_item", "compacted", "turn_context", "event_msg"}
-)
 SHELL_TOOLS = frozenset({"exec_command", "shell", "container.exec", "local_shell"})
 # What Codex itself puts in the conversation as a user message: not what the person typed.
 _HARNESS = re.compile(

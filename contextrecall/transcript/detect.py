@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from contextrecall.agents import line_agent
 from contextrecall.transcript.claude import CLAUDE_LINE_TYPES
-from contextrecall.transcript.codex import CODEX_LINE_TYPES
 from contextrecall.transcript.gemini import RECORD_TYPES
 from contextrecall.transcript.reader import open_transcript
 
@@ -24,11 +24,10 @@ def object_format(obj: dict[str, Any]) -> str | None:
     line_type = obj.get("type")
     if not isinstance(line_type, str | None):
         return None
-    if line_type in CODEX_LINE_TYPES and isinstance(obj.get("payload"), dict):
-        return "codex"
-    if ("sessionId" in obj and "projectHash" in obj) or (
-        line_type in RECORD_TYPES and "id" in obj and "content" in obj and "message" not in obj
-    ):
+    if agent := line_agent(obj):
+        return agent
+    # a Gemini CLI record further down its log
+    if line_type in RECORD_TYPES and "id" in obj and "content" in obj and "message" not in obj:
         return "gemini"
     if (
         isinstance(line_type, str)
