@@ -171,7 +171,9 @@ def migrated_backend(request: pytest.FixtureRequest, tmp_path_factory) -> Iterat
 
 @pytest.fixture
 def backend(migrated_backend: Settings) -> Iterator[Settings]:
-    """A migrated database of each backend, emptied before each test."""
+    """A migrated database of each backend, emptied before each test, with no recall index
+    (emptying the tables moves no generation: an index left by an earlier test would count
+    as current)."""
     from sqlalchemy import delete
 
     from contextrecall.db import get_engine
@@ -180,6 +182,7 @@ def backend(migrated_backend: Settings) -> Iterator[Settings]:
     with get_engine(migrated_backend).begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
+    shutil.rmtree(migrated_backend.location("index"), ignore_errors=True)
     yield migrated_backend
 
 
@@ -202,7 +205,6 @@ INDEX_DB = 1  # the Redis database of the recall index in ``kept``, flushed arou
 @pytest.fixture
 def kept(backend: Settings, request: pytest.FixtureRequest) -> Settings:
     """``backend`` with its recall index: a local file on SQLite, Redis beside MariaDB."""
-    shutil.rmtree(backend.location("index"), ignore_errors=True)
     for name in ("key", "broker", "spool", "offsets"):
         shutil.rmtree(backend.location(name), ignore_errors=True)
     if backend.is_embedded_database:

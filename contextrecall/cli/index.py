@@ -21,8 +21,14 @@ def index() -> None:
 def rebuild_command(state: State, project: str | None) -> None:
     """Rebuild the index from the database, with a progress bar per project."""
     from contextrecall.recall.index import keeper
+    from contextrecall.recall.index.store import index_kept
 
     settings = state.ready_settings
+    if not index_kept(settings):
+        raise RecallError(
+            "no recall index is kept beside a shared database without RECALL_CACHE_URL: "
+            "reads go to the database"
+        )
     bars: list = []
 
     def progress(found, memories: int):
@@ -57,6 +63,11 @@ def status_command(state: State, as_json: bool) -> None:
 
 def format_row(row: dict) -> str:
     """One project's index on one line, as `recall status` shows it."""
+    if row["state"] == "none":
+        return (
+            f"index     {row['project']}: {row['memories']} memories, no index "
+            "(reads go to the database; RECALL_CACHE_URL keeps one in Redis)"
+        )
     size = f"{row['index_bytes'] / 1e6:.1f} MB"
     if row["kept_in"] == "redis" and row["text_bytes"]:  # a file's pages are not memory
         size += f" ({row['index_bytes'] / row['text_bytes']:.2f}x the stored text)"

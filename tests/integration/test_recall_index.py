@@ -179,6 +179,72 @@ def test_a_decision_made_1000_decisions_ago_is_found_through_the_index(kept):
     assert answered is not None and "replay a month of audit events" in answered[0]
 
 
+@pytest.mark.parametrize("migrated_backend", ["mariadb"], indirect=True)
+def test_machines_sharing_a_database_without_redis_see_each_others_saves_at_once(backend, tmp_path):
+    """No index is kept beside a shared database without a cache: a local one is stamped
+    with this machine's generation, which another machine's saves never move, so it would
+    hide them and still look current. Reads go to the database."""
+    here = backend
+    there = Settings.from_env(
+        {"RECALL_HOME": str(tmp_path / "there"), "RECALL_DATABASE_URL": backend.database_url}
+    )
+    project = _decisions(here)
+    keeper.rebuild(here, project)
+    found = service.search(here, "ledger", "why kafka for the audit stream?", budget=300)
+    assert "replay a month of audit events" in found["context"]
+    with session_scope(there) as db:
+        db.add(
+            DecisionLog(
+                id=new_uuid(),
+                project_id=project.id,
+                decision_type="technical",
+                decision_text="Adopt the quokka scheduler for nightly exports",
+            )
+        )
+    keeper.after_save(
+        identity=project.identity,
+        ids={},
+        generation=bump_generation(there, project.identity),
+        settings=there,
+        now=True,
+    )
+    found = service.search(here, "ledger", "which quokka scheduler for exports?")
+    assert "quokka scheduler" in found["context"]
+    assert reader.fresh_index(here, project.identity) is None
+    assert not os.path.exists(keeper.open_index(here, project.identity).path)  # none built
+    (row,) = keeper.report(here, ["ledger"])
+    assert row["state"] == "none" and row["kept_in"] == "database", row
+
+
+def _recall_index(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "contextrecall.cli", "index", *args],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_recall_index_rebuild_builds_what_status_reports_current(kept):
+    _decisions(kept)
+    rebuilt = _recall_index(kept, "rebuild")
+    assert rebuilt.returncode == 0 and "rebuilt 1 index(es)" in rebuilt.stdout, rebuilt.stderr
+    (row,) = map(json.loads, _recall_index(kept, "status", "--json").stdout.splitlines())
+    assert row["state"] == "current" and row["memories"] == 1001, row
+    assert row["kept_in"] == ("file" if kept.is_embedded_database else "redis")
+
+
+@pytest.mark.parametrize("migrated_backend", ["mariadb"], indirect=True)
+def test_recall_index_says_none_is_kept_beside_a_shared_database_without_redis(backend):
+    _decisions(backend)
+    rebuilt = _recall_index(backend, "rebuild")
+    assert rebuilt.returncode == 2 and rebuilt.stdout == ""
+    assert rebuilt.stderr.count("\n") == 1 and "RECALL_CACHE_URL" in rebuilt.stderr
+    status = _recall_index(backend, "status")
+    assert status.returncode == 0 and "no index (reads go to the database" in status.stdout
+
+
 def _hook(settings: Settings, event: dict, env: dict[str, str] | None = None) -> str:
     """`recall hook` as Claude Code runs it; its additionalContext ("" for none)."""
     done = run_hook(settings, event, env=env)

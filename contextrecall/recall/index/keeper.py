@@ -45,7 +45,7 @@ from contextrecall.recall.index.format import (
     turn_field,
 )
 from contextrecall.recall.index.redis_store import BUCKET_FIELDS, RedisIndex
-from contextrecall.recall.index.store import open_index
+from contextrecall.recall.index.store import index_kept, open_index
 from contextrecall.recall.loading import TABLES, DatabaseSource
 from contextrecall.recall.ranking import Item, found_by
 from contextrecall.recall.session_start import start_and_resume
@@ -323,6 +323,8 @@ def _rendered(settings: Settings, identity: str) -> dict[str, str]:
 
 def refresh_start(settings: Settings, identity: str) -> bool:
     """Render the session-start block of a current index whose block lags; True if done."""
+    if not index_kept(settings):
+        return False
     with index_lock(settings, identity, wait=0) as held:
         if not held:
             return False
@@ -406,6 +408,8 @@ def after_save(
     before returning (one-off saves, tests). A failure is logged, never raised: the index
     only makes recall faster."""
     settings = settings or get_settings()
+    if not index_kept(settings):
+        return
     try:
         open_index(settings, identity, reader=False).push("queue", generation, ids)
     except Exception as exc:
@@ -423,6 +427,8 @@ def drain(settings: Settings, identity: str, once: bool = False) -> bool:
     ``once``: one sync only. Whether saves are still queued."""
     from contextrecall.db import session_scope
 
+    if not index_kept(settings):
+        return False
     try:
         with session_scope(settings) as db:
             project = db.scalar(select(Project).where(Project.identity == identity))
@@ -543,6 +549,9 @@ class Keeper:
         """Rebuild what needs it now; the names of the projects rebuilt."""
         from contextrecall.db import session_scope
 
+        if not index_kept(self.settings):
+            return []
+
         with session_scope(self.settings) as db:
             projects = list(db.scalars(select(Project)))
             counted = select(TermCount.project_id, func.count()).group_by(TermCount.project_id)
@@ -594,10 +603,12 @@ def rebuild(
     progress: Callable[[int], None] | None = None,
 ) -> bool:
     """A new index of the whole project from the database, switched to at once; False when
-    another rebuild of it is under way. Saves synced while it runs are added before the
-    switch, so none is missed."""
+    another rebuild of it is under way, or no index is kept here. Saves synced while it runs
+    are added before the switch, so none is missed."""
     from contextrecall.db import session_scope
 
+    if not index_kept(settings):
+        return False
     identity = project.identity
     index = open_index(settings, identity, reader=False)
     with index_lock(settings, identity, wait=LOCK_SECONDS) as held:
@@ -655,7 +666,7 @@ def _stored_text(db: DBSession, project_id: str) -> tuple[int, int]:
 
 def report(settings: Settings, names: Sequence[str] | None = None) -> list[dict]:
     """Per project: its memories, their stored text, the index's size and where it is kept,
-    and whether it is current, stale or missing."""
+    and whether it is current, stale or missing ("none" where no index is kept)."""
     from contextrecall.db import session_scope
 
     rows = []
@@ -667,10 +678,12 @@ def report(settings: Settings, names: Sequence[str] | None = None) -> list[dict]
             memories, characters = _stored_text(db, project.id)
             index = open_index(settings, project.identity, reader=False)
             try:
-                state = index.open()
+                state = index.open() if index_kept(settings) else (None, 0)
             except Exception:
                 state = None
-            if state is None:
+            if not index_kept(settings):
+                condition = "none"
+            elif state is None:
                 condition = "unreadable"
             elif state[0] is None:
                 condition = "missing"
@@ -682,11 +695,17 @@ def report(settings: Settings, names: Sequence[str] | None = None) -> list[dict]
                     "memories": memories,
                     "text_bytes": characters,
                     "index_bytes": index.size() if condition in ("current", "stale") else 0,
-                    "kept_in": "redis" if settings.cache_url else "file",
+                    "kept_in": _kept_in(settings),
                     "state": condition,
                 }
             )
     return rows
+
+
+def _kept_in(settings: Settings) -> str:
+    if not index_kept(settings):
+        return "database"  # no index: reads go to it
+    return "redis" if settings.cache_url else "file"
 
 
 def rebuild_projects(

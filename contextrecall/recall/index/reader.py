@@ -11,7 +11,7 @@ from collections import Counter
 
 from contextrecall.recall import answer
 from contextrecall.recall.index.format import decode, turn_field
-from contextrecall.recall.index.store import open_index
+from contextrecall.recall.index.store import index_kept, open_index
 from contextrecall.recall.ranking import (
     NEIGHBOUR_REACH,
     Item,
@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 
 def fresh_index(settings: Settings, identity: str) -> FileIndex | RedisIndex | None:
     """The project's index when it is current with its memory, else None (missing, stale,
-    or unreadable)."""
+    or unreadable, or none kept here)."""
+    if not index_kept(settings):
+        return None
     index = open_index(settings, identity)
     try:
         stamp, current = index.open()

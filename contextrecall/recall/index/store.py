@@ -27,6 +27,14 @@ from contextrecall.recall.index.file_store import FileIndex
 from contextrecall.recall.index.redis_store import RedisIndex
 
 
+def index_kept(settings) -> bool:
+    """Whether this configuration keeps recall indexes. Each counts only while its stamp is
+    the project's generation, which every save bumps: in Redis, shared by every machine's
+    saves, or in a file beside the embedded database. A file beside a shared database would
+    miss another machine's saves and still look current, so there reads go to the database."""
+    return bool(settings.cache_url) or settings.is_embedded_database
+
+
 def open_index(settings, identity: str, reader: bool = True) -> RedisIndex | FileIndex:
     """The project's index where this configuration keeps it (see ``RedisIndex``)."""
     from contextrecall.generation import generation_key, project_namespace
