@@ -88,4 +88,6 @@ def test_the_hook_keeps_to_the_budget_its_setting_gives(budget, tmp_path, monkey
         os.close(read)
         os.close(write)
     assert float(budget) <= elapsed < float(budget) + 1
-    assert "stdin was not closed in time" in (tmp_path / "hook.log").read_text()
+    # the read gives up at the budget; on a starved CPU the watchdog, 50 ms later, may be first
+    log = (tmp_path / "hook.log").read_text()
+    assert "stdin was not closed in time" in log or "timed out; unsent jobs stay" in log, log
