@@ -1,7 +1,8 @@
 """What is new in a transcript since the last save, redacted, in slices of a few megabytes.
 
 Runs inside the hook, so it stays on the standard library plus the redactor. Only complete
-lines are taken (a line still being written is left for the next save), each line's strings
+lines are taken (a line still being written is left for the next save; a last line without
+its newline counts as complete when it is a whole JSON object), each line's strings
 are redacted, and large deltas are split at line boundaries (``contextrecall.jobs`` packs
 each slice into a save job).
 """
@@ -83,6 +84,18 @@ def holds_answer(path: str | PathLike[str], message: str) -> bool:
     return all(w.encode() in end for w in wanted) or all(r.encode() in end for r in raw)
 
 
+def _whole_object(line: bytes) -> bool:
+    """Whether ``line`` (with no newline after it) is one whole JSON object: no prefix of a
+    line being written parses as one, so a transcript that ends without a newline (a file
+    copied or imported whole) keeps its last line."""
+    if not line.strip().startswith(b"{"):
+        return False
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
 def read_deltas(
     path: str | PathLike[str], offset: int, max_job_bytes: int = MAX_JOB_BYTES
 ) -> Iterator[Delta]:
@@ -106,7 +119,11 @@ def read_deltas(
                         position += len(line)
                     dropped += 1
                     continue
-                break  # end of file, or a line still being written
+                if not _whole_object(line):
+                    break  # end of file, or a line still being written
+                position += len(line)  # a file saved without its last newline ends here
+                chunk.append(redact_line(line.strip()))
+                break
             position += len(line)
             stripped = line.strip()
             if stripped:

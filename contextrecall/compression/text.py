@@ -9,7 +9,11 @@ from contextrecall.redaction import redact
 
 _SPACE = re.compile(r"\s+")
 _CODE_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
-_MARKDOWN = re.compile(r"\*\*|__|^#+\s*|^\s*[-*>]\s+|^\s*\d+\.\s+", re.M)
+# emphasis, headings, list and quote markers, and lines that only draw: rules, tables
+_MARKDOWN = re.compile(
+    r"\*\*|__|^#+\s*|^[\s|:-]*-{3}[\s|:-]*$|^\s*\|.*\|\s*$|^\s*[-*>]\s+|^\s*\d+\.\s+",
+    re.M,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(\[])|\n+")
 
 

@@ -79,9 +79,9 @@ def start_and_resume(
 def resume_sections(db: Any, project_id: str, start: bool = False) -> list[tuple[str, list[str]]]:
     """(heading, lines) of where the latest session left off: its state, its last commands
     and its last changes; none before a session was saved. ``start`` (the session-start
-    block, which has the room): also the commits its last `git log` listed, and more of each
-    change; a search's excerpt of these lines would show those instead of the branch and the
-    other changes."""
+    block, which has the room): also the commits its last `git log` listed, more commands
+    and more of each change; a search's excerpt of these lines would show those instead of
+    the branch and the other changes."""
     latest = loading.latest_session(db, project_id)
     if not latest or not any(latest.get(k) for k in ("branch", "commands", "commits", "files")):
         return []  # no coding session yet: a conversation's "last week" is no project state
@@ -89,7 +89,9 @@ def resume_sections(db: Any, project_id: str, start: bool = False) -> list[tuple
     listing = (
         loading.latest_snippets(db, project_id, "command", 1, starting="$ git log") if start else []
     )
-    commands = loading.latest_snippets(db, project_id, "command", LAST_COMMANDS)
+    commands = loading.latest_snippets(
+        db, project_id, "command", START_COMMANDS if start else LAST_COMMANDS
+    )
     edits = loading.latest_snippets(db, project_id, "files", LAST_EDITS)
     code = loading.latest_snippets(db, project_id, "code", LAST_EDITS)
     return [
@@ -114,6 +116,7 @@ def resume_text(sections: list[tuple[str, list[str]]], budget: int | None = None
 PINNED, PINNED_CHARS = 10, 600  # pinned memories the block shows first, and of each
 SESSION_CHARS = 900  # of one session's summary in the session-start block
 LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
+START_COMMANDS = 20  # of them in the session-start block
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
 LOGGED_COMMITS = 3  # the newest commits its last `git log` listed, in the session start
 LAST_EDITS, EDIT_CHARS = 3, 600  # its last changes to files, and the code they declared

@@ -166,6 +166,23 @@ def test_the_session_start_shows_more_of_each_last_change_than_a_search(backend)
     assert longest.startswith(max(searched, key=len).removesuffix(" …"))  # the same, cut later
 
 
+def test_the_session_start_lists_more_of_the_last_sessions_commands_than_a_search(backend):
+    work = Transcript(branch="release").user("get the release ready")
+    for n in range(1, 26):  # a minute a transcript line: all within the hour
+        work = work.bash(f"make step-{n}", f"step {n} done")
+    save(backend, work)
+    block = session_start.session_start_block(backend, "shop")
+    listed = block.split("## Its last commands\n", 1)[1].split("\n## ")[0]
+    shown = [n for n in range(1, 26) if f"$ make step-{n} " in listed]
+    assert shown == list(range(26 - session_start.START_COMMANDS, 26)), listed  # the last
+    with session_scope(backend) as db:
+        project = find_project(db, "shop")
+        assert project is not None
+        searched = dict(session_start.resume_sections(db, project.id))["## Its last commands"]
+    assert len(searched) == session_start.LAST_COMMANDS < session_start.START_COMMANDS
+    assert searched[-1].startswith("- $ make step-25 ")
+
+
 def test_the_session_start_and_a_search_say_each_thing_once(backend):
     asked = "Remember: the deploy command is ./deploy.sh --prod --region eu-west-3"
     said = f"Noted. {asked}. It is written down in docs/deploy.md for the whole team."

@@ -207,6 +207,19 @@ def test_answered_question_and_approved_plan_become_decisions(tmp_path):
 # -- state, todos, files -------------------------------------------------------------------
 
 
+def test_the_outcome_is_the_last_reports_prose_without_its_rules_and_tables(tmp_path):
+    report = (
+        "All checks pass. Here's a summary of the changes:\n\n---\n\n## Summary\n\n"
+        "| Scenario | Old | New |\n|----------|:---:|-----|\n| **Orphaned** | error | reset |\n\n"
+        "**Code changes:**\n- Modified `InitializeSession()` to reset orphaned branches\n"
+    )
+    memory = Transcript().user("handle orphaned branches").say(report).memory(tmp_path)
+    summary = memory.state.summary or ""
+    assert summary.startswith("All checks pass. Here's a summary of the changes: Summary")
+    assert "Modified `InitializeSession()` to reset orphaned branches" in summary
+    assert "---" not in summary and "|" not in summary and "Orphaned" not in summary
+
+
 def test_last_todo_list_gives_next_actions_and_progress(tmp_path):
     old = [{"content": "Sketch API", "status": "pending", "activeForm": "Sketching"}]
     todos = [

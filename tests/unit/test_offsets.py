@@ -192,3 +192,36 @@ def test_recall_save_on_a_full_disk_says_so_in_one_line_and_fails(tmp_path, monk
     (line,) = [text for text in result.output.splitlines() if "space" in text]
     assert "no space left on the device" in line
     assert list((tmp_path / "home" / "spool").rglob("*.json")) == []
+
+
+def _saved_lines(settings: Settings, transcript: Path) -> list[str]:
+    """What one save of ``transcript`` spools: its lines' contents."""
+    spooled = spool_new_deltas(
+        settings,
+        transcript=transcript,
+        project={"name": "p", "identity": "name:p"},
+        machine=None,
+        session_external_id="s",
+        source_format="claude",
+        event="Stop",
+    )
+    ring = load_key_ring(settings)
+    text = b"".join(decode_delta_text(job, ring) for _, job in spooled).decode()
+    return [json.loads(line)["message"]["content"] for line in text.splitlines() if line]
+
+
+def test_a_last_line_without_its_newline_is_taken_when_whole_and_never_twice(tmp_path):
+    """A transcript copied or imported whole may end without a newline: its last line is kept.
+    A line still being written is left until it is whole; a newline written after a line
+    already taken adds nothing."""
+    settings = Settings.from_env({"RECALL_HOME": str(tmp_path / "home")})
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text(_lines("one") + _lines("two").rstrip("\n"))
+    assert _saved_lines(settings, transcript) == ["one", "two"]
+    whole = _lines("three")
+    with transcript.open("a") as handle:
+        handle.write("\n" + whole[:20])  # the newline, then half of the next line
+    assert _saved_lines(settings, transcript) == []
+    with transcript.open("a") as handle:
+        handle.write(whole[20:])
+    assert _saved_lines(settings, transcript) == ["three"]
