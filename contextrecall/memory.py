@@ -113,6 +113,7 @@ class SessionMemory:
     files: list[FileActivity] = field(default_factory=list)
     commands: list[CommandRun] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
+    pull_requests: list[str] = field(default_factory=list)  # links, the last named last
     branch: str | None = None
     cwd: str | None = None
     first_request: str | None = None

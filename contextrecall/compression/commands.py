@@ -288,6 +288,17 @@ def classify(key: str, output: str, is_error: bool) -> Outcome:
     return Outcome("ok")
 
 
+# A pull or merge request's page: GitHub's and Bitbucket's, GitLab's (``/-/merge_requests/``).
+_PULL_REQUEST = re.compile(
+    r"https?://[^\s\"'<>()\[\]`]+?/(?:pull|pull-requests|-/merge_requests)/\d+\b"
+)
+
+
+def pull_requests_in(text: str) -> list[str]:
+    """The pull or merge request links ``text`` holds, in order."""
+    return _PULL_REQUEST.findall(text)
+
+
 def commits_in(output: str) -> list[tuple[str, str, str]]:
     """(branch, short sha, subject) of each commit ``git commit`` reported."""
     return [(m["branch"], m["sha"], m["subject"].strip()) for m in _COMMIT.finditer(output)]

@@ -42,6 +42,7 @@ MAX_CANDIDATES = 300
 MAX_GOTCHAS = 60
 MAX_COMMANDS = 2000
 MAX_COMPACTIONS = 8
+MAX_PULL_REQUESTS = 5
 _TASK_ID = re.compile(r"Task #?(\w+)")
 
 
@@ -125,6 +126,7 @@ class SessionDigest:
     files: dict[str, FileRecord] = field(default_factory=dict)
     commands: dict[str, CommandRecord] = field(default_factory=dict)
     commits: list[str] = field(default_factory=list)
+    pull_requests: list[str] = field(default_factory=list)  # the last named last
     candidates: list[dec.Candidate] = field(default_factory=list)
     gotchas: list[str] = field(default_factory=list)
     config: dict[str, list[str]] = field(default_factory=dict)
@@ -197,6 +199,7 @@ class SessionDigest:
             return
         if event.kind not in ("command", "typed"):
             return
+        self._pull_requests(event.text)
         text = squash(event.text)
         if len(self.requests) >= MAX_REQUESTS:
             del self.requests[MAX_REQUESTS // 2]
@@ -342,6 +345,7 @@ class SessionDigest:
                 if all(not c.startswith(sha) for c in self.commits):
                     self.commits.append(entry)
                     self.signals.texts.append(subject)
+        self._pull_requests(event.content)
         if snip.is_config_command(key):
             self.config[f"$ {key}"] = [key]
         if cmd.is_exploration(key):
@@ -353,6 +357,15 @@ class SessionDigest:
             return
         outcome = cmd.classify(key, event.content, event.is_error)
         self._record(key, cmd.display(key), outcome, event.sidechain)
+
+    def _pull_requests(self, text: str) -> None:
+        """The pull requests ``text`` names (a command's output, a request) become the last
+        named."""
+        for link in cmd.pull_requests_in(text):
+            if link in self.pull_requests:
+                self.pull_requests.remove(link)
+            self.pull_requests.append(link)
+        del self.pull_requests[:-MAX_PULL_REQUESTS]
 
     def _background_output(self, call: ToolCall, event: ToolResult) -> None:
         task_id = (

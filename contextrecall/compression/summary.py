@@ -266,6 +266,7 @@ def build_memory(digest: SessionDigest, report: ParseReport) -> SessionMemory:
         files=[FileActivity(relative(f.path, root), f.edits, f.created, f.reads) for f in files],
         commands=_command_runs(digest),
         commits=list(digest.commits),
+        pull_requests=list(digest.pull_requests),
         branch=digest.branch,
         cwd=root,
         first_request=clean(requests[0], 2000) if requests else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text, true, tuple_
@@ -334,6 +335,25 @@ def latest_session(db: DBSession, project_id: str) -> dict[str, Any] | None:
     if row is None:
         return None
     return {"title": row.title, "at": row.updated_at, **parsed_json(row.current_state, {})}
+
+
+def latest_pull_request(
+    db: DBSession, project_id: str, branch: str | None, sessions: int = 10
+) -> tuple[str, datetime] | None:
+    """The pull request the project's newest ``sessions`` on ``branch`` named last, and when
+    that session ended: a branch's pull request outlives the session that opened it."""
+    rows = db.execute(
+        select(ConversationContext.current_state, ConversationContext.updated_at)
+        .where(ConversationContext.project_id == project_id)
+        .order_by(ConversationContext.updated_at.desc())
+        .limit(sessions)
+    )
+    for state, at in rows:
+        recorded = parsed_json(state, {})
+        named = recorded.get("pull_requests") or []
+        if named and recorded.get("branch") == branch:
+            return str(named[-1]), at
+    return None
 
 
 def latest_snippets(

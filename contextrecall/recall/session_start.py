@@ -23,9 +23,10 @@ def session_start_block(
     settings: Settings, identity_or_name: str, budget: int = SESSION_START_BUDGET
 ) -> str:
     """What a SessionStart hook injects, the most useful first and the budget used: what the
-    user pinned, where the latest session left off (branch, last request, test status, the
-    last error, uncommitted work, last commits, open todos), the project's state, the latest
-    sessions, key decisions, then the latest exchanges' conclusions while room is left."""
+    user pinned, where the latest session left off (branch and its pull request, last request,
+    test status, the last error, uncommitted work, last commits, open todos), the project's
+    state, the latest sessions, key decisions, then the latest exchanges' conclusions while
+    room is left."""
     return start_and_resume(settings, identity_or_name, budget)[0]
 
 
@@ -94,8 +95,9 @@ def resume_sections(db: Any, project_id: str, start: bool = False) -> list[tuple
     )
     edits = loading.latest_snippets(db, project_id, "files", LAST_EDITS)
     code = loading.latest_snippets(db, project_id, "code", LAST_EDITS)
+    named = loading.latest_pull_request(db, project_id, latest.get("branch"))
     return [
-        ("## Where the last session left off", _left_off(latest, status, listing)),
+        ("## Where the last session left off", _left_off(latest, status, listing, named)),
         ("## Its last commands", _last_commands(latest, commands)),
         ("## Its last changes", _last_changes(latest, [*edits, *code], start)),
     ]
@@ -169,11 +171,20 @@ def _session_line(item: Item) -> str:
     return f"- [{item.date()}] {title}{text}"
 
 
-def _left_off(latest: dict[str, Any], status: list[Item], logged: list[Item]) -> list[str]:
-    """What the latest session's recorded state says about where work stands."""
+def _left_off(
+    latest: dict[str, Any],
+    status: list[Item],
+    logged: list[Item],
+    pull_request: tuple[str, Any] | None = None,
+) -> list[str]:
+    """What the latest session's recorded state says about where work stands, and the pull
+    request the latest sessions on its branch named last."""
     lines = []
     if latest.get("branch"):
         lines.append(f"Branch: {latest['branch']}")
+    if pull_request:
+        link, at = pull_request
+        lines.append(f"Pull request: {link}" + (f" (named {at:%Y-%m-%d})" if at else ""))
     if latest.get("last_request"):
         lines.append(f"Last request: {_whole_sentences(latest['last_request'], 300)}")
     summary = (latest.get("state") or {}).get("summary")

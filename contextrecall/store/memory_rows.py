@@ -171,6 +171,7 @@ def upsert_context(
             "files": [f.__dict__ for f in memory.files[:MAX_STATE_ITEMS]],
             "commands": [c.__dict__ for c in memory.commands[:MAX_STATE_ITEMS]],
             "commits": memory.commits[:MAX_STATE_ITEMS],
+            "pull_requests": memory.pull_requests,
             "branch": memory.branch,
             "first_request": memory.first_request,
             "last_request": memory.last_request,

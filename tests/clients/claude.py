@@ -170,7 +170,15 @@ class ClaudeUser:
                 if settled():
                     return
             time.sleep(0.3)
-        raise AssertionError(f"saves not stored in {timeout} s: {self.recall('status')}")
+        from contextrecall.client.autostart import LOG
+
+        try:  # what the worker said last: why a save never came through
+            said = Path(settings.location(LOG)).read_text(errors="replace")[-4000:]
+        except OSError as exc:
+            said = f"(no worker log: {exc})"
+        raise AssertionError(
+            f"saves not stored in {timeout} s: {self.recall('status')}\nworker log:\n{said}"
+        )
 
     def stop(self) -> None:
         """The stand-in closes; the worker the hooks started is told to stop (not waited for:

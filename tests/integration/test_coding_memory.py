@@ -183,6 +183,32 @@ def test_the_session_start_lists_more_of_the_last_sessions_commands_than_a_searc
     assert searched[-1].startswith("- $ make step-25 ")
 
 
+def test_the_session_start_names_the_branchs_pull_request_from_an_earlier_session(backend):
+    opened = (
+        Transcript(branch="feature/totals")
+        .user("open a pull request for the totals")
+        .bash('gh pr create --title "Totals"', "https://github.com/acme/shop/pull/41")
+    )
+    elsewhere = (
+        Transcript(branch="fix/typo")
+        .user("fix the typo, see https://github.com/acme/shop/pull/40")
+        .edit("README.md")
+    )
+    later = Transcript(branch="feature/totals").user("address the review").edit("cart/totals.py")
+    for hour, transcript in ((11, elsewhere), (12, later)):  # each session after the last
+        for line in transcript.lines:
+            line["timestamp"] = str(line["timestamp"]).replace("T10:", f"T{hour}:")
+    save(backend, opened, "s1")
+    save(backend, elsewhere, "s2")
+    block = session_start.session_start_block(backend, "shop")
+    assert "Pull request: https://github.com/acme/shop/pull/40 (named 2026-02-11)" in block
+    save(backend, later, "s3")  # back on the branch of pull request 41, two sessions later
+    block = session_start.session_start_block(backend, "shop")
+    left_off = block.split("## Where the last session left off\n", 1)[1].split("\n## ")[0]
+    assert "Pull request: https://github.com/acme/shop/pull/41 (named 2026-02-11)" in left_off
+    assert "pull/40" not in left_off  # the other branch's
+
+
 def test_the_session_start_and_a_search_say_each_thing_once(backend):
     asked = "Remember: the deploy command is ./deploy.sh --prod --region eu-west-3"
     said = f"Noted. {asked}. It is written down in docs/deploy.md for the whole team."

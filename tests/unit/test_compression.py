@@ -411,6 +411,27 @@ def test_git_commit_output_gives_commits_and_exploration_is_not_recorded(tmp_pat
     assert "1a2b3c4 Add cart totals" in render_summary_block(memory)
 
 
+def test_pull_requests_named_by_commands_and_requests_are_kept_the_last_named_last(tmp_path):
+    memory = (
+        Transcript()
+        .user("review https://github.com/acme/shop/pull/7 first")
+        .bash(
+            "git push -u origin feature/cart",
+            "remote: Create a pull request for 'feature/cart' on GitHub by visiting:\n"
+            "remote:      https://github.com/acme/shop/pull/new/feature/cart",
+        )
+        .bash('gh pr create --title "Cart totals"', "https://github.com/acme/shop/pull/12")
+        .bash("glab mr view", "https://gitlab.com/acme/group/shop/-/merge_requests/3 opened")
+        .user("the checks on https://github.com/acme/shop/pull/12 fail")
+        .memory(tmp_path)
+    )
+    assert memory.pull_requests == [  # a push's offer to open one is not one
+        "https://github.com/acme/shop/pull/7",
+        "https://gitlab.com/acme/group/shop/-/merge_requests/3",
+        "https://github.com/acme/shop/pull/12",
+    ]
+
+
 def test_background_command_outcome_comes_from_its_output(tmp_path):
     memory = (
         Transcript()
