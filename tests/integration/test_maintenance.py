@@ -34,7 +34,7 @@ from contextrecall.models import (
     new_uuid,
 )
 from contextrecall.settings import Settings
-from tests.integration.workers import WorkerProcess, settings_env, wait_until
+from tests.integration.workers import WorkerProcess, run_cli, settings_env, wait_until
 
 NOW = datetime(2026, 11, 25, 12, 0, 0)
 BEAT_DB = 10  # the Redis database these tests may use as a broker
@@ -466,38 +466,28 @@ def test_last_runs_is_empty_before_any_run(backend):
 # --- the CLI --------------------------------------------------------------------------------
 
 
-def recall(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "contextrecall.cli", *args],
-        env=settings_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_recall_decay_and_cleanup_run_the_jobs_now(policy):
     pid = project(policy)
     stale = add_context(policy, pid, updated_at=decay.utc_now() - timedelta(days=400))
     fresh = add_snippet(policy, pid, updated_at=decay.utc_now())
 
-    preview = recall(policy, "cleanup", "--dry-run", "--json")
+    preview = run_cli(policy, "cleanup", "--dry-run", "--json")
     assert preview.returncode == 0, preview.stderr
     assert json.loads(preview.stdout)["would_remove"]["conversation_contexts"] == 0  # score 1.0
 
-    decayed = recall(policy, "decay", "--json")
+    decayed = run_cli(policy, "decay", "--json")
     assert decayed.returncode == 0, decayed.stderr
     report = json.loads(decayed.stdout)
     assert report["ran"] is True
     assert report["rescored"] == {"conversation_contexts": 1, "context_snippets": 0}
     assert scores(policy)[stale] == pytest.approx(relevance.FLOOR, abs=1e-6)
 
-    shown = recall(policy, "cleanup", "--dry-run")
+    shown = run_cli(policy, "cleanup", "--dry-run")
     assert shown.returncode == 0, shown.stderr
     assert "would remove 1 conversation_contexts" in shown.stdout
     assert table_ids(policy, ConversationContext) == {stale}
 
-    cleaned = recall(policy, "cleanup")
+    cleaned = run_cli(policy, "cleanup")
     assert cleaned.returncode == 0, cleaned.stderr
     assert "removed 1 conversation_contexts, 0 context_snippets" in cleaned.stdout
     assert table_ids(policy, ConversationContext) == set()
@@ -516,7 +506,7 @@ def test_recall_cleanup_reports_an_unreachable_database_in_one_line(tmp_path):
             "RECALL_DATABASE_URL": "mysql+pymysql://nobody@127.0.0.1:1/none",
         }
     )
-    result = recall(settings, "cleanup", "--dry-run")
+    result = run_cli(settings, "cleanup", "--dry-run")
     assert result.returncode == 2
     assert result.stderr.startswith("recall: error: database unavailable")
     assert len(result.stderr.strip().splitlines()) == 1

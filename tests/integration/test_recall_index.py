@@ -26,7 +26,7 @@ from contextrecall.recall import answer, loading, service, session_start
 from contextrecall.recall.index import keeper, reader
 from contextrecall.settings import Settings
 from tests.integration.memories import decisions_since_kafka
-from tests.integration.workers import WorkerProcess, run_hook, settings_env, wait_until
+from tests.integration.workers import WorkerProcess, run_cli, run_hook, settings_env, wait_until
 from tests.support import flush_redis
 
 NOW = datetime(2030, 1, 1)
@@ -179,6 +179,19 @@ def test_a_decision_made_1000_decisions_ago_is_found_through_the_index(kept):
     assert answered is not None and "replay a month of audit events" in answered[0]
 
 
+def _decide_quokka(settings: Settings, project_id: str) -> None:
+    """A decision no earlier memory's words lead to."""
+    with session_scope(settings) as db:
+        db.add(
+            DecisionLog(
+                id=new_uuid(),
+                project_id=project_id,
+                decision_type="technical",
+                decision_text="Adopt the quokka scheduler for nightly exports",
+            )
+        )
+
+
 @pytest.mark.parametrize("migrated_backend", ["mariadb"], indirect=True)
 def test_machines_sharing_a_database_without_redis_see_each_others_saves_at_once(backend, tmp_path):
     """No index is kept beside a shared database without a cache: a local one is stamped
@@ -192,15 +205,7 @@ def test_machines_sharing_a_database_without_redis_see_each_others_saves_at_once
     keeper.rebuild(here, project)
     found = service.search(here, "ledger", "why kafka for the audit stream?", budget=300)
     assert "replay a month of audit events" in found["context"]
-    with session_scope(there) as db:
-        db.add(
-            DecisionLog(
-                id=new_uuid(),
-                project_id=project.id,
-                decision_type="technical",
-                decision_text="Adopt the quokka scheduler for nightly exports",
-            )
-        )
+    _decide_quokka(there, project.id)
     keeper.after_save(
         identity=project.identity,
         ids={},
@@ -217,13 +222,7 @@ def test_machines_sharing_a_database_without_redis_see_each_others_saves_at_once
 
 
 def _recall_index(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "contextrecall.cli", "index", *args],
-        env=settings_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(settings, "index", *args)
 
 
 def test_recall_index_rebuild_builds_what_status_reports_current(kept):
@@ -309,15 +308,7 @@ def test_a_stale_index_is_not_read(kept, tmp_path):
         project = Project(id=new_uuid(), name=name, identity=identity)
         db.add(project)
     keeper.rebuild(kept, project)
-    with session_scope(kept) as db:
-        db.add(
-            DecisionLog(
-                id=new_uuid(),
-                project_id=project.id,
-                decision_type="technical",
-                decision_text="Adopt the quokka scheduler for nightly exports",
-            )
-        )
+    _decide_quokka(kept, project.id)
     bump_generation(kept, identity)
     assert reader.fresh_index(kept, identity) is None
     assert "quokka scheduler" in _hook(kept, _prompt("which quokka scheduler for exports?", repo))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 import uuid
 from datetime import datetime
@@ -23,7 +22,7 @@ from contextrecall.jobs import build_job
 from contextrecall.maintenance import status as operations
 from contextrecall.models import FailedJob, new_uuid
 from contextrecall.settings import Settings
-from tests.integration.workers import settings_env
+from tests.integration.workers import run_cli
 
 BROKER_DB = 9
 
@@ -42,13 +41,7 @@ def job(session: str, ring=None) -> dict:
 
 
 def run_status(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "contextrecall.cli", "status", *args],
-        env=settings_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(settings, "status", *args, timeout=60)
 
 
 def status_json(settings: Settings) -> dict:

@@ -29,6 +29,17 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return child_environment(settings)
 
 
+def run_cli(settings: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`recall ARGS` with ``settings``, whatever its exit code."""
+    return subprocess.run(
+        [sys.executable, "-m", "contextrecall.cli", *args],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def run_hook(
     settings: Settings, event: dict, timeout: float = 30, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:

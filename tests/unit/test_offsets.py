@@ -196,15 +196,7 @@ def test_recall_save_on_a_full_disk_says_so_in_one_line_and_fails(tmp_path, monk
 
 def _saved_lines(settings: Settings, transcript: Path) -> list[str]:
     """What one save of ``transcript`` spools: its lines' contents."""
-    spooled = spool_new_deltas(
-        settings,
-        transcript=transcript,
-        project={"name": "p", "identity": "name:p"},
-        machine=None,
-        session_external_id="s",
-        source_format="claude",
-        event="Stop",
-    )
+    spooled = _spool(settings, transcript)
     ring = load_key_ring(settings)
     text = b"".join(decode_delta_text(job, ring) for _, job in spooled).decode()
     return [json.loads(line)["message"]["content"] for line in text.splitlines() if line]
