@@ -551,7 +551,6 @@ class Keeper:
 
         if not index_kept(self.settings):
             return []
-
         with session_scope(self.settings) as db:
             projects = list(db.scalars(select(Project)))
             counted = select(TermCount.project_id, func.count()).group_by(TermCount.project_id)
@@ -669,7 +668,7 @@ def report(settings: Settings, names: Sequence[str] | None = None) -> list[dict]
     and whether it is current, stale or missing ("none" where no index is kept)."""
     from contextrecall.db import session_scope
 
-    rows = []
+    rows, kept = [], index_kept(settings)
     with session_scope(settings) as db:
         projects = list(db.scalars(select(Project).order_by(Project.name)))
         for project in projects:
@@ -678,10 +677,10 @@ def report(settings: Settings, names: Sequence[str] | None = None) -> list[dict]
             memories, characters = _stored_text(db, project.id)
             index = open_index(settings, project.identity, reader=False)
             try:
-                state = index.open() if index_kept(settings) else (None, 0)
+                state = index.open() if kept else (None, 0)
             except Exception:
                 state = None
-            if not index_kept(settings):
+            if not kept:
                 condition = "none"
             elif state is None:
                 condition = "unreadable"
