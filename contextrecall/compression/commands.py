@@ -34,6 +34,13 @@ _REDIRECT = re.compile(r"\s*(?:2>&1|\d?>\s*/dev/null)")
 _HEREDOC = re.compile(r"\$\(cat <<'?\"?(\w+)'?\"?\s*\n(.*?)\n\s*\1\s*\)", re.S)
 _EXIT_CODE = re.compile(r"^Exit code (\d+)", re.M)
 _TAG_EXIT_CODE = re.compile(r"<exit_code>(\d+)</exit_code>")
+# A non-zero exit the output reports itself (pnpm, npm, go, make, Python's subprocess): what
+# a filter the command was piped into (``| tail -15``) hid from the tool's own exit code.
+_REPORTED_EXIT = re.compile(
+    r"\b(?:exit status|exited with code|exit code|returned non-zero exit status)\s*:?\s*[1-9]"
+    r"|\*\*\* \[[^\]\n]*\] Error [1-9]",
+    re.I,
+)
 _BACKGROUND = re.compile(r"running in background with ID: ([\w-]+)")
 _COMMIT = re.compile(
     r"^\[(?P<branch>[^\]\s]+)(?: \(root-commit\))? (?P<sha>[0-9a-f]{7,40})\] (?P<subject>.+)$",
@@ -276,7 +283,7 @@ def background_id(output: str) -> str | None:
 def classify(key: str, output: str, is_error: bool) -> Outcome:
     """The outcome of one run of ``key`` given its output and the tool's error flag."""
     code = exit_code(output)
-    failed = is_error or (code is not None and code != 0)
+    failed = is_error or (code is not None and code != 0) or bool(_REPORTED_EXIT.search(output))
     summary = test_summary(output) if is_test_command(key) or failed else None
     if summary is not None and is_test_command(key):
         failures, _passes, line = summary

@@ -370,11 +370,35 @@ def test_failing_tests_later_passing_are_resolved_with_a_fix_snippet(tmp_path):
         ("mix test 2>&1 | tail -3", "65 tests, 2 failures", False, "tests-failed"),
         ("make build", "Exit code 2\nmake: *** [build] Error 2", True, "failed"),
         ("make build", "built", False, "ok"),
+        # piped into a filter, the tool's exit code is the filter's: the output tells
+        ("pnpm build 2>&1 | tail -3", "error TS2352: bad cast\nExit status 1", False, "failed"),
+        ("make all | tail -2", "make: *** [Makefile:7: all] Error 2", False, "failed"),
+        ("go vet ./... | head", "exit status 1", False, "failed"),
+        ("npm run build | tail", "built in 2s\nexit code 0", False, "ok"),
     ],
 )
 def test_command_outcomes_follow_runner_output(tmp_path, command, output, is_error, outcome):
     memory = Transcript().user("check").bash(command, output, is_error).memory(tmp_path)
     assert memory.commands[0].outcome == outcome
+
+
+def test_a_failure_a_filter_hid_from_the_tool_is_kept_with_its_fix(tmp_path):
+    error = "src/main.tsx(15,12): error TS2352: Conversion of type 'Window' may be a mistake"
+    memory = (
+        Transcript()
+        .user("expose the stores on window")
+        .bash(
+            "pnpm --filter web build 2>&1 | tail -15",
+            f"> tsc -b && vite build\n\n{error}\n ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL\nExit status 1",
+        )
+        .edit("apps/web/src/main.tsx")
+        .bash("pnpm --filter web build", "built in 2.1s")
+        .memory(tmp_path)
+    )
+    run = memory.commands[0]
+    assert run.outcome == "ok" and run.resolved is True and "error TS2352" in (run.error or "")
+    fix = next(s for s in memory.snippets if s.category == "fix")
+    assert "error TS2352" in fix.content and "apps/web/src/main.tsx" in fix.content
 
 
 def test_unresolved_failure_is_a_blocker_and_sets_debugging_phase(tmp_path):
