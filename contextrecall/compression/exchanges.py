@@ -321,7 +321,7 @@ class ExchangeLog:
             self._pending.edits.append((path, change))
 
     def _found(self, call: ToolCall, event: ToolResult) -> None:
-        if event.is_error or not event.content.strip():
+        if not event.content.strip() or "<tool_use_error>" in event.content:
             return
         query = next(
             (
@@ -334,7 +334,8 @@ class ExchangeLog:
         lines = [self._shown_line(line) for line in event.content.splitlines() if line.strip()]
         body = excerpt("\n".join(lines), lines=4, chars=240)
         more = f" (of {len(lines)} lines)" if len(lines) > EXCERPT_LINES else ""
-        self.current.found.append(f"{call.name} {shorten(query, 160)}{more}:\n{body}")
+        failed = " failed" if event.is_error else ""
+        self.current.found.append(f"{call.name} {shorten(query, 160)}{more}{failed}:\n{body}")
 
     def _shown_line(self, line: str) -> str:
         return self.relative(line.strip()) if line.strip().startswith("/") else line.rstrip()

@@ -401,6 +401,21 @@ def test_a_failure_a_filter_hid_from_the_tool_is_kept_with_its_fix(tmp_path):
     assert "error TS2352" in fix.content and "apps/web/src/main.tsx" in fix.content
 
 
+def test_another_tools_error_is_kept_whole_however_long_the_exchange(tmp_path):
+    denied = "Error: File access denied: /tmp/x.txt is outside allowed roots."
+    memory = (
+        Transcript()
+        .user("upload the sample file in the browser")
+        .say("Long analysis of the upload flow. " * 200)
+        .tool("mcp__playwright__browser_file_upload", {"paths": ["/tmp/x.txt"]}, denied, True)
+        .tool("Edit", {"file_path": "/nope.py"}, "<tool_use_error>File has not been read yet", True)
+        .memory(tmp_path)
+    )
+    found = [s.content for s in memory.snippets if s.category == "found"]
+    assert any("browser_file_upload" in f and "failed" in f and denied in f for f in found), found
+    assert not any("has not been read" in f for f in found)  # how the agent used its tools
+
+
 def test_unresolved_failure_is_a_blocker_and_sets_debugging_phase(tmp_path):
     memory = (
         Transcript()
