@@ -235,9 +235,7 @@ class ExchangeLog:
                 self.current.reports.append((str(task), report[:REPORT_CHARS]))
         elif name not in SKIPPED_TOOLS and name not in LISTING_TOOLS:
             self._found(call, event)
-        # a <tool_use_error> is the tool refusing a call ("File has not been read yet"):
-        # how the agent used its tools, not a problem of the project
-        if event.is_error and name != "Bash" and "<tool_use_error>" not in event.content:
+        if event.is_error and name != "Bash" and not _refused(event):
             self._error(f"{name}: {_first_lines(event.content, 2)}", fixable=name not in LOOKS)
 
     def _bash(self, call: ToolCall, event: ToolResult) -> None:
@@ -321,7 +319,7 @@ class ExchangeLog:
             self._pending.edits.append((path, change))
 
     def _found(self, call: ToolCall, event: ToolResult) -> None:
-        if not event.content.strip() or "<tool_use_error>" in event.content:
+        if not event.content.strip() or _refused(event):
             return
         query = next(
             (
@@ -680,6 +678,12 @@ def _settings(call: ToolCall, texts: list[object]) -> list[str]:
 
 
 _FIELD = re.compile(r"^[-*\s]*[\w.*\[\]\"' -]{1,40}?\**\s*[:=]\s*\S")
+
+
+def _refused(event: ToolResult) -> bool:
+    """A tool refusing a call ("File has not been read yet"): how the agent used its tools,
+    not a fact of the project."""
+    return "<tool_use_error>" in event.content
 
 
 def edit_summary(call: ToolCall) -> str:
