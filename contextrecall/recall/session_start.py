@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from contextrecall.db import session_scope
 from contextrecall.recall import answer, loading
@@ -40,8 +40,8 @@ def start_and_resume(
         if project is None:
             return "", ""
         state = loading.project_state(db, project.id)
-        resumed = resume_sections(db, project.id)
-        started = resume_sections(db, project.id, start=True)
+        left_off = _read_left_off(db, project.id, start=True)  # read once, shown both ways
+        resumed, started = _sections(left_off, start=False), _sections(left_off, start=True)
         source = loading.DatabaseSource(db, project.id)
         pinned = source.pinned(PINNED)
         sessions = source.latest(answer.SESSION, 5)
@@ -83,23 +83,57 @@ def resume_sections(db: Any, project_id: str, start: bool = False) -> list[tuple
     block, which has the room): also the commits its last `git log` listed, more commands
     and more of each change; a search's excerpt of these lines would show those instead of
     the branch and the other changes."""
+    return _sections(_read_left_off(db, project_id, start), start)
+
+
+class _LeftOff(NamedTuple):
+    """What ``resume_sections`` shows, as read from the database."""
+
+    latest: dict[str, Any]
+    status: list[Item]  # its last `git status`
+    listing: list[Item]  # its last `git log` (read for the session start only)
+    commands: list[Item]  # the newest first
+    changes: list[Item]
+    pull_request: tuple[str, Any] | None
+
+
+def _read_left_off(db: Any, project_id: str, start: bool) -> _LeftOff | None:
+    """Where the latest session left off, read as far as ``start`` shows it (a search shows
+    less); None before a coding session was saved."""
     latest = loading.latest_session(db, project_id)
     if not latest or not any(latest.get(k) for k in ("branch", "commands", "commits", "files")):
-        return []  # no coding session yet: a conversation's "last week" is no project state
-    status = loading.latest_snippets(db, project_id, "command", 1, starting="$ git status")
-    listing = (
-        loading.latest_snippets(db, project_id, "command", 1, starting="$ git log") if start else []
+        return None  # no coding session yet: a conversation's "last week" is no project state
+    return _LeftOff(
+        latest,
+        loading.latest_snippets(db, project_id, "command", 1, starting="$ git status"),
+        loading.latest_snippets(db, project_id, "command", 1, starting="$ git log")
+        if start
+        else [],
+        loading.latest_snippets(
+            db, project_id, "command", START_COMMANDS if start else LAST_COMMANDS
+        ),
+        [
+            *loading.latest_snippets(db, project_id, "files", LAST_EDITS),
+            *loading.latest_snippets(db, project_id, "code", LAST_EDITS),
+        ],
+        loading.latest_pull_request(db, project_id, latest.get("branch")),
     )
-    commands = loading.latest_snippets(
-        db, project_id, "command", START_COMMANDS if start else LAST_COMMANDS
-    )
-    edits = loading.latest_snippets(db, project_id, "files", LAST_EDITS)
-    code = loading.latest_snippets(db, project_id, "code", LAST_EDITS)
-    named = loading.latest_pull_request(db, project_id, latest.get("branch"))
+
+
+def _sections(read: _LeftOff | None, start: bool) -> list[tuple[str, list[str]]]:
+    """``resume_sections`` from what ``_read_left_off`` read (with ``start``, or more)."""
+    if read is None:
+        return []
+    latest = read.latest
+    listing = read.listing if start else []
+    commands = read.commands[: START_COMMANDS if start else LAST_COMMANDS]
     return [
-        ("## Where the last session left off", _left_off(latest, status, listing, named)),
+        (
+            "## Where the last session left off",
+            _left_off(latest, read.status, listing, read.pull_request),
+        ),
         ("## Its last commands", _last_commands(latest, commands)),
-        ("## Its last changes", _last_changes(latest, [*edits, *code], start)),
+        ("## Its last changes", _last_changes(latest, read.changes, start)),
     ]
 
 
@@ -175,7 +209,7 @@ def _left_off(
     latest: dict[str, Any],
     status: list[Item],
     logged: list[Item],
-    pull_request: tuple[str, Any] | None = None,
+    pull_request: tuple[str, Any] | None,
 ) -> list[str]:
     """What the latest session's recorded state says about where work stands, and the pull
     request the latest sessions on its branch named last."""

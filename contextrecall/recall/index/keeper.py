@@ -669,6 +669,7 @@ def report(settings: Settings, names: Sequence[str] | None = None) -> list[dict]
     from contextrecall.db import session_scope
 
     rows, kept = [], index_kept(settings)
+    kept_in = ("redis" if settings.cache_url else "file") if kept else "database"  # reads go there
     with session_scope(settings) as db:
         projects = list(db.scalars(select(Project).order_by(Project.name)))
         for project in projects:
@@ -694,17 +695,11 @@ def report(settings: Settings, names: Sequence[str] | None = None) -> list[dict]
                     "memories": memories,
                     "text_bytes": characters,
                     "index_bytes": index.size() if condition in ("current", "stale") else 0,
-                    "kept_in": _kept_in(settings),
+                    "kept_in": kept_in,
                     "state": condition,
                 }
             )
     return rows
-
-
-def _kept_in(settings: Settings) -> str:
-    if not index_kept(settings):
-        return "database"  # no index: reads go to it
-    return "redis" if settings.cache_url else "file"
 
 
 def rebuild_projects(
