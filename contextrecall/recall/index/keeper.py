@@ -323,8 +323,6 @@ def _rendered(settings: Settings, identity: str) -> dict[str, str]:
 
 def refresh_start(settings: Settings, identity: str) -> bool:
     """Render the session-start block of a current index whose block lags; True if done."""
-    if not index_kept(settings):
-        return False
     with index_lock(settings, identity, wait=0) as held:
         if not held:
             return False
@@ -427,8 +425,6 @@ def drain(settings: Settings, identity: str, once: bool = False) -> bool:
     ``once``: one sync only. Whether saves are still queued."""
     from contextrecall.db import session_scope
 
-    if not index_kept(settings):
-        return False
     try:
         with session_scope(settings) as db:
             project = db.scalar(select(Project).where(Project.identity == identity))
