@@ -375,6 +375,20 @@ def test_failing_tests_later_passing_are_resolved_with_a_fix_snippet(tmp_path):
         ("make all | tail -2", "make: *** [Makefile:7: all] Error 2", False, "failed"),
         ("go vet ./... | head", "exit status 1", False, "failed"),
         ("npm run build | tail", "built in 2s\nexit code 0", False, "ok"),
+        # a test's log quoting another process's exit is not the runner's own report
+        (
+            "go test -v -run TestConflict ./... | tail",
+            "    conflict_test.go:277: Got expected error: hook failed: exit status 1\n"
+            "--- PASS: TestConflict (0.4s)\nPASS\nok  \tshop/cart\t0.41s",
+            False,
+            "tests-passed",
+        ),
+        (
+            "python deploy.py | tail -2",
+            "subprocess.CalledProcessError: Command '['rsync']' returned non-zero exit status 23.",
+            False,
+            "failed",
+        ),
     ],
 )
 def test_command_outcomes_follow_runner_output(tmp_path, command, output, is_error, outcome):
