@@ -409,9 +409,14 @@ def _js_package(spec: str) -> str | None:
     return LIBRARIES.get(package, package.lower())
 
 
+def unnumbered(text: str) -> str:
+    """``text`` without the ``cat -n`` line numbers a Read result carries."""
+    return _LINE_NUMBER.sub("", text) if "→" in text[:200] else text
+
+
 def imports_in(code: str, language: str) -> set[str]:
     """Third-party modules imported by ``code`` (Python, JS/TS, Elixir), as tags."""
-    code = _LINE_NUMBER.sub("", code) if "→" in code[:200] else code
+    code = unnumbered(code)
     found: set[str] = set()
     if language == "python":
         for from_name, import_names in _PY_IMPORT.findall(code):
@@ -433,7 +438,7 @@ def imports_in(code: str, language: str) -> set[str]:
 
 def dependencies_in(manifest_name: str, text: str) -> set[str]:
     """Well-known frameworks and libraries a manifest's text declares."""
-    text = _LINE_NUMBER.sub("", text) if "→" in text[:200] else text
+    text = unnumbered(text)
     if manifest_name == "package.json":
         names = set(_JS_DEP.findall(text))
     elif manifest_name.startswith("requirements"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contextrecall.compression import commands as cmd
-from contextrecall.compression import compaction
+from contextrecall.compression import compaction, next_steps
 from contextrecall.compression import decisions as dec
 from contextrecall.compression import snippets as snip
 from contextrecall.compression.text import first_sentences, shorten, squash
@@ -43,6 +43,7 @@ MAX_GOTCHAS = 60
 MAX_COMMANDS = 2000
 MAX_COMPACTIONS = 8
 MAX_PULL_REQUESTS = 5
+_MARKDOWN_FILE = re.compile(r"\.(?:md|markdown)$", re.I)
 _TASK_ID = re.compile(r"Task #?(\w+)")
 
 
@@ -131,6 +132,8 @@ class SessionDigest:
     gotchas: list[str] = field(default_factory=list)
     config: dict[str, list[str]] = field(default_factory=dict)
     plans: list[str] = field(default_factory=list)
+    planned: dict[str, list[str]] = field(default_factory=dict)  # markdown file -> its "Next:"s
+    reported_next: list[str] = field(default_factory=list)  # the newest report's next steps
     turns: list[ChatTurn] = field(default_factory=list)
     signals: TagSignals = field(default_factory=TagSignals)
     assistant_messages: int = 0
@@ -220,6 +223,7 @@ class SessionDigest:
         if text:
             if not event.sidechain:
                 self.last_texts.append(text[:4000])
+                self.reported_next = next_steps.steps_in(text[:4000]) or self.reported_next
             weight = 0.6 if event.sidechain else 1.0
             self._add_candidates(dec.candidates_in(text, self.order, weight))
             if len(self.gotchas) < MAX_GOTCHAS:
@@ -303,12 +307,34 @@ class SessionDigest:
             said_created = first_touch and event.content.startswith("File created successfully")
             record.created |= event.details.get("type") == "create" or said_created
         collect_call_signals(self.signals, call.name, call.input, event.content)
+        if _MARKDOWN_FILE.search(path):
+            self._plan_edit(path, call)
         if snip.is_config_path(path):
             text = call.input.get("content") or call.input.get("new_string") or ""
             lines = snip.config_lines(text) if isinstance(text, str) else []
             if lines:
                 self.config.pop(path, None)
                 self.config[path] = lines
+
+    def _plan_edit(self, path: str, call: ToolCall) -> None:
+        """The "Next:" lines of a markdown file after this write or edit of it."""
+        edits = call.input.get("edits") if call.name == "MultiEdit" else [call.input]
+        planned = [] if call.name == "Write" else list(self.planned.get(path, []))
+        for edit in edits if isinstance(edits, list) else []:
+            old, new = (
+                edit.get(k) if isinstance(edit, dict) else None
+                for k in ("old_string", "new_string")
+            )
+            gone = next_steps.planned_in(old) if isinstance(old, str) else []
+            planned = [line for line in planned if line not in gone]
+            text = edit.get("content") if call.name == "Write" else new
+            planned += next_steps.planned_in(text) if isinstance(text, str) else []
+        self._plan(path, planned)
+
+    def _plan(self, path: str, planned: list[str]) -> None:
+        self.planned.pop(path, None)
+        if planned:
+            self.planned[path] = planned  # the last touched last
 
     def _move(self, source: str, target: str) -> None:
         """A file (or a folder's files) moved: its record goes under the new path."""
@@ -323,6 +349,10 @@ class SessionDigest:
         path = call.input.get("file_path")
         if isinstance(path, str) and path and not event.is_error:
             self._file(path).reads += 1
+            planned = next_steps.planned_in(event.content) if _MARKDOWN_FILE.search(path) else []
+            whole = not (call.input.get("offset") or call.input.get("limit"))
+            if planned or (whole and path in self.planned):  # a part read may not show them
+                self._plan(path, planned)
             collect_call_signals(self.signals, "Read", call.input, event.content[:4000])
 
     def _bash(self, call: ToolCall, event: ToolResult) -> None:

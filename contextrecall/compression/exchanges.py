@@ -29,7 +29,7 @@ from contextrecall.compression.digest import BUILTIN_COMMANDS, EDIT_TOOLS, absol
 from contextrecall.compression.summary import relative
 from contextrecall.compression.text import shorten, squash
 from contextrecall.memory import Snippet
-from contextrecall.tagging import command_tags
+from contextrecall.tagging import command_tags, unnumbered
 from contextrecall.transcript.events import (
     AssistantMessage,
     CompactionSummary,
@@ -73,7 +73,6 @@ _CHORE = re.compile(
 # Commands that print a file: its lines are the file's, not news.
 _PRINTS_FILE = re.compile(r"^(?:cat|head|tail|less|more|sed -n|bat|nl)\b")
 _TASK_TRAILER = re.compile(r"\n+agentId: \w+.*\Z", re.S)  # the harness's note after a report
-_LINE_NUMBER = re.compile(r"^\s*\d+\u2192")  # `cat -n` prefixes of Read and edit results
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NOTICE_SUMMARY = re.compile(r"<summary>(.*?)</summary>", re.S)
 _NOTICE_CALL = re.compile(r"<tool-use-id>\s*(\S+?)\s*</tool-use-id>")
@@ -760,7 +759,7 @@ def excerpt(
     identifiers, paths, numbers, ids, quoted text)."""
     text = _ANSI.sub("", output)
     found = [
-        _LINE_NUMBER.sub("", line).rstrip()
+        unnumbered(line).rstrip()
         for line in text.splitlines()
         if line.strip() and not _NOISE.match(line)
     ]

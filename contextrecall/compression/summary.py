@@ -26,12 +26,6 @@ DECISION_LIMIT = 10
 COMMAND_RUN_LIMIT = 40
 READ_ONLY_FILE_LIMIT = 10
 EDITED_FILE_LIMIT = 50
-_NEXT_HEADING = re.compile(
-    r"^\s*(?:#+\s*|\*\*)?(?:next steps?|remaining(?: work| tasks)?|to ?do|follow[- ]?ups?|"
-    r"still needed|open items)\b[^.]*$",
-    re.I,
-)
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+(.+)$")
 
 
 def relative(path: str, root: str | None) -> str:
@@ -60,21 +54,6 @@ def open_todos(digest: SessionDigest) -> list[Todo]:
 
 def _requests(digest: SessionDigest) -> list[str]:
     return digest.requests or digest.weak_requests or digest.task_prompts
-
-
-def _next_steps_in(text: str) -> list[str]:
-    """Bullets under a "Next steps" / "Remaining" heading of the last assistant message."""
-    steps: list[str] = []
-    collecting = False
-    for line in text.splitlines():
-        bullet = _BULLET.match(line)
-        if collecting and bullet:
-            steps.append(squash(bullet.group(1).replace("**", "")))
-        elif _NEXT_HEADING.match(line) and len(line) < 80:
-            collecting = True
-        elif collecting and line.strip():
-            break
-    return steps[:5]
 
 
 def build_title(digest: SessionDigest) -> str:
@@ -161,8 +140,10 @@ def build_state(
     todos = digest.todos + list(digest.tasks.values())
     pending = open_todos(digest)
     next_actions = [t.content for t in pending]
-    if not next_actions and digest.last_texts:
-        next_actions = _next_steps_in(digest.last_texts[-1])
+    if not next_actions:
+        next_actions = list(digest.reported_next)
+    for path, planned in reversed(digest.planned.items()):
+        next_actions += [f"{step} ({relative(path, root)})" for step in planned]
     blockers = [
         f"`{f.display}` fails: {f.error}"
         for f in digest.open_failures.values()

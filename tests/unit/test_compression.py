@@ -257,6 +257,68 @@ def test_without_a_todo_list_next_steps_come_from_the_final_message(tmp_path):
     assert memory.state.next_actions == ["Backfill old rows", "Drop the column"]
 
 
+def test_the_newest_report_naming_what_is_left_gives_the_next_steps_tables_too(tmp_path):
+    report = (
+        "Quick task done.\n\n**Before next staging deploy, you need to configure:**\n\n"
+        "| Where | What |\n|---|---|\n| **SendGrid** | Verify sender `noreply@shop.io` |\n"
+        "| **GitHub env** | `SENDGRID_API_KEY` |"
+    )
+    memory = (
+        Transcript()
+        .user("wire sendgrid")
+        .say(report)
+        .user("is the client secret needed?")
+        .say("No: only the client id is used by the popup flow.")
+        .say("Updated both `.env.example` files.")
+        .memory(tmp_path)
+    )
+    assert memory.state.next_actions == [
+        "Before next staging deploy, you need to configure",
+        "SendGrid: Verify sender `noreply@shop.io`",
+        "GitHub env: `SENDGRID_API_KEY`",
+    ]
+
+
+@pytest.mark.parametrize(
+    "heading",
+    ["Remaining `[:7]` usages (intentionally left as-is):", "Here is what you need to know."],
+)
+def test_a_heading_that_names_no_pending_work_gives_no_next_steps(tmp_path, heading):
+    memory = (
+        Transcript().user("tidy").say(f"{heading}\n- Display strings\n- Tests").memory(tmp_path)
+    )
+    assert memory.state.next_actions == []
+
+
+def test_a_planning_files_next_line_is_a_next_step_until_an_edit_changes_it(tmp_path):
+    state = f"{CWD}/.planning/STATE.md"
+    numbered = (
+        "   1→# State\n   2→Stopped at: phase 12 done\n   3→Next: Phase 12.1 — run /plan 12.1\n"
+    )
+    transcript = (
+        Transcript()
+        .user("where are we")
+        .tool("Read", {"file_path": state}, numbered)
+        .tool("Read", {"file_path": state, "offset": 1, "limit": 1}, "   1→# State\n")
+    )
+    read = transcript.memory(tmp_path)
+    assert read.state.next_actions == ["Phase 12.1 — run /plan 12.1 (.planning/STATE.md)"]
+    edited = transcript.tool(
+        "Edit",
+        {
+            "file_path": state,
+            "old_string": "Next: Phase 12.1 — run /plan 12.1",
+            "new_string": "Next: ship 12.1",
+        },
+        "The file has been updated.",
+    ).memory(tmp_path)
+    assert edited.state.next_actions == ["ship 12.1 (.planning/STATE.md)"]
+    source = (
+        Transcript().user("read").tool("Read", {"file_path": f"{CWD}/app.js"}, "  1→next: null")
+    )
+    assert source.memory(tmp_path).state.next_actions == []
+
+
 def test_task_tools_track_open_tasks(tmp_path):
     memory = (
         Transcript()

@@ -1,0 +1,79 @@
+"""What a session says is still to do: the next steps a report names, and the "Next:" lines
+of the markdown planning files the agent read or wrote."""
+
+from __future__ import annotations
+
+import re
+
+from contextrecall.compression.text import squash
+from contextrecall.tagging import unnumbered
+
+# Words that head what is still to do: "Next steps", "Remaining work", "Before the next
+# deploy, you need to configure:"
+_PENDING = (
+    r"next steps?|remaining(?: work| tasks| steps| items|(?=\W*$))|to ?do|follow[- ]?ups?|"
+    r"still needed|open items|outstanding|action required|manual steps|you(?:'ll| will)? need to"
+)
+_NEXT_HEADING = re.compile(
+    rf"^\s*(?:#+\s*|\*\*)?(?:{_PENDING})\b[^.]*$|^[^.\n]{{0,60}}\b(?:{_PENDING})\b[^.\n]*:\W*$",
+    re.I,
+)
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+(.+)$")
+_TABLE_ROW = re.compile(r"^\s*\|(.+)\|\s*$")
+_TABLE_RULE = re.compile(r"^[\s|:-]+$")
+_EMPTY_CELL = re.compile(r"^[\W_]*$")
+_HEADING_MARKS = re.compile(r"^\s*#+\s*|\*\*|:\W*$")
+
+
+# "Next: …" in a markdown planning or state file the agent read or wrote (STATE.md's
+# "Next: Phase 12.1 — run /gsd:plan-phase 12.1"): where the project's own notes say work goes.
+_PLANNED_NEXT = re.compile(
+    r"^\s*(?:[-*]\s+)?(?:\*\*)?next(?: steps?| actions?| up)?(?:\*\*)?\s*:"
+    r"\s*(?:\*\*)?\s*(\S.{3,})$",
+    re.I | re.M,
+)
+
+
+def _table_items(lines: list[str]) -> list[str]:
+    """A markdown table's rows, cells joined, without its header row and its rule."""
+    rows = [line for line in lines if not _TABLE_RULE.match(line)]
+    if len(rows) < len(lines):  # a rule marks the first row as the header
+        rows = rows[1:]
+    items = []
+    for row in rows:
+        cells = [c.strip().replace("**", "") for c in _TABLE_ROW.match(row).group(1).split("|")]
+        items.append(": ".join(c for c in cells if not _EMPTY_CELL.match(c)))
+    return [item for item in items if item]
+
+
+def steps_in(text: str) -> list[str]:
+    """What a report says is still to do: the bullets or table rows under a "Next steps" /
+    "Remaining" / "you need to …:" heading, led by the heading when it says more than that."""
+    lines = text.splitlines()
+    for start, line in enumerate(lines):
+        if len(line) >= 80 or not _NEXT_HEADING.match(line):
+            continue
+        block: list[str] = []
+        for following in lines[start + 1 :]:
+            if not following.strip():
+                continue
+            if not (_BULLET.match(following) or _TABLE_ROW.match(following)):
+                break
+            block.append(following)
+        tables = [row for row in block if _TABLE_ROW.match(row)]
+        items = [
+            squash(_BULLET.match(row).group(1).replace("**", ""))
+            for row in block
+            if _BULLET.match(row)
+        ] + _table_items(tables)
+        if items:
+            heading = squash(_HEADING_MARKS.sub("", line))
+            said_more = not re.fullmatch(rf"(?:{_PENDING})\W*", heading, re.I)
+            return ([heading] if said_more else []) + items[:5]
+    return []
+
+
+def planned_in(text: str) -> list[str]:
+    """The "Next: …" lines of a markdown file's text (a Read result's line numbers allowed)."""
+    found = _PLANNED_NEXT.findall(unnumbered(text))
+    return [squash(line).replace("**", "") for line in found][:3]
