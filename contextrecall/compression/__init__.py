@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from contextrecall.compression.chat import build_chat_memory
+from contextrecall.compression.choices import with_choices
 from contextrecall.compression.digest import SessionDigest
 from contextrecall.compression.exchanges import ExchangeLog
 from contextrecall.compression.summary import block_budget, build_memory, render_summary_block
@@ -61,7 +62,7 @@ def compress(
     report = report if report is not None else ParseReport()
     digest = SessionDigest()
     log = exchanges if isinstance(exchanges, ExchangeLog) else ExchangeLog() if exchanges else None
-    for event in events:
+    for event in with_choices(events):
         digest.add(event)
         if log is not None:
             log.add(event)

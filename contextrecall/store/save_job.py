@@ -37,10 +37,11 @@ def compress_bytes(text: bytes, fmt: str, exchanges: bool | ExchangeLog = True) 
 def session_exchanges(text: bytes, fmt: str) -> list[Snippet]:
     """The exchange snippets of a run of transcript lines, alone."""
     from contextrecall.compression import ExchangeLog, exchange_snippets
+    from contextrecall.compression.choices import with_choices
     from contextrecall.transcript import iter_events
 
     log = ExchangeLog()
-    for event in iter_events(io.BytesIO(text), fmt):
+    for event in with_choices(iter_events(io.BytesIO(text), fmt)):
         log.add(event)
     return exchange_snippets(log)
 

@@ -4,6 +4,7 @@ identifiers by their parts and whole)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from contextrecall.recall.ranking import Item, fill_budget, query_terms, rank
@@ -327,3 +328,49 @@ def test_a_commit_keeps_its_stat_and_a_sync_its_report(tmp_path):
     runs = "\n".join(run.content for run in by_category(memory, "command"))
     assert "11 files changed, 1390 insertions(+), 303 deletions(-)" in runs
     assert "202 unchanged, 6 skipped" in runs
+
+
+OPTIONS = (
+    "Here is what happens now:\n\n1. **Preview mode**: prints ids\n2. **Force mode**: deletes\n\n"
+    "What would be more useful to show? A few options:\n\n"
+    "1. **Just the strategy check** - is auto-commit on?\n"
+    "2. **Simulate the Stop hook logic** - parse a transcript\n"
+    "3. **Show pre-prompt state** - the untracked files captured\n\nWhich do you want?"
+)
+
+
+def test_a_reply_picking_by_number_is_kept_with_what_it_picked_from_the_last_list(tmp_path):
+    memory = (
+        Transcript()
+        .user("what is the debug command testing?")
+        .say(OPTIONS)
+        .user("yeah 2 and 3")
+        .say("Done: the command now simulates the hook.")
+        .memory(tmp_path)
+    )
+    (asked,) = [s for s in memory.snippets if "yeah 2 and 3" in s.content]
+    assert (
+        "yeah 2 and 3 → 2. Simulate the Stop hook logic - parse a transcript; "
+        "3. Show pre-prompt state - the untracked files captured" in asked.content
+    )
+    assert "Force mode" not in asked.content  # the earlier list is not what was answered
+
+
+def test_a_reply_picking_a_row_of_a_numbered_table_is_kept_with_the_row(tmp_path):
+    table = "| # | Title | Area |\n|---|---|---|\n| 1 | Web worker | ui |\n| 3 | Test login | e2e |"
+    memory = (
+        Transcript()
+        .user("/todos")
+        .say(f"**Pending:**\n\n{table}\n\nReply with a number.")
+        .user("3 but on this branch")
+        .say("Working on the test login.")
+        .memory(tmp_path)
+    )
+    assert any("3 but on this branch → 3. Test login - e2e" in s.content for s in memory.snippets)
+
+
+def test_a_number_the_last_list_did_not_offer_or_a_long_reply_is_left_as_typed(tmp_path):
+    long_reply = "2 " + "and some more words about it " * 12
+    for reply in ("5", "2.5 seconds is fine", long_reply):
+        memory = Transcript().user("options?").say(OPTIONS).user(reply).say("Ok.").memory(tmp_path)
+        assert "→" not in json.dumps(memory.to_dict(), ensure_ascii=False), reply

@@ -1,0 +1,65 @@
+"""A reply that picks by number ("3", "yeah 2 and 3") named with what it picked: the items of
+the numbered list, or the numbered table, that the agent's message before it offered. Without
+them the memory holds a bare "3", and what was chosen is lost to search and to decisions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from contextrecall.compression.text import shorten
+from contextrecall.transcript.events import AssistantMessage, Event, UserPrompt
+
+MAX_REPLY_CHARS = 300  # a longer message says what it wants in words
+_PICK = re.compile(
+    r"^\W*(?:(?:yes|yeah|yep|ok|okay|sure|go with|let'?s (?:do|go with)|do|options?|pick|"
+    r"choice)\W+)*#?(\d{1,2})((?:\s*(?:,|and|&|\+|or)\s*#?\d{1,2})*)(?![.,]?\d)\b",
+    re.I,
+)
+_OTHER_NUMBER = re.compile(r"\d{1,2}")
+# "1. **Remove it** - dead code", "2) Keep it", or a table row "| 3 | Add the endpoint | … |"
+_ITEM = re.compile(r"^\s*(?:\|\s*)?(\d{1,2})(?:[.)]|\s*\|)\s+(.+?)[\s|]*$")
+_CELL_BORDER = re.compile(r"\s*\|\s*")
+
+
+def offered(text: str) -> dict[int, str]:
+    """The items of the last numbered list (or numbered table) in ``text``, by number."""
+    items: dict[int, str] = {}
+    for line in text.splitlines():
+        match = _ITEM.match(line)
+        if match is None:
+            continue
+        number = int(match.group(1))
+        if number == 1:  # a list starting again: the last one is what the reply answers
+            items = {}
+        item = _CELL_BORDER.sub(" - ", match.group(2).replace("**", "").replace("`", ""))
+        items[number] = shorten(item, 160)
+    return items
+
+
+def picked(reply: str, offer: str) -> list[str]:
+    """The offered items ``reply`` picks by number, as "N. item"; none unless each number it
+    names is one of the last list's."""
+    match = _PICK.match(reply) if len(reply) <= MAX_REPLY_CHARS else None
+    if match is None:
+        return []
+    numbers = [int(match.group(1)), *map(int, _OTHER_NUMBER.findall(match.group(2)))]
+    items = offered(offer)
+    if not items or any(number not in items for number in numbers):
+        return []
+    return [f"{number}. {items[number]}" for number in dict.fromkeys(numbers)]
+
+
+def with_choices(events: Iterable[Event]) -> Iterator[Event]:
+    """``events``, each typed reply that picks by number followed by what it picked."""
+    offer = ""
+    for event in events:
+        if isinstance(event, AssistantMessage) and not event.sidechain and event.text:
+            offer = event.text
+        elif isinstance(event, UserPrompt) and event.kind == "typed" and not event.sidechain:
+            chosen = picked(event.text, offer)
+            if chosen:
+                event = replace(event, text=f"{event.text} → {'; '.join(chosen)}")
+            offer = ""
+        yield event
