@@ -58,7 +58,7 @@ _IGNORED_LINE_TYPES = frozenset(
 # (``mcp__<server>__<tool>``, ``mcp__plugin_<plugin>_<server>__<tool>``).
 RECALL_TOOLS = frozenset({"search_memory", "get_memory", "save_memory", "project_state"})
 SYNTHETIC_MODEL = "<synthetic>"  # replies Claude Code writes itself ("No response requested.")
-_NOTIFICATIONS = ("<task-notification>", "<bash-notification>")
+_NOTIFICATIONS = ("<task-notification>", "<bash-notification>", "<agent-notification>")
 _IGNORED_BLOCKS = frozenset({"redacted_thinking", "image"})
 
 COMPACTION_PROMPT = "Your task is to create a detailed summary of the conversation so far"

@@ -84,7 +84,10 @@ def test_a_background_commands_notice_is_no_request_and_goes_with_its_command():
     assert 'Background command "Run it" completed (exit code 0)' in run.content
 
 
-@pytest.mark.parametrize("notice", ["<bash-notification>", "<task-notification>"])
+# Claude Code 2.0 announced a finished background agent with <agent-notification>
+@pytest.mark.parametrize(
+    "notice", ["<bash-notification>", "<task-notification>", "<agent-notification>"]
+)
 def test_notifications_are_not_typed(notice):
     assert classify_prompt(f"{notice}\n<status>completed</status>")[0] == "notification"
 
