@@ -493,8 +493,10 @@ REPEAT_CHARS = 24  # shorter lines (`}`, `end`, a count) repeat without being ne
 def without_repeated_lines(snippets: list[Snippet]) -> list[Snippet]:
     """``snippets`` with the output lines an earlier snippet kept already left out of the
     later ones (a warning every ``npm`` run prints, the same ``git log`` lines): only a
-    command's first two lines (the command and how it ended) always stay."""
+    command's first two lines (the command and how it ended) always stay. A file's code left
+    with nothing but its path is no memory: the exchange's files already name it."""
     seen: set[str] = set()
+    emptied: set[int] = set()
     for snippet in snippets:
         if snippet.category not in EXCERPTED:
             continue
@@ -508,7 +510,9 @@ def without_repeated_lines(snippets: list[Snippet]) -> list[Snippet]:
             seen.add(key)
             kept.append(line)
         snippet.content = "\n".join(kept)
-    return snippets
+        if snippet.category == "code" and len(kept) <= head < len(lines):
+            emptied.add(id(snippet))
+    return [snippet for snippet in snippets if id(snippet) not in emptied]
 
 
 def _texts(texts: list[str]) -> str:

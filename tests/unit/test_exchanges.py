@@ -374,3 +374,23 @@ def test_a_number_the_last_list_did_not_offer_or_a_long_reply_is_left_as_typed(t
     for reply in ("5", "2.5 seconds is fine", long_reply):
         memory = Transcript().user("options?").say(OPTIONS).user(reply).say("Ok.").memory(tmp_path)
         assert "→" not in json.dumps(memory.to_dict(), ensure_ascii=False), reply
+
+
+def test_a_files_code_left_with_only_its_path_is_not_kept(tmp_path):
+    line = "# GOOGLE_CLIENT_ID=your-client-id.apps.googleusercontent.com"
+    memory = Transcript().user("put the client id in both examples")
+    for app in ("api", "web"):
+        memory.tool(
+            "Edit",
+            {
+                "file_path": f"{CWD}/apps/{app}/.env.example",
+                "old_string": "# x",
+                "new_string": line,
+            },
+            "The file has been updated.",
+        )
+    memory = memory.say("Updated both `.env.example` files.").memory(tmp_path)
+    code = [s.content for s in by_category(memory, "code")]
+    assert code == [f"apps/api/.env.example:\n{line}"]  # not a bare "apps/web/.env.example:"
+    (files,) = by_category(memory, "files")
+    assert "apps/web/.env.example" in files.content
