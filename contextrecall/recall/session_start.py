@@ -61,7 +61,7 @@ def start_and_resume(
             progress = f", progress {state['progress']}%" if state["progress"] else ""
             facts.append(f"Phase: {state['phase']}{progress}")
         facts += [f"- Blocker: {entry}" for entry in state["blockers"][:8]]
-        facts += [f"- Next: {entry}" for entry in state["next_actions"][:8]]
+        facts += [f"- Next: {entry}" for entry in state["next_actions"][:NEXT_STEPS]]
         if state["key_files"]:
             facts.append("Key files: " + ", ".join(state["key_files"][:12]))
         block.section("## Project state", facts)
@@ -155,6 +155,7 @@ LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, wh
 START_COMMANDS = 20  # of them in the session-start block
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
 LOGGED_COMMITS = 3  # the newest commits its last `git log` listed, in the session start
+NEXT_STEPS = 8  # its open todos, or the next steps it named
 LAST_EDITS, EDIT_CHARS = 3, 600  # its last changes to files, and the code they declared
 START_EDIT_CHARS = 1000  # of each of them in the session-start block
 RESUME_BUDGET = 1000  # tokens of all of it kept for a question asking how things stand
@@ -249,6 +250,8 @@ def _left_off(
         listed = [line.strip() for line in logged[0].text.splitlines()[1:] if _COMMIT.match(line)]
         if listed:
             lines.append("Last git log: " + "; ".join(listed[:LOGGED_COMMITS]))
+    steps = (latest.get("state") or {}).get("next_actions") or []
+    lines += [f"Next: {step}" for step in steps[:NEXT_STEPS]]
     return lines
 
 

@@ -209,6 +209,30 @@ def test_the_session_start_names_the_branchs_pull_request_from_an_earlier_sessio
     assert "pull/40" not in left_off  # the other branch's
 
 
+def test_where_the_last_session_left_off_names_its_next_steps_for_a_start_and_a_search(backend):
+    state = f"{CWD}/.planning/STATE.md"
+    transcript = (
+        Transcript()
+        .user("where are we?")
+        .tool("Read", {"file_path": state}, "   1→# State\n   2→Next: Phase 4 — run /plan 4\n")
+        .user("wire the mailer")
+        .edit("mail/send.py")
+        .say(
+            "Done.\n\n**Before the next deploy, you need to configure:**\n- the SMTP_PASSWORD secret"
+        )
+        .user("thanks")
+        .say("You're welcome.")
+    )
+    save(backend, transcript, "s1")
+    block = session_start.session_start_block(backend, "shop")
+    left_off = block.split("## Where the last session left off\n", 1)[1].split("\n## ")[0]
+    assert "Next: Before the next deploy, you need to configure" in left_off
+    assert "Next: the SMTP_PASSWORD secret" in left_off
+    assert "Next: Phase 4 — run /plan 4 (.planning/STATE.md)" in left_off
+    found = service.search(backend, "shop", "what is still left to do?")["context"]
+    assert "the SMTP_PASSWORD secret" in found and "Phase 4 — run /plan 4" in found
+
+
 def test_the_session_start_and_a_search_say_each_thing_once(backend):
     asked = "Remember: the deploy command is ./deploy.sh --prod --region eu-west-3"
     said = f"Noted. {asked}. It is written down in docs/deploy.md for the whole team."
