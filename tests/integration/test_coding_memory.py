@@ -218,7 +218,8 @@ def test_where_the_last_session_left_off_names_its_next_steps_for_a_start_and_a_
         .user("wire the mailer")
         .edit("mail/send.py")
         .say(
-            "Done.\n\n**Before the next deploy, you need to configure:**\n- the SMTP_PASSWORD secret"
+            "Done.\n\n**Before the next deploy, you need to configure:**\n"
+            "- the SMTP_PASSWORD secret"
         )
         .user("thanks")
         .say("You're welcome.")
