@@ -241,10 +241,13 @@ class SessionDigest:
         todos = tool_input.get("todos")
         if not isinstance(todos, list):
             return
+        items = [t for t in todos if isinstance(t, dict)]
+        # Claude Code's content (or subject), Gemini CLI's description
+        texts = [t.get("content") or t.get("subject") or t.get("description") for t in items]
         self.todos = [
-            Todo(squash(str(t.get("content") or t.get("subject") or "")), str(t.get("status")))
-            for t in todos
-            if isinstance(t, dict) and (t.get("content") or t.get("subject"))
+            Todo(squash(str(text)), str(t.get("status")))
+            for t, text in zip(items, texts, strict=True)
+            if text
         ]
 
     # -- tool results --------------------------------------------------------------------

@@ -23,6 +23,7 @@ from contextrecall.memory import (
 from contextrecall.tagging import tags_for
 
 DECISION_LIMIT = 10
+CLOSED = frozenset({"completed", "done", "resolved", "deleted", "cancelled"})  # a todo's ends
 COMMAND_RUN_LIMIT = 40
 READ_ONLY_FILE_LIMIT = 10
 EDITED_FILE_LIMIT = 50
@@ -47,7 +48,7 @@ def ranked_files(digest: SessionDigest) -> list[FileRecord]:
 def open_todos(digest: SessionDigest) -> list[Todo]:
     """Todo items not done yet (in progress first), from TodoWrite or the 2.x task tools."""
     todos = digest.todos + list(digest.tasks.values())
-    pending = [t for t in todos if t.status not in ("completed", "deleted", "resolved", "done")]
+    pending = [t for t in todos if t.status not in CLOSED]
     pending.sort(key=lambda t: t.status != "in_progress")
     return pending
 
@@ -152,7 +153,7 @@ def build_state(
     blockers += [t.content for t in pending if "block" in t.content.lower()]
     progress = None
     if todos:
-        done = sum(1 for t in todos if t.status in ("completed", "done", "resolved"))
+        done = sum(1 for t in todos if t.status in CLOSED)
         progress = round(100 * done / len(todos))
     edited = any(f.edits for f in files)
     if digest.open_failures and _last_command_failed(digest):

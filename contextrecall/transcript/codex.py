@@ -254,6 +254,11 @@ class CodexParser:
         except ValueError:
             values = {"input": arguments}
         values = values if isinstance(values, dict) else {"input": values}
+        if name == "update_plan" and isinstance(values.get("plan"), list):
+            # the plan's steps are Codex's todo list: {step, status} as TodoWrite's items
+            steps = [p for p in values["plan"] if isinstance(p, dict)]
+            todos = [{"content": p.get("step"), "status": p.get("status")} for p in steps]
+            return [ToolCall(call_id, "TodoWrite", {"todos": todos})]
         capped = {
             k: cap_text(v, TOOL_INPUT_CAP) if isinstance(v, str) else v for k, v in values.items()
         }

@@ -8,8 +8,9 @@ The log is JSON Lines (Gemini CLI 0.39 on): a first line of metadata (``sessionI
 appended again under the same id (the last one counts), ``{"$set": …}`` lines update the
 metadata and ``{"$rewindTo": id}`` drops what followed that message. Gemini's tools are read
 as the Claude Code tools that do the same (``run_shell_command`` as Bash, ``replace`` as
-Edit, ``write_file`` as Write, ``read_file`` as Read); the context a hook gave it
-(``<hook_context>``) and its own ``<session_context>`` are not what the person typed.
+Edit, ``write_file`` as Write, ``read_file`` as Read, ``write_todos`` as TodoWrite); the
+context a hook gave it (``<hook_context>``) and its own ``<session_context>`` are not what the
+person typed.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ TOOLS = {  # Gemini's tool: (Claude Code's, {Claude Code's argument: Gemini's})
     ),
     "write_file": ("Write", {"file_path": "file_path", "content": "content"}),
     "read_file": ("Read", {"file_path": "absolute_path"}),
+    "write_todos": ("TodoWrite", {"todos": "todos"}),  # items: {description, status}
 }
 _WRAPPER = re.compile(r"</?untrusted_context>\n?")
 _EXIT = re.compile(r"^Exit Code: (-?\d+)\s*$", re.M)

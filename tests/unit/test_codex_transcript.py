@@ -223,3 +223,34 @@ def test_a_rollout_the_real_codex_wrote_parses_to_its_turn():
     said = [e.text for e in events if isinstance(e, AssistantMessage) and e.text]
     assert said == ["Finished. The output was: hello-codex"]
     assert "MEMORY-BLOCK-42" not in json.dumps([str(e) for e in events])
+
+
+def test_codexs_plan_is_its_todo_list_and_gives_the_next_steps(tmp_path):
+    plan = [
+        {"step": "Reproduce the double close", "status": "completed"},
+        {"step": "Take an advisory lock", "status": "in_progress"},
+        {"step": "Document the lock in docs/close.md", "status": "pending"},
+    ]
+    call = {
+        "type": "function_call",
+        "name": "update_plan",
+        "arguments": json.dumps({"explanation": "Lock first.", "plan": plan}),
+        "call_id": "call_plan",
+    }
+    lines = [
+        *rollout()[:5],
+        line("response_item", call),
+        line(
+            "response_item",
+            {"type": "function_call_output", "call_id": "call_plan", "output": "Plan updated"},
+        ),
+    ]
+    report = ParseReport()
+    memory = compress(
+        iter_events(write(tmp_path / "r.jsonl", lines), "codex", 0, report), "codex", report
+    )
+    assert memory.state.next_actions == [
+        "Take an advisory lock",
+        "Document the lock in docs/close.md",
+    ]
+    assert memory.state.progress_percentage == 33

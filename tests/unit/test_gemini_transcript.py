@@ -110,3 +110,23 @@ def test_tools_read_as_claude_codes():
     assert (other.name, other.input) == ("google_web_search", {"query": "q"})
     assert tool_output({"status": "error", "result": []}) == ("", True)
     assert without_hook_context("<hook_context>old\nblock</hook_context>\n\nnew") == "new"
+
+
+def test_gemini_clis_todos_give_the_next_steps(tmp_path):
+    todos = [
+        {"description": "Reproduce the double close", "status": "completed"},
+        {"description": "Try a cron lock", "status": "cancelled"},
+        {"description": "Take an advisory lock", "status": "pending"},
+    ]
+    call = {"id": "t1", "name": "write_todos", "args": {"todos": todos}, "status": "success"}
+    lines = [
+        META,
+        record("u1", "user", [{"text": "Why does the nightly close run twice?"}]),
+        record("g1", "gemini", "Planning.", toolCalls=[call]),
+    ]
+    path = tmp_path / "session-2026-12-01T09-00-s1.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    report = ParseReport()
+    memory = compress(iter_events(path, "gemini", 0, report), "gemini", report)
+    assert memory.state.next_actions == ["Take an advisory lock"]  # not the cancelled one
+    assert memory.state.progress_percentage == 67
