@@ -4,7 +4,8 @@ Codex calls ``POST {base_url}/responses`` and reads server-sent events; a turn n
 its output items (``response.output_item.done``) and ``response.completed``. The script is
 read off the conversation, as for the Messages stand-in (``model_api``): ``[bash: CMD]`` in
 the latest prompt runs CMD through Codex's shell tool, then (on its output) the reply quotes
-the output's last line; ``[say: TEXT]`` replies TEXT; otherwise ``Noted: <first words>``.
+the output's last line; ``[plan: STEP=STATUS; …]`` sets Codex's plan (``update_plan``);
+``[say: TEXT]`` replies TEXT; otherwise ``Noted: <first words>``.
 Every request is kept (``requests``). Standard library only.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from tests.clients.stand_in import StandIn, send_events, send_json
 
-DIRECTIVE = re.compile(r"\[(bash|say):\s*(.*?)\]", re.S)
+DIRECTIVE = re.compile(r"\[(bash|plan|say):\s*(.*?)\]", re.S)
 SHELL_TOOLS = ("exec_command", "shell", "local_shell")
 
 
@@ -51,17 +52,25 @@ def reply(body: dict[str, Any]) -> dict[str, Any]:
         arguments = (
             {"cmd": command} if name == "exec_command" else {"command": ["bash", "-lc", command]}
         )
-        return {
-            "type": "function_call",
-            "id": f"fc_{uuid.uuid4().hex[:12]}",
-            "call_id": f"call_{uuid.uuid4().hex[:12]}",
-            "name": name,
-            "arguments": json.dumps(arguments),
-            "status": "completed",
-        }
+        return _call(name, arguments)
+    if found and found.group(1) == "plan":
+        steps = [part.partition("=") for part in found.group(2).split(";") if part.strip()]
+        plan = [{"step": step.strip(), "status": status.strip()} for step, _, status in steps]
+        return _call("update_plan", {"plan": plan})
     if found:
         return _message(found.group(2).strip())
     return _message("Noted: " + " ".join(prompt.split()[:8]))
+
+
+def _call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "function_call",
+        "id": f"fc_{uuid.uuid4().hex[:12]}",
+        "call_id": f"call_{uuid.uuid4().hex[:12]}",
+        "name": name,
+        "arguments": json.dumps(arguments),
+        "status": "completed",
+    }
 
 
 def _message(text: str) -> dict[str, Any]:

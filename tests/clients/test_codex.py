@@ -43,12 +43,15 @@ def test_a_codex_session_is_remembered_and_shared_with_claude_code(user):
     deploy = "./deploy.sh --prod --region eu-west-3"
     first = user.codex(f"Remember: the deploy command is {deploy}")
     user.codex("[bash: echo codex-marker]", "resume", first.session_id)
+    plan = "[plan: Reproduce the double close=completed; Take an advisory lock=in_progress]"
+    user.codex(plan, "resume", first.session_id)
     user.settle()
     memory = everything(stored(user))
     assert deploy in memory and "codex-marker" in memory
     assert agents(user)[first.session_id] == "codex"
-    # Codex's next session starts with it, and so does Claude Code's
-    assert deploy in user.codex("What's next?").first_request_text()
+    # Codex's next session starts with it and with its plan's open step, and so does Claude's
+    started = user.codex("What's next?").first_request_text()
+    assert deploy in started and "Next: Take an advisory lock" in started, started
     claude = user.claude("What should I work on?")
     assert deploy in claude.first_request_text()
     # and the other way: what Claude Code was told reaches Codex
