@@ -5,7 +5,8 @@ The CLI (``GOOGLE_GEMINI_BASE_URL`` pointing here) calls ``POST
 turn needs a chunk with text (or a function call) and a ``finishReason``. The script is read
 off the conversation as for the other stand-ins: ``[bash: CMD]`` in the latest prompt runs CMD
 through the CLI's shell tool, then (on its result) the reply quotes the output's last line;
-``[say: TEXT]`` replies TEXT; otherwise ``Noted: <first words>``. Every request is kept
+``[todos: TODO=STATUS; …]`` writes the CLI's todo list (``write_todos``); ``[say: TEXT]``
+replies TEXT; otherwise ``Noted: <first words>``. Every request is kept
 (``requests``). Standard library only.
 """
 
@@ -17,9 +18,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.clients.stand_in import StandIn, send_events, send_json
+from tests.clients.stand_in import StandIn, last_directive, send_events, send_json
 
-DIRECTIVE = re.compile(r"\[(bash|say):\s*(.*?)\]", re.S)
+DIRECTIVE = re.compile(r"\[(bash|todos|say):\s*(.*?)\]", re.S)
 SHELL_TOOL = "run_shell_command"
 
 
@@ -42,9 +43,13 @@ def reply(body: dict[str, Any]) -> dict[str, Any]:
     prompts = [
         p["text"] for c in contents if c.get("role") == "user" for p in _parts(c) if "text" in p
     ]
-    found = DIRECTIVE.search(prompts[-1] if prompts else "")
+    found = last_directive(DIRECTIVE, prompts[-1] if prompts else "")
     if found and found.group(1) == "bash":
         return {"functionCall": {"name": SHELL_TOOL, "args": {"command": found.group(2).strip()}}}
+    if found and found.group(1) == "todos":
+        items = [part.partition("=") for part in found.group(2).split(";") if part.strip()]
+        todos = [{"description": d.strip(), "status": status.strip()} for d, _, status in items]
+        return {"functionCall": {"name": "write_todos", "args": {"todos": todos}}}
     if found:
         return {"text": found.group(2).strip()}
     words = (prompts[-1] if prompts else "").split()

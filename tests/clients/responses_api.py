@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.clients.stand_in import StandIn, send_events, send_json
+from tests.clients.stand_in import StandIn, last_directive, send_events, send_json
 
 DIRECTIVE = re.compile(r"\[(bash|plan|say):\s*(.*?)\]", re.S)
 SHELL_TOOLS = ("exec_command", "shell", "local_shell")
@@ -44,7 +44,7 @@ def reply(body: dict[str, Any]) -> dict[str, Any]:
         return _message(f"Finished. The output was: {lines[-1] if lines else ''}")
     prompts = [_text(i) for i in items if i.get("role") == "user"]
     prompt = prompts[-1] if prompts else ""
-    found = DIRECTIVE.search(prompt)
+    found = last_directive(DIRECTIVE, prompt)
     if found and found.group(1) == "bash":
         names = [t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)]
         name = next((n for n in SHELL_TOOLS if n in names), "exec_command")

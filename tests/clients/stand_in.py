@@ -5,11 +5,19 @@ that keeps every request's body and lets the subclass answer it. Standard librar
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+def last_directive(pattern: re.Pattern[str], prompt: str) -> re.Match[str] | None:
+    """The prompt's last directive: what our prompt hook put before it (a recalled earlier
+    prompt's directive) is not what the person asks now."""
+    found = list(pattern.finditer(prompt))
+    return found[-1] if found else None
 
 
 def send_json(handler: BaseHTTPRequestHandler, value: Any) -> None:

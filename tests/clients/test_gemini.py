@@ -36,12 +36,15 @@ def test_a_gemini_session_is_remembered_and_shared_with_claude_code(user):
     deploy = "./deploy.sh --prod --region eu-west-3"
     first = user.gemini(f"Remember: the deploy command is {deploy}")
     user.gemini("[bash: echo gemini-marker]", "--resume", first.session_id)
+    todos = "[todos: Reproduce the double close=completed; Take an advisory lock=pending]"
+    user.gemini(todos, "--resume", first.session_id)
     user.settle()
     memory = everything(stored(user))
     assert deploy in memory and "gemini-marker" in memory
     assert "<hook_context>" not in memory  # what our hooks gave it is not stored as said
     assert agents(user)[first.session_id] == "gemini"
-    assert deploy in user.gemini("What's next?").first_request_text()
+    started = user.gemini("What's next?").first_request_text()  # with its open todo
+    assert deploy in started and "Next: Take an advisory lock" in started, started
     assert deploy in user.claude("What should I work on?").first_request_text()
     user.claude("Remember: staging resets every Monday at 06:00 UTC")
     user.settle()
