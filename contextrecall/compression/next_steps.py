@@ -8,14 +8,16 @@ import re
 from contextrecall.compression.text import squash
 from contextrecall.tagging import unnumbered
 
-# Words that head what is still to do: "Next steps", "Remaining work", "Before the next
-# deploy, you need to configure:"
+# Words that head what is still to do: "Next steps", "Remaining work", "You'll need to:"
 _PENDING = (
     r"next steps?|remaining(?: work| tasks| steps| items|(?=\W*$))|to ?do|follow[- ]?ups?|"
-    r"still needed|open items|outstanding|action required|manual steps|you(?:'ll| will)? need to"
+    r"still needed|open items|outstanding|action required|manual steps|"
+    r"you(?:'ll| will)? need to(?=\W*$)"
 )
 _NEXT_HEADING = re.compile(
-    rf"^\s*(?:#+\s*|\*\*)?(?:{_PENDING})\b[^.]*$|^[^.\n]{{0,60}}\b(?:{_PENDING})\b[^.\n]*:\W*$",
+    rf"^\s*(?:#+\s*|\*\*)?(?:{_PENDING})\b[^.]*$|^[^.\n]{{0,60}}\b(?:{_PENDING})\b[^.\n]*:\W*$"
+    # what is needed before something can happen: "Before the next deploy, you need to set:"
+    r"|^\W*before\b[^.\n]{0,60}\byou(?:'ll| will)? (?:need|have) to\b[^.\n]*:\W*$",
     re.I,
 )
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+(.+)$")

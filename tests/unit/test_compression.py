@@ -279,9 +279,23 @@ def test_the_newest_report_naming_what_is_left_gives_the_next_steps_tables_too(t
     ]
 
 
+def test_a_bare_youll_need_to_heading_gives_its_bullets_as_next_steps(tmp_path):
+    memory = (
+        Transcript()
+        .user("ship it")
+        .say("Shipped.\n\nYou'll need to:\n- rotate the key")
+        .memory(tmp_path)
+    )
+    assert memory.state.next_actions == ["rotate the key"]
+
+
 @pytest.mark.parametrize(
     "heading",
-    ["Remaining `[:7]` usages (intentionally left as-is):", "Here is what you need to know."],
+    [
+        "Remaining `[:7]` usages (intentionally left as-is):",
+        "Here's what you need to know:",
+        "Here is what you need to know.",
+    ],
 )
 def test_a_heading_that_names_no_pending_work_gives_no_next_steps(tmp_path, heading):
     memory = (
