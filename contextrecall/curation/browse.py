@@ -81,7 +81,8 @@ class Memory:
 
 @dataclass
 class SessionView:
-    """A session: when, its branch, what was asked and concluded, what it ran and changed."""
+    """A session: when, its branch, what was asked and concluded, what it ran and changed,
+    its pull requests and what it left to do."""
 
     id: str
     external_id: str
@@ -94,6 +95,8 @@ class SessionView:
     commands: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
+    pull_requests: list[str] = field(default_factory=list)  # the links its work named
+    next_steps: list[str] = field(default_factory=list)  # its open todos, or the steps it named
     decisions: list[Memory] = field(default_factory=list)
     snippets: list[Memory] = field(default_factory=list)
     summary_id: str | None = None
@@ -115,6 +118,8 @@ def _session_view(session: Session, context: ConversationContext | None) -> Sess
         commands=[c for c in state.get("commands") or [] if isinstance(c, dict)],
         files=[f for f in state.get("files") or [] if isinstance(f, dict)],
         commits=[str(c) for c in state.get("commits") or []],
+        pull_requests=[str(p) for p in state.get("pull_requests") or []],
+        next_steps=[str(n) for n in (state.get("state") or {}).get("next_actions") or []],
         summary_id=context.id if context else None,
         pinned=bool(context and context.pinned),
         agent=AGENTS.get(session.source_format, session.source_format),

@@ -26,13 +26,22 @@ from tests.support import require
 
 pytestmark = pytest.mark.timeout(300)
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+LINK = "https://github.com/acme/ledger/pull/7"
+PULL_REQUEST = turn(
+    0,
+    "Open a pull request for the ledger lock",
+    "Opened it.\n\n**Next steps:**\n- Ask Dana to review the lock",
+    'gh pr create --title "Ledger lock"',
+    LINK,
+)
 HOSTILE = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">'
 
 
 @pytest.fixture
 def ui(kept, tmp_path) -> Iterator[tuple[str, object]]:
-    """`recall ui` over a project with three sessions, one holding hostile HTML; its
-    address and its settings."""
+    """`recall ui` over a project with four sessions, one holding hostile HTML, one a pull
+    request; its address and its settings."""
+    save_in_process(kept, PROJECT, "sp", text_of(PULL_REQUEST))  # the oldest
     save_in_process(kept, PROJECT, "sa", text_of(SESSION_A))
     save_in_process(kept, PROJECT, "sb", text_of(SESSION_B))
     hostile = turn(9, f"Render this banner: {HOSTILE}", f"The banner {HOSTILE} is escaped now.")
@@ -115,7 +124,7 @@ def test_browse_search_forget_pin_and_open_a_session(ui, browser):
     go(browser, browser.find_element(By.LINK_TEXT, PROJECT["name"]))
     start = browser.find_element(By.CSS_SELECTOR, "pre.session-start").text
     assert "Stripe sandbox" in start or "checkout" in start
-    assert len(texts(browser, ".session")) == 3
+    assert len(texts(browser, ".session")) == 4
     assert all("Claude Code" in text for text in texts(browser, ".session"))  # its agent
 
     box = browser.find_element(By.NAME, "q")
@@ -206,6 +215,19 @@ def test_browse_search_forget_pin_and_open_a_session(ui, browser):
         check=True,
     ).stdout
     assert "Stripe sandbox" not in injected
+
+
+def test_a_session_shows_its_pull_request_and_what_it_left_to_do(ui, browser):
+    from selenium.webdriver.common.by import By
+
+    address, _ = ui
+    browser.get(address)
+    go(browser, browser.find_element(By.LINK_TEXT, PROJECT["name"]))
+    go(browser, browser.find_element(By.PARTIAL_LINK_TEXT, "Open a pull request"))
+    links = browser.find_elements(By.CSS_SELECTOR, "ul.pull-requests a")
+    assert [a.get_attribute("href") for a in links] == [LINK]
+    assert texts(browser, "ul.next-steps li") == ["Ask Dana to review the lock"]
+    shot(browser, "session-pull-request")
 
 
 def test_hostile_transcript_text_is_shown_as_text(ui, browser):
