@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from contextrecall.compression.text import shorten
+from contextrecall.compression.text import shorten, table_cells
 from contextrecall.transcript.events import AssistantMessage, Event, UserPrompt
 
 MAX_REPLY_CHARS = 300  # a longer message says what it wants in words
@@ -18,23 +18,24 @@ _PICK = re.compile(
     re.I,
 )
 _OTHER_NUMBER = re.compile(r"\d{1,2}")
-# "1. **Remove it** - dead code", "2) Keep it", or a table row "| 3 | Add the endpoint | … |"
-_ITEM = re.compile(r"^\s*(?:\|\s*)?(\d{1,2})(?:[.)]|\s*\|)\s+(.+?)[\s|]*$")
-_CELL_BORDER = re.compile(r"\s*\|\s*")
+_NUMBERED = re.compile(r"^\s*(\d{1,2})[.)]\s+(.+)$")  # "1. **Remove it** - dead code", "2) Keep it"
 
 
 def offered(text: str) -> dict[int, str]:
     """The items of the last numbered list (or numbered table) in ``text``, by number."""
     items: dict[int, str] = {}
     for line in text.splitlines():
-        match = _ITEM.match(line)
-        if match is None:
+        numbered = _NUMBERED.match(line)
+        cells = table_cells(line) if numbered is None else None
+        if numbered is not None:
+            number, item = numbered.group(1), numbered.group(2).replace("**", "")
+        elif cells and cells[0].isdigit():  # a table row "| 3 | Add the endpoint | … |"
+            number, item = cells[0], " - ".join(c for c in cells[1:] if c)
+        else:
             continue
-        number = int(match.group(1))
-        if number == 1:  # a list starting again: the last one is what the reply answers
+        if int(number) == 1:  # a list starting again: the last one is what the reply answers
             items = {}
-        item = _CELL_BORDER.sub(" - ", match.group(2).replace("**", "").replace("`", ""))
-        items[number] = shorten(item, 160)
+        items[int(number)] = shorten(item.replace("`", ""), 160)
     return items
 
 

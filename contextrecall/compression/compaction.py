@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
+from contextrecall.compression.text import BULLET
+
 _SECTION = re.compile(r"^\s*(?:\d+\.|#+)\s*\**([A-Z][A-Za-z /&-]{2,60}?)\**:?\s*$", re.M)
-_BULLET = re.compile(r"^[-*•]\s+|^\d+\.\s+")
 
 
 def sections(text: str) -> dict[str, str]:
@@ -37,11 +38,12 @@ def top_bullets(body: str) -> list[str]:
     indent: int | None = None
     for line in body.splitlines():
         stripped = line.strip()
-        if not _BULLET.match(stripped):
+        bullet = BULLET.match(stripped)
+        if bullet is None:
             continue
         depth = len(line) - len(line.lstrip())
         if indent is None:
             indent = depth
         if depth <= indent:
-            bullets.append(_BULLET.sub("", stripped).replace("**", "").strip())
+            bullets.append(bullet.group(1).replace("**", "").strip())
     return [b for b in bullets if b]

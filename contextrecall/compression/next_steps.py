@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from contextrecall.compression.text import squash
+from contextrecall.compression.text import BULLET, is_table_rule, squash, table_cells
 from contextrecall.tagging import unnumbered
 
 # Words that head what is still to do: "Next steps", "Remaining work", "You'll need to:"
@@ -20,11 +20,8 @@ _NEXT_HEADING = re.compile(
     r"|^\W*before\b[^.\n]{0,60}\byou(?:'ll| will)? (?:need|have) to\b[^.\n]*:\W*$",
     re.I,
 )
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+(.+)$")
-_TABLE_ROW = re.compile(r"^\s*\|(.+)\|\s*$")
-_TABLE_RULE = re.compile(r"^[\s|:-]+$")
-_EMPTY_CELL = re.compile(r"^[\W_]*$")
 _HEADING_MARKS = re.compile(r"^\s*#+\s*|\*\*|:\W*$")
+_EMPTY_CELL = re.compile(r"^[\W_]*$")  # "—", "-", "": nothing said
 
 
 # "Next: …" in a markdown planning or state file the agent read or wrote (STATE.md's
@@ -38,13 +35,10 @@ _PLANNED_NEXT = re.compile(
 
 def _table_items(lines: list[str]) -> list[str]:
     """A markdown table's rows, cells joined, without its header row and its rule."""
-    rows = [line for line in lines if not _TABLE_RULE.match(line)]
-    if len(rows) < len(lines):  # a rule marks the first row as the header
+    rows = [cells for line in lines if (cells := table_cells(line)) is not None]
+    if any(is_table_rule(line) for line in lines):  # a rule marks the first row as the header
         rows = rows[1:]
-    items = []
-    for row in rows:
-        cells = [c.strip().replace("**", "") for c in _TABLE_ROW.match(row).group(1).split("|")]
-        items.append(": ".join(c for c in cells if not _EMPTY_CELL.match(c)))
+    items = [": ".join(c for c in cells if not _EMPTY_CELL.match(c)) for cells in rows]
     return [item for item in items if item]
 
 
@@ -55,19 +49,19 @@ def steps_in(text: str) -> list[str]:
     for start, line in enumerate(lines):
         if len(line) >= 80 or not _NEXT_HEADING.match(line):
             continue
-        block: list[str] = []
+        bullets: list[str] = []
+        table: list[str] = []
         for following in lines[start + 1 :]:
             if not following.strip():
                 continue
-            if not (_BULLET.match(following) or _TABLE_ROW.match(following)):
+            bullet = BULLET.match(following)
+            if bullet is not None:
+                bullets.append(squash(bullet.group(1).replace("**", "")))
+            elif table_cells(following) is not None or is_table_rule(following):
+                table.append(following)
+            else:
                 break
-            block.append(following)
-        tables = [row for row in block if _TABLE_ROW.match(row)]
-        items = [
-            squash(_BULLET.match(row).group(1).replace("**", ""))
-            for row in block
-            if _BULLET.match(row)
-        ] + _table_items(tables)
+        items = bullets + _table_items(table)
         if items:
             heading = squash(_HEADING_MARKS.sub("", line))
             said_more = not re.fullmatch(rf"(?:{_PENDING})\W*", heading, re.I)

@@ -9,9 +9,13 @@ from contextrecall.redaction import redact
 
 _SPACE = re.compile(r"\s+")
 _CODE_FENCE = re.compile(r"```.*?(?:```|$)", re.S)
+# A list item: its marker ("- ", "* ", "• ", "1. ", "2) ") and its text
+BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.+)$")
+_TABLE_ROW = re.compile(r"^\s*\|(.+)\|\s*$", re.M)
+_TABLE_RULE = re.compile(r"^[\s|:-]*-{3}[\s|:-]*$", re.M)
 # emphasis, headings, list and quote markers, and lines that only draw: rules, tables
 _MARKDOWN = re.compile(
-    r"\*\*|__|^#+\s*|^[\s|:-]*-{3}[\s|:-]*$|^\s*\|.*\|\s*$|^\s*[-*>]\s+|^\s*\d+\.\s+",
+    rf"\*\*|__|^#+\s*|{_TABLE_RULE.pattern}|{_TABLE_ROW.pattern}|^\s*[-*>]\s+|^\s*\d+\.\s+",
     re.M,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(\[])|\n+")
@@ -66,3 +70,16 @@ def first_sentences(text: str, limit: int) -> str:
 def words(text: str) -> list[str]:
     """Lowercase word tokens."""
     return re.findall(r"[a-z0-9][a-z0-9'_-]*", text.lower())
+
+
+def table_cells(line: str) -> list[str] | None:
+    """The cells of a markdown table row (``| **a** | b |``), without emphasis; None for any
+    other line, a table's rule (``|---|---|``) included."""
+    row = _TABLE_ROW.match(line)
+    if row is None or _TABLE_RULE.match(line):
+        return None
+    return [cell.strip().replace("**", "") for cell in row.group(1).split("|")]
+
+
+def is_table_rule(line: str) -> bool:
+    return bool(_TABLE_RULE.match(line))
