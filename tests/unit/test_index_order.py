@@ -139,3 +139,21 @@ def _meta(**fields: str) -> Changes:
     changes = Changes()
     changes.meta = fields
     return changes
+
+
+@pytest.mark.parametrize("before", ["no index yet", "an index in another order"])
+def test_a_build_reads_the_file_it_writes_not_the_index_it_replaces(tmp_path, before):
+    """Saves synced while a rebuild runs are added to the file it writes: what that file
+    holds of them (docno and order key) is read from it, whether or not an index exists."""
+    items = _memory(random.Random(7), 30)
+    if before != "no index yet":
+        _index(
+            tmp_path, [list(reversed(_in_rank_order(items)))[n : n + 5] for n in range(0, 30, 5)]
+        )
+    index = FileIndex(str(tmp_path), "project")
+    index.start_build(0, len(items))
+    built, _ = changes_of(_in_rank_order(items[:20]), {}, 0, {})
+    index.write(built)
+    known = indexed_already(index, items[10:])  # some saved again while it ran
+    assert set(known) == {item.id for item in items[10:20]}
+    assert all(key == built.order_keys[docno] for docno, key in known.values())

@@ -94,12 +94,14 @@ class FileIndex:
         )
         return [docno for (docno,) in rows]
 
-    def _lookup(self, select: str, keys: Sequence[Any]) -> dict[Any, Any]:
-        """``select`` ("SELECT key, value FROM t WHERE key IN") over ``keys``, as a dict."""
+    def _lookup(self, select: str, keys: Sequence[Any], db: Any = None) -> dict[Any, Any]:
+        """``select`` ("SELECT key, value FROM t WHERE key IN") over ``keys``, as a dict, on
+        ``db`` (the index read, by default)."""
         found: dict[Any, Any] = {}
         for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            found.update(self._rows(f"{select} ({','.join('?' * len(chunk))})", chunk))
+            chunk = list(keys[start : start + 500])
+            sql = f"{select} ({','.join('?' * len(chunk))})"
+            found.update(db.execute(sql, chunk).fetchall() if db else self._rows(sql, chunk))
         return found
 
     def records(self, docnos: Sequence[int]) -> list[bytes | None]:
@@ -107,7 +109,10 @@ class FileIndex:
         return [found.get(d) for d in docnos]
 
     def order_keys(self, docnos: Sequence[int]) -> list[bytes]:
-        found = self._lookup("SELECT docno, moment FROM at WHERE docno IN", docnos)
+        """The order keys of ``docnos``: during a rebuild, of the file it writes (where
+        ``docnos`` found them), not of the index it replaces, which may not exist yet."""
+        select = "SELECT docno, moment FROM at WHERE docno IN"
+        found = self._lookup(select, docnos, self._writer() if self.new_path else None)
         return [found.get(d, b"") for d in docnos]
 
     def turns(self, fields: Sequence[str]) -> list[int | None]:
