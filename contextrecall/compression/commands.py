@@ -34,11 +34,12 @@ _REDIRECT = re.compile(r"\s*(?:2>&1|\d?>\s*/dev/null)")
 _HEREDOC = re.compile(r"\$\(cat <<'?\"?(\w+)'?\"?\s*\n(.*?)\n\s*\1\s*\)", re.S)
 _EXIT_CODE = re.compile(r"^Exit code (\d+)", re.M)
 _TAG_EXIT_CODE = re.compile(r"<exit_code>(\d+)</exit_code>")
-# A non-zero exit the runner reports on a line of its own (pnpm, npm, go, make, Python's
-# subprocess): what a filter the command was piped into (``| tail -15``) hid from the tool's
-# own exit code. Only its own line: a test's log may quote another process's exit status.
+# A non-zero exit the runner reports on a line of its own (pnpm, npm, yarn, go, make,
+# Python's subprocess): what a filter the command was piped into (``| tail -15``) hid from the
+# tool's own exit code. Only the runner's line: a test's log may quote another process's exit.
 _REPORTED_EXIT = re.compile(
-    r"^\s*(?:exit status|exited with code|exit code)\s*:?\s*[1-9]\d*\.?\s*$"
+    r"^\s*(?:npm ERR!|npm error|error|\W*ELIFECYCLE\W*)?\s*(?:command failed with )?"
+    r"(?:exit status|exited with code|exit code)\s*:?\s*[1-9]\d*\.?\s*$"
     r"|^make(?:\[\d+\])?: \*\*\* \[[^\]\n]*\] Error [1-9]"
     r"|^(?:subprocess\.)?CalledProcessError: .* returned non-zero exit status [1-9]",
     re.I | re.M,

@@ -450,6 +450,19 @@ def test_failing_tests_later_passing_are_resolved_with_a_fix_snippet(tmp_path):
         ("pnpm build 2>&1 | tail -3", "error TS2352: bad cast\nExit status 1", False, "failed"),
         ("make all | tail -2", "make: *** [Makefile:7: all] Error 2", False, "failed"),
         ("go vet ./... | head", "exit status 1", False, "failed"),
+        (
+            "pnpm build | tail -2",
+            "src/a.ts: error\n ELIFECYCLE  Command failed with exit code 1.",
+            False,
+            "failed",
+        ),
+        (
+            "npm run build | tail -3",
+            "npm ERR! code ELIFECYCLE\nnpm ERR! Exit status 2",
+            False,
+            "failed",
+        ),
+        ("yarn build | tail -2", "error Command failed with exit code 1.", False, "failed"),
         ("npm run build | tail", "built in 2s\nexit code 0", False, "ok"),
         # a test's log quoting another process's exit is not the runner's own report
         (
