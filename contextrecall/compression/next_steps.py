@@ -10,8 +10,8 @@ from contextrecall.tagging import unnumbered
 
 # Words that head what is still to do: "Next steps", "Remaining work", "You'll need to:"
 _PENDING = (
-    r"next steps?|remaining(?: work| tasks| steps| items|(?=\W*$))|to ?do|follow[- ]?ups?|"
-    r"still needed|open items|outstanding|action required|manual steps|"
+    r"next steps?|remaining(?: work| tasks| steps| items|(?=\W*$))|to[- ]?dos?(?=\W*$)|"
+    r"follow[- ]?ups?|still needed|open items|outstanding|action required|manual steps|"
     r"you(?:'ll| will)? need to(?=\W*$)"
 )
 _NEXT_HEADING = re.compile(

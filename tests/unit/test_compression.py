@@ -294,6 +294,7 @@ def test_a_bare_youll_need_to_heading_gives_its_bullets_as_next_steps(tmp_path):
     [
         "Remaining `[:7]` usages (intentionally left as-is):",
         "Here's what you need to know:",
+        "To do this, I'll:",
         "Here is what you need to know.",
     ],
 )
