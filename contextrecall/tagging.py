@@ -311,9 +311,12 @@ MIGRATION_COMMAND = re.compile(
     r"db:migrate|manage\.py (make)?migrations?|prisma migrate|ash\.codegen|flask db)\b"
 )
 # A command that runs tests; ``compression.commands`` reads its output for a test summary.
+# A test runner, or a build tool or task runner running its test task (``mise run test:ci``,
+# ``pnpm --filter api test``, ``just test``, ``make test-unit``)
 TEST_COMMAND = re.compile(
-    r"\b(pytest|py\.test|jest|vitest|rspec|phpunit|ctest|tox|nox|unittest|"
-    r"(?:go|cargo|mix|npm|yarn|pnpm|bun|dotnet|gradle|mvn|deno|make) (?:run )?test)\b"
+    r"\b(pytest|py\.test|jest|vitest|rspec|phpunit|ctest|tox|nox|unittest|cargo nextest|"
+    r"(?:go|cargo|mix|npm|yarn|pnpm|bun|dotnet|gradlew?|mvn|deno|make|mise|just|task|rake)"
+    r"(?: (?:-{1,2}[\w-]+(?:[ =][\w@./-]+)?|run|exec))*? test(?:[:_-][\w:-]+)?)\b"
 )
 TEST_PATH = re.compile(
     r"(^|/)(tests?|spec|__tests__)/|(^|/)test_[^/]+$|_test\.\w+$|\.(test|spec)\.\w+$"

@@ -201,7 +201,7 @@ def _command_runs(digest: SessionDigest) -> list[CommandRun]:
         return rank, record.order
 
     chosen = sorted(records, key=priority)[:COMMAND_RUN_LIMIT]
-    chosen.sort(key=lambda r: r.order)
+    chosen.sort(key=lambda r: r.last)  # the one run last, last: where things stand
     return [
         CommandRun(
             command=clean(r.display, 200),

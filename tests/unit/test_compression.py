@@ -447,6 +447,21 @@ def test_failing_tests_later_passing_are_resolved_with_a_fix_snippet(tmp_path):
         ("mix test 2>&1 | tail -3", "65 tests, 2 failures", False, "tests-failed"),
         ("make build", "Exit code 2\nmake: *** [build] Error 2", True, "failed"),
         ("make build", "built", False, "ok"),
+        # a task runner's test task is a test run
+        (
+            "mise run test:ci",
+            "[test:ci] $ go test ./...\nok  \tshop/cart\t0.4s",
+            False,
+            "tests-passed",
+        ),
+        (
+            "pnpm --filter api test",
+            "Tests:       1 failed, 3 passed, 4 total",
+            True,
+            "tests-failed",
+        ),
+        ("just test", "===== 2 passed in 0.1s =====", False, "tests-passed"),
+        ("make testdata", "wrote 3 fixtures", False, "ok"),
         # piped into a filter, the tool's exit code is the filter's: the output tells
         ("pnpm build 2>&1 | tail -3", "error TS2352: bad cast\nExit status 1", False, "failed"),
         ("make all | tail -2", "make: *** [Makefile:7: all] Error 2", False, "failed"),
@@ -484,6 +499,23 @@ def test_failing_tests_later_passing_are_resolved_with_a_fix_snippet(tmp_path):
 def test_command_outcomes_follow_runner_output(tmp_path, command, output, is_error, outcome):
     memory = Transcript().user("check").bash(command, output, is_error).memory(tmp_path)
     assert memory.commands[0].outcome == outcome
+
+
+def test_the_commands_run_last_come_last_so_the_test_status_is_the_latest_runs(tmp_path):
+    memory = (
+        Transcript()
+        .user("check everything")
+        .bash("mise run test:ci", "ok  \tshop/cart\t0.4s")
+        .bash(
+            "go test -run TestTotals ./cart/", "--- FAIL: TestTotals\nFAIL\tshop/cart\t0.1s", True
+        )
+        .edit("cart/totals.go")
+        .bash("go test -run TestTotals ./cart/", "ok  \tshop/cart\t0.1s")
+        .bash("mise run test:ci", "ok  \tshop/cart\t0.4s")
+        .memory(tmp_path)
+    )
+    tests = [c.command for c in memory.commands if c.outcome.startswith("tests-")]
+    assert tests[-1] == "mise run test:ci"  # run first, and last: the suite's status now
 
 
 def test_a_failure_a_filter_hid_from_the_tool_is_kept_with_its_fix(tmp_path):
