@@ -310,9 +310,9 @@ MIGRATION_COMMAND = re.compile(
     r"\b(alembic (upgrade|revision|downgrade)|ecto\.(migrate|gen\.migration|rollback)|"
     r"db:migrate|manage\.py (make)?migrations?|prisma migrate|ash\.codegen|flask db)\b"
 )
-# A command that runs tests; ``compression.commands`` reads its output for a test summary.
-# A test runner, or a build tool or task runner running its test task (``mise run test:ci``,
-# ``pnpm --filter api test``, ``just test``, ``make test-unit``)
+# A command that runs tests (a test runner, or a build tool or task runner running its test
+# task: ``mise run test:ci``, ``pnpm --filter api test``, ``just test``, ``make test-unit``);
+# ``compression.commands`` reads its output for a test summary.
 TEST_COMMAND = re.compile(
     r"\b(pytest|py\.test|jest|vitest|rspec|phpunit|ctest|tox|nox|unittest|cargo nextest|"
     r"(?:go|cargo|mix|npm|yarn|pnpm|bun|dotnet|gradlew?|mvn|deno|make|mise|just|task|rake)"

@@ -26,10 +26,9 @@ def offered(text: str) -> dict[int, str]:
     items: dict[int, str] = {}
     for line in text.splitlines():
         numbered = _NUMBERED.match(line)
-        cells = table_cells(line) if numbered is None else None
         if numbered is not None:
             number, item = numbered.group(1), numbered.group(2).replace("**", "")
-        elif cells and cells[0].isdigit():  # a table row "| 3 | Add the endpoint | … |"
+        elif (cells := table_cells(line)) and cells[0].isdigit():  # "| 3 | Add it | … |"
             number, item = cells[0], " - ".join(c for c in cells[1:] if c)
         else:
             continue

@@ -223,7 +223,7 @@ class SessionDigest:
         if text:
             if not event.sidechain:
                 self.last_texts.append(text[:4000])
-                self.reported_next = next_steps.steps_in(text[:4000]) or self.reported_next
+                self.reported_next = next_steps.steps_in(self.last_texts[-1]) or self.reported_next
             weight = 0.6 if event.sidechain else 1.0
             self._add_candidates(dec.candidates_in(text, self.order, weight))
             if len(self.gotchas) < MAX_GOTCHAS:

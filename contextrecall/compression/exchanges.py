@@ -496,23 +496,23 @@ def without_repeated_lines(snippets: list[Snippet]) -> list[Snippet]:
     command's first two lines (the command and how it ended) always stay. A file's code left
     with nothing but its path is no memory: the exchange's files already name it."""
     seen: set[str] = set()
-    emptied: set[int] = set()
+    out: list[Snippet] = []
     for snippet in snippets:
-        if snippet.category not in EXCERPTED:
-            continue
-        lines = snippet.content.splitlines()
-        head = 2 if snippet.category == "command" else 1
-        kept = lines[:head]
-        for line in lines[head:]:
-            key = squash(line).lower().rstrip(" …")
-            if len(key) >= REPEAT_CHARS and key in seen:
+        if snippet.category in EXCERPTED:
+            lines = snippet.content.splitlines()
+            head = 2 if snippet.category == "command" else 1
+            kept = lines[:head]
+            for line in lines[head:]:
+                key = squash(line).lower().rstrip(" …")
+                if len(key) >= REPEAT_CHARS and key in seen:
+                    continue
+                seen.add(key)
+                kept.append(line)
+            snippet.content = "\n".join(kept)
+            if snippet.category == "code" and len(kept) <= head < len(lines):
                 continue
-            seen.add(key)
-            kept.append(line)
-        snippet.content = "\n".join(kept)
-        if snippet.category == "code" and len(kept) <= head < len(lines):
-            emptied.add(id(snippet))
-    return [snippet for snippet in snippets if id(snippet) not in emptied]
+        out.append(snippet)
+    return out
 
 
 def _texts(texts: list[str]) -> str:

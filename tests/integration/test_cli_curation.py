@@ -7,7 +7,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 
 import pytest
 
@@ -15,18 +14,11 @@ from contextrecall.crypto import generate_key
 from contextrecall.migrate import upgrade
 from tests.integration.memories import save_in_process
 from tests.integration.test_forget import PROJECT, SESSION_A, SESSION_B, text_of
-from tests.integration.workers import settings_env
+from tests.integration.workers import run_cli
 
 
 def recall(settings, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "contextrecall.launcher", *args],
-        env=settings_env(settings),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(settings, *args, stdin=stdin, module="contextrecall.launcher")
 
 
 def search(settings, query: str) -> dict:

@@ -29,11 +29,19 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return child_environment(settings)
 
 
-def run_cli(settings: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`recall ARGS` with ``settings``, whatever its exit code."""
+def run_cli(
+    settings: Settings,
+    *args: str,
+    timeout: float = 120,
+    stdin: str | None = None,
+    module: str = "contextrecall.cli",
+) -> subprocess.CompletedProcess:
+    """`recall ARGS` with ``settings`` (through ``module``: the CLI, or the launcher the
+    installed `recall` runs), whatever its exit code."""
     return subprocess.run(
-        [sys.executable, "-m", "contextrecall.cli", *args],
+        [sys.executable, "-m", module, *args],
         env=settings_env(settings),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
