@@ -18,6 +18,9 @@ SNIPPET_CATEGORIES = (
     "note",  # something saved by hand
     "snippet",  # a piece of code or text saved by hand, kept verbatim
 )
+# The tag of a command that only looked (``git diff``, ``ls``, ``kubectl get``): what it
+# printed is searchable, but it is no work the session did.
+READ_ONLY_TAG = "read-only"
 # What a memory saved by hand (`recall mcp` save_memory) may be: a decision, or a snippet of
 # one of these categories.
 MANUAL_KINDS = ("note", "decision", "snippet", "command", "fix", "configuration", "gotcha")

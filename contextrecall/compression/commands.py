@@ -6,6 +6,7 @@ unittest), non-zero exits, and ``git commit`` output (branch, short SHA, subject
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
@@ -74,7 +75,8 @@ _FAILURES = re.compile(r"(\d+) (?:failed|failures?|errors?)\b")
 _PASSES = re.compile(r"(\d+) passed\b")
 _TOTAL = re.compile(r"(\d+) (?:tests?|examples?)\b")
 _GO_FAIL = re.compile(r"^(?:--- FAIL|FAIL\s)", re.M)
-_GO_OK = re.compile(r"^ok\s+\S+", re.M)
+_GO_PACKAGE = re.compile(r"^(ok|FAIL)[ \t]+(\S+)[ \t]+(\S+)", re.M)  # ok  <package>  <time>
+GO_PACKAGES_NAMED = 6
 _UNITTEST = re.compile(r"^Ran (\d+) tests? in .*?\n\s*\n?(OK|FAILED)", re.M | re.S)
 _PURPOSES = (
     ("test", TEST_COMMAND),
@@ -196,6 +198,19 @@ def is_exploration(key: str) -> bool:
     return True
 
 
+_CHANGES = re.compile(
+    r"^(?:git add|mkdir)\b"
+)  # what ``is_exploration`` lets by that changes things
+
+
+def only_looks(key: str) -> bool:
+    """True for commands that change nothing: they look around (``ls``, ``git diff``) or show
+    things (``kubectl get``)."""
+    if is_read_only(key):
+        return True
+    return is_exploration(key) and not any(_CHANGES.match(p) for p in _CHAIN.split(key))
+
+
 _LISTING = frozenset(["ls", "find", "fd", "tree", "pwd", "echo", "wc"])
 
 
@@ -251,11 +266,35 @@ def test_summary(output: str) -> tuple[int, int, str] | None:
     if unittest:
         failed = 0 if unittest.group(2) == "OK" else 1
         return failed, int(unittest.group(1)), f"Ran {unittest.group(1)} tests: {unittest.group(2)}"
-    if _GO_FAIL.search(output):
-        return 1, 0, "go test: FAIL"
-    if _GO_OK.search(output):
-        return 0, 1, "go test: ok"
+    packages = _GO_PACKAGE.findall(output)
+    if _GO_FAIL.search(output) or packages:
+        return _go_summary(packages, failed=bool(_GO_FAIL.search(output)))
     return None
+
+
+def _go_summary(packages: list[tuple[str, str, str]], failed: bool) -> tuple[int, int, str]:
+    """``go test``'s outcome by package: it prints no total, only a line a package. The
+    failed ones are named, then those that ran (not cached), below their common path."""
+    bad = [p for p in packages if p[0] == "FAIL"]
+    good = [p for p in packages if p[0] == "ok"]
+    paths = [p[1] for p in packages]
+    parent = posixpath.commonpath(paths) if paths else ""
+    if parent in paths:  # a package is the common path itself: name it by its last part
+        parent = posixpath.dirname(parent)
+
+    def name(package: tuple[str, str, str]) -> str:
+        path = package[1][len(parent) :].lstrip("/") if parent else package[1]
+        return path if package[0] == "FAIL" or package[2] == "(cached)" else f"{path} {package[2]}"
+
+    ran = [p for p in good if p[2] != "(cached)"]
+    cached = len(good) - len(ran)
+    named = [name(p) for p in bad + ran][:GO_PACKAGES_NAMED]
+    outcome = f"{len(bad)} FAIL, {len(good)} ok" if bad else f"{len(good)} ok"
+    if not packages:
+        outcome = "FAIL"
+    detail = ", ".join(named) + (f"; {cached} cached" if cached else "")
+    line = f"go test: {outcome}" + (f" ({detail})" if detail else "")
+    return (max(len(bad), 1) if failed or bad else 0), len(good), line
 
 
 def error_line(output: str, limit: int = 200) -> str | None:

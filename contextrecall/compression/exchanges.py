@@ -28,7 +28,7 @@ from contextrecall.compression import snippets as snip
 from contextrecall.compression.digest import BUILTIN_COMMANDS, EDIT_TOOLS, absolute, write_call
 from contextrecall.compression.summary import relative
 from contextrecall.compression.text import shorten, squash
-from contextrecall.memory import Snippet
+from contextrecall.memory import READ_ONLY_TAG, Snippet
 from contextrecall.tagging import command_tags, unnumbered
 from contextrecall.transcript.events import (
     AssistantMessage,
@@ -404,6 +404,8 @@ class ExchangeLog:
                 "command", run.description or topic, self._run_text(run), run.when or when
             )
             shown.tags = sorted(command_tags(key))
+            if run.outcome == "ok" and cmd.only_looks(key):
+                shown.tags.append(READ_ONLY_TAG)
             out.append(shown)
         files = shorten_block(self._files_text(exchange), FILES_CHARS)
         if files:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, NamedTuple
 
 from contextrecall.db import session_scope
+from contextrecall.memory import READ_ONLY_TAG
 from contextrecall.recall import answer, loading
 from contextrecall.recall.loading import find_project
 from contextrecall.recall.once import BULLET, Said, holds
@@ -264,12 +265,11 @@ def _in_latest(latest: dict[str, Any], item: Item) -> bool:
 
 def _last_commands(latest: dict[str, Any], commands: list[Item]) -> list[str]:
     """The latest session's last commands in the order they ran, each on one line with what it
-    printed: a commit's stat, a push's pull-request link, the lint finding left to fix. (Its
-    last git status is already said above.)"""
+    printed: a commit's stat, a push's pull-request link, the lint finding left to fix.
+    Commands that only looked (``git diff``, ``ls``) are left out: they did nothing, and the
+    last git status and log are said above."""
     recent = [
-        item
-        for item in commands
-        if _in_latest(latest, item) and not item.text.startswith("$ git status")
+        item for item in commands if _in_latest(latest, item) and READ_ONLY_TAG not in item.tags
     ]
     lines = []
     for item in reversed(recent):

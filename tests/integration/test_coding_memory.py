@@ -234,6 +234,24 @@ def test_where_the_last_session_left_off_names_its_next_steps_for_a_start_and_a_
     assert "the SMTP_PASSWORD secret" in found and "Phase 4 — run /plan 4" in found
 
 
+def test_the_last_commands_are_those_that_did_something(backend):
+    transcript = (
+        Transcript()
+        .user("ship the stylesheet")
+        .bash("git diff main..HEAD -- priv/app.css", "diff --git a/priv/app.css b/priv/app.css")
+        .bash("ls priv/static", "app.css")
+        .bash("tree -L 2", "lsd: 2: No such file or directory (os error 2)", True)
+        .bash("git add -f priv/static/app.css", "")
+        .bash("mix test", "Finished in 0.4 seconds\n12 tests, 0 failures")
+    )
+    save(backend, transcript, "s1")
+    block = session_start.session_start_block(backend, "shop")
+    commands = block.split("## Its last commands\n", 1)[1].split("\n## ")[0]
+    assert "git add -f priv/static/app.css" in commands and "mix test" in commands
+    assert "tree -L 2" in commands  # it only looked, but it failed: an error met
+    assert "git diff" not in commands and "ls priv/static" not in commands
+
+
 def test_the_session_start_and_a_search_say_each_thing_once(backend):
     asked = "Remember: the deploy command is ./deploy.sh --prod --region eu-west-3"
     said = f"Noted. {asked}. It is written down in docs/deploy.md for the whole team."

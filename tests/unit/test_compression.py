@@ -518,6 +518,25 @@ def test_the_commands_run_last_come_last_so_the_test_status_is_the_latest_runs(t
     assert tests[-1] == "mise run test:ci"  # run first, and last: the suite's status now
 
 
+def test_go_tests_are_summed_up_by_the_packages_that_ran_or_failed(tmp_path):
+    output = (
+        "?   \tshop/cmd\t[no test files]\n"
+        "ok  \tshop/internal/cart\t3.982s\n"
+        "ok  \tshop/internal/auth\t(cached)\n"
+        "ok  \tshop/internal/integration_test\t18.465s\n"
+    )
+    memory = Transcript().user("run all").bash("mise run test:ci", output).memory(tmp_path)
+    command = next(s for s in memory.snippets if s.category == "command")
+    assert "go test: 3 ok (cart 3.982s, integration_test 18.465s; 1 cached)" in command.content
+    failed = (
+        "--- FAIL: TestTotals (0.00s)\nFAIL\nFAIL\tshop/internal/cart\t0.1s\n"
+        "ok  \tshop/internal/auth\t0.2s\n"
+    )
+    memory = Transcript().user("run").bash("go test ./...", failed, True).memory(tmp_path)
+    run = memory.commands[0]
+    assert run.outcome == "tests-failed" and "1 FAIL, 1 ok (cart, auth 0.2s)" in (run.error or "")
+
+
 def test_a_failure_a_filter_hid_from_the_tool_is_kept_with_its_fix(tmp_path):
     error = "src/main.tsx(15,12): error TS2352: Conversion of type 'Window' may be a mistake"
     memory = (
