@@ -419,9 +419,8 @@ GAP = "…"
 
 def focused(text: str, wanted: Collection[str], limit: int | None = None) -> str:
     """``text`` compressed for a query: its first line, then the lines (a long line: its
-    sentences) that bear on the query, each with the line after it (where the answer to a
-    line naming the query's words usually is), in their order, within about ``limit``
-    characters; what is left out shows as "…". Lines are picked greedily by the query terms
+    sentences) that bear on the query, each with what follows it (``_following``), in
+    their order, within about ``limit`` characters; what is left out shows as "…". Lines are picked greedily by the query terms
     they add to those already shown (a term shown once counts a third after), each weighted
     by how few of the text's lines hold it, so the excerpt covers the question, its specific
     words first. Texts up to ``FOCUS_SLACK`` times ``limit`` (``FOCUS_CHARS``) come back
@@ -451,7 +450,7 @@ def focused(text: str, wanted: Collection[str], limit: int | None = None) -> str
                 best, best_gain = index, value
         if best < 0:
             break
-        for index in (best, best + 1):  # the line, and the line after it when there is room
+        for index in (best, *_following(pieces, best)):  # when there is room
             if index >= len(pieces) or index in keep:
                 continue
             if used + len(pieces[index]) > limit:
@@ -475,6 +474,19 @@ def focused(text: str, wanted: Collection[str], limit: int | None = None) -> str
 
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+_INTRODUCES = re.compile(r":[*_`]*\s*$")  # "**Authorized origins:**", "You'll need to:"
+_LIST_LINE = re.compile(r"^\s*(?:[-*•+]|\d+[.)]|\|)")  # a list item or a table row
+
+
+def _following(pieces: list[str], index: int) -> range:
+    """What a line shown brings along: the line after it (where the answer to a line naming
+    the query's words usually is); for a line introducing a list or table ("…:"), the whole
+    list or table."""
+    end = index + 1
+    if _INTRODUCES.search(pieces[index]):
+        while end < len(pieces) and _LIST_LINE.match(pieces[end]):
+            end += 1
+    return range(index + 1, max(end, index + 2))
 
 
 def _pieces(text: str) -> list[str]:

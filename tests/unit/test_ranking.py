@@ -159,6 +159,24 @@ def test_a_memory_just_over_the_focus_limit_is_shown_whole():
     assert GAP in cut and line in cut and len(cut) < len(far_over)
 
 
+def test_a_line_introducing_a_table_or_list_brings_it_along():
+    filler = [f"Step {n}: checked the unrelated widget number {n} again." for n in range(30)]
+    table = [
+        "**Authorized JavaScript origins:**",
+        "| Origin | Environment |",
+        "|--------|-------------|",
+        "| `http://localhost:5173` | Local dev |",
+        "| `https://app.example.com` | Production |",
+        "Then a closing remark about nothing in particular.",
+    ]
+    text = "\n".join(["Asked: set up the client", *filler[:10], *table, *filler[10:]])
+    cut = focused(text, set(query_terms("Which JavaScript origins did we authorize?")))
+    assert "`http://localhost:5173`" in cut and "`https://app.example.com`" in cut
+    assert "closing remark" not in cut  # the table ends where its rows do
+    plain = text.replace("origins:**", "origins**")  # a line that introduces nothing
+    assert "`https://app.example.com`" not in focused(plain, set(query_terms("JavaScript")))
+
+
 def test_fill_budget_groups_turns_by_date_writes_them_compactly_and_keeps_to_the_budget():
     ranked = rank("concert puppy shelter", TALK, NOW)
     neighbours = {(i.session, i.part, i.position): i for i in TALK}
