@@ -30,6 +30,9 @@ STOPWORDS = ENGLISH_STOPWORDS | frozenset(
     "just also get got yes yeah oh ok okay really like lot one thing things".split()  # noqa: SIM905
 )
 TOTAL_TERM = ""  # the key under which document frequencies keep the number of documents
+# How an exchange's memory starts the line of the errors it met: every excerpt of it shows
+# that line, as it shows the request.
+ERRORS_LABEL = "Errors: "
 
 
 def estimate_tokens(text: str) -> int:

@@ -30,6 +30,7 @@ from contextrecall.compression.summary import relative
 from contextrecall.compression.text import shorten, squash
 from contextrecall.memory import READ_ONLY_TAG, Snippet
 from contextrecall.tagging import command_tags, unnumbered
+from contextrecall.terms import ERRORS_LABEL
 from contextrecall.transcript.events import (
     AssistantMessage,
     CompactionSummary,
@@ -394,7 +395,7 @@ class ExchangeLog:
                 for part in (
                     f"Asked: {exchange.request}" if exchange.request else "",
                     said,
-                    "Errors: " + "; ".join(shorten(e, 200) for e in errors) if errors else "",
+                    ERRORS_LABEL + "; ".join(shorten(e, 200) for e in errors) if errors else "",
                 )
                 if part
             )

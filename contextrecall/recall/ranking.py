@@ -18,7 +18,7 @@ from functools import lru_cache
 from contextrecall.recall.compact import compact
 from contextrecall.recall.dates import date_match, named_dates
 from contextrecall.recall.once import Said, holds
-from contextrecall.terms import TOTAL_TERM, WORD, estimate_tokens, plain_terms, terms
+from contextrecall.terms import ERRORS_LABEL, TOTAL_TERM, WORD, estimate_tokens, plain_terms, terms
 
 TYPE_CHECKING = False  # typing costs the prompt hook its import: annotations are strings
 if TYPE_CHECKING:
@@ -418,13 +418,13 @@ GAP = "…"
 
 
 def focused(text: str, wanted: Collection[str], limit: int | None = None) -> str:
-    """``text`` compressed for a query: its first line, then the lines (a long line: its
-    sentences) that bear on the query, each with what follows it (``_following``), in
-    their order, within about ``limit`` characters; what is left out shows as "…". Lines are picked greedily by the query terms
-    they add to those already shown (a term shown once counts a third after), each weighted
-    by how few of the text's lines hold it, so the excerpt covers the question, its specific
-    words first. Texts up to ``FOCUS_SLACK`` times ``limit`` (``FOCUS_CHARS``) come back
-    whole."""
+    """``text`` compressed for a query: its first line and the line of errors it met, then
+    the lines (a long line: its sentences) that bear on the query, each with what follows it
+    (``_following``), in their order, within about ``limit`` characters; what is left out
+    shows as "…". Lines are picked greedily by the query terms they add to those already
+    shown (a term shown once counts a third after), each weighted by how few of the text's
+    lines hold it, so the excerpt covers the question, its specific words first. Texts up to
+    ``FOCUS_SLACK`` times ``limit`` (``FOCUS_CHARS``) come back whole."""
     limit = limit or FOCUS_CHARS
     if len(text) <= limit * FOCUS_SLACK or not wanted:
         return text
@@ -433,9 +433,9 @@ def focused(text: str, wanted: Collection[str], limit: int | None = None) -> str
     found = [wanted.intersection(terms(piece)) for piece in pieces]
     holding = Counter(term for hits in found for term in hits)
     weight = {t: math.log(1 + len(pieces) / (1 + count)) for t, count in holding.items()}
-    keep = {0}
-    covered = set(found[0])
-    used = len(pieces[0])
+    keep = {0} | {i for i, piece in enumerate(pieces) if piece.startswith(ERRORS_LABEL)}
+    covered = set().union(*(found[i] for i in keep))
+    used = sum(len(pieces[i]) + 1 for i in keep)
 
     def gain(hits: set[str]) -> float:
         return sum(weight[t] for t in hits - covered) + sum(weight[t] for t in hits & covered) / 3

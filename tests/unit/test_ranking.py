@@ -19,7 +19,7 @@ from contextrecall.recall.ranking import (
     rank,
     rare_terms,
 )
-from contextrecall.terms import TOTAL_TERM, estimate_tokens, stem, terms
+from contextrecall.terms import ERRORS_LABEL, TOTAL_TERM, estimate_tokens, stem, terms
 
 
 def test_rare_terms_keep_the_rarest_within_the_posting_budget():
@@ -175,6 +175,14 @@ def test_a_line_introducing_a_table_or_list_brings_it_along():
     assert "closing remark" not in cut  # the table ends where its rows do
     plain = text.replace("origins:**", "origins**")  # a line that introduces nothing
     assert "`https://app.example.com`" not in focused(plain, set(query_terms("JavaScript")))
+
+
+def test_an_exchange_excerpt_always_shows_the_errors_it_met():
+    narration = [f"Wired widget {n} into the page and checked its layout." for n in range(40)]
+    error = f"{ERRORS_LABEL}Read: EISDIR: illegal operation on a directory, read"
+    text = "\n".join(["Asked: build the page", *narration, error])
+    cut = focused(text, set(query_terms("How did we wire the widgets into the page?")))
+    assert GAP in cut and error in cut.splitlines()
 
 
 def test_fill_budget_groups_turns_by_date_writes_them_compactly_and_keeps_to_the_budget():
