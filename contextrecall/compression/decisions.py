@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from contextrecall.compression.text import clean, sentences, shorten, squash
 from contextrecall.memory import Decision
 
+# Verbs of choosing: the noun "decision" is as often code that decides ("the decision logic").
 _STRONG = re.compile(
-    r"\b(decided|decide to|decision|chose|chosen|choosing|opted|opting|went with|going with|"
+    r"\b(decided|decide to|chose|chosen|choosing|opted|opting|went with|going with|"
     r"settled on|(?:I'll|we'll|let's|will|to) go with|switch(?:ed|ing)? (?:to|over to|from)|"
     r"migrat(?:e|ed|ing) (?:to|from)|"
     r"use \S+ instead|prefer(?:red)? \S+ over)\b",

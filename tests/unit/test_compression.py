@@ -166,6 +166,20 @@ def test_narration_questions_and_announcements_are_not_decisions(tmp_path):
     assert memory.decisions == []
 
 
+def test_code_about_deciding_is_not_a_decision(tmp_path):
+    memory = (
+        Transcript()
+        .user("explain the auto-commit check")
+        .say("Let me fix the decision logic. The actual decision happens at Stop time.")
+        .say("Final decision: whether an auto-commit would be triggered and why.")
+        .say("We decided to parse the transcript at Stop time because git status misses renames.")
+        .memory(tmp_path)
+    )
+    assert [d.text for d in memory.decisions] == [
+        "We decided to parse the transcript at Stop time because git status misses renames."
+    ]
+
+
 def test_person_instruction_is_a_requirement_decision(tmp_path):
     memory = Transcript().user("Let's use ruff instead of flake8 for linting.").memory(tmp_path)
     decision = memory.decisions[0]
