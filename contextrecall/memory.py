@@ -117,6 +117,8 @@ class SessionMemory:
     commands: list[CommandRun] = field(default_factory=list)
     commits: list[str] = field(default_factory=list)
     pull_requests: list[str] = field(default_factory=list)  # links, the last named last
+    # files it edited after its last commit (all it edited when it made none), the last last
+    uncommitted: list[str] = field(default_factory=list)
     branch: str | None = None
     cwd: str | None = None
     first_request: str | None = None

@@ -56,6 +56,7 @@ class FileRecord:
     created: bool = False
     reads: int = 0
     order: int = 0
+    edited: int = 0  # when last edited
 
 
 @dataclass
@@ -141,6 +142,7 @@ class SessionDigest:
     unanswered: dict[str, ToolCall] = field(default_factory=dict)
     background: dict[str, str] = field(default_factory=dict)
     order: int = 0
+    committed: int = 0  # when the session last made a commit
     _expanding: int | None = None
 
     def add(self, event: Event) -> None:
@@ -306,6 +308,7 @@ class SessionDigest:
         record = self._file(path)
         first_touch = record.edits == 0 and record.reads == 0
         record.edits += 1
+        record.edited = self.order
         if call.name == "Write":
             said_created = first_touch and event.content.startswith("File created successfully")
             record.created |= event.details.get("type") == "create" or said_created
@@ -374,6 +377,7 @@ class SessionDigest:
         self.signals.commands.append(key[:500])
         if "commit" in key:
             for _branch, sha, subject in cmd.commits_in(event.content):
+                self.committed = self.order
                 entry = f"{sha} {subject}"
                 if all(not c.startswith(sha) for c in self.commits):
                     self.commits.append(entry)

@@ -230,6 +230,13 @@ def build_snippets(digest: SessionDigest, root: str | None) -> list[Snippet]:
     return snippets
 
 
+def uncommitted(digest: SessionDigest, root: str | None) -> list[str]:
+    """The files the session edited after its last commit (every file it edited when it made
+    none), in the order they were last edited."""
+    edited = [f for f in digest.files.values() if f.edited > digest.committed]
+    return [relative(f.path, root) for f in sorted(edited, key=lambda f: f.edited)]
+
+
 def build_memory(digest: SessionDigest, report: ParseReport) -> SessionMemory:
     """The memory of a coding session (Claude Code transcript)."""
     root = digest.root or digest.cwd
@@ -249,6 +256,7 @@ def build_memory(digest: SessionDigest, report: ParseReport) -> SessionMemory:
         commands=_command_runs(digest),
         commits=list(digest.commits),
         pull_requests=list(digest.pull_requests),
+        uncommitted=uncommitted(digest, root),
         branch=digest.branch,
         cwd=root,
         first_request=clean(requests[0], 2000) if requests else None,

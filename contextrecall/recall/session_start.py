@@ -157,6 +157,7 @@ START_COMMANDS = 20  # of them in the session-start block
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
 LOGGED_COMMITS = 3  # the newest commits its last `git log` listed, in the session start
 NEXT_STEPS = 8  # its open todos, or the next steps it named
+UNCOMMITTED = 8  # of the files it edited after its last commit, the last edited
 LAST_EDITS, EDIT_CHARS = 3, 600  # its last changes to files, and the code they declared
 START_EDIT_CHARS = 1000  # of each of them in the session-start block
 RESUME_BUDGET = 1000  # tokens of all of it kept for a question asking how things stand
@@ -245,6 +246,10 @@ def _left_off(
         if tracking or changed:
             lines.append("Last git status: " + "; ".join(tracking[:1] + changed[:8]))
     commits = [str(c) for c in latest.get("commits") or []]
+    uncommitted = [str(path) for path in latest.get("uncommitted") or []]
+    if uncommitted:
+        since = "edited after its last commit" if commits else "it made no commit"
+        lines.append(f"Uncommitted ({since}): " + ", ".join(uncommitted[-UNCOMMITTED:]))
     if commits:
         lines.append("Last commits: " + "; ".join(commits[-5:]))
     if logged and _in_latest(latest, logged[0]):

@@ -172,6 +172,7 @@ def upsert_context(
             "commands": [c.__dict__ for c in memory.commands[:MAX_STATE_ITEMS]],
             "commits": memory.commits[:MAX_STATE_ITEMS],
             "pull_requests": memory.pull_requests,
+            "uncommitted": memory.uncommitted[-MAX_STATE_ITEMS:],
             "branch": memory.branch,
             "first_request": memory.first_request,
             "last_request": memory.last_request,

@@ -252,6 +252,22 @@ def test_the_last_commands_are_those_that_did_something(backend):
     assert "git diff" not in commands and "ls priv/static" not in commands
 
 
+def test_the_session_start_names_the_files_edited_after_the_last_commit(backend):
+    committed = "[main 1a2b3c4] Add the mailer\n 1 file changed"
+    transcript = (
+        Transcript()
+        .user("wire the mailer and commit")
+        .edit("mail/send.py")
+        .bash("git commit -am 'Add the mailer'", committed)
+        .user("now retry on timeouts")
+        .edit("mail/retry.py")
+    )
+    save(backend, transcript, "s1")
+    block = session_start.session_start_block(backend, "shop")
+    left_off = block.split("## Where the last session left off\n", 1)[1].split("\n## ")[0]
+    assert "Uncommitted (edited after its last commit): mail/retry.py" in left_off.splitlines()
+
+
 def test_the_session_start_and_a_search_say_each_thing_once(backend):
     asked = "Remember: the deploy command is ./deploy.sh --prod --region eu-west-3"
     said = f"Noted. {asked}. It is written down in docs/deploy.md for the whole team."

@@ -619,6 +619,24 @@ def test_git_commit_output_gives_commits_and_exploration_is_not_recorded(tmp_pat
     assert "1a2b3c4 Add cart totals" in render_summary_block(memory)
 
 
+def test_the_files_edited_after_the_last_commit_are_uncommitted(tmp_path):
+    committed = "[feature/cart 1a2b3c4] Add cart totals\n 2 files changed"
+    memory = (
+        Transcript()
+        .user("add the totals and commit")
+        .edit("cart/totals.py")
+        .edit("cart/tax.py")
+        .bash("git add -A && git commit -m 'Add cart totals'", committed)
+        .user("also round the tax")
+        .edit("cart/tax.py")
+        .edit("tests/test_tax.py")
+        .memory(tmp_path)
+    )
+    assert memory.uncommitted == ["cart/tax.py", "tests/test_tax.py"]
+    never = Transcript().user("fix it").edit("a.py").edit("b.py").edit("a.py").memory(tmp_path)
+    assert never.uncommitted == ["b.py", "a.py"]  # no commit: all it edited, the last last
+
+
 def test_pull_requests_named_by_commands_and_requests_are_kept_the_last_named_last(tmp_path):
     memory = (
         Transcript()
