@@ -97,6 +97,7 @@ class SessionView:
     commits: list[str] = field(default_factory=list)
     pull_requests: list[str] = field(default_factory=list)  # the links its work named
     next_steps: list[str] = field(default_factory=list)  # its open todos, or the steps it named
+    uncommitted: list[str] = field(default_factory=list)  # files edited after its last commit
     decisions: list[Memory] = field(default_factory=list)
     snippets: list[Memory] = field(default_factory=list)
     summary_id: str | None = None
@@ -120,6 +121,7 @@ def _session_view(session: Session, context: ConversationContext | None) -> Sess
         commits=[str(c) for c in state.get("commits") or []],
         pull_requests=[str(p) for p in state.get("pull_requests") or []],
         next_steps=[str(n) for n in (state.get("state") or {}).get("next_actions") or []],
+        uncommitted=[str(path) for path in state.get("uncommitted") or []],
         summary_id=context.id if context else None,
         pinned=bool(context and context.pinned),
         agent=AGENTS.get(session.source_format, session.source_format),

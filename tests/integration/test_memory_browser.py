@@ -34,6 +34,38 @@ PULL_REQUEST = turn(
     'gh pr create --title "Ledger lock"',
     LINK,
 )
+PULL_REQUEST[-1:-1] = [  # before its answer, it edits a file it never commits
+    {
+        "type": "assistant",
+        "uuid": "e0",
+        "timestamp": "2026-11-20T10:00:30Z",
+        "message": {
+            "id": "me0",
+            "role": "assistant",
+            "content": [
+                {
+                    "type": "tool_use",
+                    "id": "edit0",
+                    "name": "Edit",
+                    "input": {
+                        "file_path": "ledger/lock.py",
+                        "old_string": "TIMEOUT = 5",
+                        "new_string": "TIMEOUT = 30",
+                    },
+                }
+            ],
+        },
+    },
+    {
+        "type": "user",
+        "uuid": "f0",
+        "timestamp": "2026-11-20T10:00:31Z",
+        "message": {
+            "role": "user",
+            "content": [{"tool_use_id": "edit0", "type": "tool_result", "content": "Updated."}],
+        },
+    },
+]
 HOSTILE = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">'
 
 
@@ -227,6 +259,7 @@ def test_a_session_shows_its_pull_request_and_what_it_left_to_do(ui, browser):
     links = browser.find_elements(By.CSS_SELECTOR, "ul.pull-requests a")
     assert [a.get_attribute("href") for a in links] == [LINK]
     assert texts(browser, "ul.next-steps li") == ["Ask Dana to review the lock"]
+    assert texts(browser, ".uncommitted") == ["not committed in it"]
     shot(browser, "session-pull-request")
 
 
