@@ -121,6 +121,7 @@ class Exchange:
     fixes: list[Fix] = field(default_factory=list)
     found: list[str] = field(default_factory=list)
     definitions: dict[str, list[str]] = field(default_factory=dict)  # path: declaration lines
+    named: dict[str, list[str]] = field(default_factory=dict)  # path: the other ones' names
     reports: list[tuple[str, str]] = field(default_factory=list)  # (task, report)
 
     def empty(self) -> bool:
@@ -312,9 +313,14 @@ class ExchangeLog:
             self.current.edits.append((path, change))
         declared = self.current.definitions.setdefault(path, [])
         limit = SETTINGS_LINES if _SETTINGS_FILE.search(path) else DEFINITION_LINES
+        named = self.current.named.setdefault(path, [])
         for line in written:
-            if line not in declared and len(declared) < limit:
+            if line in declared:
+                continue
+            if len(declared) < limit:
                 declared.append(line)
+            elif (name := _declared_name(line)) and name not in named:
+                named.append(name)
         if self._pending is not None and len(self._pending.edits) < 4:
             self._pending.edits.append((path, change))
 
@@ -432,6 +438,9 @@ class ExchangeLog:
                 shown = self.relative(path)
                 limit = SETTINGS_CHARS if _SETTINGS_FILE.search(path) else DEFINITION_CHARS
                 body = shorten_block("\n".join([f"{shown}:", *lines]), limit)
+                names = exchange.named.get(path)
+                if names:
+                    body += "\n" + shorten(f"also declares: {', '.join(names)}", NAMES_CHARS)
                 out.append(_snippet("code", "", body, when))
         for _task, report in exchange.reports:
             shown = _snippet("report", "Subagent report", report, when)
@@ -620,6 +629,17 @@ _TEST_FILE = re.compile(r"(?:^|/)(?:tests?|spec|__tests__)/|[._-](?:test|spec)\.
 # what the code does in words a question uses.
 _DOC_LINE = re.compile(r"^\s*(?:#|//|/?\*|--|;+)?\s*[A-Z`][^=;{}()]{20,}[.:]\s*$")
 DOC_LINES = 2  # documentation lines kept of one edit
+NAMES_CHARS = 400  # of the names of a file's declarations beyond those kept whole
+_NAME = re.compile(
+    r"\b(?:defmodule|def|defp|defmacro|class|function|interface|type|enum|struct|fn|func|"
+    r"const|let|var)\s+([\w.$]+)|^\s*([A-Z][A-Z0-9_]{2,})\s*[:=]"
+)
+
+
+def _declared_name(line: str) -> str | None:
+    """What a declaration line declares (``def export_all(`` gives ``export_all``)."""
+    match = _NAME.search(line)
+    return (match.group(1) or match.group(2)) if match else None
 
 
 def definitions(call: ToolCall) -> list[str]:

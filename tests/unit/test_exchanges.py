@@ -394,3 +394,20 @@ def test_a_files_code_left_with_only_its_path_is_not_kept(tmp_path):
     assert code == [f"apps/api/.env.example:\n{line}"]  # not a bare "apps/web/.env.example:"
     (files,) = by_category(memory, "files")
     assert "apps/web/.env.example" in files.content
+
+
+def test_a_big_edit_names_every_function_it_declares(tmp_path):
+    body = "\n".join(f"    step_{n} = compute({n})  # the work of step {n}" for n in range(40))
+    functions = [f"def collect_part_{n}(session):\n{body}\n    return session\n" for n in range(12)]
+    code = "\n\n".join(functions)
+    assert len(code) > 20_000  # far past where the first declarations end
+    memory = (
+        Transcript()
+        .user("add the collectors")
+        .tool("Edit", {"file_path": f"{CWD}/export.py", "old_string": "# x", "new_string": code})
+        .say("Added twelve collectors.")
+        .memory(tmp_path)
+    )
+    (snippet,) = by_category(memory, "code")
+    assert "def collect_part_0(session):" in snippet.content.splitlines()
+    assert "also declares: " in snippet.content and "collect_part_11" in snippet.content
