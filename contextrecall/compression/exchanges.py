@@ -51,6 +51,7 @@ TASK_CHARS = 400  # of a task the main agent wrote for a subagent: its report sa
 TEXT_CHARS = 400  # of each of the agent's texts but the last
 LAST_TEXT_CHARS = 1500  # of the agent's last text in an exchange: its conclusion
 EXCHANGE_CHARS = 3200
+RUNNING = "no result, the session ended while it ran"
 EXCERPT_LINES = 5
 EXCERPT_CHARS = 300
 DEFINITION_LINES = 6  # declarations kept of one written or edited file
@@ -139,6 +140,8 @@ class ExchangeLog:
     moves: dict[str, str] = field(default_factory=dict)
     current: Exchange = field(default_factory=Exchange)
     subagent: bool = False  # a subagent's own transcript: its last text is its report
+    running: dict[str, ToolCall] = field(default_factory=dict)  # this exchange's commands
+    # whose results have not come yet
     _pending: Fix | None = None  # the last error, until an edit and a working run follow
     _last_time: str | None = None
 
@@ -153,6 +156,7 @@ class ExchangeLog:
         elif isinstance(event, UserPrompt):
             self._prompt(event)
         elif isinstance(event, AssistantMessage):
+            self.running.update((c.id, c) for c in event.tool_calls if c.name == "Bash" and c.id)
             if event.text.strip():
                 self.current.texts.append(event.text.strip())
                 if self._pending is not None and self._pending.explanation is None:
@@ -208,6 +212,7 @@ class ExchangeLog:
                     return
 
     def _close(self) -> None:
+        self.running.clear()  # a command of an earlier exchange never answered: interrupted
         if self._pending is not None and self._pending.edits:
             self.current.fixes.append(self._pending)
         self._pending = None
@@ -218,6 +223,8 @@ class ExchangeLog:
 
     def _result(self, event: ToolResult) -> None:
         call = event.call
+        if call is not None:
+            self.running.pop(call.id, None)
         if call is None or event.details.get("rejected"):
             return
         name = call.name
@@ -252,7 +259,12 @@ class ExchangeLog:
             if not event.is_error:
                 self.moves[self._absolute(source)] = self._absolute(target)
         key = cmd.command_key(command) or squash(command)
-        outcome = cmd.classify(key, event.content, event.is_error)
+        running = bool(event.details.get("running"))
+        outcome = (
+            cmd.Outcome("unknown", RUNNING)
+            if running
+            else cmd.classify(key, event.content, event.is_error)
+        )
         failed = outcome.outcome in ("failed", "tests-failed")
         if not failed and (_CHORE.match(key) or cmd.is_listing(key)):
             return  # mkdir, cp, sleep, ls …: nothing anyone asks about later
@@ -371,6 +383,8 @@ class ExchangeLog:
 
     def snippets(self) -> list[Snippet]:
         """The snippets of every exchange so far, and of the compaction summaries."""
+        for call in self.running.values():  # still running where the transcript ends
+            self._bash(call, ToolResult(call.id, call=call, details={"running": True}))
         self._close()
         self.current = Exchange()
         out: list[Snippet] = []

@@ -411,3 +411,24 @@ def test_a_big_edit_names_every_function_it_declares(tmp_path):
     (snippet,) = by_category(memory, "code")
     assert "def collect_part_0(session):" in snippet.content.splitlines()
     assert "also declares: " in snippet.content and "collect_part_11" in snippet.content
+
+
+def test_a_command_still_running_where_the_transcript_ends_is_kept_as_running(tmp_path):
+    transcript = (
+        Transcript()
+        .user("rerun the long export")
+        .bash("./export.sh --all", "exported 3")  # answered: how it ended
+        .tool("Bash", {"command": "./export.sh --name phase0"}, "unused")
+        .user("and the other one?")
+        .tool("Bash", {"command": "./import.sh --name phase0"}, "unused")
+    )
+    for stripped in (transcript.lines[4], transcript.lines[-1]):  # no result ever came
+        transcript.lines.remove(stripped)
+    memory = transcript.memory(tmp_path)
+    commands = [s.content for s in by_category(memory, "command")]
+    assert "$ ./import.sh --name phase0\n-> ran: no result, the session ended while it ran" in (
+        commands
+    )
+    # one left unanswered by an exchange that went on: interrupted, not running
+    assert not any("./export.sh --name phase0" in c for c in commands)
+    assert any(c.startswith("$ ./export.sh --all\n-> exit 0") for c in commands)
