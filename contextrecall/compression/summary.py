@@ -231,10 +231,14 @@ def build_snippets(digest: SessionDigest, root: str | None) -> list[Snippet]:
 
 
 def uncommitted(digest: SessionDigest, root: str | None) -> list[str]:
-    """The files the session edited after its last commit (every file it edited when it made
-    none), in the order they were last edited."""
-    edited = [f for f in digest.files.values() if f.edited > digest.committed]
-    return [relative(f.path, root) for f in sorted(edited, key=lambda f: f.edited)]
+    """The project's files the session edited after its last commit (every one it edited
+    when it made none), in the order they were last edited. A file outside the project (a
+    plan in ``~/.claude/plans``) is in no commit of it."""
+    edited = sorted(
+        (f for f in digest.files.values() if f.edited > digest.committed), key=lambda f: f.edited
+    )
+    shown = [relative(f.path, root) for f in edited]
+    return [path for path in shown if not path.startswith(("/", "~"))]
 
 
 def build_memory(digest: SessionDigest, report: ParseReport) -> SessionMemory:

@@ -633,8 +633,17 @@ def test_the_files_edited_after_the_last_commit_are_uncommitted(tmp_path):
         .memory(tmp_path)
     )
     assert memory.uncommitted == ["cart/tax.py", "tests/test_tax.py"]
-    never = Transcript().user("fix it").edit("a.py").edit("b.py").edit("a.py").memory(tmp_path)
-    assert never.uncommitted == ["b.py", "a.py"]  # no commit: all it edited, the last last
+    never = (
+        Transcript()
+        .user("fix it")
+        .edit("a.py")
+        .edit("b.py")
+        .tool("Write", {"file_path": "/home/me/.claude/plans/p.md", "content": "# Plan"}, "ok")
+        .edit("a.py")
+        .memory(tmp_path)
+    )
+    # no commit: all it edited in the project, the last last; a plan elsewhere is in none
+    assert never.uncommitted == ["b.py", "a.py"]
 
 
 def test_pull_requests_named_by_commands_and_requests_are_kept_the_last_named_last(tmp_path):
