@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from contextrecall.db import session_scope
+from contextrecall.generation import bump_generation
 from contextrecall.models import ConversationContext, DecisionLog, Project, new_uuid
 from contextrecall.recall import service
 from tests.integration.memories import START, decisions_since_kafka
@@ -50,6 +51,7 @@ def test_an_old_decision_and_an_old_session_are_found_by_their_words(backend):
         ]
         db.add_all(decisions + contexts)
 
+    bump_generation(backend, "name:ledger")  # what a save does: any index built before is old
     found = service.search(backend, "ledger", "why kafka for the audit stream?", budget=300)
     assert "replay a month of audit events" in found["context"]
     assert "other project" not in found["context"]
@@ -93,5 +95,6 @@ def test_a_snippet_older_than_the_newest_20000_is_found_by_its_words(backend):
         )
         db.execute(ContextSnippet.__table__.insert(), rows)
 
+    bump_generation(backend, "name:ledger")  # what a save does: any index built before is old
     found = service.search(backend, "ledger", "why did the quarterly close double count?")
     assert "net refunds before the totals" in found["context"]
