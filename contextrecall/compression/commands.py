@@ -198,9 +198,8 @@ def is_exploration(key: str) -> bool:
     return True
 
 
-_CHANGES = re.compile(
-    r"^(?:git add|mkdir)\b"
-)  # what ``is_exploration`` lets by that changes things
+# What ``is_exploration`` lets by that changes things.
+_CHANGES = re.compile(r"^(?:git add|mkdir)\b")
 
 
 def only_looks(key: str) -> bool:

@@ -140,8 +140,8 @@ class ExchangeLog:
     moves: dict[str, str] = field(default_factory=dict)
     current: Exchange = field(default_factory=Exchange)
     subagent: bool = False  # a subagent's own transcript: its last text is its report
-    running: dict[str, ToolCall] = field(default_factory=dict)  # this exchange's commands
-    # whose results have not come yet
+    # this exchange's commands whose results have not come yet
+    running: dict[str, ToolCall] = field(default_factory=dict)
     _pending: Fix | None = None  # the last error, until an edit and a working run follow
     _last_time: str | None = None
 

@@ -238,7 +238,10 @@ def uncommitted(digest: SessionDigest, root: str | None) -> list[str]:
         (f for f in digest.files.values() if f.edited > digest.committed), key=lambda f: f.edited
     )
     shown = [relative(f.path, root) for f in edited]
-    return [path for path in shown if not path.startswith(("/", "~"))]
+    return [path for path in shown if not _OUTSIDE.match(path)]
+
+
+_OUTSIDE = re.compile(r"[/~\\]|[A-Za-z]:[\\/]")  # a path still absolute: not the project's
 
 
 def build_memory(digest: SessionDigest, report: ParseReport) -> SessionMemory:

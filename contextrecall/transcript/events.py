@@ -25,8 +25,8 @@ PROMPT_KINDS = (
 TEXT_CAP = 20_000
 THINKING_CAP = 4_000
 TOOL_RESULT_CAP = 6_000
-# A tool's input (a command, a file written): a big edit's later functions are named by the
-# questions asked later, so the whole of it is read, as a text is.
+# Of a tool's input (a command, a file written): a big edit's later functions are what later
+# questions name.
 TOOL_INPUT_CAP = 40_000
 SUMMARY_CAP = 40_000
 
