@@ -11,12 +11,13 @@ from contextrecall.recall.ranking import (
     Item,
     asks_state,
     fill_budget,
+    is_index_word,
     query_terms,
     rank,
     rare_terms,
     turn_key,
 )
-from contextrecall.terms import terms
+from contextrecall.terms import plain_terms, terms
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -61,12 +62,12 @@ UNQUERIED = {SESSION: 200, DECISION: 500, SNIPPET: 20_000}
 
 
 def index_words(query: str | None, frequencies: dict[str, int]) -> list[str]:
-    """The query's words candidates are found by: its rarer plain words (whole identifiers
-    rank, but a text index splits them at punctuation), whose document counts add up to at
-    most ``TEXT_POSTINGS``."""
-    candidates = [
-        term for term in dict.fromkeys(query_terms(query)) if len(term) >= 3 and term.isalnum()
-    ]
+    """The query's words candidates are found by: its rarer plain words, snake_case ones
+    whole and stemmed as an item's are (``found_by``), whose document counts add up to at
+    most ``TEXT_POSTINGS``. (Other identifiers rank whole, but a text index splits them at
+    their punctuation.)"""
+    words = [*query_terms(query), *sorted(plain_terms(query or ""))]
+    candidates = [term for term in dict.fromkeys(words) if len(term) >= 3 and is_index_word(term)]
     return rare_terms(candidates, frequencies, TEXT_POSTINGS) if candidates else []
 
 

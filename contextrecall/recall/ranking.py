@@ -139,7 +139,8 @@ def rare_terms(query: Sequence[str], frequencies: Mapping[str, int], postings: i
 
 def found_by(item: Item) -> frozenset[str]:
     """The words an item is found by when candidates are picked: the plain words (3 to 64
-    letters or digits) of what ranking reads, as every text index splits them. A chat turn's
+    letters, digits or inner "_": ``mcp_start``, ``deleted_session_states``, which MariaDB's
+    index keeps whole and SQLite's finds as a phrase) of what ranking reads. A chat turn's
     title is the start of its text, so it adds nothing."""
     title = "" if item.kind == "fact" else item.title
     return _found_words(f"{title} {item.text} {item.speaker or ''}")
@@ -148,7 +149,12 @@ def found_by(item: Item) -> frozenset[str]:
 @lru_cache(maxsize=8192)
 def _found_words(text: str) -> frozenset[str]:
     """``found_by``, cached: the database path reads the same rows question after question."""
-    return frozenset(t for t in plain_terms(text) if 3 <= len(t) <= 64 and t.isalnum())
+    return frozenset(t for t in plain_terms(text) if 3 <= len(t) <= 64 and is_index_word(t))
+
+
+def is_index_word(term: str) -> bool:
+    """Whether a text index can find ``term``: letters and digits, joined by "_" or not."""
+    return term.replace("_", "").isalnum() and not term.startswith("_") and not term.endswith("_")
 
 
 def found_scores(

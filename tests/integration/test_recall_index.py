@@ -179,6 +179,32 @@ def test_a_decision_made_1000_decisions_ago_is_found_through_the_index(kept):
     assert answered is not None and "replay a month of audit events" in answered[0]
 
 
+def test_a_snake_case_name_finds_what_names_it_through_the_index_and_the_database(kept, tmp_path):
+    """``mcp_start`` is the only word the question shares with the memory that answers it:
+    both sources find it by that name (MariaDB's index keeps it whole, SQLite's as a phrase)."""
+    from tests.unit.test_compression import Transcript
+
+    transcript = (
+        Transcript()
+        .user("are the old database sessions still on disk?")
+        .bash(
+            "python3 find_sessions.py --project /mnt/c/python/mcp_start",
+            "Session file not found for df9a3171",
+        )
+        .say("Those sessions are gone from disk.")
+    )
+    _save_in_process(kept, "export", transcript.save(tmp_path / "s.jsonl"), "s1", "claude")
+    question = "what came back for mcp_start?"
+    assert _compare(kept, "export", [question]) == []
+    identity = _project(kept, "export").identity
+    answered = reader.ranked_block(kept, identity, question, 300, None, NOW)
+    assert answered is not None and "Session file not found" in answered[0]
+    with session_scope(kept) as db:
+        source = loading.DatabaseSource(db, _project(kept, "export").id)
+        text, _ = answer.ranked_block(source, question, 300, None, NOW)
+    assert "Session file not found" in text
+
+
 def _decide_quokka(settings: Settings, project_id: str) -> None:
     """A decision no earlier memory's words lead to."""
     with session_scope(settings) as db:

@@ -94,9 +94,9 @@ def test_plain_terms_split_as_a_text_index_does():
     }
 
 
-def test_found_by_leaves_out_short_joined_and_title_words_of_a_chat_turn():
-    turn = Item("fact", "t", "We deployed ash_sqlite today", title="Caroline: We deployed…")
-    assert found_by(turn) == {"deploy", "today"}
+def test_found_by_keeps_snake_case_whole_and_leaves_out_short_and_title_words_of_a_turn():
+    turn = Item("fact", "t", "We deployed ash_sqlite today, _x and y_", title="Caroline: We…")
+    assert found_by(turn) == {"deploy", "ash_sqlit", "today"}  # stemmed, as a query is
     snippet = Item("snippet", "s", "body words", title="Deploy notes")
     assert {"deploy", "note", "bodi", "word"} <= found_by(snippet)
 
