@@ -236,8 +236,9 @@ def _left_off(
         lines.append(f"Tests: `{last.get('command')}` {outcome}" + (f": {shown}" if shown else ""))
     failed = [c for c in commands if c.get("outcome") in ("failed", "tests-failed")]
     unresolved = [c for c in failed if c.get("resolved") is False]
-    if unresolved:
-        last = unresolved[-1]
+    later = commands[commands.index(unresolved[-1]) + 1 :] if unresolved else []
+    if unresolved and not any(c.get("outcome") in ("ok", "tests-passed") for c in later):
+        last = unresolved[-1]  # nothing worked after it: where the session left things
         lines.append(f"Last error: `{last.get('command')}`: {last.get('error') or 'failed'}")
     if status and _in_latest(latest, status[0]):
         said = status[0].text.splitlines()

@@ -252,6 +252,22 @@ def test_the_last_commands_are_those_that_did_something(backend):
     assert "git diff" not in commands and "ls priv/static" not in commands
 
 
+def test_the_last_error_is_one_nothing_worked_after(backend):
+    broken = "sed: -e expression #1, char 9: unterminated `s' command"
+    moved_on = (
+        Transcript()
+        .user("copy the session over")
+        .bash("sed 's|a|b' session.jsonl > copy.jsonl", broken, True)
+        .bash("python3 copy_session.py --to test", "copied 271 lines")
+    )
+    save(backend, moved_on, "s1")
+    assert "Last error:" not in session_start.session_start_block(backend, "shop")
+    stuck = moved_on.user("build it").bash("make build", "make: *** [all] Error 2", True)
+    save(backend, stuck, "s1")  # the same session, saved again when it stops again
+    block = session_start.session_start_block(backend, "shop")
+    assert "Last error: `make build`: make: *** [all] Error 2" in block
+
+
 def test_the_session_start_names_the_files_edited_after_the_last_commit(backend):
     committed = "[main 1a2b3c4] Add the mailer\n 1 file changed"
     transcript = (
