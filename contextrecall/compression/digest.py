@@ -43,6 +43,12 @@ MAX_GOTCHAS = 60
 MAX_COMMANDS = 2000
 MAX_COMPACTIONS = 8
 MAX_PULL_REQUESTS = 5
+TOOL_ERRORS = 3  # the last distinct ones kept
+# How a tool refuses a call ("String to replace not found in file."): the agent's use of it
+# went wrong, not the project; one that only says a parallel call failed names no error.
+TOOL_REFUSAL = "<tool_use_error>"
+_REFUSAL_TAGS = re.compile(r"</?tool_use_error>")
+_ECHOED_ERROR = "Sibling tool call errored"
 _MARKDOWN_FILE = re.compile(r"\.(?:md|markdown)$", re.I)
 _TASK_ID = re.compile(r"Task #?(\w+)")
 
@@ -129,6 +135,8 @@ class SessionDigest:
     commands: dict[str, CommandRecord] = field(default_factory=dict)
     commits: list[str] = field(default_factory=list)
     pull_requests: list[str] = field(default_factory=list)  # the last named last
+    # (tool, the file it was given, what it said) of the last refused calls, the last last
+    tool_errors: list[tuple[str, str | None, str]] = field(default_factory=list)
     candidates: list[dec.Candidate] = field(default_factory=list)
     gotchas: list[str] = field(default_factory=list)
     config: dict[str, list[str]] = field(default_factory=dict)
@@ -261,6 +269,8 @@ class SessionDigest:
         if event.details.get("rejected"):
             return
         name = call.name if call else None
+        if call is not None and event.is_error and TOOL_REFUSAL in event.content:
+            self._refused(call, event.content)
         if call is None:
             if event.details.get("filePath") and event.details.get("type") in (
                 None,
@@ -293,6 +303,19 @@ class SessionDigest:
             self._task_create(call, event)
         elif name == "TaskUpdate" and not event.is_error:
             self._task_update(call.input)
+
+    def _refused(self, call: ToolCall, content: str) -> None:
+        """A call a tool refused, with what it said: the last error the session met may be
+        one."""
+        said = squash(_REFUSAL_TAGS.sub(" ", content))
+        if not said or said.startswith(_ECHOED_ERROR):
+            return
+        path = call.input.get("file_path") or call.input.get("path")
+        entry = (call.name, path if isinstance(path, str) else None, shorten(said, 200))
+        if entry in self.tool_errors:
+            self.tool_errors.remove(entry)
+        self.tool_errors.append(entry)
+        del self.tool_errors[:-TOOL_ERRORS]
 
     def _file(self, path: str) -> FileRecord:
         record = self.files.get(path)

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from contextrecall.compression import commands as cmd
 from contextrecall.compression import compaction
 from contextrecall.compression import snippets as snip
-from contextrecall.compression.digest import BUILTIN_COMMANDS, EDIT_TOOLS, absolute, write_call
+from contextrecall.compression.digest import (
+    BUILTIN_COMMANDS,
+    EDIT_TOOLS,
+    TOOL_REFUSAL,
+    absolute,
+    write_call,
+)
 from contextrecall.compression.summary import relative
 from contextrecall.compression.text import shorten, squash
 from contextrecall.memory import READ_ONLY_TAG, Snippet
@@ -723,7 +729,7 @@ _FIELD = re.compile(r"^[-*\s]*[\w.*\[\]\"' -]{1,40}?\**\s*[:=]\s*\S")
 def _refused(event: ToolResult) -> bool:
     """A tool refusing a call ("File has not been read yet"): how the agent used its tools,
     not a fact of the project."""
-    return "<tool_use_error>" in event.content
+    return TOOL_REFUSAL in event.content
 
 
 def edit_summary(call: ToolCall) -> str:

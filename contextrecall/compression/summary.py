@@ -264,6 +264,10 @@ def build_memory(digest: SessionDigest, report: ParseReport) -> SessionMemory:
         commits=list(digest.commits),
         pull_requests=list(digest.pull_requests),
         uncommitted=uncommitted(digest, root),
+        tool_errors=[
+            f"{tool} {relative(path, root)}: {said}" if path else f"{tool}: {said}"
+            for tool, path, said in digest.tool_errors
+        ],
         branch=digest.branch,
         cwd=root,
         first_request=clean(requests[0], 2000) if requests else None,

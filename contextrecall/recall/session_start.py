@@ -131,7 +131,7 @@ def _sections(read: _LeftOff | None, start: bool) -> list[tuple[str, list[str]]]
     return [
         (
             "## Where the last session left off",
-            _left_off(latest, read.status, listing, read.pull_request),
+            _left_off(latest, read.status, listing, read.pull_request, start),
         ),
         ("## Its last commands", _last_commands(latest, commands)),
         ("## Its last changes", _last_changes(latest, read.changes, start)),
@@ -213,9 +213,11 @@ def _left_off(
     status: list[Item],
     logged: list[Item],
     pull_request: tuple[str, Any] | None,
+    start: bool = False,
 ) -> list[str]:
     """What the latest session's recorded state says about where work stands, and the pull
-    request the latest sessions on its branch named last."""
+    request the latest sessions on its branch named last; in the session-start block
+    (``start``), also the last calls its tools refused."""
     lines = []
     if latest.get("branch"):
         lines.append(f"Branch: {latest['branch']}")
@@ -240,6 +242,9 @@ def _left_off(
     if unresolved and not any(c.get("outcome") in ("ok", "tests-passed") for c in later):
         last = unresolved[-1]  # nothing worked after it: where the session left things
         lines.append(f"Last error: `{last.get('command')}`: {last.get('error') or 'failed'}")
+    refused = [str(entry) for entry in latest.get("tool_errors") or []]
+    if refused and start:
+        lines.append("Tool errors: " + "; ".join(refused))
     if status and _in_latest(latest, status[0]):
         said = status[0].text.splitlines()
         tracking = [line.strip() for line in said if _TRACKING.match(line)]

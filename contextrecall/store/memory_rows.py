@@ -173,6 +173,7 @@ def upsert_context(
             "commits": memory.commits[:MAX_STATE_ITEMS],
             "pull_requests": memory.pull_requests,
             "uncommitted": memory.uncommitted[-MAX_STATE_ITEMS:],
+            "tool_errors": memory.tool_errors,
             "branch": memory.branch,
             "first_request": memory.first_request,
             "last_request": memory.last_request,

@@ -268,6 +268,17 @@ def test_the_last_error_is_one_nothing_worked_after(backend):
     assert "Last error: `make build`: make: *** [all] Error 2" in block
 
 
+def test_the_session_start_names_the_last_calls_a_tool_refused(backend):
+    refused = "<tool_use_error>String to replace not found in file.</tool_use_error>"
+    edit = {"file_path": f"{CWD}/docs/plan.md", "old_string": "x", "new_string": "y"}
+    save(backend, Transcript().user("fix the plan").tool("Edit", edit, refused, True), "s1")
+    block = session_start.session_start_block(backend, "shop")
+    expected = "Tool errors: Edit docs/plan.md: String to replace not found in file."
+    assert expected in block.splitlines()
+    found = service.search(backend, "shop", "where did we leave off?")["context"]
+    assert "Tool errors" not in found  # a search's state block keeps its room for the work
+
+
 def test_the_session_start_names_the_files_edited_after_the_last_commit(backend):
     committed = "[main 1a2b3c4] Add the mailer\n 1 file changed"
     transcript = (

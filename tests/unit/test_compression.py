@@ -646,6 +646,34 @@ def test_the_files_edited_after_the_last_commit_are_uncommitted(tmp_path):
     assert never.uncommitted == ["b.py", "a.py"]
 
 
+def test_the_last_calls_a_tool_refused_are_kept_with_what_it_said(tmp_path):
+    def refused(said: str) -> str:
+        return f"<tool_use_error>{said}</tool_use_error>"
+
+    memory = (
+        Transcript()
+        .user("launch the helpers, then fix the plan")
+        .tool(
+            "Task",
+            {"description": "explore"},
+            refused("The required parameter `prompt` is missing"),
+            True,
+        )
+        .tool("Read", {"file_path": f"{CWD}/b.md"}, refused("Sibling tool call errored"), True)
+        .tool(
+            "Edit",
+            {"file_path": f"{CWD}/docs/plan.md", "old_string": "x", "new_string": "y"},
+            refused("String to replace not found in file."),
+            True,
+        )
+        .memory(tmp_path)
+    )
+    assert memory.tool_errors == [
+        "Task: The required parameter `prompt` is missing",
+        "Edit docs/plan.md: String to replace not found in file.",
+    ]  # a call refused only because a parallel one failed names no error of its own
+
+
 def test_pull_requests_named_by_commands_and_requests_are_kept_the_last_named_last(tmp_path):
     memory = (
         Transcript()
