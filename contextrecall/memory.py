@@ -120,7 +120,6 @@ class SessionMemory:
     # files it edited after its last commit (all it edited when it made none), the last last
     uncommitted: list[str] = field(default_factory=list)
     tool_errors: list[str] = field(default_factory=list)  # the last calls a tool refused
-
     branch: str | None = None
     cwd: str | None = None
     first_request: str | None = None

@@ -266,9 +266,8 @@ def test_summary(output: str) -> tuple[int, int, str] | None:
         failed = 0 if unittest.group(2) == "OK" else 1
         return failed, int(unittest.group(1)), f"Ran {unittest.group(1)} tests: {unittest.group(2)}"
     packages = _GO_PACKAGE.findall(output)
-    if _GO_FAIL.search(output) or packages:
-        return _go_summary(packages, failed=bool(_GO_FAIL.search(output)))
-    return None
+    failed = bool(_GO_FAIL.search(output))
+    return _go_summary(packages, failed) if failed or packages else None
 
 
 def _go_summary(packages: list[tuple[str, str, str]], failed: bool) -> tuple[int, int, str]:
@@ -289,8 +288,7 @@ def _go_summary(packages: list[tuple[str, str, str]], failed: bool) -> tuple[int
     cached = len(good) - len(ran)
     named = [name(p) for p in bad + ran][:GO_PACKAGES_NAMED]
     outcome = f"{len(bad)} FAIL, {len(good)} ok" if bad else f"{len(good)} ok"
-    if not packages:
-        outcome = "FAIL"
+    outcome = outcome if packages else "FAIL"
     detail = ", ".join(named) + (f"; {cached} cached" if cached else "")
     line = f"go test: {outcome}" + (f" ({detail})" if detail else "")
     return (max(len(bad), 1) if failed or bad else 0), len(good), line

@@ -252,7 +252,7 @@ class ExchangeLog:
         if event.is_error and name != "Bash" and not _refused(event):
             self._error(f"{name}: {_first_lines(event.content, 2)}", fixable=name not in LOOKS)
 
-    def _bash(self, call: ToolCall, event: ToolResult) -> None:
+    def _bash(self, call: ToolCall, event: ToolResult, running: bool = False) -> None:
         command = call.input.get("command")
         if not isinstance(command, str) or not command.strip():
             return
@@ -265,7 +265,6 @@ class ExchangeLog:
             if not event.is_error:
                 self.moves[self._absolute(source)] = self._absolute(target)
         key = cmd.command_key(command) or squash(command)
-        running = bool(event.details.get("running"))
         outcome = (
             cmd.Outcome("unknown", RUNNING)
             if running
@@ -390,7 +389,7 @@ class ExchangeLog:
     def snippets(self) -> list[Snippet]:
         """The snippets of every exchange so far, and of the compaction summaries."""
         for call in self.running.values():  # still running where the transcript ends
-            self._bash(call, ToolResult(call.id, call=call, details={"running": True}))
+            self._bash(call, ToolResult(call.id, call=call), running=True)
         self._close()
         self.current = Exchange()
         out: list[Snippet] = []
@@ -629,9 +628,9 @@ def _paragraph_groups(text: str, limit: int) -> list[str]:
 _DECLARATION = re.compile(
     r"""^\s*(?:(?:export\s+)?(?:default\s+)?(?:async\s+)?"""
     r"""(?:defmodule|def|defp|defmacro|defstruct|class|function|interface|type|enum|struct|"""
-    r"""impl|fn|func|const|let|var)\s+\w"""
+    r"""impl|fn|func|const|let|var)\s+(?P<name>\w[\w.$]*)"""
     r"""|@[a-z_]+\s+\S"""
-    r"""|[A-Z][A-Z0-9_]{2,}\s*[:=]"""
+    r"""|(?P<constant>[A-Z][A-Z0-9_]{2,})\s*[:=]"""
     r"""|(?:get|post|put|patch|delete|live|scope|forward|resources?|route)\s*\(?\s*["'/]"""
     r"""|config\s+:\w"""
     r"""|[\w-]+:\s*["'][^"']{3,}["'],?$)"""
@@ -650,16 +649,13 @@ _TEST_FILE = re.compile(r"(?:^|/)(?:tests?|spec|__tests__)/|[._-](?:test|spec)\.
 _DOC_LINE = re.compile(r"^\s*(?:#|//|/?\*|--|;+)?\s*[A-Z`][^=;{}()]{20,}[.:]\s*$")
 DOC_LINES = 2  # documentation lines kept of one edit
 NAMES_CHARS = 400  # of the names of a file's declarations beyond those kept whole
-_NAME = re.compile(
-    r"\b(?:defmodule|def|defp|defmacro|class|function|interface|type|enum|struct|fn|func|"
-    r"const|let|var)\s+([\w.$]+)|^\s*([A-Z][A-Z0-9_]{2,})\s*[:=]"
-)
 
 
 def _declared_name(line: str) -> str | None:
-    """What a declaration line declares (``def export_all(`` gives ``export_all``)."""
-    match = _NAME.search(line)
-    return (match.group(1) or match.group(2)) if match else None
+    """What a declaration line declares (``def export_all(`` gives ``export_all``); None for
+    one that names nothing (a route, a documentation line)."""
+    match = _DECLARATION.search(line)
+    return (match["name"] or match["constant"]) if match else None
 
 
 def definitions(call: ToolCall) -> list[str]:

@@ -236,11 +236,14 @@ def _left_off(
         shown = last.get("error") if last.get("outcome") == "tests-failed" else None
         outcome = str(last.get("outcome")).replace("-", " ")
         lines.append(f"Tests: `{last.get('command')}` {outcome}" + (f": {shown}" if shown else ""))
-    failed = [c for c in commands if c.get("outcome") in ("failed", "tests-failed")]
-    unresolved = [c for c in failed if c.get("resolved") is False]
-    later = commands[commands.index(unresolved[-1]) + 1 :] if unresolved else []
+    unresolved = [
+        n
+        for n, c in enumerate(commands)
+        if c.get("outcome") in ("failed", "tests-failed") and c.get("resolved") is False
+    ]
+    later = commands[unresolved[-1] + 1 :] if unresolved else []
     if unresolved and not any(c.get("outcome") in ("ok", "tests-passed") for c in later):
-        last = unresolved[-1]  # nothing worked after it: where the session left things
+        last = commands[unresolved[-1]]  # nothing worked after it: where the session left off
         lines.append(f"Last error: `{last.get('command')}`: {last.get('error') or 'failed'}")
     refused = [str(entry) for entry in latest.get("tool_errors") or []]
     if refused and start:
