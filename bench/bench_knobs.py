@@ -41,6 +41,7 @@ KNOBS: dict[str, list[tuple[str, str, Any]]] = {
     "speaker": [("contextrecall.recall.ranking", "NAMED_SPEAKER", 0.0)],
     "dates": [("contextrecall.recall.ranking", "DATE_WEIGHT", 0.0)],
     "turn-coverage": [("contextrecall.recall.ranking", "TURN_COVERAGE", 0.0)],
+    "phrase": [("contextrecall.recall.ranking", "PHRASE_WEIGHT", 0.0)],
 }
 
 

@@ -211,3 +211,21 @@ def test_a_question_brings_its_answer_and_near_duplicates_are_skipped():
         "Ana: band played wedding?",
         "Bo: Wolves, local group.",
     ]
+
+
+def test_the_query_words_side_by_side_rank_a_memory_above_the_same_words_apart():
+    query = "Where is the session state file kept?"
+    apart = Item("snippet", "apart", "The file lists each session; its state is kept in memory.")
+    together = Item("snippet", "together", "The session state file is kept in memory; each lists.")
+    # The same words, as often: BM25 alone cannot tell them apart.
+    words = query_terms(query)
+    plain = bm25(words, [terms(apart.text), terms(together.text)])
+    assert plain[0] == plain[1]
+    for items in ([apart, together], [together, apart]):
+        ranked = rank(query, items, NOW)
+        assert ranked[0][1].id == "together"
+        assert ranked[0][0] > ranked[1][0]
+    # Not chat turns: a question about a conversation rephrases what was said.
+    turns = [chat("Ana", apart.text, 0, session="a"), chat("Ana", together.text, 0, session="b")]
+    scores = [score for score, _ in rank(query, turns, NOW)]
+    assert scores[0] == scores[1]
