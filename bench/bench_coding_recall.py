@@ -62,6 +62,7 @@ from coding_recall import (
     by_project,
     load_projects,
     load_questions,
+    normalize,
     project_messages,
     raw_messages,
     storage_by_kind,
@@ -258,6 +259,51 @@ def run_in_process(
     return run
 
 
+def placements(settings: Settings, questions: list[dict[str, Any]], budget: int) -> dict[str, str]:
+    """For each question, where recall's ranking (``answer`` and ``ranking``, as a search on
+    the database ranks) put the best memory holding one of its needles: ranked beyond what
+    the budget held, or never a candidate."""
+    from datetime import UTC, datetime
+
+    from contextrecall.db import session_scope
+    from contextrecall.recall import answer, loading
+    from contextrecall.recall.ranking import fill_budget, query_terms, rank, turn_key
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    found = {}
+    for q in questions:
+        query = q["question"].replace("\n", " ")
+        with session_scope(settings) as db:
+            project = loading.find_project(db, q["project"])
+            if project is None:
+                continue
+            items, frequencies = answer.candidates(
+                loading.DatabaseSource(db, project.id), query, budget
+            )
+        speakers = {i.speaker for i in items if i.speaker}
+        ranked = rank(query, items, now, speakers, frequencies)
+        neighbours = {key: i for i in items if (key := turn_key(i)) is not None}
+        _, chosen = fill_budget(ranked, budget, None, neighbours, focus=query_terms(query))
+        holding = [
+            n
+            for n, (_, item) in enumerate(ranked)
+            if any(
+                normalize(needle) in normalize(f"{item.title}\n{item.text}")
+                for needle in q["needles"]
+            )
+        ]
+        shown = {item.id for _, item in chosen}
+        if not holding:
+            found[q["id"]] = f"none of the {len(items)} candidates holds a needle"
+        elif ranked[holding[0]][1].id in shown:
+            found[q["id"]] = f"ranked {holding[0] + 1} and shown, its excerpt without the needle"
+        else:
+            found[q["id"]] = (
+                f"ranked {holding[0] + 1} of {len(ranked)}, the budget held {len(chosen)}"
+            )
+    return found
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
@@ -295,6 +341,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         runner = run_in_process if args.in_process else run_cli
         run = runner(projects, questions, args.budget, Path(name), args.database_url)
+        if args.misses:  # while the memory is there
+            settings, _ = settings_for(Path(name), args.database_url)
+            placed = placements(
+                settings, [q for q in questions if q["split"] == "dev"], args.budget
+            )
 
     results: dict[str, dict[str, bool]] = {"recall": {}, "bm25": {}, "recency": {}}
     started_from: dict[str, bool] = {}
@@ -418,7 +469,7 @@ def main() -> None:
             sets = f" [{', '.join(q['sets'])}]" if q["sets"] else ""
             print(f"  {q['id']} {q['kind']:<9} {q['project']}{sets}: {q['question']}")
             print(f"      needles ({mode_word}): {json.dumps(q['needles'], ensure_ascii=False)}")
-            print(f"      missed by: {missed}; stored: {where}")
+            print(f"      missed by: {missed}; stored: {where}; {placed.get(q['id'], '')}")
     print(f"\nwall time: {time.perf_counter() - started:.0f}s")
 
 
