@@ -18,6 +18,7 @@ MariaDB database instead.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -83,6 +84,9 @@ def turns_of(conversation: dict) -> dict[str, tuple[str, str]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("database_url", nargs="?", help="an empty database instead of SQLite")
+    args = parser.parse_args()
     isolate_from_this_machine()
     conversations = json.loads(DATA.read_text())
     folder = Path(tempfile.mkdtemp())
@@ -90,10 +94,12 @@ def main() -> None:
     env["RECALL_HOME"] = str(folder / "home")
     env["RECALL_CONFIG"] = str(folder / "none.env")
     env["RECALL_WORKER_AUTOSTART"] = "0"  # the worker below is the only one
-    if len(sys.argv) > 1:  # a database URL: the same benchmark on MariaDB (an empty database)
-        env["RECALL_DATABASE_URL"] = sys.argv[1]
+    if args.database_url:  # the same benchmark on MariaDB (an empty database)
+        env["RECALL_DATABASE_URL"] = args.database_url
     recall = [sys.executable, "-m", "contextrecall.cli"]
-    subprocess.run([*recall, "db", "upgrade"], env=env, check=True, capture_output=True)
+    upgraded = subprocess.run([*recall, "db", "upgrade"], env=env, capture_output=True, text=True)
+    if upgraded.returncode:
+        raise SystemExit(f"recall db upgrade failed: {upgraded.stderr.strip()}")
     log = (folder / "worker.log").open("wb")
     worker = subprocess.Popen(
         worker_command(f"locomo-{os.getpid()}@%h"),
