@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contextrecall.memory import subagent_session
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 QUESTIONS = DATA / "coding-recall" / "questions-dev.jsonl"
 PROJECTS = DATA / "coding-recall" / "projects.json"
@@ -49,7 +51,7 @@ def session_of(relative: str) -> str:
     file as its stem."""
     parts = Path(relative).parts
     if len(parts) >= 3 and parts[-2] == "subagents":
-        return f"{parts[-3]}/{Path(parts[-1]).stem}"
+        return subagent_session(parts[-3], Path(parts[-1]).stem)
     return Path(relative).stem
 
 

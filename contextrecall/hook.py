@@ -105,6 +105,7 @@ def spool_event(event: dict[str, Any], settings: Settings) -> list[tuple[str, di
     from contextrecall.client.outbox import spool_new_deltas
     from contextrecall.client.waiting import forget, remember
     from contextrecall.identity import project_for_directory, this_machine
+    from contextrecall.memory import subagent_session
 
     name = event.get("hook_event_name")
     session_id = str(event.get("session_id") or "").strip()
@@ -114,7 +115,7 @@ def spool_event(event: dict[str, Any], settings: Settings) -> list[tuple[str, di
     if subagent:
         transcript = event["agent_transcript_path"]
         stem = os.path.splitext(os.path.basename(str(transcript)))[0]
-        external_id = f"{session_id}/{stem}"
+        external_id = subagent_session(session_id, stem)
     if not session_id or not transcript:
         raise HookInputError(f"{name} event without session_id or transcript path")
     path = os.path.expanduser(str(transcript))

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, true, tuple_
+from sqlalchemy import or_, select, text, true, tuple_
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as DBSession
 
 from contextrecall.dialect import is_mariadb
+from contextrecall.memory import SUBAGENT_MARK
 from contextrecall.models import (
     ContextSnippet,
     ConversationContext,
@@ -323,15 +324,33 @@ def _fts5_ids(
         return None
 
 
+# A session of the person's own, not a subagent's (``memory.SUBAGENT_MARK``): a subagent's
+# work is part of its parent's, and a list of sessions would be full of them.
+_OWN_SESSION = or_(
+    Session.external_id.is_(None), Session.external_id.not_like(f"%{SUBAGENT_MARK}%")
+)
+
+
+def latest_sessions(db: DBSession, project_id: str, count: int) -> list[Item]:
+    """The project's ``count`` newest sessions, subagents' left out (``_OWN_SESSION``)."""
+    table = TABLES[SESSION]
+    order = (table.time.desc(), table.model.id.desc())
+    return DatabaseSource(db, project_id).items(SESSION, _OWN_SESSION, order, count)
+
+
 def latest_session(db: DBSession, project_id: str) -> dict[str, Any] | None:
     """Where the project's latest session left off: its title, time and recorded state
-    (branch, commits, commands and their outcomes, last request, state summary)."""
-    row = db.scalars(
+    (branch, commits, commands and their outcomes, last request, state summary). A
+    subagent's session is its parent's work: the latest of the person's own, when there
+    is one."""
+    newest = (
         select(ConversationContext)
+        .outerjoin(Session, Session.id == ConversationContext.session_id)
         .where(ConversationContext.project_id == project_id)
         .order_by(ConversationContext.updated_at.desc())
         .limit(1)
-    ).first()
+    )
+    row = db.scalars(newest.where(_OWN_SESSION)).first() or db.scalars(newest).first()
     if row is None:
         return None
     return {"title": row.title, "at": row.updated_at, **parsed_json(row.current_state, {})}

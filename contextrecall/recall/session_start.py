@@ -45,7 +45,7 @@ def start_and_resume(
         resumed, started = _sections(left_off, start=False), _sections(left_off, start=True)
         source = loading.DatabaseSource(db, project.id)
         pinned = source.pinned(PINNED)
-        sessions = source.latest(answer.SESSION, 5)
+        sessions = loading.latest_sessions(db, project.id, 5)
         decisions = source.latest(answer.DECISION, 10)
         exchanges = loading.latest_snippets(db, project.id, "exchange", 8)
         name = project.name

@@ -327,6 +327,24 @@ def test_a_subagent_report_is_stored_once_from_both_transcripts(backend):
     assert len(reports) == 1 and reports[0][0].startswith("## Cart findings")
 
 
+def test_the_session_start_lists_the_persons_own_sessions_and_where_they_left_off(backend):
+    main = Transcript().user("split the cart totals out").edit("lib/cart_totals.ex")
+    save(backend, main.say("Split the totals into lib/cart_totals.ex."), "s1")
+    explore = Transcript().user("list every caller of Cart.total", isSidechain=True)
+    explore.say("Three callers: checkout, invoice and refund.")
+    for line in explore.lines:  # a subagent saved after its parent's last save
+        line["timestamp"] = "2026-02-11T11:00:00Z"
+    save(backend, explore, "s1/agent-a1")
+    block = session_start.session_start_block(backend, "shop")
+    left_off = block.split("## Where the last session left off\n", 1)[1].split("\n## ")[0]
+    assert "Last request: split the cart totals out" in left_off.splitlines()
+    sessions = block.split("## Latest sessions\n", 1)[1].split("\n## ")[0]
+    assert "lib/cart_totals.ex" in sessions
+    assert "caller" not in sessions  # its parent's work: found by a search
+    found = service.search(backend, "shop", "which callers does Cart.total have?")["context"]
+    assert "Three callers: checkout, invoice and refund." in found
+
+
 def test_a_question_asking_how_things_stand_is_answered_by_where_the_session_left_off(backend):
     save(backend, session())
     asked = service.search(backend, "shop", "is the checkout test still failing?")
