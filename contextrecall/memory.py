@@ -24,13 +24,12 @@ READ_ONLY_TAG = "read-only"
 # A subagent's transcript is saved as a session of its own, named after its parent's
 # (``<session>/agent-<id>``, as Claude Code names the file): its work is part of its parent's,
 # where it comes back as the Task's report.
-SUBAGENT_SESSION = "{parent}/{stem}"
 SUBAGENT_MARK = "/agent-"  # what only a subagent's session id holds
 
 
 def subagent_session(parent: str, stem: str) -> str:
     """The session id of the subagent transcript ``stem`` (``agent-<id>``) of ``parent``."""
-    return SUBAGENT_SESSION.format(parent=parent, stem=stem)
+    return f"{parent}/{stem}"
 
 
 # What a memory saved by hand (`recall mcp` save_memory) may be: a decision, or a snippet of
