@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contextrecall.memory import subagent_session
+from contextrecall.ids import subagent_session
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 QUESTIONS = DATA / "coding-recall" / "questions-dev.jsonl"

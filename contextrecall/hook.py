@@ -105,7 +105,7 @@ def spool_event(event: dict[str, Any], settings: Settings) -> list[tuple[str, di
     from contextrecall.client.outbox import spool_new_deltas
     from contextrecall.client.waiting import forget, remember
     from contextrecall.identity import project_for_directory, this_machine
-    from contextrecall.memory import subagent_session
+    from contextrecall.ids import subagent_session
 
     name = event.get("hook_event_name")
     session_id = str(event.get("session_id") or "").strip()

@@ -1,4 +1,4 @@
-"""Content hashes and random ids, cheap to import.
+"""Content hashes, random ids and the form of a subagent's session id, cheap to import.
 
 The hook imports this on every agent event: ``hashlib`` loads OpenSSL's binding and ``uuid``
 loads ``platform``, each a few milliseconds, while the builtin SHA-2 module and ``os.urandom``
@@ -31,3 +31,14 @@ def random_uuid() -> str:
     raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
     text = raw.hex()
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+# A subagent's transcript is saved as a session of its own, named after its parent's
+# (``<session>/agent-<id>``, as Claude Code names the file): its work is part of its parent's,
+# where it comes back as the Task's report.
+SUBAGENT_MARK = "/agent-"  # what only a subagent's session id holds
+
+
+def subagent_session(parent: str, stem: str) -> str:
+    """The session id of the subagent transcript ``stem`` (``agent-<id>``) of ``parent``."""
+    return f"{parent}/{stem}"

@@ -21,17 +21,6 @@ SNIPPET_CATEGORIES = (
 # The tag of a command that only looked (``git diff``, ``ls``, ``kubectl get``): what it
 # printed is searchable, but it is no work the session did.
 READ_ONLY_TAG = "read-only"
-# A subagent's transcript is saved as a session of its own, named after its parent's
-# (``<session>/agent-<id>``, as Claude Code names the file): its work is part of its parent's,
-# where it comes back as the Task's report.
-SUBAGENT_MARK = "/agent-"  # what only a subagent's session id holds
-
-
-def subagent_session(parent: str, stem: str) -> str:
-    """The session id of the subagent transcript ``stem`` (``agent-<id>``) of ``parent``."""
-    return f"{parent}/{stem}"
-
-
 # What a memory saved by hand (`recall mcp` save_memory) may be: a decision, or a snippet of
 # one of these categories.
 MANUAL_KINDS = ("note", "decision", "snippet", "command", "fix", "configuration", "gotcha")

@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session as DBSession
 
 from contextrecall.dialect import is_mariadb
-from contextrecall.memory import SUBAGENT_MARK
+from contextrecall.ids import SUBAGENT_MARK
 from contextrecall.models import (
     ContextSnippet,
     ConversationContext,
@@ -324,7 +324,7 @@ def _fts5_ids(
         return None
 
 
-# A session of the person's own, not a subagent's (``memory.SUBAGENT_MARK``): a subagent's
+# A session of the person's own, not a subagent's (``ids.SUBAGENT_MARK``): a subagent's
 # work is part of its parent's, and a list of sessions would be full of them.
 _OWN_SESSION = or_(
     Session.external_id.is_(None), Session.external_id.not_like(f"%{SUBAGENT_MARK}%")
