@@ -155,7 +155,7 @@ def run_cli(
                         "--session",
                         transcript.session,
                         "--format",
-                        "claude",
+                        transcript.format,
                         "--wait",
                         "--timeout",
                         "600",
@@ -245,7 +245,7 @@ def run_in_process(
         total = 0
         for transcript in transcripts:
             path = os.path.normpath(transcript.path)
-            save_file(settings, ring, ref, path, transcript.session, "claude")
+            save_file(settings, ring, ref, path, transcript.session, transcript.format)
             total = measure_memory(run, engine, project, transcript.session, total)
     for project in projects:
         asked = [q for q in questions if q["project"] == project]
@@ -395,7 +395,7 @@ def main() -> None:
         held = [q for q in mine if q["core"] and q["split"] == "held-out"]
         away = [q for q in mine if WORDED_AWAY in q["sets"]]
         start = [q for q in mine if SESSION_START in q["sets"]]
-        raw = sum(transcript_tokens(raw_messages(t.path)) for t in transcripts)
+        raw = sum(transcript_tokens(raw_messages(t.path, 0, t.format)) for t in transcripts)
         stored = memory[project].searchable_tokens
         stored_total += stored
         transcript_total += raw
@@ -436,7 +436,7 @@ def main() -> None:
     )
     for project, transcripts in projects.items():
         for transcript in transcripts:
-            raw = transcript_tokens(raw_messages(transcript.path))
+            raw = transcript_tokens(raw_messages(transcript.path, 0, transcript.format))
             added = run.session_tokens[project, transcript.session]
             ratio = f"{added / raw:.1%}" if raw else "-"
             label = f"{project} {transcript.session}"

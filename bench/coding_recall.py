@@ -11,6 +11,7 @@ Tokens are ``ceil(characters / 4)`` throughout, as in the README of the data and
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -44,6 +45,7 @@ def tokens(text: str) -> int:
 class Transcript:
     path: Path
     session: str  # the session it is saved as
+    format: str = "claude"  # the client that wrote it: claude or codex (`recall save --format`)
 
 
 def session_of(relative: str) -> str:
@@ -67,7 +69,8 @@ def load_projects() -> dict[str, list[Transcript]]:
     loaded = {}
     for listing, folder in _sources():
         for name, project in json.loads(listing.read_text()).items():
-            loaded[name] = [Transcript(folder / f, session_of(f)) for f in project["files"]]
+            client = project.get("format", "claude")
+            loaded[name] = [Transcript(folder / f, session_of(f), client) for f in project["files"]]
     return loaded
 
 
@@ -125,17 +128,44 @@ class Message:
     text: str
 
 
-def raw_messages(path: Path, start: int = 0) -> list[Message]:
-    """The user and assistant messages of one Claude Code transcript (1.x or 2.x), as text.
+def codex_text(payload: dict[str, Any]) -> str:
+    """A Codex rollout item's message text or tool input (``response_item`` payloads);
+    tool results and reasoning left out."""
+    if payload.get("type") == "message":
+        blocks = payload.get("content") if isinstance(payload.get("content"), list) else []
+        return "\n".join(
+            b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)
+        )
+    if payload.get("type") in ("function_call", "custom_tool_call", "local_shell_call"):
+        tool_input = payload.get("arguments") or payload.get("input") or payload.get("action")
+        with contextlib.suppress(ValueError):  # a custom tool's input is plain text
+            tool_input = json.loads(tool_input) if isinstance(tool_input, str) else tool_input
+        lines = _flatten(tool_input) if isinstance(tool_input, dict) else [str(tool_input)]
+        return "\n".join([f"[{payload.get('name', 'tool')}]", *lines])
+    return ""
 
-    Other lines (progress, system, summaries, file snapshots, queue operations) are not
-    messages and are skipped.
+
+def raw_messages(path: Path, start: int = 0, client: str = "claude") -> list[Message]:
+    """The user and assistant messages of one transcript (Claude Code 1.x or 2.x, or a Codex
+    rollout), as text.
+
+    Other lines (progress, system, summaries, file snapshots, queue operations, Codex's
+    events and reasoning) are not messages and are skipped.
     """
     messages = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         try:
             entry = json.loads(line)
         except ValueError:
+            continue
+        if client == "codex":
+            payload = entry.get("payload") if isinstance(entry, dict) else None
+            if entry.get("type") == "response_item" and isinstance(payload, dict):
+                text = codex_text(payload)
+                if text.strip():
+                    messages.append(
+                        Message(str(entry.get("timestamp") or ""), start + number, text)
+                    )
             continue
         if not isinstance(entry, dict) or entry.get("type") not in ("user", "assistant"):
             continue
@@ -152,7 +182,7 @@ def project_messages(transcripts: list[Transcript]) -> list[Message]:
     """All of a project's messages in time order (ties in save order, then line order)."""
     messages = []
     for index, transcript in enumerate(transcripts):
-        messages += raw_messages(transcript.path, start=index * 10_000_000)
+        messages += raw_messages(transcript.path, index * 10_000_000, transcript.format)
     return sorted(messages, key=lambda m: (m.timestamp, m.order))
 
 
