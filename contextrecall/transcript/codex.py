@@ -7,8 +7,8 @@ A rollout line is ``{"timestamp", "type", "payload"}`` (codex-rs ``RolloutLine``
 summary of earlier turns) and ``event_msg`` (what the interface showed, which repeats the
 response items: left out). Codex's tools are read as the Claude Code tools that do the same,
 so compression needs to know only one set: a shell command (``exec_command``, ``shell``, a
-``local_shell_call``) as Bash, an ``apply_patch`` as an Edit (or a Write of an added file)
-per file it touches.
+``local_shell_call``) as Bash, an ``apply_patch`` (its own tool, or run through the shell) as
+an Edit (or a Write of an added file) per file it touches.
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ _HEADER = re.compile(
     r"\A(?:(?:Chunk ID|Wall time|Process exited|Process running|Original token)[^\n]*\n)+Output:\n?"
 )
 _PATCH_FILE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$")
+# A patch run through the shell, as Codex's harness recognises one: ``["apply_patch", PATCH]``
+# or ``bash -lc "apply_patch <<'EOF' … EOF"`` (what models told to use apply_patch often run).
+_PATCH_PROGRAM = frozenset({"apply_patch", "applypatch"})
+_PATCH_SCRIPT = re.compile(r"\A\s*(?:apply_patch|applypatch)\s*<<")
+_PATCH_BODY = re.compile(r"^\*\*\* Begin Patch\s*$.*?^\*\*\* End Patch\s*$", re.M | re.S)
 
 
 def _text(content: Any, kinds: tuple[str, ...]) -> str:
@@ -85,6 +90,27 @@ def shell_command(arguments: Any) -> str | None:
             return command[2].strip() or None
         return shlex.join(command) or None
     return None
+
+
+def shell_patch(arguments: Any) -> str | None:
+    """The patch of a shell call that runs ``apply_patch`` (``_PATCH_PROGRAM``,
+    ``_PATCH_SCRIPT``), or None for any other command."""
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            return None
+    command = (
+        arguments.get("cmd", arguments.get("command")) if isinstance(arguments, dict) else None
+    )
+    if isinstance(command, list) and len(command) >= 2 and all(isinstance(c, str) for c in command):
+        if command[0].rsplit("/", 1)[-1] in _PATCH_PROGRAM:
+            return command[1]
+        command = shell_command({"command": command})
+    if not isinstance(command, str) or not _PATCH_SCRIPT.match(command):
+        return None
+    body = _PATCH_BODY.search(command)
+    return body.group(0) if body else None
 
 
 def patch_calls(call_id: str, patch: str) -> list[ToolCall]:
@@ -234,6 +260,9 @@ class CodexParser:
         name = str(payload.get("name") or "")
         if item == "local_shell_call":
             action = payload.get("action")
+            patch = shell_patch(action if isinstance(action, dict) else None)
+            if patch is not None:
+                return patch_calls(call_id, patch)
             command = shell_command(action if isinstance(action, dict) else None)
             return [ToolCall(call_id, "Bash", {"command": command})] if command else []
         if name == "apply_patch":
@@ -246,6 +275,9 @@ class CodexParser:
                 patch = decoded.get("input") or decoded.get("patch")
             return patch_calls(call_id, patch) if isinstance(patch, str) else []
         if name in SHELL_TOOLS:
+            patch = shell_patch(payload.get("arguments"))
+            if patch is not None:
+                return patch_calls(call_id, patch)
             command = shell_command(payload.get("arguments"))
             return [ToolCall(call_id, "Bash", {"command": command})] if command else []
         arguments = payload.get("arguments", payload.get("input"))

@@ -18,7 +18,7 @@ from contextrecall.transcript import (
     detect_format,
     iter_events,
 )
-from contextrecall.transcript.codex import patch_calls, shell_command
+from contextrecall.transcript.codex import patch_calls, shell_command, shell_patch
 
 SESSION = "0199a213-81c0-7800-8aa1-bbab2a035a53"
 PATCH = """*** Begin Patch
@@ -198,6 +198,37 @@ def test_shell_commands_and_patches_in_every_shape_codex_writes():
     assert "advisory_lock" in calls[0].input["new_string"]
     assert "run_close(day)" in calls[0].input["old_string"]
     assert calls[1].input["content"].startswith("# Nightly close")
+
+
+def test_a_patch_run_through_the_shell_is_the_files_it_changes(tmp_path):
+    heredoc = f"apply_patch << 'PATCH'\n{PATCH}PATCH"
+    assert shell_patch({"command": ["bash", "-lc", heredoc]}) == PATCH.rstrip("\n")
+    assert shell_patch({"command": ["apply_patch", PATCH]}) == PATCH
+    assert shell_patch(json.dumps({"cmd": heredoc})) == PATCH.rstrip("\n")
+    assert shell_patch({"command": ["bash", "-lc", "echo apply_patch"]}) is None
+    assert shell_patch({"command": ["bash", "-lc", "cat <<EOF > a.txt\nx\nEOF"]}) is None
+    shell = {"command": ["bash", "-lc", heredoc], "workdir": "/home/dev/ledger"}
+    lines = [
+        *rollout()[:5],
+        line(
+            "response_item",
+            {
+                "type": "function_call",
+                "name": "shell",
+                "arguments": json.dumps(shell),
+                "call_id": "call_9",
+            },
+        ),
+        line(
+            "response_item",
+            {"type": "function_call_output", "call_id": "call_9", "output": "Success."},
+        ),
+    ]
+    report = ParseReport()
+    path = write(tmp_path / "rollout.jsonl", lines)
+    memory = compress(iter_events(path, "codex", 0, report), "codex", report)
+    assert {f.path for f in memory.files} == {"src/ledger/close.py", "docs/close.md"}
+    assert not any("apply_patch" in c.command for c in memory.commands)
 
 
 def test_lines_that_are_not_a_rollouts_are_counted_not_fatal(tmp_path):
