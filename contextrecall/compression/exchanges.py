@@ -79,6 +79,13 @@ _CHORE = re.compile(
     r"wait|open|xdg-open)\b(?!.*(?:&&|\|\||;))"
 )
 # Commands that print a file: its lines are the file's, not news.
+# A line of pasted output that names an error: a traceback's last line, a compiler's
+# "error[E0308]: …", a test runner's "FAILED …".
+_PASTED_ERROR = re.compile(
+    r"^[ \t]*(?:(?:[\w.]*(?:Error|Exception)|error|fatal|panic)(?:\[\w+\])?:[ \t]\S.*"
+    r"|FAILED[ \t]\S.*)$",
+    re.M,
+)
 _PRINTS_FILE = re.compile(r"^(?:cat|head|tail|less|more|sed -n|bat|nl)\b")
 _TASK_TRAILER = re.compile(r"\n+agentId: \w+.*\Z", re.S)  # the harness's note after a report
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -199,6 +206,9 @@ class ExchangeLog:
             return
         self._close()
         self.current = Exchange(request=shorten(text, REQUEST_CHARS), started_at=event.timestamp)
+        pasted = _PASTED_ERROR.search(event.text)
+        if pasted:  # an error the person met and pasted: what the exchange is to fix
+            self._error(shorten(squash(pasted.group(0)), 300))
 
     def _notified(self, text: str) -> None:
         """A background command's notification: how it ended goes with that command's run

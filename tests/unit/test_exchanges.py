@@ -432,3 +432,26 @@ def test_a_command_still_running_where_the_transcript_ends_is_kept_as_running(tm
     # one left unanswered by an exchange that went on: interrupted, not running
     assert not any("./export.sh --name phase0" in c for c in commands)
     assert any(c.startswith("$ ./export.sh --all\n-> exit 0") for c in commands)
+
+
+def test_an_error_the_person_pasted_is_one_the_exchange_met_and_fixed(tmp_path):
+    pasted = (
+        "it crashes on start:\n\nTraceback (most recent call last):\n"
+        '  File "shop/ui.py", line 5, in <module>\n'
+        "ImportError: cannot import name 'QAction' from 'PySide6.QtWidgets'\n\nplease fix"
+    )
+    memory = (
+        Transcript()
+        .user(pasted)
+        .edit("shop/ui.py")
+        .bash("pytest -q", "18 passed in 0.4s")
+        .user("fix the error handling in checkout too")  # prose names no error
+        .edit("shop/checkout.py")
+        .memory(tmp_path)
+    )
+    exchanges = by_category(memory, "exchange")
+    assert "Errors: ImportError: cannot import name 'QAction'" in exchanges[0].content
+    assert "Errors:" not in exchanges[1].content
+    (fix,) = by_category(memory, "fix")
+    assert fix.content.startswith("Error: ImportError: cannot import name 'QAction'")
+    assert "Fixed by: shop/ui.py" in fix.content
