@@ -73,6 +73,7 @@ class CommandRun:
     outcome: str  # "ok", "failed", "tests-passed", "tests-failed", "unknown"
     error: str | None = None
     resolved: bool | None = None
+    tests: str | None = None  # what the test runner said last ("51 passed in 0.58s")
 
 
 @dataclass

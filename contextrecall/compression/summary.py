@@ -208,6 +208,7 @@ def _command_runs(digest: SessionDigest) -> list[CommandRun]:
             outcome=r.outcome,
             error=clean(r.error, 200) if r.error and r.failed else None,
             resolved=r.resolved if r.failed else None,
+            tests=clean(r.tests, 200) if r.tests else None,
         )
         for r in chosen
     ]

@@ -233,7 +233,8 @@ def _left_off(
     tests = [c for c in commands if str(c.get("outcome", "")).startswith("tests-")]
     if tests:
         last = tests[-1]
-        shown = last.get("error") if last.get("outcome") == "tests-failed" else None
+        failed = last.get("outcome") == "tests-failed"
+        shown = last.get("error") if failed else last.get("tests")
         outcome = str(last.get("outcome")).replace("-", " ")
         lines.append(f"Tests: `{last.get('command')}` {outcome}" + (f": {shown}" if shown else ""))
     unresolved = [

@@ -169,8 +169,9 @@ def upsert_context(
         {
             "state": memory.state.__dict__,
             "files": [f.__dict__ for f in memory.files[:MAX_STATE_ITEMS]],
-            "commands": [c.__dict__ for c in memory.commands[:MAX_STATE_ITEMS]],
-            "commits": memory.commits[:MAX_STATE_ITEMS],
+            # the newest: both are in the order they last ran or were made
+            "commands": [c.__dict__ for c in memory.commands[-MAX_STATE_ITEMS:]],
+            "commits": memory.commits[-MAX_STATE_ITEMS:],
             "pull_requests": memory.pull_requests,
             "uncommitted": memory.uncommitted[-MAX_STATE_ITEMS:],
             "tool_errors": memory.tool_errors,

@@ -327,6 +327,22 @@ def test_a_subagent_report_is_stored_once_from_both_transcripts(backend):
     assert len(reports) == 1 and reports[0][0].startswith("## Cart findings")
 
 
+def test_a_long_session_is_left_off_where_it_ended_not_where_it_began(backend):
+    transcript = Transcript().user("make the suite pass, then keep committing")
+    transcript.bash("pytest -q", "17 errors in 0.35s", True)  # the first run: collection broke
+    for n in range(25):  # more commits and commands than the state keeps
+        transcript.bash(f"./build.sh step{n}", f"built step {n}")
+        transcript.bash(f"git commit -am 'Step {n}'", f"[main c0ffe{n:02d}] Step {n}")
+    transcript.bash("PYTHONPATH=. pytest -q", "51 passed in 0.58s")
+    save(backend, transcript, "s1")
+    block = session_start.session_start_block(backend, "shop")
+    left_off = block.split("## Where the last session left off\n", 1)[1].split("\n## ")[0]
+    tests = "Tests: `PYTHONPATH=. pytest -q` tests passed: 51 passed in 0.58s"
+    assert tests in left_off.splitlines()
+    assert "c0ffe23 Step 23; c0ffe24 Step 24" in left_off  # the newest, in their order
+    assert "17 errors" not in left_off
+
+
 def test_the_session_start_lists_the_persons_own_sessions_and_where_they_left_off(backend):
     main = Transcript().user("split the cart totals out").edit("lib/cart_totals.ex")
     save(backend, main.say("Split the totals into lib/cart_totals.ex."), "s1")
