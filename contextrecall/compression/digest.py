@@ -38,6 +38,7 @@ _BUILTIN_TEXT = """
 """
 BUILTIN_COMMANDS = frozenset(_BUILTIN_TEXT.split())
 MAX_REQUESTS = 40
+BARE_REPLY_WORDS = 3  # a reply this short ("yes", "go ahead") answers the offer before it
 MAX_CANDIDATES = 300
 MAX_GOTCHAS = 60
 MAX_COMMANDS = 2000
@@ -214,6 +215,9 @@ class SessionDigest:
             return
         self._pull_requests(event.text)
         text = squash(event.text)
+        offer = next_steps.offer_in(self.last_texts[-1]) if self.last_texts else None
+        if offer and len(text.split()) <= BARE_REPLY_WORDS:  # "yes", "do it": says what to
+            text = f"{text} (to: {offer})"
         if len(self.requests) >= MAX_REQUESTS:
             del self.requests[MAX_REQUESTS // 2]
         self.requests.append(shorten(text, 2000))
@@ -233,7 +237,9 @@ class SessionDigest:
         if text:
             if not event.sidechain:
                 self.last_texts.append(text[:4000])
-                self.reported_next = next_steps.steps_in(self.last_texts[-1]) or self.reported_next
+                said = self.last_texts[-1]
+                offered = [offer] if (offer := next_steps.offer_in(said)) else []
+                self.reported_next = next_steps.steps_in(said) + offered or self.reported_next
             weight = 0.6 if event.sidechain else 1.0
             self._add_candidates(dec.candidates_in(text, self.order, weight))
             if len(self.gotchas) < MAX_GOTCHAS:

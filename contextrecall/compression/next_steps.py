@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
-from contextrecall.compression.text import BULLET, is_table_rule, squash, table_cells
+from contextrecall.compression.text import BULLET, is_table_rule, shorten, squash, table_cells
 from contextrecall.tagging import unnumbered
 
 # Words that head what is still to do: "Next steps", "Remaining work", "You'll need to:"
 _PENDING = (
-    r"next steps?|remaining(?: work| tasks| steps| items|(?=\W*$))|to[- ]?dos?(?=\W*$)|"
+    r"next steps?|what.?s next|next (?:suggestions?|ideas)(?=\W*$)|"
+    r"remaining(?: work| tasks| steps| items|(?=\W*$))|to[- ]?dos?(?=\W*$)|"
     r"follow[- ]?ups?|still needed|open items|outstanding|action required|manual steps|"
     r"you(?:'ll| will)? need to(?=\W*$)"
 )
@@ -73,3 +74,20 @@ def planned_in(text: str) -> list[str]:
     """The "Next: …" lines of a markdown file's text (a Read result's line numbers allowed)."""
     found = _PLANNED_NEXT.findall(unnumbered(text))
     return [squash(line).replace("**", "") for line in found][:3]
+
+
+# How an agent ends a turn by offering what it would do next: "Would you like me to …?",
+# "If you want, I can …", "Shall I …?".
+_OFFER = re.compile(
+    r"^\W*(?:would you like(?: me)? to|do you want me to|want me to|shall I|should I|"
+    r"if you(?:'d)? (?:want|like)\b[^.?]*\bI can|I can also)\b",
+    re.I,
+)
+OFFER_CHARS = 300
+
+
+def offer_in(text: str) -> str | None:
+    """The offer a text ends with (``_OFFER``: its last paragraph), or None."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    last = squash(paragraphs[-1]) if paragraphs else ""
+    return shorten(last, OFFER_CHARS) if _OFFER.match(last) else None
