@@ -303,6 +303,42 @@ def test_a_bare_youll_need_to_heading_gives_its_bullets_as_next_steps(tmp_path):
     assert memory.state.next_actions == ["rotate the key"]
 
 
+def test_what_a_report_says_is_next_and_the_offer_it_ends_with_are_next_steps(tmp_path):
+    report = (
+        "Added the KISSlicer exporter. All tests pass: 51 passed.\n\nWhat’s next\n"
+        "- Add KISSlicer import tests.\n- Expand the ideaMaker mappings.\n\n"
+        "Would you like me to add the tests, or a preset manager for the Slice dialog?"
+    )
+    memory = Transcript().user("add kisslicer").say(report).memory(tmp_path)
+    assert memory.state.next_actions == [
+        "Add KISSlicer import tests.",
+        "Expand the ideaMaker mappings.",
+        "Would you like me to add the tests, or a preset manager for the Slice dialog?",
+    ]
+    closing = "Done: the docs build.\n\nIf you want, I can also publish them to Pages."
+    plain = "Done: the docs build. Pages publishes them on each push."
+    assert Transcript().user("docs").say(closing).memory(tmp_path).state.next_actions == [
+        "If you want, I can also publish them to Pages."
+    ]
+    assert Transcript().user("docs").say(plain).memory(tmp_path).state.next_actions == []
+
+
+def test_a_bare_reply_is_the_request_with_the_offer_it_answered(tmp_path):
+    offer = "Want me to add the Slice dialog, or deeper ideaMaker mappings?"
+    memory = (
+        Transcript()
+        .user("add kisslicer")
+        .say(f"Added the exporter.\n\n{offer}")
+        .user("yes")
+        .say("Added the Slice dialog.")
+        .memory(tmp_path)
+    )
+    assert memory.last_request == f"yes (to: {offer})"
+    asked = Transcript().user("add kisslicer").say(f"Added it.\n\n{offer}")
+    memory = asked.user("add the dialog and remember the last model path").memory(tmp_path)
+    assert memory.last_request == "add the dialog and remember the last model path"
+
+
 @pytest.mark.parametrize(
     "heading",
     [
