@@ -304,8 +304,8 @@ def test_a_bare_youll_need_to_heading_gives_its_bullets_as_next_steps(tmp_path):
 
 
 def test_what_a_report_says_is_next_and_the_offer_it_ends_with_are_next_steps(tmp_path):
-    report = (
-        "Added the KISSlicer exporter. All tests pass: 51 passed.\n\nWhat’s next\n"
+    report = (  # a curly apostrophe, as agents type it
+        "Added the KISSlicer exporter. All tests pass: 51 passed.\n\nWhat\u2019s next\n"
         "- Add KISSlicer import tests.\n- Expand the ideaMaker mappings.\n\n"
         "Would you like me to add the tests, or a preset manager for the Slice dialog?"
     )
