@@ -1,6 +1,8 @@
 """A reply that picks by number ("3", "yeah 2 and 3") named with what it picked: the items of
-the numbered list, or the numbered table, that the agent's message before it offered. Without
-them the memory holds a bare "3", and what was chosen is lost to search and to decisions."""
+the numbered list, or the numbered table, that the agent's message before it offered; a bare
+"yes" or "do it" with the offer the message ended with ("Would you like me to …?"). Without
+them the memory holds a bare "3" or "yes", and what was chosen is lost to search, to decisions
+and to where the session left off."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
+from contextrecall.compression.next_steps import offer_in
 from contextrecall.compression.text import shorten, table_cells
 from contextrecall.transcript.events import AssistantMessage, Event, UserPrompt
 
 MAX_REPLY_CHARS = 300  # a longer message says what it wants in words
+BARE_REPLY_WORDS = 3  # a reply this short ("yes", "go ahead") accepts the offer before it
 _PICK = re.compile(
     r"^\W*(?:(?:yes|yeah|yep|ok|okay|sure|go with|let'?s (?:do|go with)|do|options?|pick|"
     r"choice)\W+)*#?(\d{1,2})((?:\s*(?:,|and|&|\+|or)\s*#?\d{1,2})*)(?![.,]?\d)\b",
@@ -52,13 +56,16 @@ def picked(reply: str, offer: str) -> list[str]:
 
 
 def with_choices(events: Iterable[Event]) -> Iterator[Event]:
-    """``events``, each typed reply that picks by number followed by what it picked."""
+    """``events``, each typed reply that picks by number followed by what it picked, and each
+    bare one by the offer it accepted."""
     offer = ""
     for event in events:
         if isinstance(event, AssistantMessage) and not event.sidechain and event.text:
             offer = event.text
         elif isinstance(event, UserPrompt) and event.kind == "typed" and not event.sidechain:
             chosen = picked(event.text, offer)
+            if not chosen and offer and len(event.text.split()) <= BARE_REPLY_WORDS:
+                chosen = [accepted] if (accepted := offer_in(offer)) else []
             if chosen:
                 event = replace(event, text=f"{event.text} → {'; '.join(chosen)}")
             offer = ""

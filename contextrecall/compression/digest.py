@@ -38,7 +38,6 @@ _BUILTIN_TEXT = """
 """
 BUILTIN_COMMANDS = frozenset(_BUILTIN_TEXT.split())
 MAX_REQUESTS = 40
-BARE_REPLY_WORDS = 3  # a reply this short ("yes", "go ahead") answers the offer before it
 MAX_CANDIDATES = 300
 MAX_GOTCHAS = 60
 MAX_COMMANDS = 2000
@@ -215,9 +214,6 @@ class SessionDigest:
             return
         self._pull_requests(event.text)
         text = squash(event.text)
-        offer = next_steps.offer_in(self.last_texts[-1]) if self.last_texts else None
-        if offer and len(text.split()) <= BARE_REPLY_WORDS:  # "yes", "do it": says what to
-            text = f"{text} (to: {offer})"
         if len(self.requests) >= MAX_REQUESTS:
             del self.requests[MAX_REQUESTS // 2]
         self.requests.append(shorten(text, 2000))
