@@ -136,6 +136,7 @@ class Exchange:
     found: list[str] = field(default_factory=list)
     definitions: dict[str, list[str]] = field(default_factory=dict)  # path: declaration lines
     named: dict[str, list[str]] = field(default_factory=dict)  # path: the other ones' names
+    edited_at: dict[str, str | None] = field(default_factory=dict)  # path: its last edit's time
     reports: list[tuple[str, str]] = field(default_factory=list)  # (task, report)
 
     def empty(self) -> bool:
@@ -338,6 +339,7 @@ class ExchangeLog:
             self.current.created.append(path)
         if len(self.current.edits) < MAX_EDITS:
             self.current.edits.append((path, change))
+        self.current.edited_at[path] = event.timestamp or self._last_time
         declared = self.current.definitions.setdefault(path, [])
         limit = SETTINGS_LINES if _SETTINGS_FILE.search(path) else DEFINITION_LINES
         named = self.current.named.setdefault(path, [])
@@ -470,7 +472,8 @@ class ExchangeLog:
                 names = exchange.named.get(path)
                 if names:
                     body += "\n" + shorten(f"also declares: {', '.join(names)}", NAMES_CHARS)
-                out.append(_snippet("code", "", body, when))
+                # dated by its file's last edit: "its last changes" are the newest edits
+                out.append(_snippet("code", "", body, exchange.edited_at.get(path) or when))
         for _task, report in exchange.reports:
             shown = _snippet("report", "Subagent report", report, when)
             # the subagent's transcript and the main session's Task result hold the same

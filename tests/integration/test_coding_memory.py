@@ -343,6 +343,20 @@ def test_a_long_session_is_left_off_where_it_ended_not_where_it_began(backend):
     assert "17 errors" not in left_off
 
 
+def test_the_last_changes_are_in_the_order_they_were_made_on_every_backend(backend):
+    transcript = Transcript().user("add the mailer, its retry and their tests")
+    for n, path in enumerate(["mail/send.py", "mail/retry.py", "tests/test_send.py"]):
+        transcript.write(path, f"def step_{n}():\n    pass\n")
+        transcript.bash("pytest -q", f"{n + 1} passed in 0.1s")  # a minute between edits
+    save(backend, transcript, "s1")
+    block = session_start.session_start_block(backend, "shop")
+    changes = block.split("## Its last changes\n", 1)[1].split("\n## ")[0].splitlines()
+    written = [
+        line.split(":", 1)[0] for line in changes if line.startswith("- ") and ".py:" in line
+    ]
+    assert written == ["- mail/send.py", "- mail/retry.py", "- tests/test_send.py"]  # in order
+
+
 def test_the_session_start_lists_the_persons_own_sessions_and_where_they_left_off(backend):
     main = Transcript().user("split the cart totals out").edit("lib/cart_totals.ex")
     save(backend, main.say("Split the totals into lib/cart_totals.ex."), "s1")

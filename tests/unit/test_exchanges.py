@@ -455,3 +455,18 @@ def test_an_error_the_person_pasted_is_one_the_exchange_met_and_fixed(tmp_path):
     (fix,) = by_category(memory, "fix")
     assert fix.content.startswith("Error: ImportError: cannot import name 'QAction'")
     assert "Fixed by: shop/ui.py" in fix.content
+
+
+def test_the_code_an_exchange_wrote_is_dated_by_each_files_last_edit(tmp_path):
+    memory = (
+        Transcript()
+        .user("add the mailer and its test")
+        .write("mail/send.py", "def send(to):\n    pass\n")
+        .bash("pytest -q", "1 passed in 0.1s")
+        .write("tests/test_send.py", "def test_send():\n    pass\n")
+        .memory(tmp_path)
+    )
+    code = {s.content.split(":", 1)[0]: s.occurred_at for s in by_category(memory, "code")}
+    (exchange,) = by_category(memory, "exchange")
+    # a session start's "last changes" are the newest: the test, written after the run
+    assert exchange.occurred_at < code["mail/send.py"] < code["tests/test_send.py"]
