@@ -334,6 +334,7 @@ def test_a_bare_reply_is_the_request_with_the_offer_it_answered(tmp_path):
         .memory(tmp_path)
     )
     assert memory.last_request == f"yes → {offer}"
+    assert any(f"Asked: yes → {offer}" in s.content for s in memory.snippets)  # and searchable
     asked = Transcript().user("add kisslicer").say(f"Added it.\n\n{offer}")
     memory = asked.user("add the dialog and remember the last model path").memory(tmp_path)
     assert memory.last_request == "add the dialog and remember the last model path"
