@@ -130,8 +130,10 @@ class Message:
 
 def codex_text(payload: dict[str, Any]) -> str:
     """A Codex rollout item's message text or tool input (``response_item`` payloads);
-    tool results and reasoning left out."""
+    tool results, reasoning and Codex's own developer instructions left out."""
     if payload.get("type") == "message":
+        if payload.get("role") not in ("user", "assistant"):
+            return ""
         blocks = payload.get("content") if isinstance(payload.get("content"), list) else []
         return "\n".join(
             b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)
