@@ -260,29 +260,19 @@ def run_in_process(
 
 
 def placements(settings: Settings, questions: list[dict[str, Any]], budget: int) -> dict[str, str]:
-    """For each question, where recall's ranking (``answer`` and ``ranking``, as a search on
+    """For each question, where recall's ranking (``service.ranked_items``, as a search on
     the database ranks) put the best memory holding one of its needles: ranked beyond what
-    the budget held, or never a candidate."""
-    from datetime import UTC, datetime
+    the budget held, shown with its excerpt leaving the needle out, or never a candidate."""
+    from contextrecall.recall import service
+    from contextrecall.recall.ranking import fill_budget, query_terms
 
-    from contextrecall.db import session_scope
-    from contextrecall.recall import answer, loading
-    from contextrecall.recall.ranking import fill_budget, query_terms, rank, turn_key
-
-    now = datetime.now(UTC).replace(tzinfo=None)
     found = {}
     for q in questions:
         query = q["question"].replace("\n", " ")
-        with session_scope(settings) as db:
-            project = loading.find_project(db, q["project"])
-            if project is None:
-                continue
-            items, frequencies = answer.candidates(
-                loading.DatabaseSource(db, project.id), query, budget
-            )
-        speakers = {i.speaker for i in items if i.speaker}
-        ranked = rank(query, items, now, speakers, frequencies)
-        neighbours = {key: i for i in items if (key := turn_key(i)) is not None}
+        ranking = service.ranked_items(settings, q["project"], query, budget)
+        if ranking is None:
+            continue
+        ranked, neighbours = ranking
         _, chosen = fill_budget(ranked, budget, None, neighbours, focus=query_terms(query))
         holding = [
             n
@@ -294,7 +284,7 @@ def placements(settings: Settings, questions: list[dict[str, Any]], budget: int)
         ]
         shown = {item.id for _, item in chosen}
         if not holding:
-            found[q["id"]] = f"none of the {len(items)} candidates holds a needle"
+            found[q["id"]] = f"none of the {len(ranked)} memories ranked holds a needle"
         elif ranked[holding[0]][1].id in shown:
             found[q["id"]] = f"ranked {holding[0] + 1} and shown, its excerpt without the needle"
         else:

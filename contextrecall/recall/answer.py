@@ -115,9 +115,21 @@ def ranked_block(
     header: str = "",
     resumed: Callable[[], str] | None = None,
 ) -> tuple[str, list[tuple[float, Item]]]:
-    """The context block for ``query`` within ``budget`` tokens, and the items chosen.
-    ``resumed`` says where the latest session left off: a query asking how things stand
-    gets that first."""
+    """The context block for ``query`` within ``budget`` tokens, and the items chosen."""
+    ranked, neighbours = ranked_items(source, query, budget, now, resumed)
+    return fill_budget(ranked, budget, limit, neighbours, header=header, focus=query_terms(query))
+
+
+def ranked_items(
+    source: Source,
+    query: str | None,
+    budget: int,
+    now: datetime,
+    resumed: Callable[[], str] | None = None,
+) -> tuple[list[tuple[float, Item]], dict[tuple[str | None, int | None, int], Item]]:
+    """Every candidate for ``query`` with its score, best first, and the chat turns among
+    them by their place. ``resumed`` says where the latest session left off: a query asking
+    how things stand gets that first."""
     items, frequencies = candidates(source, query, budget)
     neighbours = {key: item for item in items if (key := turn_key(item)) is not None}
     speakers = {i.speaker for i in items if i.speaker}
@@ -127,7 +139,7 @@ def ranked_block(
         if state:
             top = ranked[0][0] if ranked else 1.0
             ranked.insert(0, (top, Item(SESSION, RESUMED, state, title=RESUMED_TITLE)))
-    return fill_budget(ranked, budget, limit, neighbours, header=header, focus=query_terms(query))
+    return ranked, neighbours
 
 
 def clears_bar(prompt: str, chosen: Sequence[tuple[float, Item]]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from contextrecall.recall import answer, cache, loading, session_start
 from contextrecall.recall.answer import MAX_ITEMS, MAX_QUERY_CHARS, PROMPT_BUDGET, PROMPT_HEADER
 from contextrecall.recall.index import reader
 from contextrecall.recall.loading import find_project
+from contextrecall.recall.ranking import Item
 from contextrecall.settings import Settings
 from contextrecall.terms import estimate_tokens, terms
 
@@ -26,19 +28,32 @@ def _empty(query: str | None, project: str) -> dict[str, Any]:
     return {"query": query, "project": project, "tokens": 0, "context": "", "items": []}
 
 
+def _database(db, project_id: str) -> tuple[loading.DatabaseSource, Callable[[], str]]:
+    """The project's memory in the database as an ``answer.Source``, and where its latest
+    session left off, as a search shows it."""
+    source = loading.DatabaseSource(db, project_id)
+    return source, lambda: session_start.resume_text(session_start.resume_sections(db, project_id))
+
+
 def _ranked_block(
     db, project_id: str, query: str | None, budget: int, limit: int | None, header: str = ""
 ):
-    source = loading.DatabaseSource(db, project_id)
-    return answer.ranked_block(
-        source,
-        query,
-        budget,
-        limit,
-        _now(),
-        header=header,
-        resumed=lambda: session_start.resume_text(session_start.resume_sections(db, project_id)),
-    )
+    source, resumed = _database(db, project_id)
+    return answer.ranked_block(source, query, budget, limit, _now(), header=header, resumed=resumed)
+
+
+def ranked_items(
+    settings: Settings, project: str, query: str, budget: int = SEARCH_BUDGET
+) -> tuple[list[tuple[float, Item]], dict[tuple[str | None, int | None, int], Item]] | None:
+    """Every candidate a search of the database weighs for ``query``, ranked as it ranks
+    them (``answer.ranked_items``), and the chat turns among them by their place; None for
+    an unknown project. What a search leaves out, and why, is read off it."""
+    with session_scope(settings) as db:
+        row = find_project(db, project)
+        if row is None:
+            return None
+        source, resumed = _database(db, row.id)
+        return answer.ranked_items(source, query, budget, _now(), resumed)
 
 
 def search(
