@@ -53,6 +53,12 @@ _MARKDOWN_FILE = re.compile(r"\.(?:md|markdown)$", re.I)
 _TASK_ID = re.compile(r"Task #?(\w+)")
 
 
+def refused(event: ToolResult) -> bool:
+    """A tool refusing a call ("File has not been read yet"): how the agent used its tools,
+    not a fact of the project."""
+    return TOOL_REFUSAL in event.content
+
+
 @dataclass
 class FileRecord:
     """A file the session touched; ``order`` is when it was first touched."""
@@ -271,7 +277,7 @@ class SessionDigest:
         if event.details.get("rejected"):
             return
         name = call.name if call else None
-        if call is not None and event.is_error and TOOL_REFUSAL in event.content:
+        if call is not None and event.is_error and refused(event):
             self._refused(call, event.content)
         if call is None:
             if event.details.get("filePath") and event.details.get("type") in (

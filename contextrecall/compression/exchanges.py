@@ -28,8 +28,8 @@ from contextrecall.compression import snippets as snip
 from contextrecall.compression.digest import (
     BUILTIN_COMMANDS,
     EDIT_TOOLS,
-    TOOL_REFUSAL,
     absolute,
+    refused,
     write_call,
 )
 from contextrecall.compression.summary import relative
@@ -78,7 +78,6 @@ _CHORE = re.compile(
     r"^(?:cd|mkdir|touch|sleep|echo|printf|chmod|chown|cp|rm|mv|true|pwd|clear|kill|pkill|"
     r"wait|open|xdg-open)\b(?!.*(?:&&|\|\||;))"
 )
-# Commands that print a file: its lines are the file's, not news.
 # A line of pasted output that names an error: a traceback's last line, a compiler's
 # "error[E0308]: …", a test runner's "FAILED …".
 _PASTED_ERROR = re.compile(
@@ -86,6 +85,7 @@ _PASTED_ERROR = re.compile(
     r"|FAILED[ \t]\S.*)$",
     re.M,
 )
+# Commands that print a file: its lines are the file's, not news.
 _PRINTS_FILE = re.compile(r"^(?:cat|head|tail|less|more|sed -n|bat|nl)\b")
 _TASK_TRAILER = re.compile(r"\n+agentId: \w+.*\Z", re.S)  # the harness's note after a report
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -260,7 +260,7 @@ class ExchangeLog:
                 self.current.reports.append((str(task), report[:REPORT_CHARS]))
         elif name not in SKIPPED_TOOLS and name not in LISTING_TOOLS:
             self._found(call, event)
-        if event.is_error and name != "Bash" and not _refused(event):
+        if event.is_error and name != "Bash" and not refused(event):
             self._error(f"{name}: {_first_lines(event.content, 2)}", fixable=name not in LOOKS)
 
     def _bash(self, call: ToolCall, event: ToolResult, running: bool = False) -> None:
@@ -354,7 +354,7 @@ class ExchangeLog:
             self._pending.edits.append((path, change))
 
     def _found(self, call: ToolCall, event: ToolResult) -> None:
-        if not event.content.strip() or _refused(event):
+        if not event.content.strip() or refused(event):
             return
         query = next(
             (
@@ -733,12 +733,6 @@ def _settings(call: ToolCall, texts: list[object]) -> list[str]:
 
 
 _FIELD = re.compile(r"^[-*\s]*[\w.*\[\]\"' -]{1,40}?\**\s*[:=]\s*\S")
-
-
-def _refused(event: ToolResult) -> bool:
-    """A tool refusing a call ("File has not been read yet"): how the agent used its tools,
-    not a fact of the project."""
-    return TOOL_REFUSAL in event.content
 
 
 def edit_summary(call: ToolCall) -> str:

@@ -13,6 +13,7 @@ an Edit (or a Write of an added file) per file it touches.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
@@ -111,6 +112,19 @@ def shell_patch(arguments: Any) -> str | None:
         return None
     body = _PATCH_BODY.search(command)
     return body.group(0) if body else None
+
+
+def _shell_calls(call_id: str, arguments: Any) -> list[ToolCall]:
+    """A shell call as the tool calls it makes: the edits of a patch it runs, or a Bash
+    command."""
+    if isinstance(arguments, str):  # decoded once, for both readings
+        with contextlib.suppress(ValueError):
+            arguments = json.loads(arguments)
+    patch = shell_patch(arguments)
+    if patch is not None:
+        return patch_calls(call_id, patch)
+    command = shell_command(arguments)
+    return [ToolCall(call_id, "Bash", {"command": command})] if command else []
 
 
 def patch_calls(call_id: str, patch: str) -> list[ToolCall]:
@@ -260,11 +274,7 @@ class CodexParser:
         name = str(payload.get("name") or "")
         if item == "local_shell_call":
             action = payload.get("action")
-            patch = shell_patch(action if isinstance(action, dict) else None)
-            if patch is not None:
-                return patch_calls(call_id, patch)
-            command = shell_command(action if isinstance(action, dict) else None)
-            return [ToolCall(call_id, "Bash", {"command": command})] if command else []
+            return _shell_calls(call_id, action if isinstance(action, dict) else None)
         if name == "apply_patch":
             patch = payload.get("input", payload.get("arguments"))
             try:  # as a function call: {"input": "*** Begin Patch…"}
@@ -275,11 +285,7 @@ class CodexParser:
                 patch = decoded.get("input") or decoded.get("patch")
             return patch_calls(call_id, patch) if isinstance(patch, str) else []
         if name in SHELL_TOOLS:
-            patch = shell_patch(payload.get("arguments"))
-            if patch is not None:
-                return patch_calls(call_id, patch)
-            command = shell_command(payload.get("arguments"))
-            return [ToolCall(call_id, "Bash", {"command": command})] if command else []
+            return _shell_calls(call_id, payload.get("arguments"))
         arguments = payload.get("arguments", payload.get("input"))
         try:
             values = json.loads(arguments) if isinstance(arguments, str) else arguments
