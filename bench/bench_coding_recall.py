@@ -459,7 +459,8 @@ def main() -> None:
             sets = f" [{', '.join(q['sets'])}]" if q["sets"] else ""
             print(f"  {q['id']} {q['kind']:<9} {q['project']}{sets}: {q['question']}")
             print(f"      needles ({mode_word}): {json.dumps(q['needles'], ensure_ascii=False)}")
-            print(f"      missed by: {missed}; stored: {where}; {placed.get(q['id'], '')}")
+            bm25 = "bm25 answers it" if results["bm25"][q["id"]] else "bm25 misses it too"
+            print(f"      missed by: {missed}; stored: {where}; {bm25}; {placed.get(q['id'], '')}")
     print(f"\nwall time: {time.perf_counter() - started:.0f}s")
 
 

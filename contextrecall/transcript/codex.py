@@ -49,6 +49,15 @@ _EXIT = re.compile(r"(?:exited with code|Exit code:)\s*(-?\d+)")
 _HEADER = re.compile(
     r"\A(?:(?:Chunk ID|Wall time|Process exited|Process running|Original token)[^\n]*\n)+Output:\n?"
 )
+# Codex's seccomp and Seatbelt sandboxes report any command that exits non-zero as denied:
+# "failed in sandbox LinuxSeccomp with execution error: sandbox denied exec error, exit code:
+# 2, stdout: …, stderr: …" (codex-rs SandboxErr::Denied). The command ran; its exit code and
+# output are inside.
+_SANDBOX_DENIED = re.compile(
+    r"\Afailed in sandbox \w+ with execution error: sandbox denied exec error, "
+    r"exit code: (-?\d+), stdout: (.*?)(?:, stderr: (.*))?\Z",
+    re.S,
+)
 _PATCH_FILE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$")
 # A patch run through the shell, as Codex's harness recognises one: ``["apply_patch", PATCH]``
 # or ``bash -lc "apply_patch <<'EOF' … EOF"`` (what models told to use apply_patch often run).
@@ -172,6 +181,9 @@ def _output(payload: dict[str, Any]) -> tuple[str, bool]:
     else:
         output = _text(output, ("input_text", "output_text", "text"))
     text = output if isinstance(output, str) else ""
+    if denied := _SANDBOX_DENIED.match(text):
+        code = int(denied.group(1))
+        text = "\n".join(part.strip("\n") for part in denied.group(2, 3) if part and part.strip())
     if code is None and (found := _EXIT.search(text[:400])):
         code = int(found.group(1))
     text = _HEADER.sub("", text, count=1)

@@ -285,3 +285,52 @@ def test_codexs_plan_is_its_todo_list_and_gives_the_next_steps(tmp_path):
         "Document the lock in docs/close.md",
     ]
     assert memory.state.progress_percentage == 33
+
+
+def shell_call(call_id: str, command: str, output: str) -> list[dict]:
+    """A ``shell`` function call and its output, as Codex 0.34 records them."""
+    arguments = json.dumps({"command": ["bash", "-lc", command]})
+    return [
+        line(
+            "response_item",
+            {"type": "function_call", "name": "shell", "arguments": arguments, "call_id": call_id},
+        ),
+        line(
+            "response_item",
+            {"type": "function_call_output", "call_id": call_id, "output": output},
+        ),
+    ]
+
+
+def test_a_command_the_sandbox_reports_as_denied_is_its_exit_code_and_output(tmp_path):
+    """Codex's Linux sandbox reports every non-zero exit as "sandbox denied exec error, exit
+    code: N, stdout: …, stderr: …": the command ran and failed with its own error, which a fix
+    then keeps; a patch it reports so did not apply, and changed no file."""
+    denied = "failed in sandbox LinuxSeccomp with execution error: sandbox denied exec error, "
+    collection = (
+        "\n==== ERRORS ====\nE   json.decoder.JSONDecodeError: Expecting ',' delimiter: "
+        "line 221 column 9 (char 9490)\n7 errors in 0.49s\n"
+    )
+    bad_patch = PATCH.replace("src/ledger/close.py", "src/ledger/missing.py")
+    lines = [
+        *rollout()[:5],
+        *shell_call("c1", "pytest -q", f"{denied}exit code: 2, stdout: {collection}, stderr: "),
+        *shell_call(
+            "c2",
+            f"apply_patch << 'PATCH'\n{bad_patch}",
+            f"{denied}exit code: 1, stdout: , stderr: bash: line 9: warning: here-document "
+            "at line 1 delimited by end-of-file (wanted `PATCH')\nFailed to find expected "
+            "lines in src/ledger/missing.py",
+        ),
+        *shell_call("c3", f"apply_patch << 'PATCH'\n{PATCH}PATCH", "Success."),
+        *shell_call("c4", "pytest -q", json.dumps({"output": "3 passed", "metadata": {}})),
+    ]
+    path = write(tmp_path / "rollout.jsonl", lines)
+    results = [e for e in iter_events(path, "codex") if isinstance(e, ToolResult)]
+    assert results[0].is_error and results[0].content.startswith("==== ERRORS")
+    assert "sandbox" not in results[0].content
+    report = ParseReport()
+    memory = compress(iter_events(path, "codex", 0, report), "codex", report)
+    assert "src/ledger/missing.py" not in {f.path for f in memory.files}
+    fixes = [s.content for s in memory.snippets if s.category == "fix"]
+    assert any("Expecting ',' delimiter: line 221 column 9" in fix for fix in fixes)
