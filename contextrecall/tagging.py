@@ -467,13 +467,19 @@ def dependencies_in(manifest_name: str, text: str) -> set[str]:
     return tags
 
 
+def from_program(words: list[str]) -> list[str]:
+    """A simple command's words from its program on: without the variables it sets before
+    it (``PYTHONPATH=. pytest``) or ``sudo``, ``env``, ``time``."""
+    while words and (_ENV_ASSIGNMENT.match(words[0]) or words[0] in ("sudo", "env", "time")):
+        words = words[1:]
+    return words
+
+
 def command_words(command: str) -> list[list[str]]:
-    """Each simple command of a shell line as words, without env assignments or sudo."""
+    """Each simple command of a shell line as words, from its program on (``from_program``)."""
     simple_commands = []
     for part in _COMMAND_SPLIT.split(command[:2000]):
-        words = [w.strip("\"'") for w in part.split()]
-        while words and (_ENV_ASSIGNMENT.match(words[0]) or words[0] in ("sudo", "env", "time")):
-            words = words[1:]
+        words = from_program([w.strip("\"'") for w in part.split()])
         if words:
             simple_commands.append(words)
     return simple_commands

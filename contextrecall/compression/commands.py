@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from contextrecall.compression.text import shorten, squash
-from contextrecall.tagging import TEST_COMMAND
+from contextrecall.tagging import TEST_COMMAND, from_program
 
 _EXPLORATION_TEXT = """
 ls cat head tail grep rg ag find fd tree pwd echo wc which whereis file stat less more du
@@ -166,8 +166,9 @@ def command_key(command: str) -> str:
 
 
 def command_family(key: str) -> str:
-    """Program and subcommand (``git push``, ``npm run build``, ``mix test``)."""
-    words = key.split()
+    """Program and subcommand (``git push``, ``npm run build``, ``mix test``), whatever
+    variables the command line sets before the program (``from_program``)."""
+    words = from_program(key.split())
     if not words:
         return ""
     program = words[0].rsplit("/", 1)[-1]

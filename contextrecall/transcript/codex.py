@@ -49,14 +49,12 @@ _EXIT = re.compile(r"(?:exited with code|Exit code:)\s*(-?\d+)")
 _HEADER = re.compile(
     r"\A(?:(?:Chunk ID|Wall time|Process exited|Process running|Original token)[^\n]*\n)+Output:\n?"
 )
-# Codex's seccomp and Seatbelt sandboxes report any command that exits non-zero as denied:
-# "failed in sandbox LinuxSeccomp with execution error: sandbox denied exec error, exit code:
-# 2, stdout: …, stderr: …" (codex-rs SandboxErr::Denied). The command ran; its exit code and
-# output are inside.
-_SANDBOX_DENIED = re.compile(
-    r"\Afailed in sandbox \w+ with execution error: sandbox denied exec error, "
-    r"exit code: (-?\d+), stdout: (.*?)(?:, stderr: (.*))?\Z",
-    re.S,
+# A command Codex's sandbox ran and that failed: "failed in sandbox LinuxSeccomp with execution
+# error: …" (codex-rs SandboxErr), "command timed out", or, for any non-zero exit, "sandbox
+# denied exec error, exit code: 2, stdout: …, stderr: …": that command's own exit and output.
+_SANDBOX_FAILED = re.compile(r"\Afailed in sandbox \w+ with execution error: (.*)\Z", re.S)
+_EXITED = re.compile(
+    r"\Asandbox denied exec error, exit code: (-?\d+), stdout: (.*?)(?:, stderr: (.*))?\Z", re.S
 )
 _PATCH_FILE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+)$")
 # A patch run through the shell, as Codex's harness recognises one: ``["apply_patch", PATCH]``
@@ -181,9 +179,13 @@ def _output(payload: dict[str, Any]) -> tuple[str, bool]:
     else:
         output = _text(output, ("input_text", "output_text", "text"))
     text = output if isinstance(output, str) else ""
-    if denied := _SANDBOX_DENIED.match(text):
-        code = int(denied.group(1))
-        text = "\n".join(part.strip("\n") for part in denied.group(2, 3) if part and part.strip())
+    if sandboxed := _SANDBOX_FAILED.match(text):
+        text, code = sandboxed.group(1), 1
+        if exited := _EXITED.match(text):
+            code = int(exited.group(1))
+            text = "\n".join(
+                part.strip("\n") for part in exited.group(2, 3) if part and part.strip()
+            )
     if code is None and (found := _EXIT.search(text[:400])):
         code = int(found.group(1))
     text = _HEADER.sub("", text, count=1)

@@ -305,7 +305,8 @@ def shell_call(call_id: str, command: str, output: str) -> list[dict]:
 def test_a_command_the_sandbox_reports_as_denied_is_its_exit_code_and_output(tmp_path):
     """Codex's Linux sandbox reports every non-zero exit as "sandbox denied exec error, exit
     code: N, stdout: …, stderr: …": the command ran and failed with its own error, which a fix
-    then keeps; a patch it reports so did not apply, and changed no file."""
+    then keeps; a patch it reports so did not apply, and changed no file. A command that timed
+    out failed too."""
     denied = "failed in sandbox LinuxSeccomp with execution error: sandbox denied exec error, "
     collection = (
         "\n==== ERRORS ====\nE   json.decoder.JSONDecodeError: Expecting ',' delimiter: "
@@ -324,11 +325,15 @@ def test_a_command_the_sandbox_reports_as_denied_is_its_exit_code_and_output(tmp
         ),
         *shell_call("c3", f"apply_patch << 'PATCH'\n{PATCH}PATCH", "Success."),
         *shell_call("c4", "pytest -q", json.dumps({"output": "3 passed", "metadata": {}})),
+        *shell_call(
+            "c5", "git push", "failed in sandbox None with execution error: command timed out"
+        ),
     ]
     path = write(tmp_path / "rollout.jsonl", lines)
     results = [e for e in iter_events(path, "codex") if isinstance(e, ToolResult)]
     assert results[0].is_error and results[0].content.startswith("==== ERRORS")
     assert "sandbox" not in results[0].content
+    assert results[-1].is_error and results[-1].content == "command timed out"
     report = ParseReport()
     memory = compress(iter_events(path, "codex", 0, report), "codex", report)
     assert "src/ledger/missing.py" not in {f.path for f in memory.files}

@@ -622,6 +622,21 @@ def test_another_tools_error_is_kept_whole_however_long_the_exchange(tmp_path):
     assert not any("has not been read" in f for f in found)  # how the agent used its tools
 
 
+def test_a_failure_run_again_with_variables_set_before_it_is_resolved(tmp_path):
+    """``pytest -q`` failing, then ``PYTHONPATH=. pytest -q`` passing: the same tests, run so
+    that they work; no blocker is left."""
+    memory = (
+        Transcript()
+        .user("run the tests")
+        .bash("pytest -q", "Exit code 2\nE   ModuleNotFoundError: No module named 'opk'", True)
+        .bash("PYTHONPATH=. pytest -q", "51 passed in 0.58s")
+        .memory(tmp_path)
+    )
+    failed = next(c for c in memory.commands if c.command == "pytest -q")
+    assert failed.resolved is True
+    assert memory.state.blockers == []
+
+
 def test_unresolved_failure_is_a_blocker_and_sets_debugging_phase(tmp_path):
     memory = (
         Transcript()
