@@ -19,6 +19,7 @@ from contextrecall.compression import snippets as snip
 from contextrecall.compression.text import first_sentences, shorten, squash
 from contextrecall.tagging import TagSignals, collect_call_signals
 from contextrecall.transcript.events import (
+    WINDOWS_ABSOLUTE,
     AssistantMessage,
     ChatTurn,
     CompactionSummary,
@@ -27,6 +28,7 @@ from contextrecall.transcript.events import (
     ToolCall,
     ToolResult,
     UserPrompt,
+    posix_path,
 )
 
 EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
@@ -109,8 +111,8 @@ class Todo:
 
 def absolute(path: str, cwd: str | None) -> str:
     """``path`` (unquoted, no trailing slash) made absolute against the session's ``cwd``."""
-    path = path.strip("'\"")
-    if path.startswith("/") or not cwd:
+    path = posix_path(path.strip("'\""))
+    if path.startswith("/") or WINDOWS_ABSOLUTE.match(path) or not cwd:
         return path.rstrip("/")
     return f"{cwd.rstrip('/')}/{path}".rstrip("/")
 

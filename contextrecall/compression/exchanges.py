@@ -38,6 +38,7 @@ from contextrecall.memory import READ_ONLY_TAG, Snippet
 from contextrecall.tagging import command_tags, unnumbered
 from contextrecall.terms import ERRORS_LABEL
 from contextrecall.transcript.events import (
+    WINDOWS_ABSOLUTE,
     AssistantMessage,
     CompactionSummary,
     Event,
@@ -527,7 +528,11 @@ class ExchangeLog:
 
     def _relative_text(self, text: str) -> str:
         root = (self.root or "").rstrip("/")
-        return text.replace(root + "/", "") if root else text
+        if not root:
+            return text
+        if WINDOWS_ABSOLUTE.match(root):  # commands and their output write C:\\Users\\…
+            text = text.replace(root.replace("/", "\\") + "\\", "")
+        return text.replace(root + "/", "")
 
 
 EXCERPTED = frozenset({"command", "found", "code"})  # what holds lines of tool output

@@ -27,6 +27,7 @@ from contextrecall.transcript.events import (
     ToolResult,
     UserPrompt,
     cap_text,
+    posix_path,
 )
 
 CLAUDE_LINE_TYPES = frozenset(
@@ -57,6 +58,9 @@ _IGNORED_LINE_TYPES = frozenset(
 # on its own), so neither call nor result is stored again, whatever the server is named
 # (``mcp__<server>__<tool>``, ``mcp__plugin_<plugin>_<server>__<tool>``).
 RECALL_TOOLS = frozenset({"search_memory", "get_memory", "save_memory", "project_state"})
+# Claude Code on Windows runs commands with its PowerShell tool, which takes ``command`` and
+# ``description`` as Bash does: a shell command like any other.
+SHELL_ALIASES = {"PowerShell": "Bash"}
 SYNTHETIC_MODEL = "<synthetic>"  # replies Claude Code writes itself ("No response requested.")
 _NOTIFICATIONS = ("<task-notification>", "<bash-notification>", "<agent-notification>")
 _IGNORED_BLOCKS = frozenset({"redacted_thinking", "image"})
@@ -311,7 +315,7 @@ class ClaudeParser:
     def _session_info(self, obj: dict[str, Any]) -> SessionInfo | None:
         current = self._info
         session_id = _text_field(obj, "sessionId") or current.session_id
-        cwd = _text_field(obj, "cwd") or current.cwd
+        cwd = posix_path(_text_field(obj, "cwd") or current.cwd or "") or None
         branch = _text_field(obj, "gitBranch") or current.branch
         version = _text_field(obj, "version") or current.version
         if (session_id, cwd, branch, version) == (
@@ -391,7 +395,8 @@ class ClaudeParser:
             raw_input = block.get("input")
             raw_input = raw_input if isinstance(raw_input, dict) else {}
             self.text_chars += _string_chars(raw_input)
-            call = ToolCall(str(block.get("id") or ""), block["name"], _cap_value(raw_input))
+            name = SHELL_ALIASES.get(block["name"], block["name"])
+            call = ToolCall(str(block.get("id") or ""), name, _cap_value(raw_input))
             pending.tool_calls.append(call)
             if call.id:
                 self._calls[call.id] = call

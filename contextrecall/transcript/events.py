@@ -7,6 +7,7 @@ tool output or a whole written file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,19 @@ def _next_space(text: str, start: int, end: int) -> int:
     return min(found) if found else -1
 
 
+# A Windows path: a drive letter (``C:\\Users``, ``C:/Users``) or a share (``\\\\server``).
+WINDOWS_ABSOLUTE = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
+PATH_INPUTS = ("file_path", "notebook_path", "path")  # a tool's arguments naming a file
+
+
+def posix_path(path: str) -> str:
+    """A path with forward slashes: Claude Code, Codex and Gemini CLI on Windows write
+    ``C:\\Users\\me\\app\\src\\main.cs``, and the same file is ``src/main.cs`` of the project."""
+    if WINDOWS_ABSOLUTE.match(path) or ("\\" in path and "/" not in path):
+        return path.replace("\\", "/")
+    return path
+
+
 @dataclass(slots=True)
 class SessionInfo:
     """Where the session runs; emitted when any of these first appears or changes."""
@@ -64,6 +78,10 @@ class SessionInfo:
     branch: str | None = None
     version: str | None = None
     timestamp: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.cwd:
+            self.cwd = posix_path(self.cwd)
 
 
 @dataclass(slots=True)
@@ -83,6 +101,11 @@ class ToolCall:
     id: str
     name: str
     input: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for key in PATH_INPUTS:
+            if isinstance(path := self.input.get(key), str):
+                self.input[key] = posix_path(path)
 
 
 @dataclass(slots=True)

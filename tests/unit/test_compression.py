@@ -31,16 +31,17 @@ shared = shared_transcript
 class Transcript:
     """Builds a Claude Code 2.x transcript line by line."""
 
-    def __init__(self, branch: str = "feature/cart") -> None:
+    def __init__(self, branch: str = "feature/cart", cwd: str = CWD) -> None:
         self.lines: list[dict[str, object]] = []
         self.branch = branch
+        self.cwd = cwd
         self._ids = 0
 
     def _base(self, kind: str) -> dict[str, object]:
         return {
             "type": kind,
             "sessionId": "sess-1",
-            "cwd": CWD,
+            "cwd": self.cwd,
             "gitBranch": self.branch,
             "timestamp": f"2026-02-11T10:{len(self.lines) % 60:02d}:00Z",
         }
@@ -1033,3 +1034,34 @@ def test_real_sessions_keep_answers_blockers_and_created_files():
     assert "components/TodoItem.tsx" in created
     assert todo.state.blockers == ["`npm run build` fails: [TypeError: generate is not a function]"]
     assert "Previously: Empty Repo Setup: CLAUDE.md Foundation Created." in todo.summary
+
+
+def test_a_session_on_windows_names_its_files_as_the_project_does(tmp_path):
+    """Claude Code on Windows writes ``C:\\Users\\…`` paths and runs commands with its
+    PowerShell tool: the files are the project's own (``Converters/Words.cs``), the commands
+    are commands, and a failure run again and passing is resolved."""
+    root = "C:\\Users\\dev\\numwords"
+    memory = (
+        Transcript(cwd=root)
+        .user("fix the converter")
+        .tool("Read", {"file_path": f"{root}\\Converters\\Words.cs"}, "class Words {}")
+        .tool(
+            "PowerShell",
+            {"command": "dotnet test", "description": "Run the tests"},
+            f"{root}\\tests\\WordsTests.cs(12): error: Assert.Equal() Failure\r\n"
+            "Failed!  - Failed: 1, Passed: 40, Skipped: 0, Total: 41",
+            True,
+        )
+        .tool(
+            "Edit",
+            {"file_path": f"{root}\\Converters\\Words.cs", "old_string": "a", "new_string": "b"},
+            "The file has been updated.",
+        )
+        .tool("PowerShell", {"command": "dotnet test"}, "Passed!  - Failed: 0, Passed: 41")
+        .memory(tmp_path)
+    )
+    assert "Converters/Words.cs" in {f.path for f in memory.files}
+    run = next(c for c in memory.commands if c.command == "dotnet test")
+    assert run.resolved is True and memory.state.blockers == []
+    commands = [s.content for s in memory.snippets if s.category == "command"]
+    assert any("tests\\WordsTests.cs(12): error" in c and "C:" not in c for c in commands)
