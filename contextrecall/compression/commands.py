@@ -42,7 +42,10 @@ _REPORTED_EXIT = re.compile(
     r"^\s*(?:npm ERR!|npm error|error|\W*ELIFECYCLE\W*)?\s*(?:command failed with )?"
     r"(?:exit status|exited with code|exit code)\s*:?\s*[1-9]\d*\.?\s*$"
     r"|^make(?:\[\d+\])?: \*\*\* \[[^\]\n]*\] Error [1-9]"
-    r"|^(?:subprocess\.)?CalledProcessError: .* returned non-zero exit status [1-9]",
+    r"|^(?:subprocess\.)?CalledProcessError: .* returned non-zero exit status [1-9]"
+    # a compiler's or build tool's diagnostic (MSBuild, NuGet, tsc: "error CS0518:"), which
+    # a pipe into ``tail`` or ``grep`` leaves without its exit code
+    r"|\berror [A-Z]{2,5}\d{3,5}\s*:",
     re.I | re.M,
 )
 _BACKGROUND = re.compile(r"running in background with ID: ([\w-]+)")
@@ -77,6 +80,13 @@ _TOTAL = re.compile(r"(\d+) (?:tests?|examples?)\b")
 _GO_FAIL = re.compile(r"^(?:--- FAIL|FAIL\s)", re.M)
 _GO_PACKAGE = re.compile(r"^(ok|FAIL)[ \t]+(\S+)[ \t]+(\S+)", re.M)  # ok  <package>  <time>
 GO_PACKAGES_NAMED = 6
+# VSTest's summary (``dotnet test``), one line a target framework, in the language of the
+# machine but always in this order: "Failed!  - Failed: 0, Passed: 41, Skipped: 0, Total: 41".
+_VSTEST = re.compile(
+    r"^\s*\w+!\s+-\s+[^\W\d]+:\s*(\d+),\s+[^\W\d]+:\s*(\d+),\s+[^\W\d]+:\s*\d+,"
+    r"\s+[^\W\d]+:\s*\d+.*$",
+    re.M,
+)
 _UNITTEST = re.compile(r"^Ran (\d+) tests? in .*?\n\s*\n?(OK|FAILED)", re.M | re.S)
 _PURPOSES = (
     ("test", TEST_COMMAND),
@@ -262,6 +272,11 @@ def test_summary(output: str) -> tuple[int, int, str] | None:
         else:
             passes = 0
         return failures, passes, line
+    vstest = list(_VSTEST.finditer(output))
+    if vstest:
+        failures = sum(int(m.group(1)) for m in vstest)
+        shown = next((m for m in vstest if int(m.group(1))), vstest[-1])  # a failing one
+        return failures, sum(int(m.group(2)) for m in vstest), squash(shown.group(0))
     unittest = _UNITTEST.search(output)
     if unittest:
         failed = 0 if unittest.group(2) == "OK" else 1

@@ -93,6 +93,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NOTICE_SUMMARY = re.compile(r"<summary>(.*?)</summary>", re.S)
 _NOTICE_CALL = re.compile(r"<tool-use-id>\s*(\S+?)\s*</tool-use-id>")
 _NOTICE_NAMES = re.compile(r'"([^"]+)"')
+_NOTICE_RESULT = re.compile(r"<result>(.*?)(?:</result>|\Z)", re.S)
 
 
 @dataclass
@@ -213,13 +214,19 @@ class ExchangeLog:
             self._error(shorten(squash(pasted.group(0)), 300))
 
     def _notified(self, text: str) -> None:
-        """A background command's notification: how it ended goes with that command's run
-        (named by its call id, or by the description the summary quotes)."""
+        """A background task's notification: a subagent's report (its ``<result>``) is a
+        report of this exchange; how a command ended goes with that command's run (named by
+        its call id, or by the description the summary quotes)."""
         summary = _NOTICE_SUMMARY.search(text)
         if summary is None:
             return
         call = _NOTICE_CALL.search(text)
         quoted = _NOTICE_NAMES.search(summary.group(1))
+        result = _NOTICE_RESULT.search(text)
+        if result and result.group(1).strip():
+            task = quoted.group(1) if quoted else "task"
+            self.current.reports.append((task, result.group(1).strip()[:REPORT_CHARS]))
+            return
         for exchange in [self.current, *reversed(self.exchanges)]:
             for run in reversed(exchange.runs.values()):
                 if (call and run.call_id == call.group(1)) or (
@@ -257,7 +264,9 @@ class ExchangeLog:
         elif name in SUBAGENT_TOOLS:
             task = call.input.get("description") or call.input.get("subagent_type") or "task"
             report = _TASK_TRAILER.sub("", event.content).strip()
-            if report and not event.is_error:
+            # a subagent run in the background is only launched here: its report comes later,
+            # in the notification that it finished
+            if report and not event.is_error and not call.input.get("run_in_background"):
                 self.current.reports.append((str(task), report[:REPORT_CHARS]))
         elif name not in SKIPPED_TOOLS and name not in LISTING_TOOLS:
             self._found(call, event)

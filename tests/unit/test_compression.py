@@ -589,6 +589,48 @@ def test_go_tests_are_summed_up_by_the_packages_that_ran_or_failed(tmp_path):
     assert run.outcome == "tests-failed" and "1 FAIL, 1 ok (cart, auth 0.2s)" in (run.error or "")
 
 
+def test_dotnet_tests_are_read_by_their_summary_in_any_language(tmp_path):
+    """VSTest prints a summary line a target framework, in the machine's language but in a
+    fixed order (failed, passed, skipped, total): the failures of every framework count."""
+    english = (
+        "Failed!  - Failed:     1, Passed:    40, Skipped:     0, Total:    41, Duration: 2 s"
+        " - Words.Tests.dll (net9.0)\n"
+        "Passed!  - Failed:     0, Passed:    41, Skipped:     0, Total:    41, Duration: 2 s"
+        " - Words.Tests.dll (net8.0)\n"
+    )
+    german = (
+        "Bestanden!  - Fehler:     0, erfolgreich:   277, übersprungen:     0, gesamt:   277, "
+        "Dauer: 619 ms - Words.Tests.dll (net9.0)"
+    )
+    memory = (
+        Transcript()
+        .user("run the tests")
+        .bash("dotnet test 2>&1 | tail -3", english)
+        .bash("dotnet test -f net9.0 2>&1 | tail -3", german)
+        .memory(tmp_path)
+    )
+    failed, passed = memory.commands
+    assert failed.outcome == "tests-failed" and "Failed: 1, Passed: 40" in (failed.error or "")
+    assert passed.outcome == "tests-passed" and "erfolgreich: 277" in (passed.tests or "")
+
+
+def test_a_build_error_a_pipe_hid_is_a_failure(tmp_path):
+    """``dotnet build | tail`` exits 0; its diagnostics ("error CS0518: …") say it failed."""
+    output = (
+        "Models/Resolved.cs(4,22): error CS0518: Predefined type "
+        "'System.Runtime.CompilerServices.IsExternalInit' is not defined or imported\n"
+        "    7 Error(s)"
+    )
+    memory = (
+        Transcript()
+        .user("build it")
+        .bash("dotnet build -c Debug 2>&1 | tail -3", output)
+        .memory(tmp_path)
+    )
+    run = memory.commands[0]
+    assert run.outcome == "failed" and "error CS0518" in (run.error or "")
+
+
 def test_a_failure_a_filter_hid_from_the_tool_is_kept_with_its_fix(tmp_path):
     error = "src/main.tsx(15,12): error TS2352: Conversion of type 'Window' may be a mistake"
     memory = (
@@ -1065,3 +1107,28 @@ def test_a_session_on_windows_names_its_files_as_the_project_does(tmp_path):
     assert run.resolved is True and memory.state.blockers == []
     commands = [s.content for s in memory.snippets if s.category == "command"]
     assert any("tests\\WordsTests.cs(12): error" in c and "C:" not in c for c in commands)
+
+
+def test_a_background_subagents_report_comes_in_its_notification(tmp_path):
+    """An Agent run in the background returns at once ("Async agent launched"); its report is
+    the ``<result>`` of the notification that it finished."""
+    launched = "Async agent launched successfully.\nagentId: a69b4 (internal ID)"
+    notice = (
+        "<task-notification>\n<task-id>a69b4</task-id>\n<status>completed</status>\n"
+        '<summary>Agent "Bug review" finished</summary>\n'
+        "<result># Review\nC-1: the ones digit is dropped when useCompoundNumbers is false."
+        "</result>\n</task-notification>"
+    )
+    memory = (
+        Transcript()
+        .user("/review codebase")
+        .tool(
+            "Agent",
+            {"description": "Bug review", "prompt": "review it", "run_in_background": True},
+            launched,
+        )
+        .user(notice)
+        .memory(tmp_path)
+    )
+    reports = [s.content for s in memory.snippets if s.category == "report"]
+    assert reports == ["# Review\nC-1: the ones digit is dropped when useCompoundNumbers is false."]
