@@ -64,7 +64,8 @@ def with_choices(events: Iterable[Event]) -> Iterator[Event]:
             offer = event.text
         elif isinstance(event, UserPrompt) and event.kind == "typed" and not event.sidechain:
             chosen = picked(event.text, offer)
-            if not chosen and offer and len(event.text.split()) <= BARE_REPLY_WORDS:
+            bare = len(event.text.split()) <= BARE_REPLY_WORDS and not _PICK.match(event.text)
+            if not chosen and offer and bare:  # a number no list offered picks nothing
                 chosen = [accepted] if (accepted := offer_in(offer)) else []
             if chosen:
                 event = replace(event, text=f"{event.text} → {'; '.join(chosen)}")

@@ -151,6 +151,7 @@ class SessionDigest:
     plans: list[str] = field(default_factory=list)
     planned: dict[str, list[str]] = field(default_factory=dict)  # markdown file -> its "Next:"s
     reported_next: list[str] = field(default_factory=list)  # the newest report's next steps
+    offered: str | None = None  # what the agent last offered or asked to do next
     turns: list[ChatTurn] = field(default_factory=list)
     signals: TagSignals = field(default_factory=TagSignals)
     assistant_messages: int = 0
@@ -242,8 +243,11 @@ class SessionDigest:
             if not event.sidechain:
                 self.last_texts.append(text[:4000])
                 said = self.last_texts[-1]
-                offered = [offer] if (offer := next_steps.offer_in(said)) else []
-                self.reported_next = next_steps.steps_in(said) + offered or self.reported_next
+                offer = next_steps.offer_in(said)
+                if steps := next_steps.steps_in(said):  # a new list of what is next
+                    self.reported_next, self.offered = steps, offer
+                elif offer:  # a question about one step: the earlier list still stands
+                    self.offered = offer
             weight = 0.6 if event.sidechain else 1.0
             self._add_candidates(dec.candidates_in(text, self.order, weight))
             if len(self.gotchas) < MAX_GOTCHAS:

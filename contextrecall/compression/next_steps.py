@@ -87,7 +87,12 @@ OFFER_CHARS = 300
 
 
 def offer_in(text: str) -> str | None:
-    """The offer a text ends with (``_OFFER``: its last paragraph), or None."""
+    """The offer a text ends with (its last paragraph: ``_OFFER``, or a question put to the
+    person, in whatever language), or None."""
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     last = squash(paragraphs[-1]) if paragraphs else ""
-    return shorten(last, OFFER_CHARS) if _OFFER.match(last) else None
+    asks = _OFFER.match(last) or _QUESTION.search(last)
+    return shorten(last, OFFER_CHARS) if asks else None
+
+
+_QUESTION = re.compile(r"\w[\w`*)\]]*\?(?:\s|$)")  # "Merge edeyim mi? …", "…commit it?"

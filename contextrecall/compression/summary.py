@@ -142,7 +142,7 @@ def build_state(
     pending = open_todos(digest)
     next_actions = [t.content for t in pending]
     if not next_actions:
-        next_actions = list(digest.reported_next)
+        next_actions = [*digest.reported_next, *filter(None, [digest.offered])]
     for path, planned in reversed(digest.planned.items()):
         next_actions += [f"{step} ({relative(path, root)})" for step in planned]
     blockers = [

@@ -324,6 +324,24 @@ def test_what_a_report_says_is_next_and_the_offer_it_ends_with_are_next_steps(tm
     assert Transcript().user("docs").say(plain).memory(tmp_path).state.next_actions == []
 
 
+def test_a_question_the_last_report_ends_with_is_a_next_step_in_any_language(tmp_path):
+    """A report's last paragraph asking the person something is what comes next, whatever
+    the language; it adds to the steps an earlier report listed instead of replacing them."""
+    listed = "Released 2.0.1.\n\nNext steps:\n- Bump the actions off Node 20.\n- Pin the SDK."
+    asked = (
+        "PR #7 ist offen, alle 7 Checks grün.\n\n"
+        "Soll ich mergen? Danach geht der Tag `v2.1.0` raus."
+    )
+    memory = Transcript().user("release").say(listed).user("weiter").say(asked).memory(tmp_path)
+    assert memory.state.next_actions == [
+        "Bump the actions off Node 20.",
+        "Pin the SDK.",
+        "Soll ich mergen? Danach geht der Tag `v2.1.0` raus.",
+    ]
+    reply = Transcript().user("weiter").say(asked).user("ja").say("Gemergt.").memory(tmp_path)
+    assert reply.last_request == "ja → Soll ich mergen? Danach geht der Tag `v2.1.0` raus."
+
+
 def test_a_bare_reply_is_the_request_with_the_offer_it_answered(tmp_path):
     offer = "Want me to add the Slice dialog, or deeper ideaMaker mappings?"
     memory = (
