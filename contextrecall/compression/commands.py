@@ -361,6 +361,14 @@ def pull_requests_in(text: str) -> list[str]:
     return _PULL_REQUEST.findall(text)
 
 
-def commits_in(output: str) -> list[tuple[str, str, str]]:
-    """(branch, short sha, subject) of each commit ``git commit`` reported."""
-    return [(m["branch"], m["sha"], m["subject"].strip()) for m in _COMMIT.finditer(output)]
+def commits_in(output: str, command: str = "") -> list[tuple[str, str, str]]:
+    """(branch, short sha, subject) of each commit ``git commit`` reported; a quiet one
+    (``git commit -q … && git log --oneline -1``) by the first entry of the log after it."""
+    found = [(m["branch"], m["sha"], m["subject"].strip()) for m in _COMMIT.finditer(output)]
+    quiet = not found and re.search(r"\bgit commit\b.*\bgit log\b", command, re.S)
+    if quiet and (logged := _ONELINE.search(output)):
+        found = [("", logged["sha"], logged["subject"].strip())]
+    return found
+
+
+_ONELINE = re.compile(r"^(?P<sha>[0-9a-f]{7,12}) (?P<subject>\S.*)$", re.M)  # git log --oneline

@@ -413,7 +413,7 @@ class SessionDigest:
                 self._move(source, target)
         self.signals.commands.append(key[:500])
         if "commit" in key:
-            for _branch, sha, subject in cmd.commits_in(event.content):
+            for _branch, sha, subject in cmd.commits_in(event.content, key):
                 self.committed = self.order
                 entry = f"{sha} {subject}"
                 if all(not c.startswith(sha) for c in self.commits):

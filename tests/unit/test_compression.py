@@ -732,6 +732,22 @@ def test_git_commit_output_gives_commits_and_exploration_is_not_recorded(tmp_pat
     assert "1a2b3c4 Add cart totals" in render_summary_block(memory)
 
 
+def test_a_quiet_commit_is_the_first_entry_of_the_log_printed_after_it(tmp_path):
+    quiet = (
+        "git add -A && git commit -q -F - <<'EOF' && git log --oneline -1\nReject bad locales\nEOF"
+    )
+    memory = (
+        Transcript()
+        .user("commit it")
+        .edit("cart/totals.py")
+        .bash(quiet, "warning: LF will be replaced by CRLF\n3239db0 Reject bad locales")
+        .bash("git log --oneline -2", "3239db0 Reject bad locales\n41a6775 Merge pull request #6")
+        .memory(tmp_path)
+    )
+    assert memory.commits == ["3239db0 Reject bad locales"]  # a log alone commits nothing
+    assert memory.state.phase == "committed"
+
+
 def test_the_files_edited_after_the_last_commit_are_uncommitted(tmp_path):
     committed = "[feature/cart 1a2b3c4] Add cart totals\n 2 files changed"
     memory = (
