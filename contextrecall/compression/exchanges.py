@@ -719,7 +719,8 @@ def definitions(call: ToolCall) -> list[str]:
 # files, environment files, documentation (a port, a version, a licence, a delay, a claim).
 _SETTINGS_FILE = re.compile(
     r"\.(?:md|markdown|rst|txt|json|ya?ml|toml|ini|cfg|conf|env|properties|service|timer"
-    r"|socket|lock)$|(?:^|/)\.env(?:\.\w+)*$|(?:^|/)(?:Dockerfile|Makefile|Procfile)$",
+    r"|socket|lock|csproj|fsproj|vbproj|props|targets|gradle|gradle\.kts|gemspec)$"
+    r"|(?:^|/)\.env(?:\.\w+)*$|(?:^|/)(?:Dockerfile|Makefile|Procfile|Gemfile|go\.mod|pom\.xml)$",
     re.I,
 )
 

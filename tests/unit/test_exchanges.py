@@ -289,6 +289,30 @@ def test_a_settings_or_documentation_file_keeps_the_values_it_was_given(tmp_path
     assert "part_39.ex" not in code  # fields first: a drawing's lines only while room is left
 
 
+def test_a_build_manifests_values_are_kept_in_every_ecosystem(tmp_path):
+    """MSBuild project and props files, Gradle scripts and go.mod are manifests too."""
+    baseline = "    <PackageValidationBaselineVersion>2.0.1</PackageValidationBaselineVersion>\n"
+    memory = Transcript().user("move the baseline and pin the analyzers")
+    for path, old, new in (
+        ("NumWordify.csproj", "    <Version>2.0.0</Version>\n", baseline),
+        (
+            "Directory.Build.props",
+            "<AnalysisLevel>latest</AnalysisLevel>",
+            "<AnalysisLevel>9.0</AnalysisLevel>",
+        ),
+        ("go.mod", "go 1.21", "go 1.22\n\nrequire github.com/spf13/cobra v1.8.1"),
+    ):
+        memory.tool(
+            "Edit",
+            {"file_path": f"{CWD}/{path}", "old_string": old, "new_string": new},
+            "The file has been updated.",
+        )
+    code = "\n".join(s.content for s in by_category(memory.memory(tmp_path), "code"))
+    assert "<PackageValidationBaselineVersion>2.0.1</PackageValidationBaselineVersion>" in code
+    assert "<AnalysisLevel>9.0</AnalysisLevel>" in code
+    assert "require github.com/spf13/cobra v1.8.1" in code
+
+
 def test_a_push_keeps_the_link_it_printed_and_not_its_bare_prefixes(tmp_path):
     printed = (
         "remote:\n"
