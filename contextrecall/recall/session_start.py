@@ -261,7 +261,7 @@ def _left_off(
         since = "edited after its last commit" if commits else "it made no commit"
         lines.append(f"Uncommitted ({since}): " + ", ".join(uncommitted[-UNCOMMITTED:]))
     if commits:
-        lines.append("Last commits: " + "; ".join(commits[-5:]))
+        lines.append("Last commits: " + "; ".join(reversed(commits[-5:])))
     if logged and _in_latest(latest, logged[0]):
         listed = [line.strip() for line in logged[0].text.splitlines()[1:] if _COMMIT.match(line)]
         if listed:

@@ -339,7 +339,7 @@ def test_a_long_session_is_left_off_where_it_ended_not_where_it_began(backend):
     left_off = block.split("## Where the last session left off\n", 1)[1].split("\n## ")[0]
     tests = "Tests: `PYTHONPATH=. pytest -q` tests passed: 51 passed in 0.58s"
     assert tests in left_off.splitlines()
-    assert "c0ffe23 Step 23; c0ffe24 Step 24" in left_off  # the newest, in their order
+    assert "Last commits: c0ffe24 Step 24; c0ffe23 Step 23" in left_off  # the newest first
     assert "17 errors" not in left_off
 
 
