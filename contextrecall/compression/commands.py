@@ -23,9 +23,11 @@ _GIT_TRIVIAL = re.compile(
     r"^git (status|diff|log|show|branch|add|rev-parse|remote -v|stash list)\b"
 )
 _CD_PREFIX = re.compile(r"^(?:cd\s+(?:\"[^\"]*\"|'[^']*'|\S+)\s*(?:&&|;)\s*)+")
+# Output filters at the end of a command line; a filter's arguments end where the chain goes
+# on (``dotnet build | tail -4 && dotnet pack …`` keeps its pack).
 _NOISE_SUFFIX = re.compile(
     r"(?:\s*2>&1|\s*\|\s*(?:tail|head|grep|rg|less|cat|tee|sort|uniq|wc)\b"
-    r"(?:\"[^\"]*\"|'[^']*'|[^|\"'])*)+\s*$"
+    r"(?:\"[^\"]*\"|'[^']*'|[^|\"'&;])*)+\s*$"
 )
 _READ_ONLY_VERBS = frozenset(
     ["show", "list", "ls", "status", "log", "info", "view", "get", "describe", "inspect", "ps"]
@@ -312,7 +314,8 @@ def _go_summary(packages: list[tuple[str, str, str]], failed: bool) -> tuple[int
 
 def error_line(output: str, limit: int = 200) -> str | None:
     """The most telling error line of a command's output."""
-    if "\\n" in output[:500]:
+    # an output escaped whole (one line holding "\\n"), not a Windows path's "\\numwordify"
+    if "\\n" in output[:500] and "\n" not in output.strip():
         output = output.replace("\\n", "\n")
     lines = [line.strip() for line in output.splitlines()]
     candidates = [line for line in lines if line and not _NOISE_LINE.match(line)]

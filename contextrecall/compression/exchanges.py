@@ -501,7 +501,7 @@ class ExchangeLog:
         }.get(run.outcome, "ran")
         text = f"$ {self._relative_text(run.command)}\n-> {ended}"
         if run.detail:
-            text += f": {run.detail}"
+            text += f": {self._relative_text(run.detail)}"
         detail = run.detail or ""
         news = [line for line in run.excerpt.splitlines() if squash(line) not in detail]
         if news:

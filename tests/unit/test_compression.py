@@ -632,6 +632,22 @@ def test_dotnet_tests_are_read_by_their_summary_in_any_language(tmp_path):
     assert passed.outcome == "tests-passed" and "erfolgreich: 277" in (passed.tests or "")
 
 
+def test_a_chain_keeps_the_commands_after_a_filter(tmp_path):
+    """An output filter ends where the chain goes on: ``build | tail -4 && pack … | tail -5``
+    is the build and the pack, without the last filter."""
+    chained = (
+        "rm -rf out 2>/dev/null; dotnet build -c Release 2>&1 | tail -4 && "
+        "dotnet pack Words.csproj -c Release --no-build -p:Version=2.0.0 -o out 2>&1 | tail -5"
+    )
+    memory = (
+        Transcript().user("pack it").bash(chained, "Successfully created package").memory(tmp_path)
+    )
+    assert [c.command for c in memory.commands] == [
+        "rm -rf out; dotnet build -c Release | tail -4 && "
+        "dotnet pack Words.csproj -c Release --no-build -p:Version=2.0.0 -o out"
+    ]
+
+
 def test_a_build_error_a_pipe_hid_is_a_failure(tmp_path):
     """``dotnet build | tail`` exits 0; its diagnostics ("error CS0518: …") say it failed."""
     output = (
@@ -1140,7 +1156,7 @@ def test_a_session_on_windows_names_its_files_as_the_project_does(tmp_path):
     run = next(c for c in memory.commands if c.command == "dotnet test")
     assert run.resolved is True and memory.state.blockers == []
     commands = [s.content for s in memory.snippets if s.category == "command"]
-    assert any("tests\\WordsTests.cs(12): error" in c and "C:" not in c for c in commands)
+    assert any("failed: tests\\WordsTests.cs(12): error: Assert" in c for c in commands)
 
 
 def test_a_background_subagents_report_comes_in_its_notification(tmp_path):
