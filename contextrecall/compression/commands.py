@@ -312,10 +312,14 @@ def _go_summary(packages: list[tuple[str, str, str]], failed: bool) -> tuple[int
     return (max(len(bad), 1) if failed or bad else 0), len(good), line
 
 
+_WINDOWS_PATH = re.compile(r"\b[A-Za-z]:\\\w")  # C:\Users
+
+
 def error_line(output: str, limit: int = 200) -> str | None:
     """The most telling error line of a command's output."""
-    # an output escaped whole (one line holding "\\n"), not a Windows path's "\\numwordify"
-    if "\\n" in output[:500] and "\n" not in output.strip():
+    # an output escaped whole (one line holding "\\n"); a Windows path's "\\numwordify" is not
+    escaped = "\n" not in output.strip() and not _WINDOWS_PATH.search(output)
+    if escaped and "\\n" in output[:500]:
         output = output.replace("\\n", "\n")
     lines = [line.strip() for line in output.splitlines()]
     candidates = [line for line in lines if line and not _NOISE_LINE.match(line)]

@@ -1149,6 +1149,11 @@ def test_a_session_on_windows_names_its_files_as_the_project_does(tmp_path):
             {"file_path": f"{root}\\Converters\\Words.cs", "old_string": "a", "new_string": "b"},
             "The file has been updated.",
         )
+        .bash(
+            "dotnet build 2>&1 | tail -1",  # one line, its path holding "\\n" (…\\numwords)
+            f"{root}\\Converters\\Words.cs(3,5): error CS0518: Predefined type is not defined",
+        )
+        .bash("dotnet build 2>&1 | tail -1", "Build succeeded.")
         .tool("PowerShell", {"command": "dotnet test"}, "Passed!  - Failed: 0, Passed: 41")
         .memory(tmp_path)
     )
@@ -1157,6 +1162,7 @@ def test_a_session_on_windows_names_its_files_as_the_project_does(tmp_path):
     assert run.resolved is True and memory.state.blockers == []
     commands = [s.content for s in memory.snippets if s.category == "command"]
     assert any("failed: tests\\WordsTests.cs(12): error: Assert" in c for c in commands)
+    assert any("failed: Converters\\Words.cs(3,5): error CS0518" in c for c in commands)
 
 
 def test_a_background_subagents_report_comes_in_its_notification(tmp_path):
