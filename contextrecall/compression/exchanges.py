@@ -19,6 +19,7 @@ Each snippet carries the time its exchange happened. Pure: events in, snippets o
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 
@@ -225,7 +226,8 @@ class ExchangeLog:
         result = _NOTICE_RESULT.search(text)
         if result and result.group(1).strip():
             task = quoted.group(1) if quoted else "task"
-            self.current.reports.append((task, result.group(1).strip()[:REPORT_CHARS]))
+            report = html.unescape(result.group(1).strip())  # XML-escaped in the notification
+            self.current.reports.append((task, report[:REPORT_CHARS]))
             return
         for exchange in [self.current, *reversed(self.exchanges)]:
             for run in reversed(exchange.runs.values()):

@@ -1172,8 +1172,8 @@ def test_a_background_subagents_report_comes_in_its_notification(tmp_path):
     notice = (
         "<task-notification>\n<task-id>a69b4</task-id>\n<status>completed</status>\n"
         '<summary>Agent "Bug review" finished</summary>\n'
-        "<result># Review\nC-1: the ones digit is dropped when useCompoundNumbers is false."
-        "</result>\n</task-notification>"
+        "<result># Review\nC-1: the ones digit is dropped when useCompoundNumbers is false "
+        "&amp; 235 tests run in &lt;300 ms.</result>\n</task-notification>"
     )
     memory = (
         Transcript()
@@ -1187,4 +1187,7 @@ def test_a_background_subagents_report_comes_in_its_notification(tmp_path):
         .memory(tmp_path)
     )
     reports = [s.content for s in memory.snippets if s.category == "report"]
-    assert reports == ["# Review\nC-1: the ones digit is dropped when useCompoundNumbers is false."]
+    assert reports == [
+        "# Review\nC-1: the ones digit is dropped when useCompoundNumbers is false "
+        "& 235 tests run in <300 ms."
+    ]
