@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from contextrecall.compression.text import shorten, squash
 from contextrecall.tagging import TEST_COMMAND, from_program
+from contextrecall.transcript.events import WINDOWS_PATH_IN_TEXT
 
 _EXPLORATION_TEXT = """
 ls cat head tail grep rg ag find fd tree pwd echo wc which whereis file stat less more du
@@ -312,13 +313,10 @@ def _go_summary(packages: list[tuple[str, str, str]], failed: bool) -> tuple[int
     return (max(len(bad), 1) if failed or bad else 0), len(good), line
 
 
-_WINDOWS_PATH = re.compile(r"\b[A-Za-z]:\\\w")  # C:\Users
-
-
 def error_line(output: str, limit: int = 200) -> str | None:
     """The most telling error line of a command's output."""
     # an output escaped whole (one line holding "\\n"); a Windows path's "\\numwordify" is not
-    escaped = "\n" not in output.strip() and not _WINDOWS_PATH.search(output)
+    escaped = "\n" not in output.strip() and not WINDOWS_PATH_IN_TEXT.search(output)
     if escaped and "\\n" in output[:500]:
         output = output.replace("\\n", "\n")
     lines = [line.strip() for line in output.splitlines()]

@@ -541,7 +541,7 @@ class ExchangeLog:
         root = (self.root or "").rstrip("/")
         if not root:
             return text
-        if WINDOWS_ABSOLUTE.match(root):  # commands and their output write C:\\Users\\…
+        if WINDOWS_ABSOLUTE.match(root):  # commands and their output write C:\Users\…
             text = text.replace(root.replace("/", "\\") + "\\", "")
         return text.replace(root + "/", "")
 

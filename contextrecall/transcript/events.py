@@ -56,8 +56,10 @@ def _next_space(text: str, start: int, end: int) -> int:
     return min(found) if found else -1
 
 
-# A Windows path: a drive letter (``C:\\Users``, ``C:/Users``) or a share (``\\\\server``).
+# A Windows path: a drive letter (``C:\Users``, ``C:/Users``) or a share (``\\server``);
+# and one written with backslashes anywhere in a text (a build error's ``C:\src\X.cs(3,5)``).
 WINDOWS_ABSOLUTE = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
+WINDOWS_PATH_IN_TEXT = re.compile(r"\b[A-Za-z]:\\\w")
 PATH_INPUTS = ("file_path", "notebook_path", "path")  # a tool's arguments naming a file
 
 
