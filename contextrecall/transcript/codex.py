@@ -47,8 +47,17 @@ _EXIT = re.compile(r"(?:exited with code|Exit code:)\s*(-?\d+)")
 # Unified exec's header before a command's output: "Chunk ID: …", "Wall time: …", "Process
 # exited with code N", "Original token count: N", then "Output:".
 _HEADER = re.compile(
-    r"\A(?:(?:Chunk ID|Wall time|Process exited|Process running|Original token)[^\n]*\n)+Output:\n?"
+    r"\A(?:(?:Chunk ID|Wall time|Process exited|Process running|Original token|Script completed)"
+    r"[^\n]*\n)+Output:\n?"
 )
+# Code mode (Codex 0.14x, the desktop app): one ``exec`` tool runs a JavaScript cell that calls
+# the other tools (``tools.exec_command({cmd: "…"})``, ``tools.apply_patch("*** Begin Patch…")``);
+# a cell still running after its wait says "Script running with cell ID 7", and a ``wait``
+# call's output ends it later.
+SCRIPT_TOOLS = frozenset({"exec"})
+_SCRIPT_COMMAND = re.compile(r"""["']?\bcmd["']?\s*:\s*("(?:[^"\\]|\\.)*")""")
+_SCRIPT_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_SCRIPT_RUNNING = re.compile(r"\AScript running with cell ID (\w+)")
 # A command Codex's sandbox ran and that failed: "failed in sandbox LinuxSeccomp with execution
 # error: …" (codex-rs SandboxErr), "command timed out", or, for any non-zero exit, "sandbox
 # denied exec error, exit code: 2, stdout: …, stderr: …": that command's own exit and output.
@@ -159,6 +168,36 @@ def patch_calls(call_id: str, patch: str) -> list[ToolCall]:
     return calls
 
 
+def script_calls(call_id: str, script: Any) -> list[ToolCall]:
+    """The commands and patches a code-mode cell runs: its ``exec_command`` commands as one
+    shell command (in the order written, as a ``;`` chain) and each patch's files."""
+    if not isinstance(script, str):
+        return []
+    commands = []
+    for literal in _SCRIPT_COMMAND.findall(script):
+        with contextlib.suppress(ValueError):
+            commands.append(json.loads(literal))
+    calls = [ToolCall(call_id, "Bash", {"command": " ; ".join(commands)})] if commands else []
+    for literal in _SCRIPT_STRING.findall(script):
+        if "*** Begin Patch" in literal:
+            with contextlib.suppress(ValueError):
+                calls += patch_calls(f"{call_id}#patch{len(calls)}", json.loads(literal))
+    return calls
+
+
+def _script_result(text: str) -> tuple[str, int | None]:
+    """A cell's printed output, and the exit code when it printed a command's whole result
+    (``{"exit_code": 101, "output": "…"}``)."""
+    body = _HEADER.sub("", text, count=1)
+    if body.startswith("{") and '"exit_code"' in body[:300]:
+        with contextlib.suppress(ValueError):
+            result = json.loads(body)
+            if isinstance(result, dict) and isinstance(result.get("output"), str):
+                code = result.get("exit_code")
+                return result["output"], code if isinstance(code, int) else None
+    return body, None
+
+
 def _output(payload: dict[str, Any]) -> tuple[str, bool]:
     """A tool output's text and whether it failed (a non-zero exit code, or said so)."""
     output = payload.get("output")
@@ -179,6 +218,8 @@ def _output(payload: dict[str, Any]) -> tuple[str, bool]:
     else:
         output = _text(output, ("input_text", "output_text", "text"))
     text = output if isinstance(output, str) else ""
+    if text.startswith("Script completed"):
+        text, code = _script_result(text)
     if sandboxed := _SANDBOX_FAILED.match(text):
         text, code = sandboxed.group(1), 1
         if exited := _EXITED.match(text):
@@ -263,6 +304,11 @@ class CodexParser:
                 yield AssistantMessage(thinking=cap_text(summary, THINKING_CAP), timestamp=when)
             return
         call_id = str(payload.get("call_id") or payload.get("id") or "")
+        if item == "function_call" and payload.get("name") == "wait":
+            cell = _script_cell(payload.get("arguments"))
+            if cell and f"cell:{cell}" in self.calls:  # its output is the cell's
+                self.calls[call_id] = self.calls.pop(f"cell:{cell}")
+            return
         if item in ("function_call", "custom_tool_call", "local_shell_call"):
             calls = self._calls(item, payload, call_id)
             if calls:
@@ -270,6 +316,10 @@ class CodexParser:
                 yield AssistantMessage(tool_calls=calls, timestamp=when)
             return
         if item in ("function_call_output", "custom_tool_call_output"):
+            running = _SCRIPT_RUNNING.match(_text(payload.get("output"), ("input_text", "text")))
+            if running:  # the cell goes on: a ``wait`` call's output ends it
+                self.calls[f"cell:{running.group(1)}"] = self.calls.pop(call_id, [])
+                return
             text, failed = _output(payload)
             self.text_chars += len(text)
             for call in self.calls.pop(call_id, []) or [None]:
@@ -300,6 +350,8 @@ class CodexParser:
             return patch_calls(call_id, patch) if isinstance(patch, str) else []
         if name in SHELL_TOOLS:
             return _shell_calls(call_id, payload.get("arguments"))
+        if name in SCRIPT_TOOLS and item == "custom_tool_call":
+            return script_calls(call_id, payload.get("input"))
         arguments = payload.get("arguments", payload.get("input"))
         try:
             values = json.loads(arguments) if isinstance(arguments, str) else arguments
@@ -315,6 +367,15 @@ class CodexParser:
             k: cap_text(v, TOOL_INPUT_CAP) if isinstance(v, str) else v for k, v in values.items()
         }
         return [ToolCall(call_id, name or "tool", capped)]
+
+
+def _script_cell(arguments: Any) -> str | None:
+    """The cell a ``wait`` call waits on (``{"cell_id": "18", …}``)."""
+    with contextlib.suppress(ValueError, TypeError):
+        values = json.loads(arguments) if isinstance(arguments, str) else arguments
+        if isinstance(values, dict) and values.get("cell_id") is not None:
+            return str(values["cell_id"])
+    return None
 
 
 def parse_codex(objects: Iterable[dict[str, Any]], report: ParseReport) -> Iterator[Event]:

@@ -339,3 +339,74 @@ def test_a_command_the_sandbox_reports_as_denied_is_its_exit_code_and_output(tmp
     assert "src/ledger/missing.py" not in {f.path for f in memory.files}
     fixes = [s.content for s in memory.snippets if s.category == "fix"]
     assert any("Expecting ',' delimiter: line 221 column 9" in fix for fix in fixes)
+
+
+def script_call(call_id: str, script: str, output: str) -> list[dict]:
+    """A code-mode ``exec`` cell and its output, as Codex 0.144 records them."""
+    return [
+        line(
+            "response_item",
+            {"type": "custom_tool_call", "name": "exec", "call_id": call_id, "input": script},
+        ),
+        line(
+            "response_item",
+            {
+                "type": "custom_tool_call_output",
+                "call_id": call_id,
+                "output": [{"type": "input_text", "text": output}],
+            },
+        ),
+    ]
+
+
+def test_a_code_mode_cell_is_the_commands_and_patches_it_runs(tmp_path):
+    """Codex's code mode runs JavaScript cells that call the other tools: a cell's
+    ``exec_command`` commands are shell commands with the cell's output (its printed exit code
+    when it printed one), its ``apply_patch`` patches are the files they change, and a cell
+    still running ends with the output of the ``wait`` call that waited on it."""
+    build = (
+        'const r = await tools.exec_command({cmd:"cargo test --all",'
+        '"workdir":"/home/dev/ledger","yield_time_ms":10000});text(r.output)\n'
+    )
+    patch = f"const patch = {json.dumps(PATCH)};\nawait tools.apply_patch(patch);\ntext('ok')\n"
+    failed = json.dumps({"exit_code": 101, "output": "error[E0425]: cannot find value `lock`"})
+    wait = {"cell_id": "7", "yield_time_ms": 1000}
+    lines = [
+        *rollout()[:5],
+        *script_call("c1", build, f"Script completed\nWall time 3.1 seconds\nOutput:\n{failed}"),
+        *script_call("c2", patch, "Script completed\nWall time 0.1 seconds\nOutput:\nok"),
+        *script_call(
+            "c3", build, "Script running with cell ID 7\nWall time 10.0 seconds\nOutput:\n"
+        ),
+        line(
+            "response_item",
+            {
+                "type": "function_call",
+                "name": "wait",
+                "arguments": json.dumps(wait),
+                "call_id": "w1",
+            },
+        ),
+        line(
+            "response_item",
+            {
+                "type": "function_call_output",
+                "call_id": "w1",
+                "output": "Script completed\nWall time 9.0 s\nOutput:\ntest result: ok. 12 passed",
+            },
+        ),
+    ]
+    path = write(tmp_path / "rollout.jsonl", lines)
+    results = [e for e in iter_events(path, "codex") if isinstance(e, ToolResult)]
+    assert [(r.call.name, r.is_error) for r in results] == [
+        ("Bash", True),
+        ("Edit", False),
+        ("Write", False),
+        ("Bash", False),
+    ]
+    assert results[0].content == "error[E0425]: cannot find value `lock`"
+    report = ParseReport()
+    memory = compress(iter_events(path, "codex", 0, report), "codex", report)
+    assert {f.path for f in memory.files} == {"src/ledger/close.py", "docs/close.md"}
+    run = next(c for c in memory.commands if c.command == "cargo test --all")
+    assert run.outcome == "tests-passed" and run.resolved
