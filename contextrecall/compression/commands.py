@@ -48,7 +48,9 @@ _REPORTED_EXIT = re.compile(
     r"|^(?:subprocess\.)?CalledProcessError: .* returned non-zero exit status [1-9]"
     # a compiler's or build tool's diagnostic (MSBuild, NuGet, tsc: "error CS0518:"), which
     # a pipe into ``tail`` or ``grep`` leaves without its exit code
-    r"|\berror [A-Z]{2,5}\d{3,5}\s*:",
+    r"|\berror [A-Z]{2,5}\d{3,5}\s*:"
+    # rustc's and cargo's: "error[E0425]: …", "error: could not compile `hk`"
+    r"|^error(?:\[E\d{4}\])?: ",
     re.I | re.M,
 )
 _BACKGROUND = re.compile(r"running in background with ID: ([\w-]+)")
@@ -374,6 +376,15 @@ def commits_in(output: str, command: str = "") -> list[tuple[str, str, str]]:
     if quiet and (logged := _ONELINE.search(output)):
         found = [("", logged["sha"], logged["subject"].strip())]
     return found
+
+
+_SWITCHED = re.compile(r"^Switched to (?:a new )?branch '([^'\n]+)'", re.M)
+
+
+def branch_switched(output: str) -> str | None:
+    """The branch ``git switch`` or ``git checkout`` said it switched to last, if any."""
+    found = _SWITCHED.findall(output)
+    return found[-1] if found else None
 
 
 _ONELINE = re.compile(r"^(?P<sha>[0-9a-f]{7,12}) (?P<subject>\S.*)$", re.M)  # git log --oneline

@@ -411,9 +411,13 @@ class SessionDigest:
         if not event.is_error:
             for source, target in cmd.moves_in(command):
                 self._move(source, target)
+            # a branch the session switched to ("Switched to a new branch 'fix/x'"), where
+            # the client does not say it (Codex names the branch a session started on)
+            self.branch = cmd.branch_switched(event.content) or self.branch
         self.signals.commands.append(key[:500])
         if "commit" in key:
-            for _branch, sha, subject in cmd.commits_in(event.content, key):
+            for branch, sha, subject in cmd.commits_in(event.content, key):
+                self.branch = branch or self.branch
                 self.committed = self.order
                 entry = f"{sha} {subject}"
                 if all(not c.startswith(sha) for c in self.commits):

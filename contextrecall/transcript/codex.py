@@ -58,6 +58,10 @@ SCRIPT_TOOLS = frozenset({"exec"})
 _SCRIPT_COMMAND = re.compile(r"""["']?\bcmd["']?\s*:\s*("(?:[^"\\]|\\.)*")""")
 _SCRIPT_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _SCRIPT_RUNNING = re.compile(r"\AScript running with cell ID (\w+)")
+# A command still running is read on by ``tools.write_stdin({session_id: N})``; the cell that
+# started it printed its session id when the agent asked for it.
+_SCRIPT_POLL = re.compile(r"\bwrite_stdin\(\s*\{[^}]*?\bsession_id\s*:\s*(\d+)")
+_PRINTED_SESSION = re.compile(r"(?i)\bsession[_ ]?id\W{1,4}(\d+)\b")
 # A command Codex's sandbox ran and that failed: "failed in sandbox LinuxSeccomp with execution
 # error: …" (codex-rs SandboxErr), "command timed out", or, for any non-zero exit, "sandbox
 # denied exec error, exit code: 2, stdout: …, stderr: …": that command's own exit and output.
@@ -242,6 +246,8 @@ class CodexParser:
         self.calls: dict[str, list[ToolCall]] = {}
         self.info = SessionInfo()
         self.text_chars = 0
+        self.sessions: dict[str, str] = {}  # a running command's session id: its command
+        self.last_command: str | None = None  # the command a code-mode cell started last
 
     def feed(self, obj: dict[str, Any]) -> Iterator[Event]:
         kind, payload, when = obj.get("type"), obj.get("payload"), obj.get("timestamp")
@@ -322,6 +328,8 @@ class CodexParser:
                 return
             text, failed = _output(payload)
             self.text_chars += len(text)
+            if started := _session_of(self.calls.get(call_id, []), text):
+                self.sessions[started[0]] = started[1]
             for call in self.calls.pop(call_id, []) or [None]:
                 yield ToolResult(
                     call.id if call else call_id,
@@ -351,7 +359,7 @@ class CodexParser:
         if name in SHELL_TOOLS:
             return _shell_calls(call_id, payload.get("arguments"))
         if name in SCRIPT_TOOLS and item == "custom_tool_call":
-            return script_calls(call_id, payload.get("input"))
+            return self._script(call_id, payload.get("input"))
         arguments = payload.get("arguments", payload.get("input"))
         try:
             values = json.loads(arguments) if isinstance(arguments, str) else arguments
@@ -367,6 +375,27 @@ class CodexParser:
             k: cap_text(v, TOOL_INPUT_CAP) if isinstance(v, str) else v for k, v in values.items()
         }
         return [ToolCall(call_id, name or "tool", capped)]
+
+    def _script(self, call_id: str, script: Any) -> list[ToolCall]:
+        """A code-mode cell's calls (``script_calls``); a cell that only reads on from a running
+        command is that command again (named by its session id, else the one started last),
+        so its output is that command's."""
+        calls = script_calls(call_id, script)
+        shell = [c for c in calls if c.name == "Bash"]
+        if shell:
+            self.last_command = shell[0].input["command"]
+        elif isinstance(script, str) and (poll := _SCRIPT_POLL.search(script)):
+            command = self.sessions.get(poll.group(1), self.last_command)
+            if command:
+                calls.append(ToolCall(call_id, "Bash", {"command": command}))
+        return calls
+
+
+def _session_of(calls: list[ToolCall], text: str) -> tuple[str, str] | None:
+    """(session id, command) when a cell that started a command printed its session id."""
+    printed = _PRINTED_SESSION.search(text)
+    command = next((c.input.get("command") for c in calls if c.name == "Bash"), None)
+    return (printed.group(1), command) if printed and isinstance(command, str) else None
 
 
 def _script_cell(arguments: Any) -> str | None:

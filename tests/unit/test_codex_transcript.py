@@ -410,3 +410,31 @@ def test_a_code_mode_cell_is_the_commands_and_patches_it_runs(tmp_path):
     assert {f.path for f in memory.files} == {"src/ledger/close.py", "docs/close.md"}
     run = next(c for c in memory.commands if c.command == "cargo test --all")
     assert run.outcome == "tests-passed" and run.resolved
+
+
+def test_a_cell_reading_on_from_a_running_command_is_that_command(tmp_path):
+    """A long command's output comes in later cells (``tools.write_stdin({session_id})``):
+    it is that command's, found by the session id its cell printed (else the command started
+    last); a Rust error in it means the command failed, with no exit code printed."""
+    start = (
+        'const r = await tools.exec_command({cmd:"cargo clippy -- -D warnings",'
+        '"yield_time_ms":1000}); text(r.output);\n'
+        "if (r.session_id) text(`SESSION_ID=${r.session_id}`)\n"
+    )
+    poll = 'const r = await tools.write_stdin({session_id:55001,chars:""}); text(r.output)\n'
+    clippy = "error: this `if` statement can be collapsed\n   --> src/step/output.rs:131:9"
+    lines = [
+        *rollout()[:5],
+        *script_call(
+            "c1",
+            start,
+            "Script completed\nWall time 1.2 s\nOutput:\n   Compiling hk\nSESSION_ID=55001",
+        ),
+        *script_call("c2", poll, f"Script completed\nWall time 9.0 s\nOutput:\n{clippy}"),
+    ]
+    report = ParseReport()
+    path = write(tmp_path / "rollout.jsonl", lines)
+    memory = compress(iter_events(path, "codex", 0, report), "codex", report)
+    (run,) = memory.commands
+    assert run.command == "cargo clippy -- -D warnings"
+    assert run.outcome == "failed" and "can be collapsed" in (run.error or "")

@@ -764,6 +764,23 @@ def test_a_quiet_commit_is_the_first_entry_of_the_log_printed_after_it(tmp_path)
     assert memory.state.phase == "committed"
 
 
+def test_the_branch_a_session_switched_to_is_its_branch(tmp_path):
+    """Codex names only the branch a session started on: a switch the session made, or the
+    branch its commit reports, is where it is now."""
+    memory = (
+        Transcript(branch="")
+        .user("fix it on a branch")
+        .bash("git switch -c codex/fix-util", "Switched to a new branch 'codex/fix-util'")
+        .memory(tmp_path)
+    )
+    assert memory.branch == "codex/fix-util"
+    committed = "[codex/fix-two 1a2b3c4] Skip the config\n 1 file changed"
+    memory = (
+        Transcript(branch="").user("commit").bash("git commit -am x", committed).memory(tmp_path)
+    )
+    assert memory.branch == "codex/fix-two"
+
+
 def test_the_files_edited_after_the_last_commit_are_uncommitted(tmp_path):
     committed = "[feature/cart 1a2b3c4] Add cart totals\n 2 files changed"
     memory = (
