@@ -173,15 +173,19 @@ def patch_calls(call_id: str, patch: str) -> list[ToolCall]:
 
 
 def script_calls(call_id: str, script: Any) -> list[ToolCall]:
-    """The commands and patches a code-mode cell runs: its ``exec_command`` commands as one
-    shell command (in the order written, as a ``;`` chain) and each patch's files."""
+    """The commands and patches a code-mode cell runs: each ``exec_command`` command a shell
+    command (each given the cell's output, which prints them together), and each patch's
+    files."""
     if not isinstance(script, str):
         return []
     commands = []
     for literal in _SCRIPT_COMMAND.findall(script):
         with contextlib.suppress(ValueError):
             commands.append(json.loads(literal))
-    calls = [ToolCall(call_id, "Bash", {"command": " ; ".join(commands)})] if commands else []
+    calls = [
+        ToolCall(f"{call_id}#{n}" if n else call_id, "Bash", {"command": command})
+        for n, command in enumerate(commands)
+    ]
     for literal in _SCRIPT_STRING.findall(script):
         if "*** Begin Patch" in literal:
             with contextlib.suppress(ValueError):
@@ -383,7 +387,7 @@ class CodexParser:
         calls = script_calls(call_id, script)
         shell = [c for c in calls if c.name == "Bash"]
         if shell:
-            self.last_command = shell[0].input["command"]
+            self.last_command = shell[-1].input["command"]
         elif isinstance(script, str) and (poll := _SCRIPT_POLL.search(script)):
             command = self.sessions.get(poll.group(1), self.last_command)
             if command:

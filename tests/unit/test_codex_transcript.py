@@ -368,6 +368,10 @@ def test_a_code_mode_cell_is_the_commands_and_patches_it_runs(tmp_path):
         'const r = await tools.exec_command({cmd:"cargo test --all",'
         '"workdir":"/home/dev/ledger","yield_time_ms":10000});text(r.output)\n'
     )
+    both = (
+        'const [a, b] = await Promise.all([tools.exec_command({cmd:"git status --short"}),\n'
+        '  tools.exec_command({cmd:"cargo fmt --check"})]); text(a.output + b.output)\n'
+    )
     patch = f"const patch = {json.dumps(PATCH)};\nawait tools.apply_patch(patch);\ntext('ok')\n"
     failed = json.dumps({"exit_code": 101, "output": "error[E0425]: cannot find value `lock`"})
     wait = {"cell_id": "7", "yield_time_ms": 1000}
@@ -375,6 +379,7 @@ def test_a_code_mode_cell_is_the_commands_and_patches_it_runs(tmp_path):
         *rollout()[:5],
         *script_call("c1", build, f"Script completed\nWall time 3.1 seconds\nOutput:\n{failed}"),
         *script_call("c2", patch, "Script completed\nWall time 0.1 seconds\nOutput:\nok"),
+        *script_call("c4", both, "Script completed\nWall time 0.4 seconds\nOutput:\n M src/lib.rs"),
         *script_call(
             "c3", build, "Script running with cell ID 7\nWall time 10.0 seconds\nOutput:\n"
         ),
@@ -403,6 +408,12 @@ def test_a_code_mode_cell_is_the_commands_and_patches_it_runs(tmp_path):
         ("Edit", False),
         ("Write", False),
         ("Bash", False),
+        ("Bash", False),
+        ("Bash", False),
+    ]
+    assert [r.call.input["command"] for r in results[3:5]] == [
+        "git status --short",
+        "cargo fmt --check",
     ]
     assert results[0].content == "error[E0425]: cannot find value `lock`"
     report = ParseReport()
