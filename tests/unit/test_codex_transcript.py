@@ -287,19 +287,20 @@ def test_codexs_plan_is_its_todo_list_and_gives_the_next_steps(tmp_path):
     assert memory.state.progress_percentage == 33
 
 
+def answered(call: dict, output: object) -> list[dict]:
+    """A tool call and its output, as a rollout records them."""
+    kind = f"{call['type']}_output"
+    return [
+        line("response_item", call),
+        line("response_item", {"type": kind, "call_id": call["call_id"], "output": output}),
+    ]
+
+
 def shell_call(call_id: str, command: str, output: str) -> list[dict]:
     """A ``shell`` function call and its output, as Codex 0.34 records them."""
     arguments = json.dumps({"command": ["bash", "-lc", command]})
-    return [
-        line(
-            "response_item",
-            {"type": "function_call", "name": "shell", "arguments": arguments, "call_id": call_id},
-        ),
-        line(
-            "response_item",
-            {"type": "function_call_output", "call_id": call_id, "output": output},
-        ),
-    ]
+    call = {"type": "function_call", "name": "shell", "arguments": arguments, "call_id": call_id}
+    return answered(call, output)
 
 
 def test_a_command_the_sandbox_reports_as_denied_is_its_exit_code_and_output(tmp_path):
@@ -343,20 +344,8 @@ def test_a_command_the_sandbox_reports_as_denied_is_its_exit_code_and_output(tmp
 
 def script_call(call_id: str, script: str, output: str) -> list[dict]:
     """A code-mode ``exec`` cell and its output, as Codex 0.144 records them."""
-    return [
-        line(
-            "response_item",
-            {"type": "custom_tool_call", "name": "exec", "call_id": call_id, "input": script},
-        ),
-        line(
-            "response_item",
-            {
-                "type": "custom_tool_call_output",
-                "call_id": call_id,
-                "output": [{"type": "input_text", "text": output}],
-            },
-        ),
-    ]
+    call = {"type": "custom_tool_call", "name": "exec", "call_id": call_id, "input": script}
+    return answered(call, [{"type": "input_text", "text": output}])
 
 
 def test_a_code_mode_cell_is_the_commands_and_patches_it_runs(tmp_path):
