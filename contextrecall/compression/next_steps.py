@@ -83,6 +83,7 @@ _OFFER = re.compile(
     r"if you(?:'d)? (?:want|like)\b[^.?]*\bI can|I can also)\b",
     re.I,
 )
+_QUESTION = re.compile(r"\w[\w`*)\]]*\?(?:\s|$)")  # "Merge edeyim mi? …", "…commit it?"
 OFFER_CHARS = 300
 
 
@@ -93,6 +94,3 @@ def offer_in(text: str) -> str | None:
     last = squash(paragraphs[-1]) if paragraphs else ""
     asks = _OFFER.match(last) or _QUESTION.search(last)
     return shorten(last, OFFER_CHARS) if asks else None
-
-
-_QUESTION = re.compile(r"\w[\w`*)\]]*\?(?:\s|$)")  # "Merge edeyim mi? …", "…commit it?"
