@@ -18,14 +18,6 @@ if TYPE_CHECKING:
 PUBLISH_SECONDS = 30  # a file's jobs must reach the broker within this, or stay spooled
 
 
-def _format_of(path: Path, fmt: str) -> str:
-    if fmt != "auto":
-        return fmt
-    from contextrecall.transcript import resolve_format
-
-    return resolve_format(path, "auto")
-
-
 def enqueue_files(
     settings: Settings,
     paths: list[Path],
@@ -43,20 +35,23 @@ def enqueue_files(
     not take them (they stay in the spool for ``recall spool flush``). A worker is started
     when there is work and none is alive (``client.autostart``).
     """
+    from contextrecall.transcript.detect import checked_format
+
     for path in paths:
         if not path.is_file():
             raise ValueError(f"{path}: no such file")
+    formats = [checked_format(path, fmt) for path in paths]  # every file, before any is sent
     ref = named_project(project) if project else project_for_directory(Path.cwd())
     machine = this_machine().to_dict()
     jobs: list[SaveJob] = []
-    for path in paths:
+    for path, source_format in zip(paths, formats, strict=True):
         spooled = spool_new_deltas(
             settings,
             transcript=path,
             project=ref.to_dict(),
             machine=machine,
             session_external_id=session or path.stem,
-            source_format=_format_of(path, fmt),
+            source_format=source_format,
             event="save",
             lock_wait=10.0,
             on_dropped=None if on_dropped is None else lambda n, path=path: on_dropped(path, n),

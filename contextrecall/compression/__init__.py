@@ -28,7 +28,7 @@ from contextrecall.transcript import (
     resolve_format,
     subagent_paths,
 )
-from contextrecall.transcript.detect import looks_binary
+from contextrecall.transcript.detect import KINDS, looks_binary
 
 __all__ = [
     "ExchangeLog",
@@ -42,7 +42,15 @@ __all__ = [
 ]
 
 # Reasons a consumed line did not count as transcript content.
-_UNRECOGNISED = ("invalid-json", "not-an-object", "unknown-type", "no-content", "line-too-long")
+_UNRECOGNISED = (
+    "invalid-json",
+    "not-an-object",
+    "unknown-type",
+    "no-content",
+    "line-too-long",
+    "codex-unknown-line",
+    "gemini-unknown-line",
+)
 
 
 def compress(
@@ -109,8 +117,7 @@ def compress_file(
     memory = compress(events, chosen, report)
     unrecognised = sum(report.skipped.get(reason, 0) for reason in _UNRECOGNISED)
     if offset == 0 and report.lines and unrecognised >= report.lines:
-        kind = {"claude": "a Claude Code", "chat": "a chat"}.get(fmt, "a Claude Code or chat")
-        raise TranscriptError(f"{path} is not {kind} transcript (no parsable line)")
+        raise TranscriptError(f"{path} is not {KINDS[fmt]} (no parsable line)")
     return memory
 
 

@@ -13,6 +13,14 @@ from contextrecall.transcript.gemini import RECORD_TYPES
 from contextrecall.transcript.reader import open_transcript
 
 FORMATS = ("auto", "claude", "codex", "gemini", "chat")
+# What a file of each format is called in an error; "auto" names them all.
+KINDS = {
+    "auto": "a Claude Code, Codex, Gemini CLI or chat transcript",
+    "claude": "a Claude Code transcript",
+    "codex": "a Codex rollout",
+    "gemini": "a Gemini CLI chat log",
+    "chat": "a chat transcript",
+}
 SNIFF_LINES = 50
 SNIFF_LINE_BYTES = 1024 * 1024
 _CLAUDE_KEYS = ("message", "sessionId", "uuid", "summary", "snapshot", "operation")
@@ -67,3 +75,17 @@ def detect_format(path: str | Path) -> str | None:
                 if found:
                     return found
     return None
+
+
+def checked_format(path: str | Path, fmt: str = "auto") -> str:
+    """The format to read ``path`` in: ``fmt``, or the detected one for "auto". ValueError
+    (one line) for a file with content none of whose first lines is a transcript line, or
+    whose lines are of another format than ``fmt``; an empty file passes (nothing to read)."""
+    found = detect_format(path)
+    if found is None and Path(path).stat().st_size:
+        raise ValueError(f"{path} is not {KINDS[fmt]} (none of its first lines is one)")
+    if fmt == "auto":
+        return found or "claude"
+    if found is not None and found != fmt:
+        raise ValueError(f"{path} is {KINDS[found]}, not {KINDS[fmt]} (--format {fmt})")
+    return fmt

@@ -645,6 +645,37 @@ def test_recall_save_rejects_a_missing_file(tmp_path):
     assert result.stderr.strip() == f"recall: error: {tmp_path / 'nope.jsonl'}: no such file"
 
 
+@pytest.mark.parametrize(
+    ("lines", "args", "error"),
+    [
+        (["hello world", "not json"], [], "is not a Claude Code, Codex, Gemini CLI or chat "),
+        (['{"a": 1}'], ["--format", "codex"], "is not a Codex rollout"),
+        (
+            [json.dumps({"type": "user", "sessionId": "s", "message": {"content": "hi"}})],
+            ["--format", "codex"],
+            "is a Claude Code transcript, not a Codex rollout (--format codex)",
+        ),
+    ],
+)
+def test_recall_save_rejects_a_file_that_is_not_a_transcript_and_sends_nothing(
+    tmp_path, lines, args, error
+):
+    settings = Settings.from_env({"RECALL_HOME": str(tmp_path / "home")})
+    path = tmp_path / "notes.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "contextrecall.cli", "save", *args, str(path)],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"recall: error: {path} {error}")
+    assert not list((tmp_path / "home").rglob("*.json"))
+
+
 def spool_flush(settings: Settings) -> str:
     flushed = subprocess.run(
         [sys.executable, "-m", "contextrecall.cli", "spool", "flush"],

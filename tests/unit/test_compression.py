@@ -1014,7 +1014,7 @@ def test_compress_file_raises_a_one_line_error_for_non_transcripts(tmp_path):
         (tmp_path / "missing.jsonl", "no such transcript"),
         (tmp_path, "is a directory"),
         (binary, "binary"),
-        (prose, "not a Claude Code or chat transcript"),
+        (prose, "not a Claude Code, Codex, Gemini CLI or chat transcript"),
     ]:
         with pytest.raises(TranscriptError, match=words) as caught:
             compress_file(path)
@@ -1027,6 +1027,16 @@ def test_forcing_the_wrong_format_names_the_format_in_the_error(tmp_path):
     with pytest.raises(TranscriptError, match="is not a Claude Code transcript"):
         compress_file(path, fmt="claude")
     assert compress_file(path, fmt="chat").first_request == "hello"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "kind"), [("codex", "a Codex rollout"), ("gemini", "a Gemini CLI chat log")]
+)
+def test_objects_of_no_format_are_not_a_transcript_of_the_forced_one(tmp_path, fmt, kind):
+    path = tmp_path / "objects.jsonl"
+    path.write_text('{"a": 1}\n{"b": 2}\n')
+    with pytest.raises(TranscriptError, match=f"is not {kind} \\(no parsable line\\)"):
+        compress_file(path, fmt=fmt)
 
 
 def test_empty_file_compresses_to_an_empty_memory(tmp_path):
