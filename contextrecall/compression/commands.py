@@ -146,8 +146,9 @@ _MOVE = re.compile(r"(?:^|&&|;|\|\|)\s*(?:git\s+)?mv\s+(?:-\w+\s+)*(\S+)\s+(\S+)
 
 
 def moves_in(command: str) -> list[tuple[str, str]]:
-    """(source, target) of each ``mv`` / ``git mv`` of one source in ``command``."""
-    return [(a.strip("'\""), b.strip("'\"")) for a, b in _MOVE.findall(command)]
+    """(source, target) of each ``mv`` / ``git mv`` of one source in ``command``, on any of
+    its lines."""
+    return [(a.strip("'\""), b.strip("'\"")) for a, b in _MOVE.findall(one_line(command))]
 
 
 # ``cat > path <<'EOF'`` (or ``cat <<EOF > path``, ``tee path <<EOF``) up to its end marker.
@@ -172,9 +173,58 @@ def file_writes(command: str) -> tuple[list[tuple[str, str]], str]:
     return writes, rest
 
 
+# A script line that does not end its command: the next line goes on with it.
+_GOES_ON = re.compile(r"(?:\||&&|\|\||\b(?:do|then|else|in)|[{(])\s*$")
+_CONTINUED = re.compile(r"\\\n")  # a line continued on the next
+_HEREDOC_START = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
+
+
+def one_line(command: str) -> str:
+    """A script of several lines as one line, its lines joined by ``;`` as the shell runs
+    them (``cd app`` / ``git switch -c dev`` / ``git push``), so each line stays a command
+    of its own; a line that goes on (``\\``, ``|``, ``&&``, ``do``), a quoted newline (a
+    commit message) and a here-document's lines are joined by a space. Comment lines go."""
+    if "\n" not in command:
+        return command
+    command = _CONTINUED.sub(" ", command)
+    out: list[str] = []
+    quote = ""  # the quote a newline is inside of, if any
+    heredoc = ""  # the end marker of the here-document being read, if any
+    for line in command.split("\n"):
+        if heredoc:
+            out.append(" " + line)
+            heredoc = "" if line.strip() == heredoc else heredoc
+            continue
+        if not quote and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if out:
+            out.append(" " if quote or _GOES_ON.search(out[-1]) else "; ")
+        out.append(line)
+        quote = _open_quote(line, quote)
+        if not quote and (started := _HEREDOC_START.search(line)):
+            heredoc = started.group(2)
+    return "".join(out).strip()
+
+
+def _open_quote(line: str, quote: str) -> str:
+    """The quote still open at the end of ``line``, given the one open at its start."""
+    escaped = False
+    for char in line:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+    return quote
+
+
 def command_key(command: str) -> str:
-    """The command without a leading ``cd``, ``2>&1`` and trailing output filters."""
-    text = squash(_HEREDOC.sub(_commit_subject, command))
+    """The command without a leading ``cd``, ``2>&1`` and trailing output filters; a script's
+    lines joined as one line (``one_line``)."""
+    text = squash(one_line(_HEREDOC.sub(_commit_subject, command)))
     text = _CD_PREFIX.sub("", text)
     text = _NOISE_SUFFIX.sub("", text)
     return _REDIRECT.sub("", text).strip()

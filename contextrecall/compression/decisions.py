@@ -227,16 +227,30 @@ def candidate_from_plan(plan: str, order: int) -> Candidate | None:
     return Candidate(f"Plan: {title}", 5.0, order, rationale, [], "plan", "high")
 
 
+NOTES_ONLY = "(notes only)"  # AskUserQuestion's answer when the person only wrote notes
+
+
+def chosen(answer: str, note: str | None) -> str:
+    """What the person answered: the option they chose, or their notes when they only wrote
+    notes."""
+    return note if note and answer in ("", NOTES_ONLY) else answer
+
+
 def candidates_from_answers(
-    questions: list[dict[str, object]], answers: dict[str, str], order: int
+    questions: list[dict[str, object]],
+    answers: dict[str, str],
+    order: int,
+    notes: dict[str, str] | None = None,
 ) -> list[Candidate]:
-    """AskUserQuestion: each question with the option the person chose."""
+    """AskUserQuestion: each question with the option the person chose, and the notes they
+    wrote beside it as the why (their own words, often the real decision)."""
     found = []
     for question in questions:
         text = question.get("question")
         if not isinstance(text, str) or text not in answers:
             continue
-        answer = answers[text]
+        note = (notes or {}).get(text)
+        answer = chosen(answers[text], note)
         options = question.get("options")
         labels = (
             [o["label"] for o in options if isinstance(o, dict) and isinstance(o.get("label"), str)]
@@ -249,7 +263,7 @@ def candidates_from_answers(
                 f"{shorten(text, 160)} → {shorten(answer, 160)}",
                 6.0,
                 order,
-                "chosen by the user",
+                f"the user: {note}" if note else "chosen by the user",
                 [shorten(a, 80) for a in alternatives[:4]],
                 "user-choice",
             )

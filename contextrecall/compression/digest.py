@@ -312,7 +312,9 @@ class SessionDigest:
             answers = event.details.get("answers") or dec.parse_answers(event.content)
             questions = call.input.get("questions")
             if isinstance(questions, list) and answers:
-                self.candidates.extend(dec.candidates_from_answers(questions, answers, self.order))
+                notes = event.details.get("notes") or {}
+                found = dec.candidates_from_answers(questions, answers, self.order, notes)
+                self.candidates.extend(found)
         elif name == "TaskCreate" and not event.is_error:
             self._task_create(call, event)
         elif name == "TaskUpdate" and not event.is_error:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from contextrecall.compression import commands as cmd
 from contextrecall.compression import compaction
+from contextrecall.compression import decisions as dec
 from contextrecall.compression import snippets as snip
 from contextrecall.compression.digest import (
     BUILTIN_COMMANDS,
@@ -62,6 +63,8 @@ EXCHANGE_CHARS = 3200
 RUNNING = "no result, the session ended while it ran"
 EXCERPT_LINES = 5
 EXCERPT_CHARS = 300
+_LAUNCHED = re.compile(r"Async agent launched\b")  # a background subagent's start, not its report
+QUESTION_CHARS, ANSWER_CHARS = 120, 500  # of a question the agent asked, of its answer
 DEFINITION_LINES = 6  # declarations kept of one written or edited file
 DEFINITION_CHARS = 300
 SETTINGS_LINES, SETTINGS_CHARS = 16, 900  # of a settings or documentation file (``_settings``)
@@ -266,10 +269,13 @@ class ExchangeLog:
         elif name in SUBAGENT_TOOLS:
             task = call.input.get("description") or call.input.get("subagent_type") or "task"
             report = _TASK_TRAILER.sub("", event.content).strip()
-            # a subagent run in the background is only launched here: its report comes later,
-            # in the notification that it finished
-            if report and not event.is_error and not call.input.get("run_in_background"):
+            # a subagent run in the background (asked so, or so defined) is only launched
+            # here: its report comes later, in the notification that it finished
+            background = call.input.get("run_in_background") or _LAUNCHED.match(report)
+            if report and not event.is_error and not background:
                 self.current.reports.append((str(task), report[:REPORT_CHARS]))
+        elif name == "AskUserQuestion" and event.details.get("answers"):
+            self._answered(event.details["answers"], event.details.get("notes") or {})
         elif name not in SKIPPED_TOOLS and name not in LISTING_TOOLS:
             self._found(call, event)
         if event.is_error and name != "Bash" and not refused(event):
@@ -381,6 +387,18 @@ class ExchangeLog:
         more = f" (of {len(lines)} lines)" if len(lines) > EXCERPT_LINES else ""
         failed = " failed" if event.is_error else ""
         self.current.found.append(f"{call.name} {shorten(query, 160)}{more}{failed}:\n{body}")
+
+    def _answered(self, answers: dict[str, str], notes: dict[str, str]) -> None:
+        """The person's answers to the agent's questions, each after its question (cut: the
+        answer and the notes they wrote beside it are what is asked about later)."""
+        lines = []
+        for question, answer in answers.items():
+            note = notes.get(question)
+            said = dec.chosen(answer, note)
+            lines.append(f"{shorten(question, QUESTION_CHARS)} → {shorten(said, ANSWER_CHARS)}")
+            if note and said is not note:
+                lines.append(f"  notes: {shorten(note, ANSWER_CHARS)}")
+        self.current.found.append("The user answered:\n" + "\n".join(lines))
 
     def _shown_line(self, line: str) -> str:
         return self.relative(line.strip()) if line.strip().startswith("/") else line.rstrip()
@@ -543,6 +561,9 @@ class ExchangeLog:
             return text
         if WINDOWS_ABSOLUTE.match(root):  # commands and their output write C:\Users\…
             text = text.replace(root.replace("/", "\\") + "\\", "")
+            # and Git Bash's /c/Users/…, WSL's /mnt/c/Users/…
+            drive = f"/{root[0].lower()}{root[2:]}/"
+            text = text.replace(f"/mnt{drive}", "").replace(drive, "")
         return text.replace(root + "/", "")
 
 

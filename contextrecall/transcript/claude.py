@@ -227,6 +227,16 @@ def _details(raw: Any) -> dict[str, Any]:
         details["answers"] = {
             cap_text(str(q), 500): cap_text(str(a), 500) for q, a in list(answers.items())[:10]
         }
+        # the notes the person wrote beside an answer (2.1.2xx): their own words
+        annotations = raw.get("annotations")
+        if isinstance(annotations, dict):
+            details["notes"] = {
+                cap_text(str(q), 500): cap_text(note["notes"].strip(), 1000)
+                for q, note in list(annotations.items())[:10]
+                if isinstance(note, dict)
+                and isinstance(note.get("notes"), str)
+                and note["notes"].strip()
+            }
     task = raw.get("task")
     if isinstance(task, dict):
         details["task"] = {

@@ -219,6 +219,43 @@ def test_answered_question_and_approved_plan_become_decisions(tmp_path):
     assert memory.state.phase == "planning"
 
 
+def test_the_notes_written_beside_an_answer_are_kept_as_its_why(tmp_path):
+    """Claude Code 2.1.2xx keeps the notes a person writes beside an answer (or instead of
+    one: "(notes only)") in ``annotations``: their own words, kept with the decision and in
+    the exchange's memory."""
+    asked = [
+        {"question": "How much of the verdict lands in the repo?", "options": [{"label": "All"}]},
+        {"question": "Which shell?", "options": [{"label": "pwsh"}, {"label": "bash"}]},
+    ]
+    details = {
+        "answers": {
+            "How much of the verdict lands in the repo?": "(notes only)",
+            "Which shell?": "pwsh",
+        },
+        "annotations": {
+            "How much of the verdict lands in the repo?": {"notes": "Cite it like a paper."},
+            "Which shell?": {"notes": "7.4 or later", "preview": "pwsh -NoProfile"},
+        },
+    }
+    memory = (
+        Transcript()
+        .user("land the verdicts")
+        .tool("AskUserQuestion", {"questions": asked}, "The user answered.", details=details)
+        .memory(tmp_path)
+    )
+    choices = {d.text: d.rationale for d in memory.decisions}
+    assert choices["How much of the verdict lands in the repo? → Cite it like a paper."] == (
+        "the user: Cite it like a paper."
+    )
+    assert choices["Which shell? → pwsh"] == "the user: 7.4 or later"
+    (answered,) = [s.content for s in memory.snippets if s.content.startswith("The user answered")]
+    assert answered.splitlines()[1:] == [
+        "How much of the verdict lands in the repo? → Cite it like a paper.",
+        "Which shell? → pwsh",
+        "  notes: 7.4 or later",
+    ]
+
+
 # -- state, todos, files -------------------------------------------------------------------
 
 
@@ -1155,6 +1192,36 @@ def test_real_sessions_keep_answers_blockers_and_created_files():
     assert "Previously: Empty Repo Setup: CLAUDE.md Foundation Created." in todo.summary
 
 
+def test_each_line_of_a_script_is_a_command_and_git_bash_paths_are_the_projects(tmp_path):
+    """A Bash call of several lines runs them one after another: each is a command of its own
+    (a leading ``cd`` to the project dropped, a quoted newline and a here-document kept whole),
+    and Git Bash's ``/c/Users/…`` is the project's ``C:\\Users\\…``."""
+    root = "C:\\Users\\dev\\starcar"
+    script = (
+        "cd /c/Users/dev/starcar\n"
+        "# the integration branch\n"
+        "git switch -c dev\n"
+        'git commit -q -m "first line\n\nsecond line"\n'
+        "git push -u origin dev 2>&1 | tail -5\n"
+        "python3 - <<'EOF'\nprint('not a command')\nEOF\n"
+        "pwsh -File /c/Users/dev/starcar/scripts/Land-Verdict.ps1 \\\n  -Round 4\n"
+    )
+    memory = (
+        Transcript(cwd=root)
+        .user("set up the dev branch")
+        .bash(script, "Switched to a new branch 'dev'\nLanded /c/Users/dev/starcar/docs/v.md")
+        .memory(tmp_path)
+    )
+    (run,) = [s.content for s in memory.snippets if s.category == "command"]
+    assert run.splitlines()[0] == (
+        '$ git switch -c dev; git commit -q -m "first line second line"; '
+        "git push -u origin dev | tail -5; python3 - <<'EOF' print('not a command') EOF; "
+        "pwsh -File scripts/Land-Verdict.ps1 -Round 4"
+    )
+    assert "Landed docs/v.md" in run
+    assert memory.branch == "dev"
+
+
 def test_a_session_on_windows_names_its_files_as_the_project_does(tmp_path):
     """Claude Code on Windows writes ``C:\\Users\\…`` paths and runs commands with its
     PowerShell tool: the files are the project's own (``Converters/Words.cs``), the commands
@@ -1192,9 +1259,13 @@ def test_a_session_on_windows_names_its_files_as_the_project_does(tmp_path):
     assert any("failed: Converters\\Words.cs(3,5): error CS0518" in c for c in commands)
 
 
-def test_a_background_subagents_report_comes_in_its_notification(tmp_path):
-    """An Agent run in the background returns at once ("Async agent launched"); its report is
-    the ``<result>`` of the notification that it finished."""
+@pytest.mark.parametrize(
+    "how", [{"run_in_background": True}, {"subagent_type": "car"}], ids=["asked", "defined"]
+)
+def test_a_background_subagents_report_comes_in_its_notification(tmp_path, how):
+    """An Agent run in the background (asked so, or so its agent type is defined) returns at
+    once ("Async agent launched"); its report is the ``<result>`` of the notification that
+    it finished."""
     launched = "Async agent launched successfully.\nagentId: a69b4 (internal ID)"
     notice = (
         "<task-notification>\n<task-id>a69b4</task-id>\n<status>completed</status>\n"
@@ -1207,7 +1278,7 @@ def test_a_background_subagents_report_comes_in_its_notification(tmp_path):
         .user("/review codebase")
         .tool(
             "Agent",
-            {"description": "Bug review", "prompt": "review it", "run_in_background": True},
+            {"description": "Bug review", "prompt": "review it", **how},
             launched,
         )
         .user(notice)
