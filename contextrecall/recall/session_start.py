@@ -329,4 +329,6 @@ def _whole_sentences(text: str, limit: int) -> str:
     cut = max(text.rfind(mark, 0, limit) for mark in (". ", "; ", "! ", "? "))
     if cut < limit // 2:
         cut = text.rfind(" ", 0, limit)
+    if cut < limit // 2:  # one long word (a path, a variable set to one): cut inside it
+        cut = limit - 1
     return text[: cut + 1].rstrip() + " …"

@@ -127,6 +127,23 @@ def test_the_session_start_lists_the_last_commands_and_changes(backend):
     assert "+ `def total(cart), do: Enum.sum(cart.prices)`" in changes
 
 
+def test_a_last_command_opening_with_one_long_word_is_shown_by_its_start(backend):
+    """A command whose first 100 characters hold no space (a variable set to a long path)
+    is cut inside that word, not shown as "$ …"."""
+    worktree = "/tmp/claude/" + "scratchpad-" * 10 + "car46"
+    save(
+        backend,
+        session().bash(
+            f'WT="{worktree}"\ngit worktree add --detach "$WT" c1b7131',
+            "Preparing worktree (detached HEAD c1b7131)",
+        ),
+    )
+    block = session_start.session_start_block(backend, "shop")
+    commands = block.split("## Its last commands\n", 1)[1].split("\n## ")[0].splitlines()
+    assert commands[-1].startswith(f'- $ WT="{worktree[:80]}')
+    assert commands[-1].endswith("… -> exit 0 | Preparing worktree (detached HEAD c1b7131)")
+
+
 def test_the_session_start_lists_the_commits_the_last_git_log_showed(backend):
     listed = (
         "928d14f fixed test after rebase\ndb91390 go fmt fix\n"
