@@ -17,7 +17,7 @@ from contextrecall.transcript.events import WINDOWS_PATH_IN_TEXT
 _EXPLORATION_TEXT = """
 ls cat head tail grep rg ag find fd tree pwd echo wc which whereis file stat less more du
 df env printenv type whoami date sleep true false cd realpath basename dirname sort uniq
-cut diff cmp lsof ps top id uname hostname
+cut diff cmp lsof ps top id uname hostname nl jq column xxd od hexdump
 """
 EXPLORATION = frozenset(_EXPLORATION_TEXT.split())
 _GIT_TRIVIAL = re.compile(
@@ -260,8 +260,14 @@ def is_exploration(key: str) -> bool:
             continue
         program = words[0].rsplit("/", 1)[-1]
         if program not in EXPLORATION and program != "mkdir" and not _GIT_TRIVIAL.match(part):
-            return False
+            if not _ONLY_PRINTS.match(part.strip()):
+                return False
     return True
+
+
+# Runs that only print: ``sed`` without ``-i`` (it writes to its output, never the file), a
+# program asked for its version or help.
+_ONLY_PRINTS = re.compile(r"sed(?!.*\s(?:-\w*i|--in-place))\s|\S+\s+(?:--version|--help)$")
 
 
 # What ``is_exploration`` lets by that changes things.

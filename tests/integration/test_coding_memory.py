@@ -259,6 +259,9 @@ def test_the_last_commands_are_those_that_did_something(backend):
         .bash("ls priv/static", "app.css")
         .bash("tree -L 2", "lsd: 2: No such file or directory (os error 2)", True)
         .bash("git add -f priv/static/app.css", "")
+        .bash("nl -ba lib/app.ex | sed -n '1,40p'", "     1\tdefmodule App do")
+        .bash("mix --version", "Mix 1.17.2")
+        .bash("sed -i 's/red/blue/' priv/app.css", "")
         .bash("mix test", "Finished in 0.4 seconds\n12 tests, 0 failures")
     )
     save(backend, transcript, "s1")
@@ -267,6 +270,9 @@ def test_the_last_commands_are_those_that_did_something(backend):
     assert "git add -f priv/static/app.css" in commands and "mix test" in commands
     assert "tree -L 2" in commands  # it only looked, but it failed: an error met
     assert "git diff" not in commands and "ls priv/static" not in commands
+    # sed without -i, nl and a version only print; sed -i changes the file
+    assert "sed -n" not in commands and "mix --version" not in commands
+    assert "sed -i 's/red/blue/' priv/app.css" in commands
 
 
 def test_the_last_error_is_one_nothing_worked_after(backend):
