@@ -259,9 +259,9 @@ def is_exploration(key: str) -> bool:
         if not words:
             continue
         program = words[0].rsplit("/", 1)[-1]
-        if program not in EXPLORATION and program != "mkdir" and not _GIT_TRIVIAL.match(part):
-            if not _ONLY_PRINTS.match(part.strip()):
-                return False
+        looks = program in EXPLORATION or program == "mkdir" or _GIT_TRIVIAL.match(part)
+        if not looks and not _ONLY_PRINTS.match(part.strip()):
+            return False
     return True
 
 
