@@ -23,6 +23,7 @@ from contextrecall.memory import (
 from contextrecall.tagging import tags_for
 
 DECISION_LIMIT = 10
+OUTCOME_CHARS = 800  # of the agent's last report: where the session stands
 CLOSED = frozenset({"completed", "done", "resolved", "deleted", "cancelled"})  # a todo's ends
 COMMAND_RUN_LIMIT = 40
 READ_ONLY_FILE_LIMIT = 10
@@ -168,7 +169,7 @@ def build_state(
         phase = "planning"
     else:
         phase = "exploration"
-    current = first_sentences(digest.last_texts[-1], 400) if digest.last_texts else None
+    current = first_sentences(digest.last_texts[-1], OUTCOME_CHARS) if digest.last_texts else None
     return ProjectStateUpdate(
         phase=phase,
         progress_percentage=progress,
@@ -176,7 +177,7 @@ def build_state(
         next_actions=[clean(a, 200) for a in next_actions[:12]],
         key_files=[relative(f.path, root) for f in files[:8]],
         important_decisions=decisions[:5],
-        summary=clean(current, 400) if current else None,
+        summary=clean(current, OUTCOME_CHARS) if current else None,
     )
 
 

@@ -155,6 +155,7 @@ SESSION_CHARS = 900  # of one session's summary in the session-start block
 LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
 START_COMMANDS = 20  # of them in the session-start block
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
+OUTCOME_CHARS = 800  # of the latest session's last report, as its state keeps it
 LOGGED_COMMITS = 3  # the newest commits its last `git log` listed, in the session start
 NEXT_STEPS = 8  # its open todos, or the next steps it named
 UNCOMMITTED = 8  # of the files it edited after its last commit, the last edited
@@ -228,7 +229,7 @@ def _left_off(
         lines.append(f"Last request: {_whole_sentences(latest['last_request'], 300)}")
     summary = (latest.get("state") or {}).get("summary")
     if summary:
-        lines.append(f"Outcome: {_whole_sentences(summary, 400)}")
+        lines.append(f"Outcome: {_whole_sentences(summary, OUTCOME_CHARS)}")
     commands = [c for c in latest.get("commands") or [] if isinstance(c, dict)]
     tests = [c for c in commands if str(c.get("outcome", "")).startswith("tests-")]
     if tests:

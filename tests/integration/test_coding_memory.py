@@ -127,6 +127,18 @@ def test_the_session_start_lists_the_last_commands_and_changes(backend):
     assert "+ `def total(cart), do: Enum.sum(cart.prices)`" in changes
 
 
+def test_the_session_start_shows_the_last_report_up_to_800_characters(backend):
+    """The agent's last report is what a resuming person reads first: its outcome shows up
+    to 800 characters of it, whole sentences."""
+    sentences = [f"Step {n} of the migration moved table t{n} and its indexes." for n in range(20)]
+    save(backend, session().say(" ".join(sentences)))
+    block = session_start.session_start_block(backend, "shop")
+    outcome = next(line for line in block.splitlines() if line.startswith("Outcome: "))
+    assert "Step 11 of the migration moved table t11" in outcome
+    assert "t19" not in outcome
+    assert len(outcome) <= len("Outcome: ") + 800 + 2
+
+
 def test_a_last_command_opening_with_one_long_word_is_shown_by_its_start(backend):
     """A command whose first 100 characters hold no space (a variable set to a long path)
     is cut inside that word, not shown as "$ …"."""
