@@ -467,10 +467,15 @@ def dependencies_in(manifest_name: str, text: str) -> set[str]:
     return tags
 
 
+# Programs that run the command after them: ``rtk`` is a proxy that a Claude Code hook puts
+# before commands to shorten their output (``rtk git status``, ``rtk bun run test``).
+WRAPPERS = frozenset({"sudo", "env", "time", "rtk"})
+
+
 def from_program(words: list[str]) -> list[str]:
     """A simple command's words from its program on: without the variables it sets before
-    it (``PYTHONPATH=. pytest``) or ``sudo``, ``env``, ``time``."""
-    while words and (_ENV_ASSIGNMENT.match(words[0]) or words[0] in ("sudo", "env", "time")):
+    it (``PYTHONPATH=. pytest``) or a program that runs it (``WRAPPERS``)."""
+    while words and (_ENV_ASSIGNMENT.match(words[0]) or words[0] in WRAPPERS):
         words = words[1:]
     return words
 

@@ -49,8 +49,10 @@ _REPORTED_EXIT = re.compile(
     # a compiler's or build tool's diagnostic (MSBuild, NuGet, tsc: "error CS0518:"), which
     # a pipe into ``tail`` or ``grep`` leaves without its exit code
     r"|\berror [A-Z]{2,5}\d{3,5}\s*:"
-    # rustc's and cargo's: "error[E0425]: …", "error: could not compile `hk`"
-    r"|^error(?:\[E\d{4}\])?: ",
+    # rustc's, clippy's and cargo's: "error[E0425]: …", "error: …" pointing at its source
+    # ("  --> src/x.rs:3:9"), "error: could not compile `hk`" (a bare "error: …" line is any
+    # program's log, a passing test suite's among them)
+    r"|^error\[E\d{4}\]: |^error: [^\n]*\n\s*--> |^error: (?:could not compile|aborting due to)",
     re.I | re.M,
 )
 _BACKGROUND = re.compile(r"running in background with ID: ([\w-]+)")
@@ -92,6 +94,7 @@ _VSTEST = re.compile(
     r"\s+[^\W\d]+:\s*\d+.*$",
     re.M,
 )
+_BUN = re.compile(r"^\s*(\d+) pass\s*\n\s*(\d+) fail\s*$", re.M)  # bun test: " 12 pass" / " 0 fail"
 _UNITTEST = re.compile(r"^Ran (\d+) tests? in .*?\n\s*\n?(OK|FAILED)", re.M | re.S)
 _PURPOSES = (
     ("test", TEST_COMMAND),
@@ -338,6 +341,10 @@ def test_summary(output: str) -> tuple[int, int, str] | None:
         failures = sum(int(m.group(1)) for m in vstest)
         shown = next((m for m in vstest if int(m.group(1))), vstest[-1])  # a failing one
         return failures, sum(int(m.group(2)) for m in vstest), squash(shown.group(0))
+    bun = list(_BUN.finditer(output))
+    if bun:
+        passes, failures = int(bun[-1].group(1)), int(bun[-1].group(2))
+        return failures, passes, f"{passes} pass, {failures} fail"
     unittest = _UNITTEST.search(output)
     if unittest:
         failed = 0 if unittest.group(2) == "OK" else 1
@@ -424,13 +431,20 @@ def pull_requests_in(text: str) -> list[str]:
     return _PULL_REQUEST.findall(text)
 
 
-def commits_in(output: str, command: str = "") -> list[tuple[str, str, str]]:
+_COMMIT_MESSAGE = re.compile(r"\bgit\s+commit\b[^;&|]*?\s-[a-z]*m\s*(?:\"([^\"]+)\"|'([^']+)')")
+
+
+def commits_in(output: str, command: str = "", ran: bool = False) -> list[tuple[str, str, str]]:
     """(branch, short sha, subject) of each commit ``git commit`` reported; a quiet one
-    (``git commit -q … && git log --oneline -1``) by the first entry of the log after it."""
+    (``git commit -q … && git log --oneline -1``) by the first entry of the log after it; one
+    that ``ran`` (exit 0) and printed no such line (``-q``, or a proxy that shortens output:
+    ``ok ✓``) by the message it was given, its sha unknown."""
     found = [(m["branch"], m["sha"], m["subject"].strip()) for m in _COMMIT.finditer(output)]
     quiet = not found and re.search(r"\bgit commit\b.*\bgit log\b", command, re.S)
     if quiet and (logged := _ONELINE.search(output)):
         found = [("", logged["sha"], logged["subject"].strip())]
+    if not found and ran and (given := _COMMIT_MESSAGE.search(command)):
+        found = [("", "", (given[1] or given[2]).strip())]
     return found
 
 

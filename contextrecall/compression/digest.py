@@ -418,11 +418,11 @@ class SessionDigest:
             self.branch = cmd.branch_switched(event.content) or self.branch
         self.signals.commands.append(key[:500])
         if "commit" in key:
-            for branch, sha, subject in cmd.commits_in(event.content, key):
+            for branch, sha, subject in cmd.commits_in(event.content, key, not event.is_error):
                 self.branch = branch or self.branch
                 self.committed = self.order
-                entry = f"{sha} {subject}"
-                if all(not c.startswith(sha) for c in self.commits):
+                entry = f"{sha} {subject}".strip()
+                if all(not c.startswith(sha or entry) for c in self.commits):
                     self.commits.append(entry)
                     self.signals.texts.append(subject)
         self._pull_requests(event.content)

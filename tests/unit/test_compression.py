@@ -1222,6 +1222,33 @@ def test_each_line_of_a_script_is_a_command_and_git_bash_paths_are_the_projects(
     assert memory.branch == "dev"
 
 
+def test_a_proxied_session_reads_bun_tests_and_quiet_commits_as_they_ran(tmp_path):
+    """``rtk`` runs the command after it (a failure of ``rtk bun run test`` is resolved by
+    ``bun run test`` passing); bun's summary counts its tests, and a passing suite's log line
+    "error: …" is not a failure; a commit that printed no ``[branch sha]`` line (``ok ✓``)
+    is known by its message."""
+    passing = (
+        "$ bun test src/\n[Limiter] Task 2 failed\nerror: Item 3 failed\n\n"
+        " 1309 pass\n 0 fail\n 2849 expect() calls\nRan 1309 tests across 58 files. [754.00ms]"
+    )
+    memory = (
+        Transcript()
+        .user("run the tests and commit")
+        .edit("src/engine.ts")
+        .bash("rtk bun run test", "error: unrecognized subcommand 'bun'", True)
+        .bash("bun run test 2>&1", passing)
+        .bash('rtk git commit -m "Plan-first pipeline"', "ok ✓")
+        .edit("src/git.ts")
+        .memory(tmp_path)
+    )
+    runs = {c.command: c for c in memory.commands}
+    assert runs["bun run test"].outcome == "tests-passed"
+    assert runs["bun run test"].tests == "1309 pass, 0 fail"
+    assert runs["rtk bun run test"].resolved is True and memory.state.blockers == []
+    assert memory.commits == ["Plan-first pipeline"]
+    assert memory.uncommitted == ["src/git.ts"]
+
+
 def test_a_session_on_windows_names_its_files_as_the_project_does(tmp_path):
     """Claude Code on Windows writes ``C:\\Users\\…`` paths and runs commands with its
     PowerShell tool: the files are the project's own (``Converters/Words.cs``), the commands
