@@ -216,6 +216,12 @@ class ExchangeLog:
         pasted = _PASTED_ERROR.search(event.text)
         if pasted:  # an error the person met and pasted: what the exchange is to fix
             self._error(shorten(squash(pasted.group(0)), 300))
+        if len(text) > REQUEST_CHARS:
+            # what the person pasted (a log, a trace, a plan) past what the request keeps:
+            # its most telling lines, as a written file's are
+            shown = excerpt(event.text, lines=SETTINGS_LINES, chars=SETTINGS_CHARS)
+            lines = event.text.count("\n") + 1
+            self.current.found.append(f"Pasted by the user (of {lines} lines):\n{shown}")
 
     def _notified(self, text: str) -> None:
         """A background task's notification: a subagent's report (its ``<result>``) is a

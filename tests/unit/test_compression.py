@@ -1222,6 +1222,27 @@ def test_each_line_of_a_script_is_a_command_and_git_bash_paths_are_the_projects(
     assert memory.branch == "dev"
 
 
+def test_a_long_paste_keeps_its_telling_lines_past_what_the_request_keeps(tmp_path):
+    """A request longer than the exchange keeps (a pasted log) keeps its most telling lines:
+    the job's id and counts, the warning and the failure far down the paste."""
+    noise = "\n".join(f"[Proxy] GET /api/progress -> 200 ({n} connections)" for n in range(80))
+    log = (
+        "I ran a remediation and got these logs:\n"
+        "[Jobs] Job aeb3cebb queued: 35 issues (21 errors, 14 suggestions)\n"
+        f"{noise}\n"
+        "[Bun.serve]: request timed out after 10 seconds. Pass `idleTimeout` to configure.\n"
+        f"{noise}\n"
+        "[Jobs] Job aeb3cebb failed: git checkout failed: error: pathspec '.' did not match"
+    )
+    memory = Transcript().user(log).say("The reset now tolerates a clean tree.").memory(tmp_path)
+    (pasted,) = [s.content for s in memory.snippets if s.content.startswith("Pasted by the user")]
+    assert pasted.splitlines()[0] == "Pasted by the user (of 164 lines):"
+    for telling in ("21 errors, 14 suggestions", "idleTimeout", "pathspec '.' did not match"):
+        assert telling in pasted
+    short = Transcript().user("fix the reset").say("Done.").memory(tmp_path)
+    assert not [s for s in short.snippets if s.content.startswith("Pasted by the user")]
+
+
 def test_a_proxied_session_reads_bun_tests_and_quiet_commits_as_they_ran(tmp_path):
     """``rtk`` runs the command after it (a failure of ``rtk bun run test`` is resolved by
     ``bun run test`` passing); bun's summary counts its tests, and a passing suite's log line
