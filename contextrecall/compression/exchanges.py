@@ -866,7 +866,7 @@ def excerpt(
             break
         if n in picked:
             continue
-        if used + len(found[n]) > chars * 1.5:
+        if used + len(found[n]) > chars:
             continue
         picked.append(n)
         used += len(found[n])

@@ -16,6 +16,7 @@ from contextrecall.compression import (
     compress_file,
     render_summary_block,
 )
+from contextrecall.compression.exchanges import excerpt
 from contextrecall.memory import SessionMemory
 from contextrecall.transcript import parse_file
 from tests.support import shared_transcript
@@ -1220,6 +1221,23 @@ def test_each_line_of_a_script_is_a_command_and_git_bash_paths_are_the_projects(
     )
     assert "Landed docs/v.md" in run
     assert memory.branch == "dev"
+
+
+def test_an_output_excerpt_picks_only_lines_it_can_show_whole():
+    """An excerpt's lines are picked, most telling first, only while they fit its room: a
+    line that does not fit is left for a shorter one that does, not picked and then cut off
+    with the lines after it."""
+    output = (
+        "Building project\n"
+        "warning: --legacy-peer-deps is deprecated in packages/ui/pkg.json\n"
+        "error TS2352: Conversion of type Foo may be a mistake\n"
+        "Done in 4.1s"
+    )
+    assert excerpt(output, lines=4, chars=100).splitlines() == [
+        "Building project",
+        "warning: --legacy-peer-deps is deprecated in packages/ui/pkg.json",
+        "Done in 4.1s",
+    ]
 
 
 def test_a_long_paste_keeps_its_telling_lines_past_what_the_request_keeps(tmp_path):
