@@ -240,7 +240,9 @@ def command_family(key: str) -> str:
     if not words:
         return ""
     program = words[0].rsplit("/", 1)[-1]
-    rest = [w for w in words[1:] if not w.startswith("-")]
+    # ``-C <dir>`` runs in another folder (git, make, tar): the folder is not a subcommand
+    given = [w for n, w in enumerate(words[1:]) if not (n and words[n] == "-C")]
+    rest = [w for w in given if not w.startswith("-")]
     if program in ("npm", "yarn", "pnpm", "bun") and rest[:1] == ["run"]:
         return " ".join([program, *rest[:2]])
     if program in ("python", "python3") and words[1:2] == ["-m"]:

@@ -1288,6 +1288,20 @@ def test_a_proxied_session_reads_bun_tests_and_quiet_commits_as_they_ran(tmp_pat
     assert memory.uncommitted == ["src/git.ts"]
 
 
+def test_a_folder_given_with_dash_c_is_not_the_commands_subcommand(tmp_path):
+    """``git -C <dir> add`` is ``git add`` run in that folder: the exchange keeps its failure
+    with the ``git add`` that worked as its fix."""
+    memory = (
+        Transcript()
+        .user("commit it")
+        .bash(f"git -C {CWD} add src/a.ts", "error: unexpected argument '-C' found", True)
+        .bash("git add src/a.ts", "")
+        .memory(tmp_path)
+    )
+    (fix,) = [s.content for s in memory.snippets if s.category == "fix"]
+    assert fix.endswith("Fixed by: `git add src/a.ts`")
+
+
 def test_a_session_on_windows_names_its_files_as_the_project_does(tmp_path):
     """Claude Code on Windows writes ``C:\\Users\\…`` paths and runs commands with its
     PowerShell tool: the files are the project's own (``Converters/Words.cs``), the commands
