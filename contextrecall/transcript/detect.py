@@ -45,6 +45,8 @@ def object_format(obj: dict[str, Any]) -> str | None:
         return "claude"
     if isinstance(obj.get("content"), str) and "message" not in obj and line_type is None:
         return "chat"
+    if isinstance(line_type, str) and isinstance(obj.get("sessionId"), str):
+        return "claude"  # Claude Code's bookkeeping ("mode", "ai-title", "attachment" …)
     return None
 
 

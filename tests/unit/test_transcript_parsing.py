@@ -177,6 +177,10 @@ def test_format_detection(tmp_path):
     chat = write_lines(tmp_path / "chat.jsonl", {"role": "user", "content": "hi"})
     assert detect_format(chat) == "chat"
     assert detect_format(write_lines(tmp_path / "other.jsonl", {"x": 1})) is None
+    # Claude Code 2.1.2xx may open with more bookkeeping lines than detection reads
+    bookkeeping = [{"type": "mode", "mode": "normal", "sessionId": "s1"}] * 60
+    opening = write_lines(tmp_path / "opening.jsonl", *bookkeeping, user("hello"))
+    assert detect_format(opening) == "claude"
 
 
 # -- incremental reading -------------------------------------------------------------------
