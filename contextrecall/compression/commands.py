@@ -23,6 +23,9 @@ EXPLORATION = frozenset(_EXPLORATION_TEXT.split())
 _GIT_TRIVIAL = re.compile(
     r"^git (status|diff|log|show|branch|add|rev-parse|remote -v|stash list)\b"
 )
+# Runs that only print: ``sed`` without ``-i`` (it writes to its output, never the file), a
+# program asked for its version or help.
+_ONLY_PRINTS = re.compile(r"sed(?!.*\s(?:-\w*i|--in-place))\s|\S+\s+(?:--version|--help)$")
 _CD_PREFIX = re.compile(r"^(?:cd\s+(?:\"[^\"]*\"|'[^']*'|\S+)\s*(?:&&|;)\s*)+")
 # Output filters at the end of a command line; a filter's arguments end where the chain goes
 # on (``dotnet build | tail -4 && dotnet pack …`` keeps its pack).
@@ -60,6 +63,8 @@ _COMMIT = re.compile(
     r"^\[(?P<branch>[^\]\s]+)(?: \(root-commit\))? (?P<sha>[0-9a-f]{7,40})\] (?P<subject>.+)$",
     re.M,
 )
+_ONELINE = re.compile(r"^(?P<sha>[0-9a-f]{7,12}) (?P<subject>\S.*)$", re.M)  # git log --oneline
+_COMMIT_MESSAGE = re.compile(r"\bgit\s+commit\b[^;&|]*?\s-[a-z]*m\s*(?:\"([^\"]+)\"|'([^']+)')")
 ERROR_LINE = re.compile(
     r"(error|fatal|failed|failure|exception|traceback|cannot|can't|could not|no such|"
     r"not found|denied|undefined|invalid|refused|timed? ?out|panic)",
@@ -270,11 +275,6 @@ def is_exploration(key: str) -> bool:
     return True
 
 
-# Runs that only print: ``sed`` without ``-i`` (it writes to its output, never the file), a
-# program asked for its version or help.
-_ONLY_PRINTS = re.compile(r"sed(?!.*\s(?:-\w*i|--in-place))\s|\S+\s+(?:--version|--help)$")
-
-
 # What ``is_exploration`` lets by that changes things.
 _CHANGES = re.compile(r"^(?:git add|mkdir)\b")
 
@@ -433,9 +433,6 @@ def pull_requests_in(text: str) -> list[str]:
     return _PULL_REQUEST.findall(text)
 
 
-_COMMIT_MESSAGE = re.compile(r"\bgit\s+commit\b[^;&|]*?\s-[a-z]*m\s*(?:\"([^\"]+)\"|'([^']+)')")
-
-
 def commits_in(output: str, command: str = "", ran: bool = False) -> list[tuple[str, str, str]]:
     """(branch, short sha, subject) of each commit ``git commit`` reported; a quiet one
     (``git commit -q … && git log --oneline -1``) by the first entry of the log after it; one
@@ -457,6 +454,3 @@ def branch_switched(output: str) -> str | None:
     """The branch ``git switch`` or ``git checkout`` said it switched to last, if any."""
     found = _SWITCHED.findall(output)
     return found[-1] if found else None
-
-
-_ONELINE = re.compile(r"^(?P<sha>[0-9a-f]{7,12}) (?P<subject>\S.*)$", re.M)  # git log --oneline
