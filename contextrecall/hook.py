@@ -229,7 +229,12 @@ def _missing_schema(exc: Exception) -> bool:
     return is_missing_schema(exc)
 
 
+_watching = False  # the watchdog interrupts only the hook's work, never its reporting of it
+
+
 def _on_alarm(_signum: int, _frame: object) -> None:
+    if not _watching:
+        return
     # Python swallows an exception raised inside a garbage-collector callback: re-arm a short
     # timer so the watchdog fires again if this one is lost there.
     signal.setitimer(signal.ITIMER_REAL, 0.02)
@@ -241,37 +246,45 @@ def main(
 ) -> int:
     """Run the hook within ``budget`` seconds (the ``RECALL_HOOK_BUDGET_SECONDS`` setting when
     None); always returns 0."""
+    global _watching
     started = time.monotonic()
     settings: Settings | None = None
     if not hasattr(signal, "SIGALRM"):  # Windows: no watchdog and no fcntl, so no hook
         log_failure(settings, "unsupported platform: the hook needs SIGALRM and fcntl (POSIX)")
         return 0
     previous = signal.signal(signal.SIGALRM, _on_alarm)
+    failure: str | None = None
+    _watching = True
     # the default budget bounds reading the settings too, then the watchdog is set again
     signal.setitimer(signal.ITIMER_REAL, (budget or HOOK_BUDGET_SECONDS) + 0.05)
     try:
-        settings = Settings.from_env()
-        if budget is None:
-            budget = settings.hook_budget_seconds
-            left = started + budget - time.monotonic()
-            signal.setitimer(signal.ITIMER_REAL, max(left, 0.001) + 0.05)
-        deadline = started + budget
-        raw = read_stdin(stdin or sys.stdin.buffer, deadline)
-        output = handle(parse_event(raw), settings, deadline)
-        if output:
-            (stdout or sys.stdout).write(output)
-    except HookTimeout:
-        signal.setitimer(signal.ITIMER_REAL, 0)  # the re-armed watchdog must not fire here
-        log_failure(settings, "timed out; unsent jobs stay in the spool")
-    except HookInputError as exc:
-        log_failure(settings, f"bad input: {exc}")
-    except Exception as exc:
-        # Before the schema exists there is no memory to give: the worker this session start
-        # started creates it (`recall status` shows a database it could not migrate).
-        if not _missing_schema(exc):
-            first_line = str(exc).splitlines()[0] if str(exc) else ""  # no SQL parameters
-            log_failure(settings, f"error: {type(exc).__name__}: {first_line}")
+        try:
+            settings = Settings.from_env()
+            if budget is None:
+                budget = settings.hook_budget_seconds
+                left = started + budget - time.monotonic()
+                signal.setitimer(signal.ITIMER_REAL, max(left, 0.001) + 0.05)
+            deadline = started + budget
+            raw = read_stdin(stdin or sys.stdin.buffer, deadline)
+            output = handle(parse_event(raw), settings, deadline)
+            if output:
+                (stdout or sys.stdout).write(output)
+        except HookTimeout:
+            failure = "timed out; unsent jobs stay in the spool"
+        except HookInputError as exc:
+            failure = f"bad input: {exc}"
+        except Exception as exc:
+            # Before the schema exists there is no memory to give: the worker this session
+            # start started creates it (`recall status` shows a database it could not migrate).
+            if not _missing_schema(exc):
+                first_line = str(exc).splitlines()[0] if str(exc) else ""  # no SQL parameters
+                failure = f"error: {type(exc).__name__}: {first_line}"
+    except HookTimeout:  # the watchdog fired while a failure was being read: it is logged
+        failure = failure or "timed out; unsent jobs stay in the spool"
     finally:
+        _watching = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    if failure:
+        log_failure(settings, failure)
     return 0

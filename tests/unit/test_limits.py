@@ -91,3 +91,24 @@ def test_the_hook_keeps_to_the_budget_its_setting_gives(budget, tmp_path, monkey
     # the read gives up at the budget; on a starved CPU the watchdog, 50 ms later, may be first
     log = (tmp_path / "hook.log").read_text()
     assert "stdin was not closed in time" in log or "timed out; unsent jobs stay" in log, log
+
+
+def test_the_watchdog_firing_while_a_failure_is_read_still_returns_and_logs(tmp_path, monkeypatch):
+    """The budget can run out while the hook reads what went wrong (a loaded CI machine): the
+    watchdog's exception must not escape the hook, and the failure is still logged."""
+    monkeypatch.setenv("RECALL_HOME", str(tmp_path))
+
+    def fails(*_args: object) -> None:
+        raise RuntimeError("the store is down")
+
+    def slow_reading(_exc: Exception) -> bool:
+        time.sleep(1)  # the watchdog (budget + 50 ms) fires in here
+        return False
+
+    monkeypatch.setattr(hook, "handle", fails)
+    monkeypatch.setattr(hook, "_missing_schema", slow_reading)
+    with tempfile.TemporaryFile() as stdin:
+        stdin.write(b'{"hook_event_name": "Stop"}')
+        stdin.seek(0)
+        assert hook.main(stdin=stdin, stdout=io.StringIO(), budget=0.1) == 0
+    assert "timed out; unsent jobs stay in the spool" in (tmp_path / "hook.log").read_text()
