@@ -76,7 +76,8 @@ def test_the_hook_reports_skipped_lines_in_its_log(tmp_path, monkeypatch):
 @pytest.mark.parametrize("budget", ["0.2", "1.5"])
 def test_the_hook_keeps_to_the_budget_its_setting_gives(budget, tmp_path, monkeypatch):
     """A hook whose stdin is never closed gives up at its budget (RECALL_HOOK_BUDGET_SECONDS):
-    not before it, and (in process, with no start-up to pay) well before the next second."""
+    not before it, and (in process, with no start-up to pay) soon after it: the bound is loose, as
+    the unit tests also run at the lowest CPU priority beside the suite (.ci/other-pythons)."""
     monkeypatch.setenv("RECALL_HOME", str(tmp_path))
     monkeypatch.setenv("RECALL_HOOK_BUDGET_SECONDS", budget)
     read, write = os.pipe()
@@ -87,7 +88,7 @@ def test_the_hook_keeps_to_the_budget_its_setting_gives(budget, tmp_path, monkey
     finally:
         os.close(read)
         os.close(write)
-    assert float(budget) <= elapsed < float(budget) + 1
+    assert float(budget) <= elapsed < float(budget) + 3
     # the read gives up at the budget; on a starved CPU the watchdog, 50 ms later, may be first
     log = (tmp_path / "hook.log").read_text()
     assert "stdin was not closed in time" in log or "timed out; unsent jobs stay" in log, log
