@@ -38,7 +38,7 @@ PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; print(2 * (os.cpu_count() or 
 test: lint
 	$(BIN)/python -m compileall -q contextrecall
 	@nice -n 19 ./.ci/other-pythons > .other-pythons.log 2>&1 & other=$$!; \
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal; suite=$$?; \
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15; suite=$$?; \
 	wait $$other; others=$$?; cat .other-pythons.log; \
 	test $$suite -eq 0 && test $$others -eq 0
 

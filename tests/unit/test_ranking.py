@@ -229,3 +229,26 @@ def test_the_query_words_side_by_side_rank_a_memory_above_the_same_words_apart()
     turns = [chat("Ana", apart.text, 0, session="a"), chat("Ana", together.text, 0, session="b")]
     scores = [score for score, _ in rank(query, turns, NOW)]
     assert scores[0] == scores[1]
+
+
+def test_a_query_asking_how_things_stand_ranks_the_later_of_two_like_memories_first():
+    """A query asking how things stand ("Is the login test still failing?"): of two memories
+    its words match alike, the later says so; a query not asking so leaves them tied."""
+    earlier = Item(
+        "snippet", "earlier", "The login test is failing.", created_at=datetime(2026, 3, 1, 9)
+    )
+    later = Item(
+        "snippet", "later", "The login test is failing?", created_at=datetime(2026, 3, 2, 9)
+    )
+    for items in ([earlier, later], [later, earlier]):
+        asked = rank("Is the login test still failing?", items, NOW)
+        assert [item.id for _, item in asked] == ["later", "earlier"]
+        assert asked[0][0] > asked[1][0]
+        plain = rank("Why is the login test failing?", items, NOW)
+        assert plain[0][0] == plain[1][0]
+    # Chat turns are not a project's state: a conversation's "still" favours no date.
+    turns = [chat("Ana", earlier.text, 0, session="a"), chat("Ana", later.text, 0, session="b")]
+    for turn, memory in zip(turns, (earlier, later), strict=True):
+        turn.created_at = memory.created_at
+    scores = [score for score, _ in rank("Is Ana still failing the test?", turns, NOW)]
+    assert scores[0] == scores[1]
