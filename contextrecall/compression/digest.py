@@ -133,6 +133,7 @@ class SessionDigest:
     started_at: str | None = None
     ended_at: str | None = None
     requests: list[str] = field(default_factory=list)
+    last_request: str = ""  # the last of them as typed or pasted, its lines kept
     weak_requests: list[str] = field(default_factory=list)
     task_prompts: list[str] = field(default_factory=list)
     last_texts: deque[str] = field(default_factory=lambda: deque(maxlen=3))
@@ -226,6 +227,7 @@ class SessionDigest:
         if len(self.requests) >= MAX_REQUESTS:
             del self.requests[MAX_REQUESTS // 2]
         self.requests.append(shorten(text, 2000))
+        self.last_request = event.text
         self.signals.texts.append(text[:2000])
         self.candidates.extend(dec.candidates_from_request(text[:4000], self.order))
 

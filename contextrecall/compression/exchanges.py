@@ -34,10 +34,21 @@ from contextrecall.compression.digest import (
     refused,
     write_call,
 )
+from contextrecall.compression.excerpts import (
+    ANSI,
+    EXCERPT_LINES,
+    REQUEST_CHARS,
+    SETTINGS_CHARS,
+    SETTINGS_LINES,
+    excerpt,
+    salience,
+    shorten_block,
+    told,
+)
 from contextrecall.compression.summary import relative
 from contextrecall.compression.text import shorten, squash
 from contextrecall.memory import READ_ONLY_TAG, Snippet
-from contextrecall.tagging import command_tags, unnumbered
+from contextrecall.tagging import command_tags
 from contextrecall.terms import ERRORS_LABEL
 from contextrecall.transcript.events import (
     WINDOWS_ABSOLUTE,
@@ -55,19 +66,15 @@ SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
 LOOKS = frozenset({"Read", "Glob", "Grep", "LS", "WebFetch", "WebSearch"})  # nothing to fix
 SKIPPED_TOOLS = frozenset({"TodoWrite", "ExitPlanMode", "BashOutput", "TaskOutput", "KillShell"})
 
-REQUEST_CHARS = 1200
 TASK_CHARS = 400  # of a task the main agent wrote for a subagent: its report says more
 TEXT_CHARS = 400  # of each of the agent's texts but the last
 LAST_TEXT_CHARS = 1500  # of the agent's last text in an exchange: its conclusion
 EXCHANGE_CHARS = 3200
 RUNNING = "no result, the session ended while it ran"
-EXCERPT_LINES = 5
-EXCERPT_CHARS = 300
 _LAUNCHED = re.compile(r"Async agent launched\b")  # a background subagent's start, not its report
 QUESTION_CHARS, ANSWER_CHARS = 120, 500  # of a question the agent asked, of its answer
 DEFINITION_LINES = 6  # declarations kept of one written or edited file
 DEFINITION_CHARS = 300
-SETTINGS_LINES, SETTINGS_CHARS = 16, 900  # of a settings or documentation file (``_settings``)
 EDIT_LINE_CHARS = 140
 REPORT_CHARS = 6000
 REPORT_IDENTITY_CHARS = 2000  # a report's opening: what tells one report from another
@@ -93,7 +100,6 @@ _PASTED_ERROR = re.compile(
 # Commands that print a file: its lines are the file's, not news.
 _PRINTS_FILE = re.compile(r"^(?:cat|head|tail|less|more|sed -n|bat|nl)\b")
 _TASK_TRAILER = re.compile(r"\n+agentId: \w+.*\Z", re.S)  # the harness's note after a report
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _NOTICE_SUMMARY = re.compile(r"<summary>(.*?)</summary>", re.S)
 _NOTICE_CALL = re.compile(r"<tool-use-id>\s*(\S+?)\s*</tool-use-id>")
 _NOTICE_NAMES = re.compile(r'"([^"]+)"')
@@ -216,12 +222,9 @@ class ExchangeLog:
         pasted = _PASTED_ERROR.search(event.text)
         if pasted:  # an error the person met and pasted: what the exchange is to fix
             self._error(shorten(squash(pasted.group(0)), 300))
-        if len(text) > REQUEST_CHARS:
-            # what the person pasted (a log, a trace, a plan) past what the request keeps:
-            # its most telling lines, as a written file's are
-            shown = excerpt(event.text, lines=SETTINGS_LINES, chars=SETTINGS_CHARS)
+        if len(text) > REQUEST_CHARS:  # a log, a trace, a plan: past what the request keeps
             lines = event.text.count("\n") + 1
-            self.current.found.append(f"Pasted by the user (of {lines} lines):\n{shown}")
+            self.current.found.append(f"Pasted by the user (of {lines} lines):\n{told(event.text)}")
 
     def _notified(self, text: str) -> None:
         """A background task's notification: a subagent's report (its ``<result>``) is a
@@ -845,80 +848,6 @@ def _echoes(line: str, echoed: set[tuple[str, ...]]) -> bool:
     return bool(runs) and len(runs & echoed) >= 0.6 * len(runs)
 
 
-def excerpt(
-    output: str, lines: int = EXCERPT_LINES, chars: int = EXCERPT_CHARS, minimum: int = 1
-) -> str:
-    """The lines of a tool's output that matter, bounded and in their order: the first line,
-    then the most telling others (errors and warnings first, then lines naming things:
-    identifiers, paths, numbers, ids, quoted text)."""
-    text = _ANSI.sub("", output)
-    found = [
-        unnumbered(line).rstrip()
-        for line in text.splitlines()
-        if line.strip() and not _NOISE.match(line)
-    ]
-    if not found:
-        return ""
-    ranked = sorted(range(len(found)), key=lambda n: (-salience(found[n]), n))
-    picked, used = ([0], len(found[0])) if minimum <= 1 else ([], 0)
-    for n in ranked:
-        if len(picked) >= lines or salience(found[n]) < minimum:
-            break
-        if n in picked:
-            continue
-        if used + len(found[n]) > chars:
-            continue
-        picked.append(n)
-        used += len(found[n])
-    return shorten_block("\n".join(found[n] for n in sorted(picked)), chars)
-
-
-def salience(line: str) -> int:
-    """How much a line of output tells: 3 for errors and failures, plus one for each of a
-    test or count summary, an identifier or path, a number or id, quoted text; two for a
-    tally of counts (a commit's stat, a sync's report) and for a reference."""
-    score = 3 if cmd.ERROR_LINE.search(line) or _WARNING.search(line) else 0
-    score += bool(_SUMMARY.search(line)) + bool(_NAMED.search(line))
-    score += 2 * bool(_TALLY.search(line))
-    score += bool(_NUMBERED.search(line)) + bool(_QUOTED.search(line))
-    score += 2 * bool(_REFERENCE.search(line))
-    aside = line.strip().startswith("(") and line.strip().endswith(")")  # a hint, not news
-    return score - (len(line) > 240) - 2 * aside
-
-
-# An issue or change named by its number ("PR #2388", "issue #12"): what people ask for.
-# A link is one too (a pull request a push printed, a deployed page).
-_REFERENCE = re.compile(
-    r"(?:\b(?:PR|pull|issue|bug|ticket|MR)\s*)?#\d{2,}\b|\bhttps?://[^\s\"'<>]+/[^\s\"'<>]+",
-    re.I,
-)
-
-
-_WARNING = re.compile(r"\bwarn(?:ing)?\b", re.I)
-# Counts listed together: "11 files changed, 1390 insertions(+)", "202 unchanged, 6 skipped".
-_TALLY = re.compile(r"\b\d+ [a-z]+\w*(?: [a-z]+)?(?:\([+-]\))?,\s*\d+ [a-z]+", re.I)
-_SUMMARY = re.compile(r"\b(\d+ (?:tests?|failures?|passed|files?|rows?|errors?)|exit code|total)\b")
-_NAMED = re.compile(r"[A-Za-z0-9]+(?:[_./:\-][A-Za-z0-9]+)+|[a-z]+[A-Z]\w+|\b[A-Z][a-z]+[A-Z]\w+")
-_NUMBERED = re.compile(r"#\d+|\bv?\d+\.\d+|\b[0-9a-f]{7,12}\b|\b\d{2,}\b")
-_QUOTED = re.compile(r"\"[^\"]{3,80}\"|'[^']{3,80}'|`[^`]{3,80}`")
-
-
-# Lines that say nothing: a cut, a tag, an exit code, a bare prefix or rule ("remote:", "---").
-_NOISE = re.compile(
-    r"^\s*(?:\[… \d+ characters omitted …\]|<[/\w]+>|Exit code \d+|[\w-]{1,20}:|[-=_*#|│┃.]+)\s*$"
-)
-
-
-def shorten_block(text: str, limit: int) -> str:
-    """``text`` (several lines) cut to at most ``limit`` characters at a line or word end."""
-    if len(text) <= limit:
-        return text
-    cut = text.rfind("\n", 0, limit)
-    if cut < limit // 2:
-        cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > 0 else limit].rstrip() + " …"
-
-
 def _first_lines(text: str, count: int) -> str:
-    lines = [line.strip() for line in _ANSI.sub("", text).splitlines() if line.strip()]
+    lines = [line.strip() for line in ANSI.sub("", text).splitlines() if line.strip()]
     return shorten(" ".join(lines[:count]), 300)

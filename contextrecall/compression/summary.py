@@ -11,6 +11,7 @@ from contextrecall.compression import compaction
 from contextrecall.compression import decisions as dec
 from contextrecall.compression import snippets as snip
 from contextrecall.compression.digest import CommandRecord, FileRecord, SessionDigest, Todo
+from contextrecall.compression.excerpts import REQUEST_CHARS, SETTINGS_LINES, told
 from contextrecall.compression.text import clean, first_sentences, shorten, squash
 from contextrecall.memory import (
     CommandRun,
@@ -52,6 +53,16 @@ def open_todos(digest: SessionDigest) -> list[Todo]:
     pending = [t for t in todos if t.status not in CLOSED]
     pending.sort(key=lambda t: t.status != "in_progress")
     return pending
+
+
+def _last_request(digest: SessionDigest) -> str:
+    """The session's last request; a long one the person typed (a pasted log) by its telling
+    lines, joined by " | " as the state keeps one line."""
+    text = digest.last_request if digest.requests else _requests(digest)[-1]
+    if len(text) <= REQUEST_CHARS:
+        return text
+    # as long as the outcome beside it, with room for the " | " between its lines
+    return " | ".join(told(text, OUTCOME_CHARS - 2 * SETTINGS_LINES).splitlines())
 
 
 def _requests(digest: SessionDigest) -> list[str]:
@@ -273,7 +284,7 @@ def build_memory(digest: SessionDigest, report: ParseReport) -> SessionMemory:
         branch=digest.branch,
         cwd=root,
         first_request=clean(requests[0], 2000) if requests else None,
-        last_request=clean(requests[-1], 2000) if requests else None,
+        last_request=clean(_last_request(digest), 2000) if requests else None,
         started_at=digest.started_at,
         ended_at=digest.ended_at,
         tags=tags_for(digest.signals),

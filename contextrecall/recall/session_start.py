@@ -226,7 +226,7 @@ def _left_off(
         link, at = pull_request
         lines.append(f"Pull request: {link}" + (f" (named {at:%Y-%m-%d})" if at else ""))
     if latest.get("last_request"):
-        lines.append(f"Last request: {_whole_sentences(latest['last_request'], 300)}")
+        lines.append(f"Last request: {_whole_sentences(latest['last_request'], OUTCOME_CHARS)}")
     summary = (latest.get("state") or {}).get("summary")
     if summary:
         lines.append(f"Outcome: {_whole_sentences(summary, OUTCOME_CHARS)}")

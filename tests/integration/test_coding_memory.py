@@ -410,6 +410,26 @@ def test_the_session_start_lists_the_persons_own_sessions_and_where_they_left_of
     assert "Three callers: checkout, invoice and refund." in found
 
 
+def test_the_session_start_shows_a_pasted_log_it_left_off_on_by_its_telling_lines(backend):
+    """A session that ended on a log the person pasted: where it left off shows the log's
+    failure and warning from far down the paste, not only its first lines."""
+    noise = "\n".join(f"[Proxy] GET /api/progress -> 200 ({n} connections)" for n in range(80))
+    log = (
+        "I ran a remediation and got these logs:\n"
+        f"{noise}\n"
+        "[Bun.serve]: request timed out after 10 seconds. Pass `idleTimeout` to configure.\n"
+        f"{noise}\n"
+        "[Jobs] Job aeb3cebb failed: git checkout failed: error: pathspec '.' did not match"
+    )
+    save(backend, Transcript().user(log).say("The reset now tolerates a clean tree."), "s1")
+    block = session_start.session_start_block(backend, "shop")
+    left_off = block.split("## Where the last session left off\n", 1)[1].split("\n## ")[0]
+    (asked,) = [line for line in left_off.splitlines() if line.startswith("Last request: ")]
+    assert asked.startswith("Last request: I ran a remediation and got these logs: | ")
+    assert "Job aeb3cebb failed" in asked and "idleTimeout" in asked
+    assert "(79 connections)" not in asked
+
+
 def test_a_question_asking_how_things_stand_is_answered_by_where_the_session_left_off(backend):
     save(backend, session())
     asked = service.search(backend, "shop", "is the checkout test still failing?")

@@ -16,7 +16,7 @@ from contextrecall.compression import (
     compress_file,
     render_summary_block,
 )
-from contextrecall.compression.exchanges import excerpt
+from contextrecall.compression.excerpts import excerpt
 from contextrecall.memory import SessionMemory
 from contextrecall.transcript import parse_file
 from tests.support import shared_transcript
@@ -1242,7 +1242,8 @@ def test_an_output_excerpt_picks_only_lines_it_can_show_whole():
 
 def test_a_long_paste_keeps_its_telling_lines_past_what_the_request_keeps(tmp_path):
     """A request longer than the exchange keeps (a pasted log) keeps its most telling lines:
-    the job's id and counts, the warning and the failure far down the paste."""
+    the job's id and counts, the warning and the failure far down the paste; in the exchange's
+    memory and, when it is the session's last, as its last request."""
     noise = "\n".join(f"[Proxy] GET /api/progress -> 200 ({n} connections)" for n in range(80))
     log = (
         "I ran a remediation and got these logs:\n"
@@ -1257,8 +1258,13 @@ def test_a_long_paste_keeps_its_telling_lines_past_what_the_request_keeps(tmp_pa
     assert pasted.splitlines()[0] == "Pasted by the user (of 164 lines):"
     for telling in ("21 errors, 14 suggestions", "idleTimeout", "pathspec '.' did not match"):
         assert telling in pasted
+        # the session's last request, where the session start says it left off, keeps them too
+        assert telling in memory.last_request
+    assert memory.last_request.startswith("I ran a remediation and got these logs: | [Jobs] Job")
+    assert len(memory.last_request) < 1000
     short = Transcript().user("fix the reset").say("Done.").memory(tmp_path)
     assert not [s for s in short.snippets if s.content.startswith("Pasted by the user")]
+    assert short.last_request == "fix the reset"
 
 
 def test_a_proxied_session_reads_bun_tests_and_quiet_commits_as_they_ran(tmp_path):
