@@ -76,7 +76,12 @@ _COMPACT_TRAILER = re.compile(
 )
 _SUMMARY_TAG = re.compile(r"<summary>(.*?)(?:</summary>|$)", re.S)
 _SUMMARY_HEADER = re.compile(r"^Summary:\s*$", re.M)
-_SYSTEM_REMINDER = re.compile(r"<system-reminder>.*?(?:</system-reminder>|$)", re.S)
+# What the harness adds to a person's message: its reminders, and the IDE extensions' notes on
+# the file open and the lines selected in the editor ("This may or may not be related to the
+# current task").
+_HARNESS_NOTE = re.compile(
+    r"<(system-reminder|ide_opened_file|ide_selection|ide_diagnostics)>.*?(?:</\1>|$)", re.S
+)
 _COMMAND_NAME = re.compile(r"<command-name>(.*?)</command-name>", re.S)
 _COMMAND_ARGS = re.compile(r"<command-args>(.*?)</command-args>", re.S)
 _BASH_INPUT = re.compile(r"<bash-input>(.*?)</bash-input>", re.S)
@@ -124,9 +129,7 @@ def classify_prompt(text: str, *, meta: bool = False, sidechain: bool = False) -
         return "interrupt", stripped
     if head.startswith(COMPACTION_PROMPT):
         return "compaction-request", stripped
-    cleaned = (
-        _SYSTEM_REMINDER.sub("", stripped).strip() if "<system-reminder>" in head else stripped
-    )
+    cleaned = _HARNESS_NOTE.sub("", stripped).strip() if "<" in stripped else stripped
     if not cleaned:
         return "meta", stripped
     if sidechain:

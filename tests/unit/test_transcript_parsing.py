@@ -374,6 +374,30 @@ def test_harness_lines_are_not_typed_requests(tmp_path):
     ]
 
 
+def test_the_ide_extensions_notes_are_not_part_of_the_request(tmp_path):
+    """Claude Code in VS Code (2.1.112) puts the file open in the editor, and the lines selected
+    in it, before what the person typed, as text blocks of the same message."""
+    opened = (
+        "<ide_opened_file>The user opened the file /Users/d/orpheus/.claude/settings.json in the"
+        " IDE. This may or may not be related to the current task.</ide_opened_file>"
+    )
+    selected = (
+        "<ide_selection>The user selected the lines 65 to 65 from /Users/d/orpheus/mise.toml:\n"
+        "run\n\nThis may or may not be related to the current task.</ide_selection>"
+    )
+    path = write_lines(
+        tmp_path / "t.jsonl",
+        user([{"type": "text", "text": opened}, {"type": "text", "text": "Create a worktree"}]),
+        user([{"type": "text", "text": selected}, {"type": "text", "text": "why run here?"}]),
+        user([{"type": "text", "text": opened}]),
+    )
+    prompts = of(parse_file(path).events, UserPrompt)
+    assert [(p.kind, p.text) for p in prompts if p.kind == "typed"] == [
+        ("typed", "Create a worktree"),
+        ("typed", "why run here?"),
+    ]
+
+
 def test_chat_lines_need_only_content(tmp_path):
     path = write_lines(
         tmp_path / "chat.jsonl",
