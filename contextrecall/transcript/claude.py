@@ -42,7 +42,7 @@ CLAUDE_LINE_TYPES = frozenset(
     }
 )
 # Bookkeeping: hook output and listings (``attachment``, which holds the blocks our own hooks
-# injected), the last prompt, the permission mode, titles.
+# injected, and a prompt queued while the agent worked), the last prompt, the mode, titles.
 _IGNORED_LINE_TYPES = frozenset(
     {
         "system",
@@ -268,6 +268,8 @@ class ClaudeParser:
         if not isinstance(line_type, str):
             self.report.skip("unknown-type")
             return []
+        if line_type == "attachment":
+            return self._queued_command(obj)
         if line_type in _IGNORED_LINE_TYPES:
             return []
         events: list[Event] = []
@@ -317,6 +319,23 @@ class ClaudeParser:
         elif operation == "remove" and self._queued:
             self._flush(events)
             events.append(self._queued.pop())
+
+    def _queued_command(self, obj: dict[str, Any]) -> list[Event]:
+        """A prompt typed while the agent worked, given to it inside the running turn: 2.1.1xx
+        writes it as a ``queued_command`` attachment (its queue entry holds no text). Every
+        other attachment is bookkeeping."""
+        attachment = obj.get("attachment")
+        if not isinstance(attachment, dict) or attachment.get("type") != "queued_command":
+            return []
+        text = _result_text(attachment.get("prompt"))
+        if not text.strip():
+            return []
+        if attachment.get("commandMode") == "bash":
+            text = f"<bash-input>{text}</bash-input>"
+        events: list[Event] = []
+        self._flush(events)
+        self._prompt(text, obj, events)
+        return events
 
     def _delivered(self, text: str) -> None:
         """A user line: the queued prompt it delivers is no longer waiting."""

@@ -61,6 +61,38 @@ def test_a_prompt_given_to_the_model_inside_a_turn_is_still_a_request():
     assert [p.text for p in prompts] == ["run the tests", "check again"]
 
 
+def test_a_prompt_queued_as_an_attachment_is_a_request_once():
+    """Claude Code 2.1.112 writes a prompt typed while the agent worked as a ``queued_command``
+    attachment, its queue entry holding no text; an earlier build's entry with the text must
+    not make it two requests. Other attachments (hook output) are no requests."""
+
+    def queued(text: str, mode: str = "prompt") -> dict:
+        prompt = [{"type": "text", "text": text}]
+        attachment = {"type": "queued_command", "prompt": prompt, "commandMode": mode}
+        return {"type": "attachment", "attachment": attachment}
+
+    hook = {"type": "attachment", "attachment": {"type": "hook_success", "content": "ok"}}
+    lines = [
+        {"type": "user", "message": {"role": "user", "content": "run the tests"}},
+        {"type": "queue-operation", "operation": "enqueue"},
+        hook,
+        queued("push a draft PR of this work so far"),
+        {"type": "queue-operation", "operation": "remove"},
+        {"type": "assistant", "message": {"id": "m1", "content": "Pausing to push."}},
+        {"type": "queue-operation", "operation": "enqueue", "content": "and tag it"},
+        queued("and tag it"),
+        {"type": "queue-operation", "operation": "remove"},
+        queued("git status", mode="bash"),
+    ]
+    prompts = [e for e in parse_claude(lines, ParseReport()) if isinstance(e, UserPrompt)]
+    assert [(p.kind, p.text) for p in prompts] == [
+        ("typed", "run the tests"),
+        ("typed", "push a draft PR of this work so far"),
+        ("typed", "and tag it"),
+        ("command", "!git status"),
+    ]
+
+
 def test_a_synthetic_reply_is_no_answer():
     memory = compress_file(TRANSCRIPTS / "compacted.jsonl")
     assert "No response requested" not in memory_text(memory)
