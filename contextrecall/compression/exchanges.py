@@ -391,11 +391,15 @@ class ExchangeLog:
             ),
             "",
         )
+        query = shorten(query, 160)
+        scope = call.input.get("path")
+        if isinstance(scope, str) and scope and scope != query:  # what was searched, in where
+            query = f"{query} in {self.relative(self._absolute(scope))}"
         lines = [self._shown_line(line) for line in event.content.splitlines() if line.strip()]
         body = excerpt("\n".join(lines), lines=4, chars=240)
         more = f" (of {len(lines)} lines)" if len(lines) > EXCERPT_LINES else ""
         failed = " failed" if event.is_error else ""
-        self.current.found.append(f"{call.name} {shorten(query, 160)}{more}{failed}:\n{body}")
+        self.current.found.append(f"{call.name} {query}{more}{failed}:\n{body}")
 
     def _answered(self, answers: dict[str, str], notes: dict[str, str]) -> None:
         """The person's answers to the agent's questions, each after its question (cut: the

@@ -1375,3 +1375,26 @@ def test_a_background_subagents_report_comes_in_its_notification(tmp_path, how):
         "# Review\nC-1: the ones digit is dropped when useCompoundNumbers is false "
         "& 235 tests run in <300 ms."
     ]
+
+
+def test_a_search_within_one_file_names_the_file_it_searched(tmp_path):
+    """A Grep given a path prints its matches without the path (``3:pub trait …``): the found
+    memory says where it searched, relative to the project, so "which file defines the
+    provider trait?" finds it."""
+    memory = (
+        Transcript()
+        .user("where are the balance providers?")
+        .tool(
+            "Grep",
+            {"pattern": "pub trait", "path": f"{CWD}/crates/core/src/balance.rs", "-n": True},
+            "39:pub trait BalanceProvider {",
+        )
+        .tool("Grep", {"pattern": "TODO"}, f"{CWD}/src/app.rs")
+        .say("The trait is BalanceProvider.")
+        .memory(tmp_path)
+    )
+    found = [s.content for s in memory.snippets if s.category == "found"]
+    assert any(text.startswith("Grep pub trait in crates/core/src/balance.rs") for text in found), (
+        found
+    )
+    assert any(text.startswith("Grep TODO") and " in " not in text.split("\n")[0] for text in found)
