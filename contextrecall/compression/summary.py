@@ -29,6 +29,7 @@ CLOSED = frozenset({"completed", "done", "resolved", "deleted", "cancelled"})  #
 COMMAND_RUN_LIMIT = 40
 READ_ONLY_FILE_LIMIT = 10
 EDITED_FILE_LIMIT = 50
+KEY_FILES = 8  # of the project's, in the state
 
 
 def relative(path: str, root: str | None) -> str:
@@ -186,10 +187,18 @@ def build_state(
         progress_percentage=progress,
         blockers=[clean(b, 200) for b in blockers],
         next_actions=[clean(a, 200) for a in next_actions[:12]],
-        key_files=[relative(f.path, root) for f in files[:8]],
+        key_files=_key_files(files, root),
         important_decisions=decisions[:5],
         summary=clean(current, OUTCOME_CHARS) if current else None,
     )
+
+
+def _key_files(files: list[FileRecord], root: str | None) -> list[str]:
+    """The project's files among ``files`` (ranked), relative to its root: a skill's prompt
+    or a note under the home folder is no key file of the project (all of them when none
+    lies inside it)."""
+    paths = [relative(f.path, root) for f in files]
+    return ([path for path in paths if not _OUTSIDE.match(path)] or paths)[:KEY_FILES]
 
 
 def _is_blocking(digest: SessionDigest, key: str) -> bool:

@@ -1398,3 +1398,27 @@ def test_a_search_within_one_file_names_the_file_it_searched(tmp_path):
         found
     )
     assert any(text.startswith("Grep TODO") and " in " not in text.split("\n")[0] for text in found)
+
+
+def test_the_key_files_are_the_projects_not_the_skills_the_agent_read(tmp_path):
+    """A skill's prompts and the agent's notes under the home folder are read more than any
+    project file in a subagent-driven session: they are no key files of the project."""
+    skills = "/Users/dev/.claude/plugins/cache/superpowers/skills"
+    transcript = Transcript().user("carry on with the plan")
+    for _ in range(3):
+        transcript.tool("Read", {"file_path": f"{skills}/implementer-prompt.md"}, "   1→# Do it")
+    memory = (
+        transcript.tool("Read", {"file_path": f"{CWD}/docs/plan.md"}, "   1→# Plan")
+        .edit("src/app.tsx")
+        .say("Done.")
+        .memory(tmp_path)
+    )
+    assert memory.state.key_files == ["src/app.tsx", "docs/plan.md"]
+    elsewhere = (
+        Transcript(cwd="/work/other")
+        .user("look")
+        .tool("Read", {"file_path": f"{skills}/implementer-prompt.md"}, "   1→# Do it")
+    )
+    assert elsewhere.say("Read.").memory(tmp_path).state.key_files == [
+        f"{skills}/implementer-prompt.md"
+    ]
