@@ -1,5 +1,6 @@
-"""A reply that picks by number ("3", "yeah 2 and 3") named with what it picked: the items of
-the numbered list, or the numbered table, that the agent's message before it offered; a bare
+"""A reply that picks by number ("3", "yeah 2 and 3") or letter ("B") named with what it picked:
+the items of the numbered (or lettered) list, or the numbered table, that the agent's message
+before it offered; a bare
 "yes" or "do it" with the offer the message ended with ("Would you like me to …?"). Without
 them the memory holds a bare "3" or "yes", and what was chosen is lost to search, to decisions
 and to where the session left off."""
@@ -22,37 +23,54 @@ _PICK = re.compile(
     re.I,
 )
 _OTHER_NUMBER = re.compile(r"\d{1,2}")
-_NUMBERED = re.compile(r"^\s*(\d{1,2})[.)]\s+(.+)$")  # "1. **Remove it** - dead code", "2) Keep it"
+# A reply that is only letters of a list ("B", "ok, A and C"): a letter in a sentence is a word.
+_PICK_LETTERS = re.compile(
+    r"^\W*(?:(?:yes|yeah|yep|ok|okay|sure|go with|let'?s (?:do|go with)|options?|pick|choice)"
+    r"\W+)*([A-H])((?:\s*(?:,|and|&|\+|or)\s*[A-H])*)\W*$",
+    re.I,
+)
+_OTHER_LETTER = re.compile(r"\b[A-H]\b", re.I)
+# "1. **Remove it** - dead code", "2) Keep it", "- **A. Modern SaaS** (Linear): dark", "b) Keep"
+_NUMBERED = re.compile(r"^\s*(?:[-*•]\s+)?(\d{1,2}|[A-Ha-h])[.)]\s+(.+)$")
+_FIRST = frozenset({"1", "A"})
 
 
-def offered(text: str) -> dict[int, str]:
-    """The items of the last numbered list (or numbered table) in ``text``, by number."""
-    items: dict[int, str] = {}
+def offered(text: str) -> dict[str, str]:
+    """The items of the last numbered or lettered list (or numbered table) in ``text``, by
+    their number or upper-case letter."""
+    items: dict[str, str] = {}
     for line in text.splitlines():
-        numbered = _NUMBERED.match(line)
+        numbered = _NUMBERED.match(line.replace("**", ""))
         if numbered is not None:
-            number, item = numbered.group(1), numbered.group(2).replace("**", "")
+            label, item = numbered.group(1).upper(), numbered.group(2)
         elif (cells := table_cells(line)) and cells[0].isdigit():  # "| 3 | Add it | … |"
-            number, item = cells[0], " - ".join(c for c in cells[1:] if c)
+            label, item = cells[0], " - ".join(c for c in cells[1:] if c)
         else:
             continue
-        if int(number) == 1:  # a list starting again: the last one is what the reply answers
+        label = label.lstrip("0") or "0"
+        if label in _FIRST:  # a list starting again: the last one is what the reply answers
             items = {}
-        items[int(number)] = shorten(item.replace("`", ""), 160)
+        items[label] = shorten(item.replace("`", ""), 160)
     return items
 
 
 def picked(reply: str, offer: str) -> list[str]:
-    """The offered items ``reply`` picks by number, as "N. item"; none unless each number it
-    names is one of the last list's."""
-    match = _PICK.match(reply) if len(reply) <= MAX_REPLY_CHARS else None
-    if match is None:
+    """The offered items ``reply`` picks by number or letter, as "N. item"; none unless each
+    it names is one of the last list's."""
+    if len(reply) > MAX_REPLY_CHARS:
         return []
-    numbers = [int(match.group(1)), *map(int, _OTHER_NUMBER.findall(match.group(2)))]
+    if match := _PICK.match(reply):
+        labels = [match.group(1), *_OTHER_NUMBER.findall(match.group(2))]
+        labels = [label.lstrip("0") or "0" for label in labels]
+    elif match := _PICK_LETTERS.match(reply):
+        labels = [match.group(1), *_OTHER_LETTER.findall(match.group(2))]
+        labels = [label.upper() for label in labels]
+    else:
+        return []
     items = offered(offer)
-    if not items or any(number not in items for number in numbers):
+    if not items or any(label not in items for label in labels):
         return []
-    return [f"{number}. {items[number]}" for number in dict.fromkeys(numbers)]
+    return [f"{label}. {items[label]}" for label in dict.fromkeys(labels)]
 
 
 def with_choices(events: Iterable[Event]) -> Iterator[Event]:
@@ -64,8 +82,10 @@ def with_choices(events: Iterable[Event]) -> Iterator[Event]:
             offer = event.text
         elif isinstance(event, UserPrompt) and event.kind == "typed" and not event.sidechain:
             chosen = picked(event.text, offer)
-            bare = len(event.text.split()) <= BARE_REPLY_WORDS and not _PICK.match(event.text)
-            if not chosen and offer and bare:  # a number no list offered picks nothing
+            bare = len(event.text.split()) <= BARE_REPLY_WORDS and not (
+                _PICK.match(event.text) or _PICK_LETTERS.match(event.text)
+            )
+            if not chosen and offer and bare:  # a number or letter no list offered picks nothing
                 chosen = [accepted] if (accepted := offer_in(offer)) else []
             if chosen:
                 event = replace(event, text=f"{event.text} → {'; '.join(chosen)}")

@@ -393,6 +393,38 @@ def test_a_reply_picking_a_row_of_a_numbered_table_is_kept_with_the_row(tmp_path
     assert any("3 but on this branch → 3. Test login - e2e" in s.content for s in memory.snippets)
 
 
+LETTERED = (
+    "Three directions on screen:\n"
+    "- **A. Modern SaaS** (Linear/Vercel): dark, sans-serif, blue accent\n"
+    "- **B. Utility/data-dense** (GitHub/Stripe): light mode, green CTA\n\n"
+    "**Question 2.** Which layout?\n\n"
+    "**A. Keep four tabs as-is** (Scan / Extract / Results)\n\n"
+    "**B. Three tabs, results inline** - `Wallet files` merges Scan and Extract\n\n"
+    "My recommendation is **B**. Which do you want?"
+)
+
+
+def test_a_reply_picking_by_letter_is_kept_with_what_it_picked_from_the_last_list(tmp_path):
+    """Agents offer lettered options too (a brainstorming skill's "A. … B. …"): a reply of
+    only their letters is kept with what it picked; a sentence starting with "A" is not."""
+    memory = (
+        Transcript()
+        .user("redesign the web app")
+        .say(LETTERED)
+        .user("b")
+        .say("Three tabs it is.")
+        .memory(tmp_path)
+    )
+    (asked,) = [s for s in memory.snippets if "Three tabs it is" in s.content]
+    assert "b → B. Three tabs, results inline - Wallet files merges Scan and Extract" in (
+        asked.content
+    )
+    assert "Modern SaaS" not in asked.content  # the earlier list is not what was answered
+    for reply in ("A bug is in the scan", "C"):
+        text = Transcript().user("go").say(LETTERED).user(reply).say("Ok.").memory(tmp_path)
+        assert "→" not in json.dumps(text.to_dict(), ensure_ascii=False), reply
+
+
 def test_a_number_the_last_list_did_not_offer_or_a_long_reply_is_left_as_typed(tmp_path):
     long_reply = "2 " + "and some more words about it " * 12
     for reply in ("5", "2.5 seconds is fine", long_reply):
