@@ -156,7 +156,26 @@ _MOVE = re.compile(r"(?:^|&&|;|\|\|)\s*(?:git\s+)?mv\s+(?:-\w+\s+)*(\S+)\s+(\S+)
 def moves_in(command: str) -> list[tuple[str, str]]:
     """(source, target) of each ``mv`` / ``git mv`` of one source in ``command``, on any of
     its lines."""
-    return [(a.strip("'\""), b.strip("'\"")) for a, b in _MOVE.findall(one_line(command))]
+    return [
+        (expanded(a.strip("'\""), command), expanded(b.strip("'\""), command))
+        for a, b in _MOVE.findall(one_line(command))
+    ]
+
+
+# A variable a script sets to a literal (``TARGET="docs/archive/x"``), and one it reads.
+_ASSIGNED = re.compile(
+    r"""(?:^|[;&|\n(]\s*|\bexport\s+)([A-Za-z_]\w*)=("[^"$`\\]*"|'[^']*'|[^\s;&|$`'"()]+)"""
+)
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))")
+
+
+def expanded(path: str, command: str) -> str:
+    """``path`` with the variables ``command`` set to a literal put in, as the shell does
+    (``git mv a "$TARGET"`` after ``TARGET="docs/archive/a"``); others are left as written."""
+    if "$" not in path:
+        return path
+    values = {name: value.strip("'\"") for name, value in _ASSIGNED.findall(command)}
+    return _VARIABLE.sub(lambda m: values.get(m[1] or m[2], m[0]), path)
 
 
 # ``cat > path <<'EOF'`` (or ``cat <<EOF > path``, ``tee path <<EOF``) up to its end marker.
@@ -173,7 +192,8 @@ def file_writes(command: str) -> tuple[list[tuple[str, str]], str]:
     """The files a command writes with a here-document (``cat > path <<'EOF'``): (path,
     content) of each, and the command without them (empty when it did nothing else)."""
     writes = [
-        ((m["path"] or m["path2"]).strip("'\""), m["body"]) for m in _FILE_WRITE.finditer(command)
+        (expanded((m["path"] or m["path2"]).strip("'\""), command), m["body"])
+        for m in _FILE_WRITE.finditer(command)
     ]
     rest = _FILE_WRITE.sub("", command) if writes else command
     rest = re.sub(r"(?:&&|;)\s*(?:&&|;)", "&&", rest)

@@ -40,6 +40,29 @@ def test_a_renamed_file_is_recalled_under_its_new_path(tmp_path):
     assert "moved lib/cart.ex -> lib/shop/cart_totals.ex" in files.content  # where it was
 
 
+def test_a_move_to_a_path_the_script_set_in_a_variable_goes_to_that_path(tmp_path):
+    """``git mv change "$TARGET"`` after ``TARGET="…"`` moves the change where the shell
+    moves it: the files edited before are known under that path, not under ``$TARGET``."""
+    script = (
+        'TARGET="openspec/archive/2026-08-14-tag-cleanup"\n'
+        'if [ -e "$TARGET" ]; then exit 1; fi\n'
+        'git mv openspec/changes/tag-cleanup "$TARGET"\n'
+        'echo "moved -> $TARGET"'
+    )
+    memory = (
+        Transcript()
+        .user("archive the change")
+        .edit("openspec/changes/tag-cleanup/tasks.md")
+        .bash(script, "moved -> openspec/archive/2026-08-14-tag-cleanup")
+        .say("Archived.")
+        .memory(tmp_path)
+    )
+    (files,) = by_category(memory, "files")
+    assert "openspec/archive/2026-08-14-tag-cleanup/tasks.md" in files.content, files.content
+    assert "$TARGET" not in files.content
+    assert memory.uncommitted == ["openspec/archive/2026-08-14-tag-cleanup/tasks.md"]
+
+
 def test_a_compaction_summary_is_kept_whole_and_searchable(tmp_path):
     sections = {
         "Primary Request and Intent": "The user asked to migrate carts to Postgres.",
