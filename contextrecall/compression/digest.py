@@ -223,6 +223,7 @@ class SessionDigest:
         if event.kind not in ("command", "typed"):
             return
         self._pull_requests(event.text)
+        self.offered = None  # answered, or passed over: the offer is no longer what is next
         text = squash(event.text)
         if len(self.requests) >= MAX_REQUESTS:
             del self.requests[MAX_REQUESTS // 2]

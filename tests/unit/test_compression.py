@@ -380,6 +380,25 @@ def test_a_question_the_last_report_ends_with_is_a_next_step_in_any_language(tmp
     assert reply.last_request == "ja → Soll ich mergen? Danach geht der Tag `v2.1.0` raus."
 
 
+def test_an_offer_the_person_answered_is_no_longer_a_next_step(tmp_path):
+    """The agent's question ("Option 1 or option 3?") is what is next only until the person
+    replies: a session that went on past it does not end on it."""
+    asked = "Two ways to fix the Purpose line.\n\nDo you want option 1 or option 3?"
+    memory = (
+        Transcript()
+        .user("review the change")
+        .say(asked)
+        .user("option 1.")
+        .say("Edited the Purpose line directly.")
+        .user("archive it")
+        .say("Archived and staged; committing now.")
+        .memory(tmp_path)
+    )
+    assert memory.state.next_actions == []
+    ended = Transcript().user("review the change").say(asked).memory(tmp_path)
+    assert ended.state.next_actions == ["Do you want option 1 or option 3?"]
+
+
 def test_a_bare_reply_is_the_request_with_the_offer_it_answered(tmp_path):
     offer = "Want me to add the Slice dialog, or deeper ideaMaker mappings?"
     memory = (
