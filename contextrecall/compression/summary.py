@@ -27,6 +27,7 @@ DECISION_LIMIT = 10
 OUTCOME_CHARS = 800  # of the agent's last report: where the session stands
 CLOSED = frozenset({"completed", "done", "resolved", "deleted", "cancelled"})  # a todo's ends
 COMMAND_RUN_LIMIT = 40
+LATEST_RUNS = 10  # of them, the commands run last, whatever their outcome
 READ_ONLY_FILE_LIMIT = 10
 EDITED_FILE_LIMIT = 50
 KEY_FILES = 8  # of the project's, in the state
@@ -221,7 +222,11 @@ def _command_runs(digest: SessionDigest) -> list[CommandRun]:
         rank = 0 if record.failed else 1 if record.tests else 2 if record.runs > 1 else 3
         return rank, record.order
 
-    chosen = sorted(records, key=priority)[:COMMAND_RUN_LIMIT]
+    # the latest runs always, so a failure later runs got past is not read as where the
+    # session left off; then failures, test runs and repeated runs first
+    latest = sorted(records, key=lambda r: r.last)[-LATEST_RUNS:]
+    others = sorted((r for r in records if r not in latest), key=priority)
+    chosen = latest + others[: COMMAND_RUN_LIMIT - len(latest)]
     chosen.sort(key=lambda r: r.last)  # the one run last, last: where things stand
     return [
         CommandRun(

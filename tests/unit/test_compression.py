@@ -1441,3 +1441,17 @@ def test_the_key_files_are_the_projects_not_the_skills_the_agent_read(tmp_path):
     assert elsewhere.say("Read.").memory(tmp_path).state.key_files == [
         f"{skills}/implementer-prompt.md"
     ]
+
+
+def test_the_commands_a_session_ran_last_are_always_in_its_state(tmp_path):
+    """A long session keeps 40 of its commands, failures first; the ones it ran last are
+    always among them, so where it left off never shows a failure later runs got past."""
+    transcript = Transcript().user("check the pull request until it is green")
+    transcript.bash("until gh pr checks 546; do sleep 30; done", "Command timed out", True)
+    for n in range(45):
+        transcript.bash(f"gh api repos/o/r/actions/runs/{n} --jq .status", "HTTP 404", True)
+    transcript.bash("gh pr checks 546", "All checks were successful")
+    memory = transcript.say("The checks are green.").memory(tmp_path)
+    assert len(memory.commands) == 40
+    assert memory.commands[-1].command == "gh pr checks 546"
+    assert memory.commands[-1].outcome == "ok"
