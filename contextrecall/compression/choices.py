@@ -1,9 +1,8 @@
 """A reply that picks by number ("3", "yeah 2 and 3") or letter ("B") named with what it picked:
 the items of the numbered (or lettered) list, or the numbered table, that the agent's message
-before it offered; a bare
-"yes" or "do it" with the offer the message ended with ("Would you like me to …?"). Without
-them the memory holds a bare "3" or "yes", and what was chosen is lost to search, to decisions
-and to where the session left off."""
+before it offered; a bare "yes" or "do it" with the offer the message ended with ("Would you
+like me to …?"). Without them the memory holds a bare "3" or "yes", and what was chosen is lost
+to search, to decisions and to where the session left off."""
 
 from __future__ import annotations
 
@@ -35,6 +34,12 @@ _NUMBERED = re.compile(r"^\s*(?:[-*•]\s+)?(\d{1,2}|[A-Ha-h])[.)]\s+(.+)$")
 _FIRST = frozenset({"1", "A"})
 
 
+def _label(text: str) -> str:
+    """A list item's number or letter as both a list and a reply name it ("03" is "3", "b"
+    is "B")."""
+    return (text.lstrip("0") or "0") if text.isdigit() else text.upper()
+
+
 def offered(text: str) -> dict[str, str]:
     """The items of the last numbered or lettered list (or numbered table) in ``text``, by
     their number or upper-case letter."""
@@ -42,12 +47,11 @@ def offered(text: str) -> dict[str, str]:
     for line in text.splitlines():
         numbered = _NUMBERED.match(line.replace("**", ""))
         if numbered is not None:
-            label, item = numbered.group(1).upper(), numbered.group(2)
+            label, item = _label(numbered.group(1)), numbered.group(2)
         elif (cells := table_cells(line)) and cells[0].isdigit():  # "| 3 | Add it | … |"
-            label, item = cells[0], " - ".join(c for c in cells[1:] if c)
+            label, item = _label(cells[0]), " - ".join(c for c in cells[1:] if c)
         else:
             continue
-        label = label.lstrip("0") or "0"
         if label in _FIRST:  # a list starting again: the last one is what the reply answers
             items = {}
         items[label] = shorten(item.replace("`", ""), 160)
@@ -60,13 +64,12 @@ def picked(reply: str, offer: str) -> list[str]:
     if len(reply) > MAX_REPLY_CHARS:
         return []
     if match := _PICK.match(reply):
-        labels = [match.group(1), *_OTHER_NUMBER.findall(match.group(2))]
-        labels = [label.lstrip("0") or "0" for label in labels]
+        named = [match.group(1), *_OTHER_NUMBER.findall(match.group(2))]
     elif match := _PICK_LETTERS.match(reply):
-        labels = [match.group(1), *_OTHER_LETTER.findall(match.group(2))]
-        labels = [label.upper() for label in labels]
+        named = [match.group(1), *_OTHER_LETTER.findall(match.group(2))]
     else:
         return []
+    labels = [_label(label) for label in named]
     items = offered(offer)
     if not items or any(label not in items for label in labels):
         return []

@@ -383,17 +383,13 @@ class ExchangeLog:
     def _found(self, call: ToolCall, event: ToolResult) -> None:
         if not event.content.strip() or refused(event):
             return
-        query = next(
-            (
-                str(call.input[k])
-                for k in ("pattern", "query", "url", "path")
-                if isinstance(call.input.get(k), str)
-            ),
+        key = next(
+            (k for k in ("pattern", "query", "url", "path") if isinstance(call.input.get(k), str)),
             "",
         )
-        query = shorten(query, 160)
+        query = shorten(str(call.input[key]), 160) if key else ""
         scope = call.input.get("path")
-        if isinstance(scope, str) and scope and scope != query:  # what was searched, in where
+        if key != "path" and isinstance(scope, str) and scope:  # what was searched, in where
             query = f"{query} in {self.relative(self._absolute(scope))}"
         lines = [self._shown_line(line) for line in event.content.splitlines() if line.strip()]
         body = excerpt("\n".join(lines), lines=4, chars=240)
