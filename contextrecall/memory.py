@@ -122,6 +122,9 @@ class SessionMemory:
     uncommitted: list[str] = field(default_factory=list)
     tool_errors: list[str] = field(default_factory=list)  # the last calls a tool refused
     branch: str | None = None
+    # the git worktree it added and last worked in, as "path (branch)": Claude Code's branch
+    # is the checkout's
+    worktree: str | None = None
     cwd: str | None = None
     first_request: str | None = None
     last_request: str | None = None

@@ -474,3 +474,28 @@ def branch_switched(output: str) -> str | None:
     """The branch ``git switch`` or ``git checkout`` said it switched to last, if any."""
     found = _SWITCHED.findall(output)
     return found[-1] if found else None
+
+
+# ``git worktree add [-b <branch>] [--detach …] <path> [<commit>]``, and what it printed.
+_WORKTREE_ADD = re.compile(
+    r"\bgit\s+(?:-C\s+\S+\s+)?worktree\s+add\s+(?:(?:-[bB]\s+\S+|--?[\w-]+)\s+)*([^\s;&|]+)"
+)
+_WORKTREE_BRANCH = re.compile(
+    r"Preparing worktree \((?:new branch|checking out|resetting branch) '([^'\n]+)'\)"
+)
+
+
+def worktree_added(command: str, output: str) -> tuple[str, str] | None:
+    """(path, branch) of the git worktree ``command`` added, as its output names the branch
+    (``Preparing worktree (new branch 'feat/x')``); None for any other command."""
+    line = one_line(command)
+    path = _WORKTREE_ADD.search(line)
+    branch = _WORKTREE_BRANCH.search(output)
+    if path is None or branch is None:
+        return None
+    added = expanded(path.group(1).strip("'\""), command)
+    went = _CD_PREFIX.match(line)  # ``cd repo && git worktree add ../wt``: from repo
+    if went and not added.startswith(("/", "~")):
+        where = re.findall(r"cd\s+(\"[^\"]*\"|'[^']*'|\S+)", went.group(0))[-1].strip("'\"")
+        added = f"{expanded(where, command).rstrip('/')}/{added}"
+    return added, branch.group(1)

@@ -7,6 +7,7 @@ digested in memory proportional to what it yields, not to its size.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -130,6 +131,8 @@ class SessionDigest:
     root: str | None = None  # the first working directory: the project
     cwd: str | None = None
     branch: str | None = None
+    worktrees: dict[str, str] = field(default_factory=dict)  # the git worktrees it added: branch
+    worktree: str | None = None  # of them, the one it last worked in
     started_at: str | None = None
     ended_at: str | None = None
     requests: list[str] = field(default_factory=list)
@@ -181,6 +184,8 @@ class SessionDigest:
             self.root = self.root or event.cwd
             self.cwd = event.cwd or self.cwd
             self.branch = event.branch or self.branch
+            if event.cwd and event.cwd in self.worktrees:  # Claude Code's branch stays the
+                self.worktree = event.cwd  # checkout's: the worktree says where it worked
         elif isinstance(event, CompactionSummary):
             self.compactions.append(event)
             solved = compaction.section(event.text, "problem solving")
@@ -419,6 +424,9 @@ class SessionDigest:
             # a branch the session switched to ("Switched to a new branch 'fix/x'"), where
             # the client does not say it (Codex names the branch a session started on)
             self.branch = cmd.branch_switched(event.content) or self.branch
+            if added := cmd.worktree_added(command, event.content):
+                path, branch = added
+                self.worktrees[posixpath.normpath(absolute(path, self.cwd))] = branch
         self.signals.commands.append(key[:500])
         if "commit" in key:
             for branch, sha, subject in cmd.commits_in(event.content, key, not event.is_error):

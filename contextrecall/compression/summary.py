@@ -296,6 +296,11 @@ def build_memory(digest: SessionDigest, report: ParseReport) -> SessionMemory:
             for tool, path, said in digest.tool_errors
         ],
         branch=digest.branch,
+        worktree=(
+            f"{relative(digest.worktree, root)} ({digest.worktrees[digest.worktree]})"
+            if digest.worktree
+            else None
+        ),
         cwd=root,
         first_request=clean(requests[0], 2000) if requests else None,
         last_request=clean(_last_request(digest), 2000) if requests else None,

@@ -222,6 +222,8 @@ def _left_off(
     lines = []
     if latest.get("branch"):
         lines.append(f"Branch: {latest['branch']}")
+    if latest.get("worktree"):
+        lines.append(f"Worked last in the worktree: {latest['worktree']}")
     if pull_request:
         link, at = pull_request
         lines.append(f"Pull request: {link}" + (f" (named {at:%Y-%m-%d})" if at else ""))

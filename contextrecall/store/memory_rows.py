@@ -176,6 +176,7 @@ def upsert_context(
             "uncommitted": memory.uncommitted[-MAX_STATE_ITEMS:],
             "tool_errors": memory.tool_errors,
             "branch": memory.branch,
+            "worktree": memory.worktree,
             "first_request": memory.first_request,
             "last_request": memory.last_request,
             "started_at": memory.started_at,

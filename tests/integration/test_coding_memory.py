@@ -18,7 +18,7 @@ from contextrecall.recall.loading import find_project
 from contextrecall.settings import Settings
 from contextrecall.store.save_job import save_job
 from tests.support import repeated_sentences
-from tests.unit.test_compression import CWD, Transcript
+from tests.unit.test_compression import CWD, Transcript, worktree_session
 
 RING = KeyRing(generate_key())
 
@@ -428,6 +428,18 @@ def test_the_session_start_shows_a_pasted_log_it_left_off_on_by_its_telling_line
     assert asked.startswith("Last request: I ran a remediation and got these logs: | ")
     assert "Job aeb3cebb failed" in asked and "idleTimeout" in asked
     assert "(79 connections)" not in asked
+
+
+def test_the_session_start_names_the_worktree_the_session_last_worked_in(backend):
+    """Claude Code records the main checkout's branch while the agent works in a worktree it
+    added: where the session left off names that worktree and its branch too."""
+    save(backend, worktree_session(), "s1")
+    block = session_start.session_start_block(backend, "shop")
+    left_off = block.split("## Where the last session left off\n", 1)[1].split("\n## ")[0]
+    assert left_off.splitlines()[:2] == [
+        "Branch: main",
+        "Worked last in the worktree: .worktrees/phase3 (feat/phase3)",
+    ]
 
 
 def test_a_question_asking_how_things_stand_is_answered_by_where_the_session_left_off(backend):

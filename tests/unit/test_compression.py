@@ -16,6 +16,7 @@ from contextrecall.compression import (
     compress_file,
     render_summary_block,
 )
+from contextrecall.compression.commands import worktree_added
 from contextrecall.compression.excerpts import excerpt
 from contextrecall.memory import SessionMemory
 from contextrecall.transcript import parse_file
@@ -1455,3 +1456,42 @@ def test_the_commands_a_session_ran_last_are_always_in_its_state(tmp_path):
     assert len(memory.commands) == 40
     assert memory.commands[-1].command == "gh pr checks 546"
     assert memory.commands[-1].outcome == "ok"
+
+
+def worktree_session(work_in_it: bool = True) -> Transcript:
+    """A session that adds a git worktree for the next phase and works in it, while Claude
+    Code's recorded branch stays the main checkout's."""
+    transcript = Transcript(branch="main").user("start phase 3 in its own worktree")
+    transcript.bash(
+        "git fetch origin main && git worktree add -b feat/phase3 .worktrees/phase3 origin/main",
+        "Preparing worktree (new branch 'feat/phase3')\nHEAD is now at f99c863 fix(ci)",
+    )
+    if work_in_it:
+        transcript.cwd = f"{CWD}/.worktrees/phase3"  # the Bash tool's `cd` persists
+        transcript.bash("pnpm -C apps/web install", "Done in 2.1s")
+        transcript.cwd = CWD
+    return transcript.say("Phase 3 is set up.")
+
+
+def test_the_worktree_a_session_added_and_worked_in_is_named_with_its_branch(tmp_path):
+    memory = worktree_session().memory(tmp_path)
+    assert memory.branch == "main"  # as Claude Code recorded it: the main checkout's
+    assert memory.worktree == ".worktrees/phase3 (feat/phase3)"
+    assert worktree_session(work_in_it=False).memory(tmp_path).worktree is None
+
+
+NEW_BRANCH = "Preparing worktree (new branch 'feat/x')"
+
+
+@pytest.mark.parametrize(
+    ("command", "output", "added"),
+    [
+        ("git worktree add -b feat/x .wt/x main | tail", NEW_BRANCH, (".wt/x", "feat/x")),
+        ("cd /repo && git worktree add ../wt feat/x", NEW_BRANCH, ("/repo/../wt", "feat/x")),
+        ('WT="/tmp/wt"; git worktree add -B feat/x "$WT"', NEW_BRANCH, ("/tmp/wt", "feat/x")),
+        ("git worktree add --detach /tmp/r c1b7131", "Preparing worktree (detached HEAD c1)", None),
+        ("git worktree list", "/repo  f99c863 [main]", None),
+    ],
+)  # fmt: skip
+def test_a_worktree_added_is_read_with_the_branch_its_output_names(command, output, added):
+    assert worktree_added(command, output) == added
