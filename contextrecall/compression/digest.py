@@ -184,8 +184,10 @@ class SessionDigest:
             self.root = self.root or event.cwd
             self.cwd = event.cwd or self.cwd
             self.branch = event.branch or self.branch
-            if event.cwd and event.cwd in self.worktrees:  # Claude Code's branch stays the
-                self.worktree = event.cwd  # checkout's: the worktree says where it worked
+            # Claude Code's branch stays the checkout's: the worktree says where it worked
+            inside = f"{event.cwd}/"
+            entered = [p for p in self.worktrees if event.cwd and inside.startswith(f"{p}/")]
+            self.worktree = entered[-1] if entered else self.worktree
         elif isinstance(event, CompactionSummary):
             self.compactions.append(event)
             solved = compaction.section(event.text, "problem solving")

@@ -1467,8 +1467,8 @@ def worktree_session(work_in_it: bool = True) -> Transcript:
         "Preparing worktree (new branch 'feat/phase3')\nHEAD is now at f99c863 fix(ci)",
     )
     if work_in_it:
-        transcript.cwd = f"{CWD}/.worktrees/phase3"  # the Bash tool's `cd` persists
-        transcript.bash("pnpm -C apps/web install", "Done in 2.1s")
+        transcript.cwd = f"{CWD}/.worktrees/phase3/apps/web"  # the Bash tool's `cd` persists
+        transcript.bash("pnpm install", "Done in 2.1s")
         transcript.cwd = CWD
     return transcript.say("Phase 3 is set up.")
 
