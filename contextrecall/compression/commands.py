@@ -26,7 +26,8 @@ _GIT_TRIVIAL = re.compile(
 # Runs that only print: ``sed`` without ``-i`` (it writes to its output, never the file), a
 # program asked for its version or help.
 _ONLY_PRINTS = re.compile(r"sed(?!.*\s(?:-\w*i|--in-place))\s|\S+\s+(?:--version|--help)$")
-_CD_PREFIX = re.compile(r"^(?:cd\s+(?:\"[^\"]*\"|'[^']*'|\S+)\s*(?:&&|;)\s*)+")
+_CD = r"cd\s+(\"[^\"]*\"|'[^']*'|\S+)"  # a ``cd`` and the folder it goes to
+_CD_PREFIX = re.compile(rf"^(?:{_CD}\s*(?:&&|;)\s*)+")
 # Output filters at the end of a command line; a filter's arguments end where the chain goes
 # on (``dotnet build | tail -4 && dotnet pack …`` keeps its pack).
 _NOISE_SUFFIX = re.compile(
@@ -496,6 +497,6 @@ def worktree_added(command: str, output: str) -> tuple[str, str] | None:
     added = expanded(path.group(1).strip("'\""), command)
     went = _CD_PREFIX.match(line)  # ``cd repo && git worktree add ../wt``: from repo
     if went and not added.startswith(("/", "~")):
-        where = re.findall(r"cd\s+(\"[^\"]*\"|'[^']*'|\S+)", went.group(0))[-1].strip("'\"")
+        where = re.findall(_CD, went.group(0))[-1].strip("'\"")
         added = f"{expanded(where, command).rstrip('/')}/{added}"
     return added, branch.group(1)
