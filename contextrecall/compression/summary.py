@@ -12,7 +12,13 @@ from contextrecall.compression import decisions as dec
 from contextrecall.compression import snippets as snip
 from contextrecall.compression.digest import CommandRecord, FileRecord, SessionDigest, Todo
 from contextrecall.compression.excerpts import REQUEST_CHARS, SETTINGS_LINES, told
-from contextrecall.compression.text import clean, first_sentences, shorten, squash
+from contextrecall.compression.text import (
+    clean,
+    first_and_last_sentences,
+    first_sentences,
+    shorten,
+    squash,
+)
 from contextrecall.memory import (
     CommandRun,
     FileActivity,
@@ -182,7 +188,11 @@ def build_state(
         phase = "planning"
     else:
         phase = "exploration"
-    current = first_sentences(digest.last_texts[-1], OUTCOME_CHARS) if digest.last_texts else None
+    current = (
+        first_and_last_sentences(digest.last_texts[-1], OUTCOME_CHARS)
+        if digest.last_texts
+        else None
+    )
     return ProjectStateUpdate(
         phase=phase,
         progress_percentage=progress,

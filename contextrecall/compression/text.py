@@ -55,16 +55,34 @@ def sentences(text: str) -> Iterator[str]:
             yield piece
 
 
+def _leading(said: list[str], limit: int, minimum: int = 1) -> int:
+    """How many of the sentences ``said``, from the first, fit in ``limit`` characters (at
+    least ``minimum``)."""
+    size = 0
+    for n, sentence in enumerate(said):
+        if n >= minimum and size + len(sentence) + 1 > limit:
+            return n
+        size += len(sentence) + 1
+    return len(said)
+
+
 def first_sentences(text: str, limit: int) -> str:
     """As many leading sentences of ``text`` as fit in ``limit`` characters (at least one)."""
-    out: list[str] = []
-    size = 0
-    for sentence in sentences(text):
-        if out and size + len(sentence) + 1 > limit:
-            break
-        out.append(sentence)
-        size += len(sentence) + 1
-    return shorten(" ".join(out), limit)
+    said = list(sentences(text))
+    return shorten(" ".join(said[: _leading(said, limit)]), limit)
+
+
+def first_and_last_sentences(text: str, limit: int) -> str:
+    """``text``'s sentences in ``limit`` characters; when they do not all fit, its first in
+    half of them and its last in the rest: a report ends on where things stand and what it
+    asks of the person."""
+    said = list(sentences(text))
+    if _leading(said, limit) == len(said):
+        return shorten(" ".join(said), limit)
+    opening = first_sentences(text, limit // 2)
+    rest = said[_leading(said, limit // 2) :][::-1]
+    closing = rest[: _leading(rest, limit - len(opening) - 3, minimum=0)][::-1]
+    return f"{opening} … {' '.join(closing)}" if closing else opening
 
 
 def words(text: str) -> list[str]:

@@ -274,6 +274,28 @@ def test_the_outcome_is_the_last_reports_prose_without_its_rules_and_tables(tmp_
     assert "---" not in summary and "|" not in summary and "Orphaned" not in summary
 
 
+def test_a_long_outcome_keeps_the_reports_opening_and_its_closing(tmp_path):
+    findings = " ".join(
+        f"Finding {n}: the reviewer reproduced the probe and measured it again." for n in range(20)
+    )
+    report = (
+        "Verdict landed and pushed. The fix cycle is running on the same branch.\n\n"
+        f"## Findings\n\n{findings}\n\n## Position\n\n"
+        "A delta review of the fix follows, not a fresh round. "
+        "If you'd rather file both findings as tickets and merge nothing, say so."
+    )
+    memory = Transcript().user("land the verdict").say(report).memory(tmp_path)
+    summary = memory.state.summary or ""
+    assert summary.startswith("Verdict landed and pushed. The fix cycle is running")
+    assert summary.endswith(
+        "If you'd rather file both findings as tickets and merge nothing, say so."
+    )
+    assert "A delta review of the fix follows" in summary and " … " in summary
+    assert "Finding 10:" not in summary and len(summary) <= 800  # the middle goes
+    short = Transcript().user("land it").say("Landed. Say if you want tickets.").memory(tmp_path)
+    assert short.state.summary == "Landed. Say if you want tickets."
+
+
 def test_last_todo_list_gives_next_actions_and_progress(tmp_path):
     old = [{"content": "Sketch API", "status": "pending", "activeForm": "Sketching"}]
     todos = [
