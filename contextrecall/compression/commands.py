@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from contextrecall.compression.text import shorten, squash
 from contextrecall.tagging import TEST_COMMAND, from_program
-from contextrecall.transcript.events import WINDOWS_PATH_IN_TEXT
+from contextrecall.transcript.events import WINDOWS_ABSOLUTE, WINDOWS_PATH_IN_TEXT, posix_path
 
 _EXPLORATION_TEXT = """
 ls cat head tail grep rg ag find fd tree pwd echo wc which whereis file stat less more du
@@ -156,11 +156,30 @@ _MOVE = re.compile(r"(?:^|&&|;|\|\|)\s*(?:git\s+)?mv\s+(?:-\w+\s+)*(\S+)\s+(\S+)
 
 def moves_in(command: str) -> list[tuple[str, str]]:
     """(source, target) of each ``mv`` / ``git mv`` of one source in ``command``, on any of
-    its lines."""
+    its lines, from the folder it runs in (``in_folder``)."""
     return [
-        (expanded(a.strip("'\""), command), expanded(b.strip("'\""), command))
-        for a, b in _MOVE.findall(one_line(command))
+        (in_folder(a, command), in_folder(b, command)) for a, b in _MOVE.findall(one_line(command))
     ]
+
+
+def in_folder(path: str, command: str) -> str:
+    """``path`` as ``command`` names it (its variables put in, ``expanded``), from the folder
+    the command's leading ``cd``s go to (``cd app && git mv a b``: ``app/a``)."""
+    path = expanded(path.strip("'\""), command)
+    went = _CD_PREFIX.match(one_line(command))
+    if went is None or _rooted(path):
+        return path
+    folder = ""
+    for step in re.findall(_CD, went.group(0)):
+        step = posix_path(expanded(step.strip("'\""), command))
+        if step == "-":  # back to wherever it was before: not known here
+            return path
+        folder = step if _rooted(step) else posixpath.join(folder, step)
+    return posixpath.normpath(posixpath.join(folder, posix_path(path)))
+
+
+def _rooted(path: str) -> bool:
+    return path.startswith(("/", "~")) or bool(WINDOWS_ABSOLUTE.match(path))
 
 
 # A variable a script sets to a literal (``TARGET="docs/archive/x"``), and one it reads.
@@ -193,7 +212,7 @@ def file_writes(command: str) -> tuple[list[tuple[str, str]], str]:
     """The files a command writes with a here-document (``cat > path <<'EOF'``): (path,
     content) of each, and the command without them (empty when it did nothing else)."""
     writes = [
-        (expanded((m["path"] or m["path2"]).strip("'\""), command), m["body"])
+        (in_folder(m["path"] or m["path2"], command), m["body"])
         for m in _FILE_WRITE.finditer(command)
     ]
     rest = _FILE_WRITE.sub("", command) if writes else command
@@ -494,9 +513,4 @@ def worktree_added(command: str, output: str) -> tuple[str, str] | None:
     branch = _WORKTREE_BRANCH.search(output)
     if path is None or branch is None:
         return None
-    added = expanded(path.group(1).strip("'\""), command)
-    went = _CD_PREFIX.match(line)  # ``cd repo && git worktree add ../wt``: from repo
-    if went and not added.startswith(("/", "~")):
-        where = re.findall(_CD, went.group(0))[-1].strip("'\"")
-        added = f"{expanded(where, command).rstrip('/')}/{added}"
-    return added, branch.group(1)
+    return in_folder(path.group(1), command), branch.group(1)

@@ -1509,7 +1509,9 @@ NEW_BRANCH = "Preparing worktree (new branch 'feat/x')"
     ("command", "output", "added"),
     [
         ("git worktree add -b feat/x .wt/x main | tail", NEW_BRANCH, (".wt/x", "feat/x")),
-        ("cd /repo && git worktree add ../wt feat/x", NEW_BRANCH, ("/repo/../wt", "feat/x")),
+        ("cd /repo && git worktree add ../wt feat/x", NEW_BRANCH, ("/wt", "feat/x")),
+        ("cd /repo && cd apps && git worktree add wt", NEW_BRANCH, ("/repo/apps/wt", "feat/x")),
+        ("cd - && git worktree add wt", NEW_BRANCH, ("wt", "feat/x")),
         ('WT="/tmp/wt"; git worktree add -B feat/x "$WT"', NEW_BRANCH, ("/tmp/wt", "feat/x")),
         ("git worktree add --detach /tmp/r c1b7131", "Preparing worktree (detached HEAD c1)", None),
         ("git worktree list", "/repo  f99c863 [main]", None),

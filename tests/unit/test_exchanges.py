@@ -63,6 +63,23 @@ def test_a_move_to_a_path_the_script_set_in_a_variable_goes_to_that_path(tmp_pat
     assert memory.uncommitted == ["openspec/archive/2026-08-14-tag-cleanup/tasks.md"]
 
 
+def test_a_move_and_a_write_are_read_from_the_folder_the_command_cds_to(tmp_path):
+    """``cd docs && git mv a b`` moves docs/a, and ``cd app && cat > f <<EOF`` writes app/f:
+    the session's own folder is where the command starts, not where it runs."""
+    memory = (
+        Transcript()
+        .user("archive the plan and add the notes")
+        .edit("docs/plan.md")
+        .bash("cd docs && git mv plan.md archive/plan.md", "")
+        .bash("cd app && cd src && cat > notes.md <<'EOF'\n# Notes\nKeep the cart.\nEOF", "")
+        .say("Archived the plan and added the notes.")
+        .memory(tmp_path)
+    )
+    (files,) = by_category(memory, "files")
+    assert "moved docs/plan.md -> docs/archive/plan.md" in files.content, files.content
+    assert [f.path for f in memory.files] == ["docs/archive/plan.md", "app/src/notes.md"]
+
+
 def test_a_compaction_summary_is_kept_whole_and_searchable(tmp_path):
     sections = {
         "Primary Request and Intent": "The user asked to migrate carts to Postgres.",
