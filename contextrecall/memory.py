@@ -25,6 +25,9 @@ READ_ONLY_TAG = "read-only"
 # one of these categories.
 MANUAL_KINDS = ("note", "decision", "snippet", "command", "fix", "configuration", "gotcha")
 MANUAL_FORMAT = "manual"  # SessionMemory.source_format of a session of memories saved by hand
+# Of the agent's last report a session's state keeps (its outcome: where the session stands),
+# and of the last request: what the session start shows of each.
+OUTCOME_CHARS = 800
 
 
 @dataclass

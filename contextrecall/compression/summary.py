@@ -20,6 +20,7 @@ from contextrecall.compression.text import (
     squash,
 )
 from contextrecall.memory import (
+    OUTCOME_CHARS,
     CommandRun,
     FileActivity,
     ParseReport,
@@ -30,7 +31,6 @@ from contextrecall.memory import (
 from contextrecall.tagging import tags_for
 
 DECISION_LIMIT = 10
-OUTCOME_CHARS = 800  # of the agent's last report: where the session stands
 CLOSED = frozenset({"completed", "done", "resolved", "deleted", "cancelled"})  # a todo's ends
 COMMAND_RUN_LIMIT = 40
 LATEST_RUNS = 10  # of them, the commands run last, whatever their outcome
@@ -235,7 +235,8 @@ def _command_runs(digest: SessionDigest) -> list[CommandRun]:
     # the latest runs always, so a failure later runs got past is not read as where the
     # session left off; then failures, test runs and repeated runs first
     latest = sorted(records, key=lambda r: r.last)[-LATEST_RUNS:]
-    others = sorted((r for r in records if r not in latest), key=priority)
+    kept = {id(r) for r in latest}
+    others = sorted((r for r in records if id(r) not in kept), key=priority)
     chosen = latest + others[: COMMAND_RUN_LIMIT - len(latest)]
     chosen.sort(key=lambda r: r.last)  # the one run last, last: where things stand
     return [

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any, NamedTuple
 
 from contextrecall.db import session_scope
-from contextrecall.memory import READ_ONLY_TAG
+from contextrecall.memory import OUTCOME_CHARS, READ_ONLY_TAG
 from contextrecall.recall import answer, loading
 from contextrecall.recall.loading import find_project
 from contextrecall.recall.once import BULLET, Said, holds
@@ -155,7 +155,6 @@ SESSION_CHARS = 900  # of one session's summary in the session-start block
 LAST_COMMANDS = 10  # the latest session's last commands, with their outcome, when resuming
 START_COMMANDS = 20  # of them in the session-start block
 COMMAND_CHARS, OUTPUT_CHARS = 100, 200  # of each of them
-OUTCOME_CHARS = 800  # of the latest session's last report, as its state keeps it
 LOGGED_COMMITS = 3  # the newest commits its last `git log` listed, in the session start
 NEXT_STEPS = 8  # its open todos, or the next steps it named
 UNCOMMITTED = 8  # of the files it edited after its last commit, the last edited
