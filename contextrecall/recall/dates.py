@@ -8,17 +8,29 @@ from datetime import date
 
 _MONTH_NAMES = """january february march april may june july august september october
 november december""".split()  # noqa: SIM905
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
-_MONTH = "|".join(_MONTHS)
+# A month by its name or its first three letters ("Aug 10", "Sept. 3"); May only as a name
+# ("you may 2x it" names no date).
+_SPELLED = {"may": "(?-i:May)", "september": "sep(?:t(?:ember)?)?"}
+_MONTH = "|".join(_SPELLED.get(name, f"{name[:3]}(?:{name[3:]})?") for name in _MONTH_NAMES)
+_MONTH = rf"(?:{_MONTH})\.?"
 _DAY_MONTH_YEAR = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH}),?\s+(\d{{4}})\b", re.IGNORECASE
 )
 _MONTH_DAY_YEAR = re.compile(
     rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE
 )
+# The day of a month without its year ("on Feb 19", "the 22nd of July"): a coding session's
+# questions name the day and leave the year, which is the memory's own.
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})(?!\w)", re.I)
+_MONTH_DAY = re.compile(rf"\b({_MONTH})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!:)", re.IGNORECASE)
 _MONTH_YEAR = re.compile(rf"\b({_MONTH}),?\s+(\d{{4}})\b", re.IGNORECASE)
-_MONTH_ALONE = re.compile(rf"\b(?:in|during|of|since|until)\s+({_MONTH})\b", re.IGNORECASE)
+_MONTH_ALONE = re.compile(rf"\b(?:in|during|of|since|until)\s+({_MONTH})(?!\w)", re.IGNORECASE)
 _ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def _month(name: str) -> int:
+    return _MONTH_NAMES.index(next(n for n in _MONTH_NAMES if n[:3] == name[:3].lower())) + 1
+
 
 SAME_DAY, SAME_WEEK, SAME_MONTH = 1.0, 0.5, 0.5
 
@@ -48,17 +60,16 @@ class NamedDate:
 
 def named_dates(query: str) -> list[NamedDate]:
     """The dates ``query`` names, most precise form first; [] when it names none."""
-    found = [
-        NamedDate(int(y), _MONTHS[m.lower()], int(d)) for d, m, y in _DAY_MONTH_YEAR.findall(query)
-    ]
-    found += [
-        NamedDate(int(y), _MONTHS[m.lower()], int(d)) for m, d, y in _MONTH_DAY_YEAR.findall(query)
-    ]
+    found = [NamedDate(int(y), _month(m), int(d)) for d, m, y in _DAY_MONTH_YEAR.findall(query)]
+    found += [NamedDate(int(y), _month(m), int(d)) for m, d, y in _MONTH_DAY_YEAR.findall(query)]
     found += [NamedDate(int(y), int(m), int(d)) for y, m, d in _ISO_DAY.findall(query)]
     if not found:
-        found = [NamedDate(int(y), _MONTHS[m.lower()], None) for m, y in _MONTH_YEAR.findall(query)]
+        found = [NamedDate(None, _month(m), int(d)) for m, d in _MONTH_DAY.findall(query)]
+        found += [NamedDate(None, _month(m), int(d)) for d, m in _DAY_MONTH.findall(query)]
     if not found:
-        found = [NamedDate(None, _MONTHS[m.lower()], None) for m in _MONTH_ALONE.findall(query)]
+        found = [NamedDate(int(y), _month(m), None) for m, y in _MONTH_YEAR.findall(query)]
+    if not found:
+        found = [NamedDate(None, _month(m), None) for m in _MONTH_ALONE.findall(query)]
     return [d for d in found if 1 <= d.month <= 12 and (d.day is None or 1 <= d.day <= 31)]
 
 
@@ -79,9 +90,9 @@ def date_match(dates: list[NamedDate], when: str | None) -> float:
         return 0.0
     best = 0.0
     for named in dates:
-        if named.day is not None and named.year is not None:
-            try:
-                gap = abs((day - date(named.year, named.month, named.day)).days)
+        if named.day is not None:
+            try:  # a day named without its year: in the memory's year
+                gap = abs((day - date(named.year or day.year, named.month, named.day)).days)
             except ValueError:
                 continue
             score = SAME_DAY if gap == 0 else SAME_WEEK if gap <= 7 else 0.0

@@ -101,6 +101,11 @@ def test_named_dates_read_the_usual_spellings():
     assert named_dates("When did she go camping in July?") == [NamedDate(None, 7, None)]
     assert named_dates("the 2023-05-08 release") == [NamedDate(2023, 5, 8)]
     assert named_dates("May I ask what happened?") == []
+    # a coding session's questions name the day and leave the year, often by its short name
+    assert named_dates("After the first pass on Feb 19, what failed?") == [NamedDate(None, 2, 19)]
+    assert named_dates("the morning of July 22") == [NamedDate(None, 7, 22)]
+    assert named_dates("the 3rd of Sept.") == [NamedDate(None, 9, 3)]
+    assert named_dates("you may 2x the timeout") == [] and named_dates("the Augment 3 run") == []
 
 
 def test_date_match_is_strongest_on_the_day_then_the_week_or_month():
@@ -111,6 +116,9 @@ def test_date_match_is_strongest_on_the_day_then_the_week_or_month():
     assert date_match(named_dates("in July"), "2019-07-30") == 0.5
     assert date_match(named_dates("in July 2020"), "2019-07-30") == 0.0
     assert date_match(day, None) == 0.0 and date_match([], "2022-11-09") == 0.0
+    no_year = named_dates("on Aug 10")  # in the memory's own year
+    assert date_match(no_year, "2026-08-10T23:00:00") == 1.0
+    assert date_match(no_year, "2025-08-12") == 0.5 and date_match(no_year, "2026-09-10") == 0.0
 
 
 def test_an_answer_ranks_by_the_question_it_answers():
@@ -130,6 +138,20 @@ def test_turns_by_the_person_named_and_from_the_day_named_rank_higher():
     assert rank("What did Ana adopt?", turns, NOW)[0][1].speaker == "Ana"
     on_the_day = rank("What was adopted on 9 March, 2023?", turns, NOW)
     assert on_the_day[0][1].id == "s2-0"
+
+
+def test_a_coding_memory_from_the_day_a_question_names_ranks_first():
+    runs = [
+        Item(
+            "snippet", f"run-{day}", f"$ gh api packages/versions --jq .{n}", when=f"{day}T09:00:00"
+        )
+        for n, day in enumerate(["2026-08-09", "2026-08-10", "2026-08-12"])
+    ]
+    asked = "What did we run on Aug 10 to list the package versions?"
+    assert rank(asked, runs, NOW)[0][1].id == "run-2026-08-10"
+    assert rank("What did we run to list the package versions?", runs, NOW)[0][1].id != (
+        "run-2026-08-10"
+    )
 
 
 def test_a_chat_turn_holding_more_of_the_question_ranks_above_one_repeating_a_rare_word():
