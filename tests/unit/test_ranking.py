@@ -108,6 +108,17 @@ def test_named_dates_read_the_usual_spellings():
     assert named_dates("you may 2x the timeout") == [] and named_dates("the Augment 3 run") == []
 
 
+def test_a_query_naming_no_month_compiles_no_date_pattern():
+    """The prompt hook ranks every prompt; most name no date, and compiling the patterns
+    costs each hook process about 1.5 ms."""
+    from contextrecall.recall import dates
+
+    dates._compiled.clear()
+    assert named_dates("Where did we leave the cart totals, and why 2 retries?") == []
+    assert dates._compiled == []
+    assert named_dates("the 2026-02-19 run") == [NamedDate(2026, 2, 19)] and dates._compiled
+
+
 def test_date_match_is_strongest_on_the_day_then_the_week_or_month():
     day = named_dates("on 9 November, 2022")
     assert date_match(day, "2022-11-09T10:00:00") == 1.0
