@@ -3,6 +3,7 @@ memory's date comes to them: a question about a day is about what was said that 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import date
 
@@ -111,6 +112,15 @@ def _day(when: str) -> date | None:
         return None
 
 
+def _days(years: list[int], month: int, day: int) -> list[date]:
+    """The day ``month``/``day`` of each of ``years`` that has it (a 29 February in leap years)."""
+    found = []
+    for year in years:
+        with contextlib.suppress(ValueError):
+            found.append(date(year, month, day))
+    return found
+
+
 def date_match(dates: list[NamedDate], when: str | None) -> float:
     """How well a memory dated ``when`` (ISO) meets the named dates: 1 for the same day,
     0.5 within a week or in the same month, 0 otherwise."""
@@ -122,10 +132,12 @@ def date_match(dates: list[NamedDate], when: str | None) -> float:
     best = 0.0
     for named in dates:
         if named.day is not None:
-            try:  # a day named without its year: in the memory's year
-                gap = abs((day - date(named.year or day.year, named.month, named.day)).days)
-            except ValueError:
+            # a day named without its year: the nearest of its days around the memory's own
+            years = [named.year] if named.year else [day.year - 1, day.year, day.year + 1]
+            gaps = [abs((day - when).days) for when in _days(years, named.month, named.day)]
+            if not gaps:
                 continue
+            gap = min(gaps)
             score = SAME_DAY if gap == 0 else SAME_WEEK if gap <= 7 else 0.0
         elif named.month == day.month and named.year in (None, day.year):
             score = SAME_MONTH

@@ -130,6 +130,8 @@ def test_date_match_is_strongest_on_the_day_then_the_week_or_month():
     no_year = named_dates("on Aug 10")  # in the memory's own year
     assert date_match(no_year, "2026-08-10T23:00:00") == 1.0
     assert date_match(no_year, "2025-08-12") == 0.5 and date_match(no_year, "2026-09-10") == 0.0
+    assert date_match(named_dates("on Dec 31"), "2027-01-02") == 0.5  # across the new year
+    assert date_match(named_dates("on Feb 29"), "2024-02-29") == 1.0  # a leap day, 2023 has none
 
 
 def test_an_answer_ranks_by_the_question_it_answers():
