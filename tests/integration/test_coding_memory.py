@@ -127,19 +127,25 @@ def test_the_session_start_lists_the_last_commands_and_changes(backend):
     assert "+ `def total(cart), do: Enum.sum(cart.prices)`" in changes
 
 
-def test_the_session_start_shows_the_last_report_up_to_800_characters(backend):
-    """The agent's last report is what a resuming person reads first: its outcome shows up
-    to 800 characters of it, whole sentences; a longer one its start and its end, where a
-    report says where things stand."""
-    sentences = [f"Step {n} of the migration moved table t{n} and its indexes." for n in range(12)]
+def _outcome_of_a_report(backend, steps: int) -> str:
+    sentences = [
+        f"Step {n} of the migration moved table t{n} and its indexes." for n in range(steps)
+    ]
     save(backend, session().say(" ".join(sentences)))
     block = session_start.session_start_block(backend, "shop")
-    outcome = next(line for line in block.splitlines() if line.startswith("Outcome: "))
+    return next(line for line in block.splitlines() if line.startswith("Outcome: "))
+
+
+def test_the_session_start_shows_the_last_report_up_to_800_characters(backend):
+    """The agent's last report is what a resuming person reads first: its outcome shows up
+    to 800 characters of it, whole sentences."""
+    outcome = _outcome_of_a_report(backend, 12)
     assert "Step 0 of the migration" in outcome and outcome.endswith("table t11 and its indexes.")
-    sentences = [f"Step {n} of the migration moved table t{n} and its indexes." for n in range(20)]
-    save(backend, session().say(" ".join(sentences)), "s2")
-    block = session_start.session_start_block(backend, "shop")
-    outcome = next(line for line in block.splitlines() if line.startswith("Outcome: "))
+
+
+def test_the_session_start_shows_a_longer_reports_start_and_end(backend):
+    """A report longer than that: its start and its end, where it says where things stand."""
+    outcome = _outcome_of_a_report(backend, 20)
     assert "Step 0 of the migration" in outcome and outcome.endswith("table t19 and its indexes.")
     assert "t10 " not in outcome and " … " in outcome  # the middle goes
     assert len(outcome) <= len("Outcome: ") + 800 + 2
