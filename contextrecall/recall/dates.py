@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 _MONTH_NAMES = """january february march april may june july august september october
 november december""".split()  # noqa: SIM905
@@ -47,13 +48,9 @@ class _Patterns:
         self.iso_day = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
-_compiled: list[_Patterns] = []
-
-
+@lru_cache(maxsize=1)
 def _patterns() -> _Patterns:
-    if not _compiled:
-        _compiled.append(_Patterns())
-    return _compiled[0]
+    return _Patterns()
 
 
 def _month(name: str) -> int:

@@ -113,10 +113,11 @@ def test_a_query_naming_no_month_compiles_no_date_pattern():
     costs each hook process about 1.5 ms."""
     from contextrecall.recall import dates
 
-    dates._compiled.clear()
+    dates._patterns.cache_clear()
     assert named_dates("Where did we leave the cart totals, and why 2 retries?") == []
-    assert dates._compiled == []
-    assert named_dates("the 2026-02-19 run") == [NamedDate(2026, 2, 19)] and dates._compiled
+    assert dates._patterns.cache_info().currsize == 0
+    assert named_dates("the 2026-02-19 run") == [NamedDate(2026, 2, 19)]
+    assert dates._patterns.cache_info().currsize == 1
 
 
 def test_date_match_is_strongest_on_the_day_then_the_week_or_month():
