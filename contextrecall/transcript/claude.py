@@ -41,18 +41,11 @@ CLAUDE_LINE_TYPES = frozenset(
         "queue-operation",
     }
 )
-# Bookkeeping: hook output and listings (``attachment``, which holds the blocks our own hooks
-# injected, and a prompt queued while the agent worked), the last prompt, the mode, titles.
+# Bookkeeping: the last prompt, the mode, titles, listings. (An ``attachment`` line, which
+# holds hook output and the blocks our own hooks injected, is read only for a prompt queued
+# while the agent worked: ``_queued_command``.)
 _IGNORED_LINE_TYPES = frozenset(
-    {
-        "system",
-        "progress",
-        "file-history-snapshot",
-        "custom-title",
-        "attachment",
-        "last-prompt",
-        "mode",
-    }
+    {"system", "progress", "file-history-snapshot", "custom-title", "last-prompt", "mode"}
 )
 # The tools of `recall mcp`: what they return is memory already (or, for save_memory, stored
 # on its own), so neither call nor result is stored again, whatever the server is named
